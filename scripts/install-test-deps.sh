@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the real tools Berth's tests and benchmarks talk to, from Debian's packages:
+# skopeo, podman, buildah (clients), docker-registry (the CNCF reference registry),
+# debootstrap (a real Debian root filesystem), wrk (load generator), zstd, chromium (UI tests).
+# Idempotent: installs only what is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(skopeo podman buildah docker-registry debootstrap wrk zstd uidmap fuse-overlayfs
+  chromium openssl)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-test-deps: all present"
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-test-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-test-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The reference registry package starts a system service on install; tests start their own.
+if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop docker-registry 2>/dev/null || true; fi
+echo "install-test-deps: done"

@@ -1,0 +1,172 @@
+// Reads a layer blob as a sequence of tar entries, decompressing gzip or zstd on the fly
+// (detected from the stream's magic bytes, so mislabelled layers still read) and decoding
+// OCI whiteouts. Used by analyze/, scan/ and build/. Streams only: never buffers a layer,
+// never writes to disk.
+import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { Decompress } from "fzstd";
+import * as tar from "tar-stream";
+
+export type LayerEntryType = "file" | "directory" | "symlink" | "hardlink" | "other";
+
+export interface LayerEntry {
+  /** Normalised path without leading `./` or `/` and without trailing `/`: `usr/bin/ls`. */
+  readonly path: string;
+  readonly type: LayerEntryType;
+  /** Size of the file's content (0 for everything but regular files). */
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Target of a symlink or hard link (hard links: a normalised path in the same layer). */
+  readonly linkname?: string;
+  /**
+   * `file`: this entry deletes `path` from lower layers (it was `.wh.<name>`).
+   * `opaque`: directory `path` hides everything lower layers put in it (`.wh..wh..opq`).
+   */
+  readonly whiteout?: "file" | "opaque";
+}
+
+/** Visits every entry; `content` may be read or ignored (what is left is drained after). */
+export type LayerVisitor = (
+  entry: LayerEntry,
+  content: AsyncIterable<Uint8Array>,
+) => Promise<void> | void;
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+const WHITEOUT_PREFIX = ".wh.";
+const OPAQUE_MARKER = ".wh..wh..opq";
+
+export class LayerFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LayerFormatError";
+  }
+}
+
+export async function readLayer(blob: Readable, visit: LayerVisitor): Promise<void> {
+  const extract = tar.extract();
+  const consume = (async () => {
+    for await (const raw of extract) {
+      const entry = toLayerEntry(raw.header);
+      if (entry) await visit(entry, raw as AsyncIterable<Uint8Array>);
+      raw.resume();
+    }
+  })();
+  const tarStream = await decompressed(blob);
+  const feeding = pipeline(tarStream, extract).catch((err: unknown) => {
+    throw new LayerFormatError(`layer is not a readable tar stream: ${messageOf(err)}`);
+  });
+  await Promise.all([feeding, consume]);
+}
+
+export function normaliseLayerPath(name: string): string {
+  let path = name.replace(/^(\.\/|\/)+/, "").replace(/\/+$/, "");
+  path = path.replace(/\/\.\//g, "/").replace(/\/{2,}/g, "/");
+  return path === "." ? "" : path;
+}
+
+function toLayerEntry(header: tar.Header): LayerEntry | undefined {
+  const full = normaliseLayerPath(header.name);
+  if (full === "") return undefined;
+  const slash = full.lastIndexOf("/");
+  const dir = slash === -1 ? "" : full.slice(0, slash + 1);
+  const base = full.slice(slash + 1);
+  const common = {
+    size: header.type === "file" || header.type === "contiguous-file" ? (header.size ?? 0) : 0,
+    mode: header.mode ?? 0,
+    uid: header.uid ?? 0,
+    gid: header.gid ?? 0,
+  };
+  if (base === OPAQUE_MARKER) {
+    return { ...common, path: dir.replace(/\/$/, ""), type: "directory", whiteout: "opaque" };
+  }
+  if (base.startsWith(WHITEOUT_PREFIX)) {
+    const path = dir + base.slice(WHITEOUT_PREFIX.length);
+    return { ...common, path, type: "other", whiteout: "file" };
+  }
+  const type = entryType(header.type);
+  const linkname =
+    header.linkname == null
+      ? undefined
+      : type === "hardlink"
+        ? normaliseLayerPath(header.linkname)
+        : header.linkname;
+  return { ...common, path: full, type, linkname };
+}
+
+function entryType(type: tar.Header["type"]): LayerEntryType {
+  switch (type) {
+    case "file":
+    case "contiguous-file":
+      return "file";
+    case "directory":
+      return "directory";
+    case "symlink":
+      return "symlink";
+    case "link":
+      return "hardlink";
+    default:
+      return "other";
+  }
+}
+
+/** Decompresses gzip or zstd, judged from the first bytes; plain tar passes through. */
+async function decompressed(blob: Readable): Promise<Readable> {
+  const head = await peek(blob, 4);
+  if (startsWith(head, GZIP_MAGIC)) return blob.pipe(createGunzip());
+  if (startsWith(head, ZSTD_MAGIC)) return blob.pipe(new ZstdDecompressor());
+  return blob;
+}
+
+/** Reads up to `n` bytes without consuming them (they are pushed back). */
+function peek(stream: Readable, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const finish = (chunk: Buffer) => {
+      stream.off("readable", onReadable).off("end", onEnd).off("error", reject);
+      if (chunk.length > 0) stream.unshift(chunk);
+      resolve(chunk);
+    };
+    const onReadable = () => {
+      const chunk: Buffer | null = stream.read(n);
+      if (chunk !== null) finish(chunk);
+    };
+    const onEnd = () => finish(Buffer.alloc(0));
+    stream.on("readable", onReadable).once("end", onEnd).once("error", reject);
+    onReadable();
+  });
+}
+
+class ZstdDecompressor extends Transform {
+  private readonly zstd = new Decompress((data) => {
+    this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.zstd.push(chunk);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.zstd.push(new Uint8Array(0), true);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+function startsWith(buffer: Buffer, magic: number[]): boolean {
+  return buffer.length >= magic.length && magic.every((b, i) => buffer[i] === b);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests are fast and pure; interop/e2e tests start real servers and real clients
+// (skopeo, podman, buildah, docker-registry), so they get generous timeouts.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+  },
+});
