@@ -46,7 +46,13 @@ export class LayerFormatError extends Error {
   }
 }
 
-export async function readLayer(blob: Readable, visit: LayerVisitor): Promise<void> {
+/** What reading a layer measured on the way through. */
+export interface LayerReadSummary {
+  /** Bytes of the uncompressed tar stream (the size of the layer's diff_id content). */
+  readonly tarBytes: number;
+}
+
+export async function readLayer(blob: Readable, visit: LayerVisitor): Promise<LayerReadSummary> {
   const extract = tar.extract();
   const consume = (async () => {
     for await (const raw of extract) {
@@ -56,10 +62,20 @@ export async function readLayer(blob: Readable, visit: LayerVisitor): Promise<vo
     }
   })();
   const tarStream = await decompressed(blob);
-  const feeding = pipeline(tarStream, extract).catch((err: unknown) => {
+  const counter = new ByteCounter();
+  const feeding = pipeline(tarStream, counter, extract).catch((err: unknown) => {
     throw new LayerFormatError(`layer is not a readable tar stream: ${messageOf(err)}`);
   });
   await Promise.all([feeding, consume]);
+  return { tarBytes: counter.bytes };
+}
+
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
 }
 
 export function normaliseLayerPath(name: string): string {
@@ -116,9 +132,15 @@ function entryType(type: tar.Header["type"]): LayerEntryType {
 /** Decompresses gzip or zstd, judged from the first bytes; plain tar passes through. */
 async function decompressed(blob: Readable): Promise<Readable> {
   const head = await peek(blob, 4);
-  if (startsWith(head, GZIP_MAGIC)) return blob.pipe(createGunzip());
-  if (startsWith(head, ZSTD_MAGIC)) return blob.pipe(new ZstdDecompressor());
+  if (startsWith(head, GZIP_MAGIC)) return chain(blob, createGunzip());
+  if (startsWith(head, ZSTD_MAGIC)) return chain(blob, new ZstdDecompressor());
   return blob;
+}
+
+/** `blob.pipe(next)` that also fails `next` when `blob` fails (pipe alone would hang). */
+function chain(blob: Readable, next: Transform): Readable {
+  blob.once("error", (err) => next.destroy(err));
+  return blob.pipe(next);
 }
 
 /** Reads up to `n` bytes without consuming them (they are pushed back). */

@@ -25,6 +25,13 @@ export interface ImageSource {
   close(): Promise<void>;
 }
 
+/**
+ * Where a manifest sits in what is being copied: `top` is the image the user named (an OCI
+ * layout lists it in index.json even without a tag); `child` is an index's per-platform
+ * manifest. When omitted: `top` if a tag is given, else `child`.
+ */
+export type ManifestPlacement = "top" | "child";
+
 export interface ImageDestination {
   readonly description: string;
   hasBlob(descriptor: Descriptor): Promise<boolean>;
@@ -34,7 +41,16 @@ export interface ImageDestination {
    * Stores a manifest. `tag` is set for the top-level manifest when the destination
    * reference has one; child manifests of an index are put by digest only.
    */
-  putManifest(manifest: ManifestBytes, tag?: string): Promise<void>;
+  putManifest(manifest: ManifestBytes, tag?: string, placement?: ManifestPlacement): Promise<void>;
+  /**
+   * False for destinations that cannot hold an index (a docker archive): copy then picks one
+   * platform. Absent means true.
+   */
+  readonly acceptsIndex?: boolean;
+  /** How many putBlob calls may run at once (archives write one entry at a time). */
+  readonly maxParallelBlobs?: number;
   /** Finishes writing (archives are only complete after this). */
   close(): Promise<void>;
+  /** Abandons a failed write (an archive then leaves no file behind). Optional. */
+  abort?(): Promise<void>;
 }

@@ -1,0 +1,165 @@
+// Raw Distribution-API calls the benchmarks time: monolithic and chunked blob pushes from a
+// file, blob pulls (whole and ranged), manifest puts. Streams from disk with undici; never
+// holds a blob in memory. Independent of Berth's own client so both servers meet the same
+// bytes on the wire.
+import { createReadStream } from "node:fs";
+import { Agent, request } from "undici";
+
+export const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+const CHUNK_READ = 1 << 20;
+
+export class BenchHttpError extends Error {}
+
+export async function startUpload(base: string, repo: string): Promise<string> {
+  const res = await request(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST", dispatcher: agent });
+  await res.body.dump();
+  if (res.statusCode !== 202) throw new BenchHttpError(`POST upload: HTTP ${res.statusCode}`);
+  return absolute(base, String(res.headers.location));
+}
+
+/** POST + PUT with the whole file as the body. */
+export async function pushMonolithic(
+  base: string,
+  repo: string,
+  file: string,
+  size: number,
+  digest: string,
+): Promise<void> {
+  const location = await startUpload(base, repo);
+  const res = await request(withDigest(location, digest), {
+    method: "PUT",
+    dispatcher: agent,
+    headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+    body: createReadStream(file, { highWaterMark: CHUNK_READ }),
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw new BenchHttpError(`PUT blob: HTTP ${res.statusCode}`);
+}
+
+/** POST, then PATCH chunks of `chunkSize` with Content-Range, then PUT ?digest=. */
+export async function pushChunked(
+  base: string,
+  repo: string,
+  file: string,
+  size: number,
+  digest: string,
+  chunkSize: number,
+): Promise<void> {
+  let location = await startUpload(base, repo);
+  for (let start = 0; start < size; start += chunkSize) {
+    const end = Math.min(size, start + chunkSize) - 1;
+    const res = await request(location, {
+      method: "PATCH",
+      dispatcher: agent,
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(end - start + 1),
+        "content-range": `${start}-${end}`,
+      },
+      body: createReadStream(file, { start, end, highWaterMark: CHUNK_READ }),
+    });
+    await res.body.dump();
+    if (res.statusCode !== 202) throw new BenchHttpError(`PATCH chunk: HTTP ${res.statusCode}`);
+    location = absolute(base, String(res.headers.location));
+  }
+  const res = await request(withDigest(location, digest), {
+    method: "PUT",
+    dispatcher: agent,
+    headers: { "content-length": "0" },
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw new BenchHttpError(`PUT close: HTTP ${res.statusCode}`);
+}
+
+/** GETs a blob (optionally a byte range) and returns the number of bytes received. */
+export async function pullBlob(
+  base: string,
+  repo: string,
+  digest: string,
+  range?: { start: number; end: number },
+): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (range) headers.range = `bytes=${range.start}-${range.end}`;
+  const res = await request(`${base}/v2/${repo}/blobs/${digest}`, { dispatcher: agent, headers });
+  const expected = range ? 206 : 200;
+  if (res.statusCode !== expected) {
+    await res.body.dump();
+    throw new BenchHttpError(`GET blob: HTTP ${res.statusCode}, expected ${expected}`);
+  }
+  let received = 0;
+  for await (const chunk of res.body) received += (chunk as Buffer).length;
+  return received;
+}
+
+/** Uploads small in-memory content (configs, tiny layers) as one monolithic blob. */
+export async function pushSmallBlob(base: string, repo: string, content: Buffer, digest: string) {
+  const location = await startUpload(base, repo);
+  const res = await request(withDigest(location, digest), {
+    method: "PUT",
+    dispatcher: agent,
+    headers: { "content-type": "application/octet-stream", "content-length": String(content.length) },
+    body: content,
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw new BenchHttpError(`PUT small blob: HTTP ${res.statusCode}`);
+}
+
+/** Cross-repository mount; returns true when the registry mounted (201). */
+export async function mountBlob(base: string, repo: string, from: string, digest: string) {
+  const res = await request(
+    `${base}/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+    { method: "POST", dispatcher: agent },
+  );
+  await res.body.dump();
+  return res.statusCode === 201;
+}
+
+export async function putManifest(
+  base: string,
+  repo: string,
+  reference: string,
+  bytes: Buffer,
+  mediaType: string,
+): Promise<void> {
+  const res = await request(`${base}/v2/${repo}/manifests/${reference}`, {
+    method: "PUT",
+    dispatcher: agent,
+    headers: { "content-type": mediaType },
+    body: bytes,
+  });
+  await res.body.dump();
+  if (res.statusCode !== 201) throw new BenchHttpError(`PUT manifest: HTTP ${res.statusCode}`);
+}
+
+/** Walks a paginated list (`tags/list` or `_catalog`) with `n` per page; returns the count. */
+export async function walkPaginated(base: string, firstPath: string, key: string): Promise<number> {
+  let next: string | undefined = firstPath;
+  let count = 0;
+  while (next) {
+    const res = await request(`${base}${next}`, { dispatcher: agent });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new BenchHttpError(`GET ${next}: HTTP ${res.statusCode}`);
+    }
+    const page = (await res.body.json()) as Record<string, string[] | null>;
+    count += page[key]?.length ?? 0;
+    next = nextLink(res.headers.link);
+  }
+  return count;
+}
+
+function nextLink(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value ? /<([^>]+)>;\s*rel="next"/.exec(value) : null;
+  if (!match) return undefined;
+  const url = match[1]!;
+  return url.startsWith("http") ? new URL(url).pathname + new URL(url).search : url;
+}
+
+function absolute(base: string, location: string): string {
+  return location.startsWith("http") ? location : `${base}${location}`;
+}
+
+function withDigest(location: string, digest: string): string {
+  return `${location}${location.includes("?") ? "&" : "?"}digest=${encodeURIComponent(digest)}`;
+}

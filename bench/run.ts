@@ -1,0 +1,188 @@
+// `npm run bench [-- SCENARIO…] [--rounds N]`: runs each scenario against Berth and the CNCF
+// reference registry (docker-registry) in alternation, A B A B …, and prints per metric the
+// median and spread of each, the advantage of Berth (> 1 means Berth is better), and each
+// server's peak RSS. Writes the same as JSON to bench/results/. Never asserts timings.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type MachineLimits, machineInfo, measureLimits } from "./machine.js";
+import type { BenchContext, Metric, Scenario } from "./scenario.js";
+import { pullScenario, pushChunkedScenario, pushMonolithicScenario } from "./scenarios/blob.js";
+import { idleConnectionsScenario } from "./scenarios/idle-connections.js";
+import { listingScenario } from "./scenarios/listing.js";
+import { requestRateScenario } from "./scenarios/request-rate.js";
+import { concurrentPushScenario, manyLayersScenario } from "./scenarios/skopeo.js";
+import { type BenchServer, peakRss, resetPeakRss, type ServerName, startServer } from "./servers.js";
+import { advantage, spreadPercent, summarize } from "./stats.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SCENARIOS: Scenario[] = [
+  pushMonolithicScenario,
+  pushChunkedScenario,
+  pullScenario,
+  requestRateScenario,
+  concurrentPushScenario,
+  manyLayersScenario,
+  listingScenario,
+  idleConnectionsScenario,
+];
+const SERVERS: ServerName[] = ["berth", "reference"];
+
+interface Sample {
+  server: ServerName;
+  round: number;
+  metrics: Metric[];
+  peakRssBytes: number;
+}
+
+interface ScenarioResult {
+  id: string;
+  title: string;
+  samples: Sample[];
+}
+
+function parseArgs(argv: string[]): { ids: string[]; rounds: number } {
+  const ids: string[] = [];
+  let rounds = 3;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--rounds") rounds = Number(argv[++i]);
+    else ids.push(argv[i]!);
+  }
+  const known = new Set(SCENARIOS.map((s) => s.id));
+  for (const id of ids) {
+    if (!known.has(id)) {
+      console.error(`unknown scenario "${id}"; known: ${[...known].join(", ")}`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    console.error("--rounds must be a positive integer");
+    process.exit(2);
+  }
+  return { ids, rounds };
+}
+
+function ensureTools(): void {
+  if (!existsSync("/usr/bin/docker-registry") || !existsSync("/usr/bin/wrk") || !existsSync("/usr/bin/skopeo")) {
+    execFileSync("bash", [join(ROOT, "scripts", "install-test-deps.sh")], { stdio: "inherit" });
+  }
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+}
+
+async function runScenario(scenario: Scenario, ctx: BenchContext, rounds: number): Promise<ScenarioResult> {
+  console.log(`\n== ${scenario.title}`);
+  await scenario.prepare(ctx);
+  const samples: Sample[] = [];
+  const running = new Map<ServerName, BenchServer>();
+  const serverFor = async (name: ServerName): Promise<BenchServer> => {
+    const existing = running.get(name);
+    if (existing && !scenario.freshServerPerRound) return existing;
+    if (existing) await existing.stop();
+    const server = await startServer(name, join(ctx.workDir, "data"));
+    await scenario.setup?.(server, ctx);
+    running.set(name, server);
+    return server;
+  };
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const name of SERVERS) {
+        const server = await serverFor(name);
+        resetPeakRss(server.pid);
+        const metrics = await scenario.run(server, ctx, round);
+        const sample = { server: name, round, metrics, peakRssBytes: peakRss(server.pid) };
+        samples.push(sample);
+        console.log(`  round ${round} ${name}: ${metrics.map((m) => `${m.name}=${fmt(m.value)}${m.unit}`).join(", ")}`);
+      }
+    }
+  } finally {
+    for (const server of running.values()) await server.stop();
+  }
+  return { id: scenario.id, title: scenario.title, samples };
+}
+
+interface Row {
+  scenario: string;
+  metric: string;
+  unit: string;
+  berth: ReturnType<typeof summarize>;
+  reference: ReturnType<typeof summarize>;
+  berthAdvantage: number;
+  berthPeakRssMB: number;
+  referencePeakRssMB: number;
+}
+
+function rowsOf(result: ScenarioResult): Row[] {
+  const first = result.samples[0];
+  if (!first) return [];
+  const peak = (server: ServerName) =>
+    Math.max(...result.samples.filter((s) => s.server === server).map((s) => s.peakRssBytes)) / 1e6;
+  return first.metrics.map((m) => {
+    const values = (server: ServerName) =>
+      result.samples.filter((s) => s.server === server).map((s) => s.metrics.find((x) => x.name === m.name)!.value);
+    const berth = summarize(values("berth"));
+    const reference = summarize(values("reference"));
+    return {
+      scenario: result.id,
+      metric: m.name,
+      unit: m.unit,
+      berth,
+      reference,
+      berthAdvantage: advantage(berth.median, reference.median, m.higherIsBetter),
+      berthPeakRssMB: peak("berth"),
+      referencePeakRssMB: peak("reference"),
+    };
+  });
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 1) return n.toFixed(2);
+  return n.toFixed(3);
+}
+
+function printTable(rows: Row[], limits: MachineLimits): void {
+  const header = ["scenario", "metric", "unit", "berth median (±%)", "reference median (±%)", "berth advantage", "peak RSS MB berth/ref"];
+  const lines = rows.map((r) => [
+    r.scenario,
+    r.metric,
+    r.unit,
+    `${fmt(r.berth.median)} (±${spreadPercent(r.berth).toFixed(0)}%)`,
+    `${fmt(r.reference.median)} (±${spreadPercent(r.reference).toFixed(0)}%)`,
+    `${r.berthAdvantage.toFixed(2)}×`,
+    `${r.berthPeakRssMB.toFixed(0)} / ${r.referencePeakRssMB.toFixed(0)}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log(`\n${render(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  for (const l of lines) console.log(render(l));
+  console.log(
+    `\nmachine limits: sha256 ${fmt(limits.sha256MBps ?? Number.NaN)} MB/s, ` +
+      `sequential write + fdatasync ${fmt(limits.writeFdatasyncMBps ?? Number.NaN)} MB/s`,
+  );
+  console.log('"berth advantage" > 1 means Berth is better (faster, more requests/s, lower latency).');
+}
+
+async function main(): Promise<void> {
+  const { ids, rounds } = parseArgs(process.argv.slice(2));
+  const selected = ids.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => ids.includes(s.id));
+  ensureTools();
+  const workDir = join(ROOT, "bench", ".work");
+  mkdirSync(workDir, { recursive: true });
+  const ctx: BenchContext = { workDir };
+  const machine = machineInfo();
+  console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryBytes / 1e9)} GB, kernel ${machine.kernel}, node ${machine.node}`);
+  const limits = measureLimits(workDir);
+  const results: ScenarioResult[] = [];
+  for (const scenario of selected) results.push(await runScenario(scenario, ctx, rounds));
+  const rows = results.flatMap(rowsOf);
+  printTable(rows, limits);
+  const resultsDir = join(ROOT, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, limits, rounds, rows, results }, null, 2)}\n`);
+  console.log(`\nresults written to ${file}`);
+}
+
+await main();

@@ -1,0 +1,57 @@
+// Scenario 7: a repository with 10,000 tags and a catalog of 10,000 repositories, each
+// walked in full with `n=100` pages following the Link header: total time.
+import { mountBlob, putManifest, pushSmallBlob, walkPaginated } from "../registry-http.js";
+import { metric, type Scenario, timed } from "../scenario.js";
+import { MediaType } from "../../src/oci/index.js";
+import { pushSmallImage } from "./small-image.js";
+
+const COUNT = 10_000;
+const PARALLEL = 32;
+
+async function inParallel(count: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+export const listingScenario: Scenario = {
+  id: "listing",
+  title: "7. paginated walk (n=100) of 10,000 tags and of a 10,000-repository catalog",
+  prepare: async () => {},
+  async setup(server) {
+    const image = await pushSmallImage(server.url, "bench/tags", "t00000");
+    const pad = (i: number) => String(i).padStart(5, "0");
+    await inParallel(COUNT - 1, (i) =>
+      putManifest(server.url, "bench/tags", `t${pad(i + 1)}`, image.manifest.bytes, MediaType.OciManifest),
+    );
+    // The catalog already holds bench/tags; add COUNT - 1 more repositories.
+    await inParallel(COUNT - 1, async (i) => {
+      const repo = `catalog/r${pad(i)}`;
+      for (const blob of [
+        { digest: image.layer.descriptor.digest, bytes: image.layer.gz },
+        { digest: image.config.digest, bytes: image.config.bytes },
+      ]) {
+        if (!(await mountBlob(server.url, repo, "bench/tags", blob.digest))) {
+          await pushSmallBlob(server.url, repo, blob.bytes, blob.digest);
+        }
+      }
+      await putManifest(server.url, repo, "v1", image.manifest.bytes, MediaType.OciManifest);
+    });
+  },
+  async run(server) {
+    let tags = 0;
+    let repos = 0;
+    const tagTime = await timed(async () => {
+      tags = await walkPaginated(server.url, "/v2/bench/tags/tags/list?n=100", "tags");
+    });
+    const catalogTime = await timed(async () => {
+      repos = await walkPaginated(server.url, "/v2/_catalog?n=100", "repositories");
+    });
+    if (tags !== COUNT) throw new Error(`tag walk saw ${tags} tags, expected ${COUNT}`);
+    if (repos < COUNT) throw new Error(`catalog walk saw ${repos} repositories, expected ${COUNT}`);
+    return [metric("tags walk", "s", tagTime, false), metric("catalog walk", "s", catalogTime, false)];
+  },
+};

@@ -1,0 +1,13 @@
+// Puts the tiny in-memory image (config, one 1 KiB layer, manifest) into a repository:
+// the target of the request-rate scenarios.
+import { smallImage } from "../images.js";
+import { pushSmallBlob, putManifest } from "../registry-http.js";
+import { MediaType } from "../../src/oci/index.js";
+
+export async function pushSmallImage(base: string, repo: string, tag: string) {
+  const image = await smallImage();
+  await pushSmallBlob(base, repo, image.layer.gz, image.layer.descriptor.digest);
+  await pushSmallBlob(base, repo, image.config.bytes, image.config.digest);
+  await putManifest(base, repo, tag, image.manifest.bytes, MediaType.OciManifest);
+  return image;
+}

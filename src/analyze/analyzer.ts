@@ -1,0 +1,266 @@
+// `berth analyze`'s engine: streams every layer of one resolved image from any ImageSource
+// (registry, OCI layout, archives), verifies each blob against its digest on the way, and
+// builds the layered filesystem, dive's totals and the explained findings. Layers are read
+// once, in order, never unpacked to disk and never buffered: only per-path metadata (size,
+// mode, owner, content sha256) is kept, so memory grows with the number of paths, not with
+// layer sizes.
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { VerifyingStream } from "../client/verifying-stream.js";
+import { type LayerEntry, readLayer } from "../image/layer-reader.js";
+import type { Descriptor, HistoryEntry, Platform } from "../oci/index.js";
+import type { ImageSource, ResolvedImage } from "../transport/index.js";
+import { type DockerfileLocation, mapHistoryToDockerfile } from "./dockerfile-map.js";
+import {
+  computeEfficiency,
+  type Inefficiency,
+  userSizeBytes,
+  userWastedPercent,
+} from "./efficiency.js";
+import {
+  type AnalyzedEntry,
+  countChanges,
+  type LayerChangeCounts,
+  LayeredFilesystem,
+} from "./filesystem.js";
+import { explainWaste, type Finding, type LayerContext } from "./findings.js";
+import { alignHistory } from "./history.js";
+
+export interface AnalyzeOptions {
+  /** The Dockerfile the image was built from, to map layers to its lines. */
+  dockerfile?: { text: string; target?: string };
+  /** Called after each layer is read. */
+  onLayer?: (layer: number, total: number) => void;
+}
+
+export interface LayerAnalysis {
+  readonly index: number;
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly diffId?: string;
+  /** Bytes of the blob as stored and transferred. */
+  readonly compressedBytes: number;
+  /** Bytes of the uncompressed tar stream. */
+  readonly uncompressedBytes: number;
+  /** Sum of the sizes of the layer's tar entries: dive's layer size. */
+  readonly contentBytes: number;
+  readonly entries: number;
+  readonly historyIndex?: number;
+  readonly createdBy?: string;
+  readonly created?: string;
+  readonly comment?: string;
+  readonly dockerfile?: DockerfileLocation;
+  readonly fromBase: boolean;
+  readonly changes: LayerChangeCounts;
+}
+
+export interface HistoryStep {
+  readonly index: number;
+  readonly createdBy?: string;
+  readonly emptyLayer: boolean;
+  readonly layer?: number;
+  readonly dockerfile?: DockerfileLocation;
+}
+
+export interface AnalysisTotals {
+  readonly layers: number;
+  readonly compressedBytes: number;
+  readonly uncompressedBytes: number;
+  /** dive's image size: Σ layer content bytes. */
+  readonly sizeBytes: number;
+  /** dive's user size: Σ layer content bytes except the first layer's. */
+  readonly userSizeBytes: number;
+  readonly wastedBytes: number;
+  readonly efficiency: number;
+  readonly userWastedPercent: number;
+  /** Bytes the findings attribute to fixable causes (groups may overlap dive's waste). */
+  readonly explainedBytes: number;
+}
+
+export interface ImageAnalysis {
+  readonly image: string;
+  readonly platform: Platform;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly layers: readonly LayerAnalysis[];
+  readonly history: readonly HistoryStep[];
+  readonly totals: AnalysisTotals;
+  readonly inefficiencies: readonly Inefficiency[];
+  readonly findings: readonly Finding[];
+  readonly warnings: readonly string[];
+  /** The merged filesystem with every layer's events, for tree views. Not serialised. */
+  readonly filesystem: LayeredFilesystem;
+}
+
+export class AnalyzeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AnalyzeError";
+  }
+}
+
+export async function analyzeImage(
+  source: ImageSource,
+  image: ResolvedImage,
+  options: AnalyzeOptions = {},
+): Promise<ImageAnalysis> {
+  const history = image.config.history ?? [];
+  const alignment = alignHistory(history, image.layers.length);
+  const warnings = [...alignment.warnings];
+  const dockerfileMap = options.dockerfile
+    ? mapHistoryToDockerfile(history, options.dockerfile.text, options.dockerfile.target)
+    : undefined;
+  if (dockerfileMap && dockerfileMap.size === 0) {
+    warnings.push("no history entry of the image matched an instruction of the Dockerfile");
+  }
+  const contexts = layerContexts(alignment.layerHistory, history, dockerfileMap);
+
+  const fs = new LayeredFilesystem();
+  const measured: { compressed: number; uncompressed: number; content: number; entries: number }[] =
+    [];
+  for (const [index, descriptor] of image.layers.entries()) {
+    const entries = await readLayerEntries(source, descriptor);
+    fs.applyLayer(index, entries.entries);
+    measured.push({
+      compressed: entries.compressedBytes,
+      uncompressed: entries.tarBytes,
+      content: entries.contentBytes,
+      entries: entries.entries.length,
+    });
+    options.onLayer?.(index, image.layers.length);
+  }
+
+  const changes = countChanges(fs);
+  const layers = image.layers.map((descriptor, index): LayerAnalysis => {
+    const historyIndex = alignment.layerHistory[index];
+    const entry = historyIndex === undefined ? undefined : history[historyIndex];
+    const m = measured[index] as (typeof measured)[number];
+    return {
+      index,
+      digest: descriptor.digest,
+      mediaType: descriptor.mediaType,
+      diffId: image.config.rootfs?.diff_ids?.[index],
+      compressedBytes: m.compressed,
+      uncompressedBytes: m.uncompressed,
+      contentBytes: m.content,
+      entries: m.entries,
+      historyIndex,
+      createdBy: entry?.created_by,
+      created: entry?.created,
+      comment: entry?.comment,
+      dockerfile: (contexts[index] as LayerContext).dockerfile,
+      fromBase: (contexts[index] as LayerContext).fromBase,
+      changes: changes[index] as LayerChangeCounts,
+    };
+  });
+
+  const efficiency = computeEfficiency(fs);
+  const sizes = layers.map((l) => l.contentBytes);
+  const userBytes = userSizeBytes(sizes);
+  const findings = explainWaste(fs, contexts);
+  const totals: AnalysisTotals = {
+    layers: layers.length,
+    compressedBytes: sum(layers.map((l) => l.compressedBytes)),
+    uncompressedBytes: sum(layers.map((l) => l.uncompressedBytes)),
+    sizeBytes: sum(sizes),
+    userSizeBytes: userBytes,
+    wastedBytes: efficiency.wastedBytes,
+    efficiency: efficiency.efficiency,
+    userWastedPercent: userWastedPercent(efficiency.wastedBytes, userBytes),
+    explainedBytes: sum(findings.map((f) => f.bytes)),
+  };
+  return {
+    image: source.description,
+    platform: image.platform,
+    manifestDigest: image.manifest.digest,
+    configDigest: image.image.config.digest,
+    layers,
+    history: historySteps(history, alignment.layerHistory, dockerfileMap),
+    totals,
+    inefficiencies: efficiency.inefficiencies,
+    findings,
+    warnings,
+    filesystem: fs,
+  };
+}
+
+function layerContexts(
+  layerHistory: readonly (number | undefined)[],
+  history: readonly HistoryEntry[],
+  dockerfileMap: Map<number, DockerfileLocation> | undefined,
+): LayerContext[] {
+  const firstMapped = dockerfileMap?.size ? Math.min(...dockerfileMap.keys()) : undefined;
+  return layerHistory.map((historyIndex, index) => {
+    const dockerfile = historyIndex === undefined ? undefined : dockerfileMap?.get(historyIndex);
+    let fromBase = index === 0;
+    if (firstMapped !== undefined) {
+      fromBase = historyIndex !== undefined && historyIndex < firstMapped;
+    }
+    return {
+      index,
+      createdBy: historyIndex === undefined ? undefined : history[historyIndex]?.created_by,
+      dockerfile,
+      fromBase,
+    };
+  });
+}
+
+function historySteps(
+  history: readonly HistoryEntry[],
+  layerHistory: readonly (number | undefined)[],
+  dockerfileMap: Map<number, DockerfileLocation> | undefined,
+): HistoryStep[] {
+  const layerOf = new Map<number, number>();
+  layerHistory.forEach((h, layer) => {
+    if (h !== undefined) layerOf.set(h, layer);
+  });
+  return history.map((entry, index) => ({
+    index,
+    createdBy: entry.created_by,
+    emptyLayer: entry.empty_layer === true,
+    layer: layerOf.get(index),
+    dockerfile: dockerfileMap?.get(index),
+  }));
+}
+
+interface LayerRead {
+  entries: AnalyzedEntry[];
+  compressedBytes: number;
+  tarBytes: number;
+  contentBytes: number;
+}
+
+/** Streams one layer blob, verified against its descriptor, into entry metadata. */
+async function readLayerEntries(source: ImageSource, descriptor: Descriptor): Promise<LayerRead> {
+  const blob = await source.getBlob(descriptor);
+  const verifier = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size });
+  blob.once("error", (err) => verifier.destroy(err));
+  const verified: Readable = blob.pipe(verifier);
+  const entries: AnalyzedEntry[] = [];
+  let contentBytes = 0;
+  try {
+    const { tarBytes } = await readLayer(verified, async (entry, content) => {
+      contentBytes += entry.size;
+      entries.push(entry.type === "file" ? await withDigest(entry, content) : entry);
+    });
+    return { entries, compressedBytes: verifier.bytesReceived, tarBytes, contentBytes };
+  } catch (err) {
+    blob.destroy();
+    verifier.destroy();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new AnalyzeError(`cannot read layer ${descriptor.digest}: ${message}`);
+  }
+}
+
+async function withDigest(
+  entry: LayerEntry,
+  content: AsyncIterable<Uint8Array>,
+): Promise<AnalyzedEntry> {
+  const hash = createHash("sha256");
+  for await (const chunk of content) hash.update(chunk);
+  return { ...entry, digest: hash.digest("base64") };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

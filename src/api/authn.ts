@@ -1,0 +1,101 @@
+// Who is calling the management API: a browser session (cookie `berth_session`, with a
+// CSRF token required in `X-CSRF-Token` on every state-changing request), Basic
+// credentials (users and robots, throttled like registry logins), or a Bearer token from
+// the token endpoint. Anonymous otherwise. Never logs credentials.
+import type { FastifyRequest } from "fastify";
+import type { Principal } from "../auth/access.js";
+import { type Account, principalOf } from "../auth/accounts.js";
+import { isSystemAdmin } from "../auth/authorizer.js";
+import { parseAuthorization } from "../auth/credentials.js";
+import { safeEqual, sha256Hex } from "../auth/passwords.js";
+import type { AuthSystem } from "../auth/system.js";
+import { ApiError, forbidden, unauthorized } from "./errors.js";
+
+export const SESSION_COOKIE = "berth_session";
+export const CSRF_HEADER = "x-csrf-token";
+
+export interface Caller {
+  readonly account: Account | undefined;
+  readonly principal: Principal;
+  readonly via: "session" | "basic" | "bearer" | "anonymous";
+  readonly remoteAddress: string;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+export async function identify(request: FastifyRequest, auth: AuthSystem): Promise<Caller> {
+  const remoteAddress = request.ip;
+  const make = (account: Account | undefined, via: Caller["via"]): Caller => ({
+    account,
+    principal: principalOf(account),
+    via,
+    remoteAddress,
+  });
+  const credentials = parseAuthorization(request.headers.authorization);
+  if (credentials.kind === "malformed") throw unauthorized("malformed Authorization header");
+  if (credentials.kind === "basic") {
+    const login = await auth.accounts.login(
+      credentials.username,
+      credentials.password,
+      remoteAddress,
+    );
+    if (login.ok) return make(login.account, "basic");
+    if (login.reason === "locked") {
+      throw new ApiError(429, "TOO_MANY_REQUESTS", "too many failed logins; try again later", {
+        "retry-after": String(login.retryAfterSeconds ?? 60),
+      });
+    }
+    throw unauthorized("invalid username or password");
+  }
+  if (credentials.kind === "bearer") {
+    try {
+      const verified = await auth.tokens.verifyAccess(credentials.token);
+      if (verified.anonymous) return make(undefined, "bearer");
+      const account = await auth.accounts.find(verified.subject.name, verified.subject.kind);
+      if (!account) throw unauthorized("the token's account no longer exists or is disabled");
+      return make(account, "bearer");
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw unauthorized("invalid or expired token");
+    }
+  }
+  const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (cookie) {
+    const session = await auth.store.findSession(sha256Hex(cookie));
+    if (!session || Date.parse(session.expiresAt) <= Date.now())
+      throw unauthorized("session expired; sign in again");
+    if (!SAFE_METHODS.has(request.method)) {
+      const sent = request.headers[CSRF_HEADER];
+      if (typeof sent !== "string" || !safeEqual(sent, session.csrfToken)) {
+        throw forbidden("missing or wrong CSRF token (send the X-CSRF-Token header)");
+      }
+    }
+    return make({ kind: "user", user: session.user }, "session");
+  }
+  return make(undefined, "anonymous");
+}
+
+export function requireSignedIn(caller: Caller): Account {
+  if (!caller.account) throw unauthorized();
+  return caller.account;
+}
+
+export function requireAdmin(caller: Caller): Account {
+  const account = requireSignedIn(caller);
+  if (!isSystemAdmin(account)) throw forbidden("only system administrators may do this");
+  return account;
+}
+
+export function actorOf(caller: Caller) {
+  return { ...caller.principal, remoteAddress: caller.remoteAddress };
+}

@@ -1,0 +1,66 @@
+// The management API as one Fastify plugin: /api/v1/* resources, the OpenAPI document at
+// /api/v1/openapi.json and the browsable reference at /api/docs. Register it on the server
+// with the context (auth system, management operations, registry view). Errors are
+// rendered as {"errors":[{"code","message"}]} and responses are never cached.
+import type { FastifyInstance } from "fastify";
+import type { ApiContext } from "./context.js";
+import { DOCS_PAGE } from "./docs-page.js";
+import { apiErrorHandler, errorBody } from "./errors.js";
+import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
+import { auditRoutes } from "./routes/audit.js";
+import { memberRoutes } from "./routes/members.js";
+import { projectRoutes } from "./routes/projects.js";
+import { repositoryRoutes } from "./routes/repositories.js";
+import { robotRoutes } from "./routes/robots.js";
+import { sessionRoutes } from "./routes/session.js";
+import { systemRoutes } from "./routes/system.js";
+import { userRoutes } from "./routes/users.js";
+
+export const API_PREFIX = "/api/v1";
+
+export type { ApiContext, RegistryView } from "./context.js";
+
+export async function managementApi(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const routes: CollectedRoute[] = [];
+  let document: ReturnType<typeof buildOpenApi> | undefined;
+
+  await app.register(
+    async (api) => {
+      api.addHook("onRoute", (route) => collectRoute(routes, route));
+      api.setErrorHandler(apiErrorHandler);
+      api.setNotFoundHandler((request, reply) =>
+        reply
+          .code(404)
+          .send(errorBody("NOT_FOUND", `no API route ${request.method} ${request.url}`)),
+      );
+      api.addHook("onSend", async (_request, reply, payload) => {
+        reply.header("cache-control", "no-store");
+        return payload;
+      });
+      api.get("/openapi.json", async () => {
+        document ??= buildOpenApi(routes, ctx.version);
+        return document;
+      });
+      for (const plugin of [
+        systemRoutes,
+        sessionRoutes,
+        userRoutes,
+        projectRoutes,
+        memberRoutes,
+        robotRoutes,
+        repositoryRoutes,
+        auditRoutes,
+      ]) {
+        await plugin(api, ctx);
+      }
+    },
+    { prefix: API_PREFIX },
+  );
+
+  app.get("/api/docs", async (_request, reply) =>
+    reply
+      .header("content-type", "text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'self' 'unsafe-inline'")
+      .send(DOCS_PAGE),
+  );
+}

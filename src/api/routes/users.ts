@@ -1,0 +1,192 @@
+// User accounts: system administrators manage everyone; users may read themselves and
+// change their own password (proving the current one).
+import type { FastifyInstance } from "fastify";
+import { isSystemAdmin } from "../../auth/authorizer.js";
+import { verifyPassword } from "../../auth/passwords.js";
+import type { User } from "../../auth/store.js";
+import { actorOf, requireAdmin, requireSignedIn } from "../authn.js";
+import { type ApiContext, callerOf } from "../context.js";
+import { forbidden } from "../errors.js";
+import { PAGE_QUERY, pageRequest, pageSchema, sendPage } from "../pagination.js";
+import { errors, NoContent, UserSchema } from "../schemas.js";
+
+const usernameParam = {
+  type: "object",
+  required: ["username"],
+  properties: { username: { type: "string" } },
+} as const;
+
+export function userView(user: User) {
+  return {
+    username: user.username,
+    isAdmin: user.isAdmin,
+    email: user.email,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+  };
+}
+
+export async function userRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get(
+    "/users",
+    {
+      schema: {
+        summary: "List users (system administrators)",
+        tags: ["users"],
+        querystring: {
+          type: "object",
+          properties: { ...PAGE_QUERY, q: { type: "string", description: "name contains" } },
+        },
+        response: {
+          200: { description: "a page of users", ...pageSchema(UserSchema) },
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      requireAdmin(await callerOf(request, ctx));
+      const query = request.query as {
+        page?: number;
+        page_size?: number;
+        sort?: string;
+        q?: string;
+      };
+      const page = pageRequest(query, ["username", "createdAt"] as const, "username");
+      const result = await ctx.auth.store.listUsers(page, query.q);
+      return sendPage(request, reply, page, {
+        items: result.items.map(userView),
+        total: result.total,
+      });
+    },
+  );
+
+  app.post(
+    "/users",
+    {
+      schema: {
+        summary: "Create a user (system administrators)",
+        tags: ["users"],
+        body: {
+          type: "object",
+          required: ["username", "password"],
+          properties: {
+            username: { type: "string" },
+            password: { type: "string" },
+            isAdmin: { type: "boolean", default: false },
+            email: { type: ["string", "null"] },
+          },
+        },
+        response: { 201: { description: "created", ...UserSchema }, ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(request, ctx);
+      requireAdmin(caller);
+      const body = request.body as {
+        username: string;
+        password: string;
+        isAdmin: boolean;
+        email?: string | null;
+      };
+      const user = await ctx.management.createUser(actorOf(caller), body);
+      return reply.code(201).send(userView(user));
+    },
+  );
+
+  app.get(
+    "/users/:username",
+    {
+      schema: {
+        summary: "Get a user (administrators, or the user themself)",
+        tags: ["users"],
+        params: usernameParam,
+        response: { 200: { description: "the user", ...UserSchema }, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      const account = requireSignedIn(caller);
+      const { username } = request.params as { username: string };
+      if (!isSystemAdmin(account) && caller.principal.name !== username) throw forbidden();
+      return userView(await ctx.management.requireUser(username));
+    },
+  );
+
+  app.patch(
+    "/users/:username",
+    {
+      schema: {
+        summary: "Change a user's administrator flag or e-mail (system administrators)",
+        tags: ["users"],
+        params: usernameParam,
+        body: {
+          type: "object",
+          properties: { isAdmin: { type: "boolean" }, email: { type: ["string", "null"] } },
+        },
+        response: {
+          200: { description: "the updated user", ...UserSchema },
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      requireAdmin(caller);
+      const { username } = request.params as { username: string };
+      const body = request.body as { isAdmin?: boolean; email?: string | null };
+      return userView(await ctx.management.updateUser(actorOf(caller), username, body));
+    },
+  );
+
+  app.put(
+    "/users/:username/password",
+    {
+      schema: {
+        summary:
+          "Set a user's password (administrators; users for themselves with currentPassword)",
+        tags: ["users"],
+        params: usernameParam,
+        body: {
+          type: "object",
+          required: ["password"],
+          properties: { password: { type: "string" }, currentPassword: { type: "string" } },
+        },
+        response: { ...NoContent, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(request, ctx);
+      const account = requireSignedIn(caller);
+      const { username } = request.params as { username: string };
+      const body = request.body as { password: string; currentPassword?: string };
+      if (!isSystemAdmin(account)) {
+        if (caller.principal.name !== username || account.kind !== "user") throw forbidden();
+        const stored = await ctx.auth.store.passwordHashOf(username);
+        if (!(await verifyPassword(stored, body.currentPassword ?? ""))) {
+          throw forbidden("currentPassword is wrong");
+        }
+      }
+      await ctx.management.setPassword(actorOf(caller), username, body.password);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    "/users/:username",
+    {
+      schema: {
+        summary: "Delete a user (system administrators)",
+        tags: ["users"],
+        params: usernameParam,
+        response: { ...NoContent, ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(request, ctx);
+      requireAdmin(caller);
+      const { username } = request.params as { username: string };
+      await ctx.management.deleteUser(actorOf(caller), username);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,140 @@
+// Composition of the auth pieces for one server process: store, token service (key kept in
+// the data directory), account directory (users, robots, optional htpasswd), authorizer,
+// audit log, the registry AccessController and the token endpoint plugin. The server
+// (src/server.ts) builds one AuthSystem and hands its parts to the registry and the API.
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Kysely } from "kysely";
+import type { AuthTables } from "../meta/auth-schema.js";
+import { AccountDirectory } from "./accounts.js";
+import { AuditLog } from "./audit.js";
+import { Authorizer } from "./authorizer.js";
+import { type BootstrapLog, bootstrapAuth } from "./bootstrap.js";
+import { TokenAccessController } from "./controller.js";
+import { HtpasswdFile } from "./htpasswd.js";
+import { LoginThrottle } from "./rate-limit.js";
+import { AuthStore } from "./store.js";
+import { TOKEN_PATH, tokenEndpoint } from "./token-endpoint.js";
+import { SigningKey, TokenService } from "./tokens.js";
+
+export interface AuthSettings {
+  /** `service` in challenges and the tokens' audience. */
+  readonly service: string;
+  readonly issuer: string;
+  /** Public base URL (https://registry.example.com); default: from the request's Host header. */
+  readonly publicUrl?: string;
+  readonly tokenTtlSeconds: number;
+  readonly refreshTtlSeconds: number;
+  /** Use an htpasswd file (bcrypt) as an extra user source, as registry:2 does. */
+  readonly htpasswdPath?: string;
+  /** Let system administrators push to projects that do not exist yet (created on push). */
+  readonly autoCreateProjects: boolean;
+}
+
+export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
+  service: "berth",
+  issuer: "berth",
+  tokenTtlSeconds: 300,
+  refreshTtlSeconds: 7 * 24 * 3600,
+  autoCreateProjects: false,
+};
+
+/**
+ * Auth settings from the environment on top of `base`: registry:2's `REGISTRY_AUTH=htpasswd`
+ * + `REGISTRY_AUTH_HTPASSWD_PATH` (drop-in use) and `BERTH_AUTH_*` overrides.
+ */
+export function authSettingsFromEnv(
+  env: NodeJS.ProcessEnv,
+  base: AuthSettings = DEFAULT_AUTH_SETTINGS,
+): AuthSettings {
+  const htpasswd =
+    env.REGISTRY_AUTH === "htpasswd"
+      ? env.REGISTRY_AUTH_HTPASSWD_PATH
+      : env.BERTH_AUTH_HTPASSWD_PATH;
+  if (env.REGISTRY_AUTH === "htpasswd" && !htpasswd) {
+    throw new Error("REGISTRY_AUTH=htpasswd needs REGISTRY_AUTH_HTPASSWD_PATH");
+  }
+  const auto = env.BERTH_AUTO_CREATE_PROJECTS ?? env.BERTH_AUTH_AUTO_CREATE_PROJECTS;
+  return {
+    ...base,
+    ...(htpasswd ? { htpasswdPath: htpasswd } : {}),
+    ...(env.BERTH_AUTH_SERVICE ? { service: env.BERTH_AUTH_SERVICE } : {}),
+    ...(env.BERTH_PUBLIC_URL ? { publicUrl: env.BERTH_PUBLIC_URL } : {}),
+    ...(auto !== undefined ? { autoCreateProjects: auto === "true" || auto === "1" } : {}),
+  };
+}
+
+export interface AuthSystem {
+  readonly settings: AuthSettings;
+  readonly store: AuthStore;
+  readonly tokens: TokenService;
+  readonly accounts: AccountDirectory;
+  readonly authorizer: Authorizer;
+  readonly audit: AuditLog;
+  readonly controller: TokenAccessController;
+  /** Fastify plugin serving the token endpoint (register it on the server). */
+  readonly tokenRoutes: (app: FastifyInstance) => Promise<void>;
+  /** The token endpoint's absolute URL as clients should see it for a request. */
+  realmFor(headers: Record<string, string | string[] | undefined>): string;
+}
+
+export interface AuthLog extends BootstrapLog {
+  error(obj: object, msg: string): void;
+}
+
+export async function createAuthSystem(options: {
+  db: Kysely<AuthTables>;
+  dataDir: string;
+  settings: AuthSettings;
+  log: AuthLog;
+  adminPassword?: string;
+}): Promise<AuthSystem> {
+  const { settings } = options;
+  const store = new AuthStore(options.db);
+  await bootstrapAuth(store, options.log, options.adminPassword);
+  const key = await SigningKey.loadOrCreate(path.join(options.dataDir, "auth"));
+  const tokens = new TokenService(key, {
+    issuer: settings.issuer,
+    service: settings.service,
+    accessTtlSeconds: settings.tokenTtlSeconds,
+    refreshTtlSeconds: settings.refreshTtlSeconds,
+  });
+  const audit = new AuditLog(store, options.log);
+  const htpasswd = settings.htpasswdPath ? new HtpasswdFile(settings.htpasswdPath) : undefined;
+  const accounts = new AccountDirectory(store, new LoginThrottle(), htpasswd, (failure) =>
+    audit.note({
+      actor: {
+        name: failure.username,
+        kind: failure.username.startsWith("robot$") ? "robot" : "user",
+      },
+      action: "login",
+      resourceType: "account",
+      resource: failure.username,
+      remoteAddress: failure.remoteAddress,
+      outcome: "failure",
+      detail: { reason: failure.reason },
+    }),
+  );
+  const authorizer = new Authorizer(store);
+  const realmFor = (headers: Record<string, string | string[] | undefined>): string => {
+    if (settings.publicUrl) return `${settings.publicUrl.replace(/\/+$/, "")}${TOKEN_PATH}`;
+    const raw = typeof headers.host === "string" ? headers.host : "";
+    const host = /^[A-Za-z0-9.\-:[\]]+$/.test(raw) ? raw : "localhost";
+    return `http://${host}${TOKEN_PATH}`;
+  };
+  const controller = new TokenAccessController(tokens, accounts, authorizer, {
+    realm: realmFor,
+    service: settings.service,
+  });
+  return {
+    settings,
+    store,
+    tokens,
+    accounts,
+    authorizer,
+    audit,
+    controller,
+    realmFor,
+    tokenRoutes: (app) => tokenEndpoint(app, { tokens, accounts, authorizer }),
+  };
+}

@@ -1,0 +1,160 @@
+// `berth admin --server URL`: the admin commands over the management API, signed in with
+// BERTH_USERNAME/BERTH_PASSWORD or the credential files docker/podman logins wrote. Turns API
+// errors into one CliError sentence. Never prints the password.
+import { fileCredentialResolver } from "../../client/credentials.js";
+import { CliError, ExitCode } from "../errors.js";
+import type {
+  AdminBackend,
+  MemberRow,
+  ProjectRow,
+  RobotCreate,
+  RobotRow,
+  UserRow,
+} from "./backend.js";
+
+interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export async function remoteCredentials(
+  server: URL,
+  env: NodeJS.ProcessEnv,
+): Promise<{ username: string; password: string }> {
+  if (env.BERTH_USERNAME && env.BERTH_PASSWORD !== undefined) {
+    return { username: env.BERTH_USERNAME, password: env.BERTH_PASSWORD };
+  }
+  const stored = await fileCredentialResolver()(server.host);
+  if (stored) return stored;
+  throw new CliError(
+    `no credentials for ${server.host}: set BERTH_USERNAME and BERTH_PASSWORD, or log in first (podman login ${server.host})`,
+    ExitCode.Usage,
+  );
+}
+
+export class RemoteBackend implements AdminBackend {
+  private readonly authorization: string;
+
+  constructor(
+    private readonly server: URL,
+    credentials: { username: string; password: string },
+  ) {
+    this.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.server), {
+        method,
+        headers: {
+          authorization: this.authorization,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      throw new CliError(
+        `cannot reach ${this.server.origin}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = `${method} ${path} failed with HTTP ${res.status}`;
+      try {
+        const parsed = JSON.parse(text) as { errors?: { message?: string }[] };
+        if (parsed.errors?.[0]?.message) message = parsed.errors[0].message;
+      } catch {
+        // keep the generic message
+      }
+      throw new CliError(message, res.status === 400 ? ExitCode.Usage : ExitCode.Failure);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async all<T>(path: string): Promise<T[]> {
+    const out: T[] = [];
+    for (let page = 1; ; page++) {
+      const sep = path.includes("?") ? "&" : "?";
+      const result = await this.call<Page<T>>("GET", `${path}${sep}page=${page}&page_size=100`);
+      out.push(...result.items);
+      if (out.length >= result.total || result.items.length === 0) return out;
+    }
+  }
+
+  createUser(username: string, password: string, isAdmin: boolean) {
+    return this.call<UserRow>("POST", "/api/v1/users", { username, password, isAdmin });
+  }
+  listUsers() {
+    return this.all<UserRow>("/api/v1/users");
+  }
+  async setPassword(username: string, password: string) {
+    await this.call("PUT", `/api/v1/users/${encodeURIComponent(username)}/password`, { password });
+  }
+  async deleteUser(username: string) {
+    await this.call("DELETE", `/api/v1/users/${encodeURIComponent(username)}`);
+  }
+  createProject(name: string, isPublic: boolean, quotaBytes: number | null) {
+    return this.call<ProjectRow>("POST", "/api/v1/projects", {
+      name,
+      public: isPublic,
+      quotaBytes,
+    });
+  }
+  listProjects() {
+    return this.all<ProjectRow>("/api/v1/projects");
+  }
+  async deleteProject(name: string) {
+    await this.call("DELETE", `/api/v1/projects/${encodeURIComponent(name)}`);
+  }
+  addMember(project: string, username: string, role: string) {
+    return this.call<MemberRow>("POST", `/api/v1/projects/${encodeURIComponent(project)}/members`, {
+      username,
+      role,
+    });
+  }
+  listMembers(project: string) {
+    return this.all<MemberRow>(`/api/v1/projects/${encodeURIComponent(project)}/members`);
+  }
+  async removeMember(project: string, username: string) {
+    await this.call(
+      "DELETE",
+      `/api/v1/projects/${encodeURIComponent(project)}/members/${encodeURIComponent(username)}`,
+    );
+  }
+  createRobot(spec: RobotCreate) {
+    if (spec.project) {
+      const actions = spec.permissions[0]?.actions ?? [];
+      return this.call<{ robot: RobotRow; secret: string }>(
+        "POST",
+        `/api/v1/projects/${encodeURIComponent(spec.project)}/robots`,
+        {
+          name: spec.name,
+          actions,
+          expiresAt: spec.expiresAt,
+          description: spec.description ?? null,
+        },
+      );
+    }
+    return this.call<{ robot: RobotRow; secret: string }>("POST", "/api/v1/robots", {
+      name: spec.name,
+      permissions: spec.permissions,
+      expiresAt: spec.expiresAt,
+      description: spec.description ?? null,
+    });
+  }
+  listRobots(project?: string) {
+    return project
+      ? this.all<RobotRow>(`/api/v1/projects/${encodeURIComponent(project)}/robots`)
+      : this.all<RobotRow>("/api/v1/robots");
+  }
+  disableRobot(idOrName: string) {
+    return this.call<RobotRow>("PATCH", `/api/v1/robots/${encodeURIComponent(idOrName)}`, {
+      disabled: true,
+    });
+  }
+  async deleteRobot(idOrName: string) {
+    await this.call("DELETE", `/api/v1/robots/${encodeURIComponent(idOrName)}`);
+  }
+  async close() {}
+}

@@ -1,0 +1,177 @@
+// `berth lint [Dockerfile…]`: the thin I/O shell around the pure linter in src/lint/. Reads
+// each Dockerfile (or stdin for `-`), finds its configuration (--config, else
+// .berth-lint.yaml or .hadolint.yaml next to the Dockerfile, else in the current directory),
+// checks the build context for a .dockerignore when --context is given, prints the chosen
+// format and sets the exit code: 1 when a finding reaches --failure-threshold, 2 on usage
+// errors. Never prints a stack trace.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { type Command, Option } from "commander";
+import {
+  CONFIG_FILE_NAME,
+  exceedsThreshold,
+  LintConfigError,
+  LintTargetError,
+  type LoadedConfig,
+  lintDockerfile,
+  parseLintConfig,
+  resolveRuleId,
+  SEVERITIES,
+  type Severity,
+} from "../lint/index.js";
+import { formatCheckstyle } from "../lint/format/checkstyle.js";
+import { formatJson } from "../lint/format/json.js";
+import type { FileReport } from "../lint/format/report.js";
+import { formatSarif } from "../lint/format/sarif.js";
+import { formatText } from "../lint/format/text.js";
+import { CliError, ExitCode } from "./errors.js";
+
+const TOOL_VERSION = "0.1.0";
+const FORMATS = ["text", "json", "sarif", "checkstyle"] as const;
+type LintFormat = (typeof FORMATS)[number];
+
+interface LintFlags {
+  format: LintFormat;
+  failureThreshold?: Severity | "none";
+  config?: string;
+  context?: string;
+  target?: string;
+  buildArg: string[];
+  ignore: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function readConfig(path: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new CliError(`cannot read config file ${path}`, ExitCode.Usage);
+  }
+  try {
+    return parseLintConfig(text);
+  } catch (err) {
+    if (err instanceof LintConfigError) throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
+    throw err;
+  }
+}
+
+/** The config for a Dockerfile: explicit path, else next to the file, else in cwd. */
+function findConfig(dockerfile: string, explicit: string | undefined): LoadedConfig | undefined {
+  if (explicit !== undefined) {
+    if (!existsSync(explicit)) throw new CliError(`config file ${explicit} does not exist`, ExitCode.Usage);
+    return readConfig(explicit);
+  }
+  const dirs = dockerfile === "-" ? [process.cwd()] : [dirname(resolve(dockerfile)), process.cwd()];
+  for (const dir of dirs) {
+    for (const name of [CONFIG_FILE_NAME, ".hadolint.yaml", ".hadolint.yml"]) {
+      const candidate = join(dir, name);
+      if (existsSync(candidate)) return readConfig(candidate);
+    }
+  }
+  return undefined;
+}
+
+function readDockerfile(path: string): string {
+  try {
+    return readFileSync(path === "-" ? 0 : path, "utf8");
+  } catch {
+    throw new CliError(`cannot read Dockerfile ${path}: no such file`, ExitCode.Usage);
+  }
+}
+
+function parseBuildArgs(pairs: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new CliError(`--build-arg must be KEY=VALUE, got "${pair}"`, ExitCode.Usage);
+    args[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return args;
+}
+
+function contextFacts(dir: string | undefined, dockerfile: string) {
+  if (dir === undefined) return undefined;
+  if (!existsSync(dir)) throw new CliError(`build context ${dir} does not exist`, ExitCode.Usage);
+  const perDockerfile = dockerfile === "-" ? "" : `${resolve(dockerfile)}.dockerignore`;
+  return {
+    dockerignorePresent: existsSync(join(dir, ".dockerignore")) || (perDockerfile !== "" && existsSync(perDockerfile)),
+  };
+}
+
+function lintFile(path: string, flags: LintFlags, buildArgs: Record<string, string>): { report: FileReport; threshold?: Severity } {
+  const text = readDockerfile(path);
+  const loaded = findConfig(path, flags.config);
+  const extraIgnores = flags.ignore.flatMap((id) => {
+    const ids = resolveRuleId(id);
+    if (ids.length === 0 && !/^DL\d{4}$/i.test(id)) throw new CliError(`--ignore names unknown rule "${id}"`, ExitCode.Usage);
+    return ids;
+  });
+  const config = {
+    ignore: [...(loaded?.ignore ?? []), ...extraIgnores],
+    severity: loaded?.severity ?? {},
+    trustedRegistries: loaded?.trustedRegistries ?? [],
+    requiredLabels: loaded?.requiredLabels ?? [],
+  };
+  try {
+    const findings = lintDockerfile(text, {
+      config,
+      buildArgs,
+      target: flags.target,
+      context: contextFacts(flags.context, path),
+    });
+    return { report: { path, text, findings }, threshold: loaded?.failureThreshold };
+  } catch (err) {
+    if (err instanceof LintTargetError) throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
+    throw err;
+  }
+}
+
+function render(format: LintFormat, reports: FileReport[]): string {
+  switch (format) {
+    case "json":
+      return formatJson(reports);
+    case "sarif":
+      return formatSarif(reports, TOOL_VERSION);
+    case "checkstyle":
+      return formatCheckstyle(reports);
+    default:
+      return formatText(reports);
+  }
+}
+
+function run(files: string[], flags: LintFlags): void {
+  const buildArgs = parseBuildArgs(flags.buildArg);
+  const targets = files.length === 0 ? ["Dockerfile"] : files;
+  const results = targets.map((f) => lintFile(f, flags, buildArgs));
+  const reports = results.map((r) => r.report);
+  process.stdout.write(render(flags.format, reports));
+  const failing = results.some((r) => {
+    const threshold = flags.failureThreshold ?? r.threshold ?? "warning";
+    return threshold !== "none" && exceedsThreshold(r.report.findings, threshold);
+  });
+  process.exitCode = failing ? ExitCode.Findings : ExitCode.Ok;
+}
+
+export function register(program: Command): void {
+  program
+    .command("lint")
+    .description("Check Dockerfiles against best practices (rules BL1001…, hadolint ids accepted)")
+    .argument("[dockerfiles...]", "Dockerfiles to check (`-` for stdin)", [])
+    .addOption(new Option("-f, --format <format>", "output format").choices([...FORMATS]).default("text"))
+    .addOption(
+      new Option("--failure-threshold <severity>", "exit 1 when a finding is at or above this severity (default warning)").choices([
+        ...SEVERITIES,
+        "none",
+      ]),
+    )
+    .option("-c, --config <file>", `configuration file (default: ${CONFIG_FILE_NAME} next to the Dockerfile or in cwd)`)
+    .option("--context <dir>", "build context directory (checks for a .dockerignore)")
+    .option("--target <stage>", "stage that is built (default: the last)")
+    .option("--build-arg <KEY=VALUE>", "build argument used to resolve ARG values (repeatable)", collect, [])
+    .option("--ignore <rule>", "rule id to ignore, berth or hadolint (repeatable)", collect, [])
+    .action((files: string[], flags: LintFlags) => run(files, flags));
+}

@@ -1,0 +1,94 @@
+// Flags every command that talks to a registry shares (TLS, plain HTTP, credentials), and the
+// mapping from library errors to CLI errors with stable exit codes: bad input → 2 (usage),
+// failed operations → 3. Never prints a password; `--creds` is read only into memory.
+import type { Command } from "commander";
+import { CredentialError } from "../client/credentials.js";
+import { RegistryError } from "../client/errors.js";
+import { BlobVerificationError } from "../client/verifying-stream.js";
+import { DigestError, ManifestError, ReferenceError } from "../oci/index.js";
+import { TreeFileMissing } from "../transport/blob-tree.js";
+import { DockerArchiveError } from "../transport/docker-archive-source.js";
+import { LayoutError } from "../transport/oci-layout.js";
+import type { RegistryOptions } from "../transport/registry.js";
+import { ResolveError } from "../transport/resolve.js";
+import { TransportSpecError } from "../transport/spec.js";
+import { TarFormatError } from "../transport/tar-index.js";
+import { CliError, ExitCode } from "./errors.js";
+
+export interface RegistryFlags {
+  insecure?: boolean;
+  plainHttp?: boolean;
+  caFile?: string[];
+  certDir?: string;
+  authfile?: string;
+  creds?: string;
+}
+
+export function addRegistryFlags(command: Command): Command {
+  return command
+    .option("--insecure", "skip TLS verification (and fall back to plain HTTP)")
+    .option("--plain-http", "speak plain HTTP to registries (loopback hosts always do)")
+    .option("--ca-file <file...>", "extra CA certificates to trust (PEM)")
+    .option("--cert-dir <dir>", "certs.d-style directory: <dir>/<registry>/*.crt, *.cert, *.key")
+    .option("--authfile <file>", "credentials file (default: docker and podman files)")
+    .option("--creds <user:password>", "credentials for this command only");
+}
+
+export function registryOptionsFrom(flags: RegistryFlags): RegistryOptions {
+  const options: RegistryOptions = {
+    insecure: flags.insecure,
+    plainHttp: flags.plainHttp,
+    caFiles: flags.caFile,
+    certDir: flags.certDir,
+    authFile: flags.authfile,
+  };
+  if (flags.creds) {
+    const colon = flags.creds.indexOf(":");
+    if (colon <= 0) throw new CliError("--creds must be USER:PASSWORD", ExitCode.Usage);
+    const credential = { username: flags.creds.slice(0, colon), password: flags.creds.slice(colon + 1) };
+    options.credentials = async () => credential;
+  }
+  return options;
+}
+
+/** One sentence and an exit code for any error a command can meet. */
+export function asCliError(err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  const cli = classify(err);
+  if (err instanceof Error && err.stack) cli.stack = err.stack;
+  return cli;
+}
+
+function classify(err: unknown): CliError {
+  const message = err instanceof Error ? err.message : String(err);
+  const usage =
+    err instanceof TransportSpecError ||
+    err instanceof ReferenceError ||
+    err instanceof DigestError ||
+    err instanceof LayoutError ||
+    err instanceof DockerArchiveError ||
+    err instanceof TarFormatError ||
+    err instanceof TreeFileMissing ||
+    err instanceof CredentialError ||
+    (err instanceof ManifestError && /platform/.test(message));
+  if (usage) return new CliError(message, ExitCode.Usage);
+  if (err instanceof RegistryError || err instanceof ResolveError || err instanceof BlobVerificationError) {
+    return new CliError(message, ExitCode.Failure);
+  }
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT" || code === "EACCES" || code === "EISDIR" || code === "ENOTDIR") {
+    return new CliError(`${message.replace(/^\w+: /, "")}`, ExitCode.Usage);
+  }
+  return new CliError(message, ExitCode.Failure);
+}
+
+/** Wraps a command action so every failure becomes a CliError. */
+export function cliAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      throw asCliError(err);
+    }
+  };
+}

@@ -1,0 +1,64 @@
+// `berth serve`: loads the configuration (file, BERTH_* environment, flags), starts the
+// registry server and runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0.
+// A bad setting stops start-up with one sentence naming the key (exit 2).
+import type { Command } from "commander";
+import { ConfigError, loadConfig } from "../config/config.js";
+import { startServer } from "../server.js";
+import { CliError, ExitCode } from "./errors.js";
+
+interface ServeOptions {
+  config?: string;
+  listen?: string;
+  data?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("run the registry server (OCI distribution API on /v2/)")
+    .option("-c, --config <file>", "YAML or JSON configuration file")
+    .option("-l, --listen <addr>", "address to listen on, host:port (default 127.0.0.1:5000)")
+    .option("-d, --data <dir>", "data directory for blobs and metadata (default ./data)")
+    .action(async (options: ServeOptions) => {
+      await serve(options);
+    });
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({
+      file: options.config ?? process.env.BERTH_CONFIG,
+      overrides: { listen: options.listen, data: options.data },
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
+  }
+  let running: Awaited<ReturnType<typeof startServer>>;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new CliError(`cannot listen on ${config.listen}: address already in use`, ExitCode.Failure);
+    }
+    if (code === "EACCES") {
+      throw new CliError(`cannot listen on ${config.listen} or use ${config.dataDir}: permission denied`);
+    }
+    throw err;
+  }
+  process.stderr.write(`berth: registry listening on ${running.url} (data in ${config.dataDir})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`berth: ${signal} received, draining requests\n`);
+      running.close().then(resolve, (err) => {
+        process.stderr.write(`berth: shutdown failed: ${err instanceof Error ? err.message : err}\n`);
+        process.exitCode = ExitCode.Failure;
+        resolve();
+      });
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+}

@@ -1,0 +1,129 @@
+// Registry authentication as docker does it: read the `WWW-Authenticate` challenge of a 401,
+// then either send Basic credentials or fetch a Bearer token from the realm (Docker token
+// spec: GET realm?service=…&scope=…, Basic credentials when known, anonymous otherwise).
+// Tokens are cached per scope set until they expire. Never logs a credential or token.
+import { type Dispatcher, request } from "undici";
+import type { Credential } from "./credentials.js";
+import { RegistryError } from "./errors.js";
+
+export interface Challenge {
+  readonly scheme: "bearer" | "basic";
+  readonly params: Record<string, string>;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"` (or `Basic realm="…"`). */
+export function parseChallenge(header: string | undefined): Challenge | undefined {
+  if (!header) return undefined;
+  const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
+  if (!match) return undefined;
+  const scheme = (match[1] ?? "").toLowerCase();
+  if (scheme !== "bearer" && scheme !== "basic") return undefined;
+  const params: Record<string, string> = {};
+  const pair = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (const m of (match[2] ?? "").matchAll(pair)) {
+    params[(m[1] ?? "").toLowerCase()] = (m[2] ?? m[3] ?? "").replace(/\\(.)/g, "$1");
+  }
+  return { scheme, params };
+}
+
+interface CachedToken {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+export class AuthSession {
+  private challenge: Challenge | undefined;
+  private readonly tokens = new Map<string, CachedToken>();
+
+  constructor(
+    private readonly registry: string,
+    private readonly credential: () => Promise<Credential | undefined>,
+    private readonly dispatcher: Dispatcher,
+    private readonly userAgent: string,
+  ) {}
+
+  get known(): boolean {
+    return this.challenge !== undefined;
+  }
+
+  /** The Authorization header for a request needing `scopes`, if auth is known to be needed. */
+  async header(scopes: string[]): Promise<string | undefined> {
+    if (!this.challenge) return undefined;
+    if (this.challenge.scheme === "basic") {
+      const c = await this.credential();
+      return c ? basic(c) : undefined;
+    }
+    const key = scopeKey(scopes);
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
+    const token = await this.fetchToken(scopes);
+    this.tokens.set(key, token);
+    return `Bearer ${token.token}`;
+  }
+
+  /**
+   * Records a 401's challenge. Returns true when a retry with fresh auth can help (a new
+   * challenge or scope), false when the same credentials were already refused.
+   */
+  async onUnauthorized(header: string | undefined, scopes: string[]): Promise<boolean> {
+    const challenge = parseChallenge(header);
+    if (!challenge) return false;
+    const hadChallenge = this.challenge !== undefined;
+    this.challenge = challenge;
+    const key = scopeKey(scopes);
+    if (challenge.scheme === "bearer") {
+      const wasCached = this.tokens.delete(key);
+      return !hadChallenge || wasCached;
+    }
+    return !hadChallenge;
+  }
+
+  private async fetchToken(scopes: string[]): Promise<CachedToken> {
+    const params = this.challenge?.params ?? {};
+    if (!params.realm) {
+      throw new RegistryError("protocol", `${this.registry} sent a Bearer challenge without a realm`);
+    }
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set("service", params.service);
+    for (const scope of scopes) url.searchParams.append("scope", scope);
+    const credential = await this.credential();
+    const headers: Record<string, string> = { "user-agent": this.userAgent };
+    if (credential) headers.authorization = basic(credential);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, { method: "GET", headers, dispatcher: this.dispatcher });
+    } catch (err) {
+      throw new RegistryError(
+        "unreachable",
+        `cannot reach the token service of ${this.registry} (${url.origin}): ${(err as Error).message}`,
+      );
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw credential
+        ? new RegistryError("unauthorized", `${this.registry} rejected the username or password for ${credential.username}`, res.statusCode)
+        : new RegistryError("unauthorized", `${this.registry} requires authentication; run "berth login ${this.registry}"`, res.statusCode);
+    }
+    if (res.statusCode !== 200) {
+      throw new RegistryError("server", `the token service of ${this.registry} answered ${res.statusCode}`, res.statusCode);
+    }
+    let doc: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch {
+      throw new RegistryError("protocol", `the token service of ${this.registry} sent invalid JSON`);
+    }
+    const token = doc.token ?? doc.access_token;
+    if (!token) throw new RegistryError("protocol", `the token service of ${this.registry} sent no token`);
+    const lifetime = Math.max(60, doc.expires_in ?? 60) * 1000;
+    return { token, expiresAt: Date.now() + lifetime - 10_000 };
+  }
+}
+
+function basic(c: Credential): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+}
+
+function scopeKey(scopes: string[]): string {
+  return [...scopes].sort().join(" ");
+}

@@ -1,0 +1,212 @@
+// One registry's HTTP conversation: endpoint choice (https/http, TLS trust), authentication
+// (challenge → Basic or Bearer token, retried once), bounded retries with exponential backoff
+// and jitter on 429/5xx and connection failures (honouring Retry-After), and redirects for
+// reads (credentials are not sent to another origin). Bodies that are streams are never
+// retried here: the caller re-opens the source. Never buffers a response body it hands back.
+import type { Readable } from "node:stream";
+import { Agent, type Dispatcher, request } from "undici";
+import { AuthSession } from "./auth.js";
+import type { CredentialResolver } from "./credentials.js";
+import { RegistryError, specErrorOf } from "./errors.js";
+import { type Endpoint, endpointFor, type TlsOptions } from "./tls.js";
+
+export interface ClientOptions extends TlsOptions {
+  credentials?: CredentialResolver;
+  /** Attempts per request for retryable failures (default 5). */
+  attempts?: number;
+  /** First backoff delay in ms (default 200; doubles each time, capped at 5 s). */
+  backoffMs?: number;
+  userAgent?: string;
+  /** Told about each retry (for progress output and tests). */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  readonly registry: string;
+  readonly attempt: number;
+  readonly reason: string;
+}
+
+export interface SendRequest {
+  method: "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
+  /** `/v2/…` on this registry, or an absolute URL (upload locations). */
+  path: string;
+  scopes: string[];
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  /** Let 401 through to the caller instead of failing (login checks). */
+  allowUnauthorized?: boolean;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set([
+  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED",
+]);
+
+export function isRetryableNetworkError(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return RETRY_CODES.has(e?.code ?? "") || RETRY_CODES.has(e?.cause?.code ?? "");
+}
+
+export class RegistryHttp {
+  readonly auth: AuthSession;
+  readonly dispatcher: Agent;
+  private endpoint: Endpoint;
+  private readonly userAgent: string;
+
+  constructor(
+    readonly registry: string,
+    readonly options: ClientOptions = {},
+  ) {
+    this.endpoint = endpointFor(registry, options);
+    this.dispatcher = new Agent({
+      connect: this.endpoint.connect,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 120_000,
+      bodyTimeout: 300_000,
+    });
+    this.userAgent = options.userAgent ?? "berth/0.1";
+    const resolver = options.credentials;
+    let cached: Promise<import("./credentials.js").Credential | undefined> | undefined;
+    this.auth = new AuthSession(
+      registry,
+      () => {
+        cached ??= resolver ? resolver(registry) : Promise.resolve(undefined);
+        return cached;
+      },
+      this.dispatcher,
+      this.userAgent,
+    );
+  }
+
+  get baseUrl(): string {
+    return this.endpoint.baseUrl;
+  }
+
+  url(path: string): string {
+    return path.startsWith("http://") || path.startsWith("https://") ? path : `${this.endpoint.baseUrl}${path}`;
+  }
+
+  /** Sends with auth, retries and redirects; throws RegistryError for failures it cannot fix. */
+  async send(req: SendRequest): Promise<Dispatcher.ResponseData> {
+    const replayable = req.body === undefined || Buffer.isBuffer(req.body);
+    const attempts = replayable ? (this.options.attempts ?? 5) : 1;
+    let authRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.sendOnce(req);
+      } catch (err) {
+        if (err instanceof RegistryError) throw err;
+        if (this.switchToFallback(err)) {
+          attempt--;
+          continue;
+        }
+        if (attempt < attempts && isRetryableNetworkError(err)) {
+          await this.backoff(attempt, describeNetworkError(err));
+          continue;
+        }
+        throw new RegistryError("unreachable", `cannot reach ${this.registry}: ${describeNetworkError(err)}`);
+      }
+      if (res.statusCode === 401 && !req.allowUnauthorized && replayable && !authRetried) {
+        const challenge = headerOf(res, "www-authenticate");
+        await res.body.dump();
+        authRetried = true;
+        if (await this.auth.onUnauthorized(challenge, req.scopes)) {
+          attempt--;
+          continue;
+        }
+        throw await this.unauthorized(req);
+      }
+      if (RETRY_STATUS.has(res.statusCode) && attempt < attempts) {
+        const retryAfter = Number(headerOf(res, "retry-after"));
+        await res.body.dump();
+        await this.backoff(attempt, `HTTP ${res.statusCode}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** Turns an unexpected response into a RegistryError (consuming the body). */
+  async fail(res: Dispatcher.ResponseData, what: string): Promise<never> {
+    const text = await res.body.text().catch(() => "");
+    const spec = specErrorOf(text);
+    const detail = spec.message ? `: ${spec.message}` : "";
+    const status = res.statusCode;
+    if (status === 404) throw new RegistryError("not-found", `${what} not found${detail}`, status, spec.code);
+    if (status === 401) throw new RegistryError("unauthorized", `${this.registry} requires authentication for ${what}; run "berth login ${this.registry}"`, status, spec.code);
+    if (status === 403) throw new RegistryError("denied", `${this.registry} denied access to ${what}${detail}`, status, spec.code);
+    if (status === 429) throw new RegistryError("too-many-requests", `${this.registry} kept answering "too many requests" for ${what}`, status, spec.code);
+    if (status >= 500) throw new RegistryError("server", `${this.registry} failed on ${what} (HTTP ${status})${detail}`, status, spec.code);
+    throw new RegistryError("protocol", `${this.registry} answered HTTP ${status} for ${what}${detail}`, status, spec.code);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async sendOnce(req: SendRequest): Promise<Dispatcher.ResponseData> {
+    let url = this.url(req.path);
+    const origin = new URL(url).origin;
+    const authorization = await this.auth.header(req.scopes);
+    for (let hop = 0; ; hop++) {
+      const sameOrigin = new URL(url).origin === origin;
+      const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
+      if (authorization && sameOrigin) headers.authorization = authorization;
+      const res = await request(url, {
+        method: req.method,
+        headers,
+        body: req.body,
+        dispatcher: this.dispatcher,
+      });
+      const location = headerOf(res, "location");
+      const redirect = [301, 302, 303, 307, 308].includes(res.statusCode);
+      if (!redirect || !location || (req.method !== "GET" && req.method !== "HEAD") || hop >= 5) {
+        return res;
+      }
+      await res.body.dump();
+      url = new URL(location, url).toString();
+    }
+  }
+
+  private switchToFallback(err: unknown): boolean {
+    const fallback = this.endpoint.fallbackUrl;
+    if (!fallback) return false;
+    const code = (err as { code?: string; cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code ?? "";
+    const message = String((err as Error)?.message ?? "");
+    if (!code.startsWith("ERR_SSL") && code !== "EPROTO" && !/ssl|tls|wrong version/i.test(message)) {
+      return false;
+    }
+    this.endpoint = { ...this.endpoint, baseUrl: fallback, fallbackUrl: undefined };
+    return true;
+  }
+
+  private async unauthorized(req: SendRequest): Promise<RegistryError> {
+    const credential = await (this.options.credentials?.(this.registry) ?? Promise.resolve(undefined));
+    return credential
+      ? new RegistryError("unauthorized", `${this.registry} refused the credentials of ${credential.username} for ${req.scopes.join(", ") || "this request"}`, 401)
+      : new RegistryError("unauthorized", `${this.registry} requires authentication; run "berth login ${this.registry}"`, 401);
+  }
+
+  private async backoff(attempt: number, reason: string, retryAfterMs?: number): Promise<void> {
+    this.options.onRetry?.({ registry: this.registry, attempt, reason });
+    const base = this.options.backoffMs ?? 200;
+    const computed = Math.min(5000, base * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, 10_000) : computed;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+export function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function describeNetworkError(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.cause?.code ?? e?.code;
+  const message = e?.cause?.message ?? e?.message ?? String(err);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}

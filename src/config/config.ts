@@ -1,0 +1,318 @@
+// Berth's server configuration: one YAML/JSON file plus `BERTH_*` environment overrides plus
+// command-line flags (flag > env > file > default), validated at start-up. A bad setting
+// becomes a ConfigError whose message is one sentence naming the key (and its environment
+// variable) and the problem. Pure apart from reading the file; never starts anything.
+//
+// Settings are declared once in SETTINGS (key path in the file, environment variable,
+// parser); unknown keys in the file are rejected so a typo never silently falls back to a
+// default. Another module needing settings adds entries to SETTINGS (a minimal additive edit)
+// and a field to BerthConfig.
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface BerthConfig {
+  /** `host:port` the HTTP server binds. */
+  listen: string;
+  /** Root of everything Berth stores (absolute path). */
+  dataDir: string;
+  logLevel: LogLevel;
+  storage: { driver: "filesystem"; path: string };
+  database: { driver: "sqlite"; path: string };
+  uploads: {
+    /** Upload sessions untouched for this long (ms) are purged. */
+    purgeAfterMs: number;
+    /** How often (ms) the purge runs. */
+    purgeIntervalMs: number;
+  };
+  manifests: {
+    maxBytes: number;
+    /** Entries in the by-digest manifest LRU (0 disables it). */
+    cacheEntries: number;
+  };
+  /** Whether DELETE of manifests, tags and blobs is allowed (405 UNSUPPORTED when not). */
+  deleteEnabled: boolean;
+  /** How long (ms) SIGTERM waits for in-flight requests before closing connections. */
+  drainTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+interface Setting {
+  /** Dotted key in the config file. */
+  key: string;
+  env: string;
+  parse(value: unknown): unknown;
+  apply(config: BerthConfig, value: unknown): void;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function setting<T>(
+  key: string,
+  env: string,
+  parse: (value: unknown) => T,
+  apply: (config: BerthConfig, value: T) => void,
+): Setting {
+  return { key, env, parse, apply: (c, v) => apply(c, v as T) };
+}
+
+export const SETTINGS: readonly Setting[] = [
+  setting("listen", "BERTH_LISTEN", parseListen, (c, v) => {
+    c.listen = v;
+  }),
+  setting("data", "BERTH_DATA", parseNonEmptyString, (c, v) => {
+    c.dataDir = v;
+  }),
+  setting("logLevel", "BERTH_LOG_LEVEL", parseLogLevel, (c, v) => {
+    c.logLevel = v;
+  }),
+  setting("storage.driver", "BERTH_STORAGE_DRIVER", oneOf(["filesystem"] as const), (c, v) => {
+    c.storage.driver = v;
+  }),
+  setting("storage.path", "BERTH_STORAGE_PATH", parseNonEmptyString, (c, v) => {
+    c.storage.path = v;
+  }),
+  setting("database.driver", "BERTH_DATABASE_DRIVER", oneOf(["sqlite"] as const), (c, v) => {
+    c.database.driver = v;
+  }),
+  setting("database.path", "BERTH_DATABASE_PATH", parseNonEmptyString, (c, v) => {
+    c.database.path = v;
+  }),
+  setting("uploads.purgeAfter", "BERTH_UPLOAD_PURGE_AFTER", parseDuration, (c, v) => {
+    c.uploads.purgeAfterMs = v;
+  }),
+  setting("uploads.purgeInterval", "BERTH_UPLOAD_PURGE_INTERVAL", parseDuration, (c, v) => {
+    c.uploads.purgeIntervalMs = v;
+  }),
+  setting("manifests.maxBytes", "BERTH_MAX_MANIFEST_BYTES", parseByteSize, (c, v) => {
+    c.manifests.maxBytes = v;
+  }),
+  setting("manifests.cacheEntries", "BERTH_MANIFEST_CACHE_ENTRIES", parseCount, (c, v) => {
+    c.manifests.cacheEntries = v;
+  }),
+  setting("delete.enabled", "BERTH_DELETE_ENABLED", parseBoolean, (c, v) => {
+    c.deleteEnabled = v;
+  }),
+  setting("shutdown.drainTimeout", "BERTH_DRAIN_TIMEOUT", parseDuration, (c, v) => {
+    c.drainTimeoutMs = v;
+  }),
+];
+
+export const MiB = 1024 * 1024;
+
+/** The defaults, with data under `dataDir`. Paths left empty are derived from dataDir. */
+export function defaultConfig(): BerthConfig {
+  return {
+    listen: "127.0.0.1:5000",
+    dataDir: "./data",
+    logLevel: "info",
+    storage: { driver: "filesystem", path: "" },
+    database: { driver: "sqlite", path: "" },
+    uploads: { purgeAfterMs: 24 * 3600_000, purgeIntervalMs: 3600_000 },
+    manifests: { maxBytes: 4 * MiB, cacheEntries: 2048 },
+    deleteEnabled: true,
+    drainTimeoutMs: 30_000,
+  };
+}
+
+export interface LoadConfigOptions {
+  /** Path of a YAML or JSON config file. */
+  file?: string;
+  /** Environment to read `BERTH_*` overrides from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Highest-precedence overrides by dotted key (command-line flags), e.g. `{ listen }`. */
+  overrides?: Record<string, unknown>;
+  /** Base for relative paths (default process.cwd()). */
+  cwd?: string;
+}
+
+/** Loads, merges and validates the configuration; throws ConfigError on any bad setting. */
+export function loadConfig(options: LoadConfigOptions = {}): BerthConfig {
+  const env = options.env ?? process.env;
+  const config = defaultConfig();
+  const fileValues = options.file ? readConfigFile(options.file) : new Map<string, unknown>();
+  for (const s of SETTINGS) {
+    let raw: unknown;
+    let source = "";
+    if (options.overrides && options.overrides[s.key] !== undefined) {
+      raw = options.overrides[s.key];
+      source = `--${s.key}`;
+    } else if (env[s.env] !== undefined && env[s.env] !== "") {
+      raw = env[s.env];
+      source = s.env;
+    } else if (fileValues.has(s.key)) {
+      raw = fileValues.get(s.key);
+      source = `${s.key} in ${options.file}`;
+    } else {
+      continue;
+    }
+    try {
+      s.apply(config, s.parse(raw));
+    } catch (err) {
+      const problem = err instanceof Error ? err.message : String(err);
+      throw new ConfigError(`invalid setting ${s.key} (${source}): ${problem}`);
+    }
+  }
+  return resolvePaths(config, options.cwd ?? process.cwd());
+}
+
+function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  config.dataDir = abs(config.dataDir);
+  config.storage.path = config.storage.path ? abs(config.storage.path) : config.dataDir;
+  config.database.path = config.database.path
+    ? abs(config.database.path)
+    : resolve(config.dataDir, "berth.db");
+  return config;
+}
+
+function readConfigFile(file: string): Map<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new ConfigError(`cannot read config file ${file} (${code})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split("\n")[0] : "syntax error";
+    throw new ConfigError(`config file ${file} is not valid YAML or JSON: ${reason}`);
+  }
+  if (doc === null || doc === undefined) return new Map();
+  if (!isPlainObject(doc)) throw new ConfigError(`config file ${file} must contain a mapping`);
+  const values = new Map<string, unknown>();
+  flatten(doc, "", values);
+  const known = new Set(SETTINGS.map((s) => s.key));
+  for (const key of values.keys()) {
+    if (!known.has(key)) throw new ConfigError(`unknown setting ${key} in config file ${file}`);
+  }
+  return values;
+}
+
+function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isPlainObject(v)) flatten(v, key, out);
+    else out.set(key, v);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// --- parsers: each throws an Error whose message completes "invalid setting K: …" ---------
+
+function parseNonEmptyString(value: unknown): string {
+  if (typeof value !== "string" || value.trim() === "") throw new Error("must be a non-empty string");
+  return value;
+}
+
+function oneOf<T extends string>(choices: readonly T[]): (value: unknown) => T {
+  return (value) => {
+    if (typeof value === "string" && (choices as readonly string[]).includes(value)) {
+      return value as T;
+    }
+    throw new Error(`must be one of ${choices.join(", ")}, got ${JSON.stringify(value)}`);
+  };
+}
+
+function parseLogLevel(value: unknown): LogLevel {
+  return oneOf(LOG_LEVELS)(value);
+}
+
+/** `host:port`, `[v6]:port`, `:port` (all interfaces) or a bare port. */
+export function parseListen(value: unknown): string {
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string") throw new Error("must be host:port");
+  const { port } = splitListen(text);
+  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+    throw new Error(`must be host:port with a port from 0 to 65535, got "${text}"`);
+  }
+  return text;
+}
+
+export function splitListen(listen: string): { host: string; port: string } {
+  if (/^\d+$/.test(listen)) return { host: "127.0.0.1", port: listen };
+  const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(listen);
+  if (bracketed) return { host: bracketed[1]!, port: bracketed[2]! };
+  const colon = listen.lastIndexOf(":");
+  if (colon === -1) return { host: listen, port: "" };
+  return { host: listen.slice(0, colon) || "0.0.0.0", port: listen.slice(colon + 1) };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3600_000,
+  d: 86400_000,
+};
+
+/** `1500` (ms), `30s`, `15m`, `24h`, `7d`, or combinations such as `1h30m`. */
+export function parseDuration(value: unknown): number {
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value === "string") {
+    if (/^\d+$/.test(value)) return Number(value);
+    const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+    if (parts.length > 0 && parts.map((p) => p[0]).join("") === value) {
+      return Math.round(parts.reduce((t, p) => t + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0));
+    }
+  }
+  throw new Error(`must be a duration such as 30s, 15m or 24h, got ${JSON.stringify(value)}`);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A positive byte count: `4194304`, `4MiB`, `512kB`. */
+export function parseByteSize(value: unknown): number {
+  let bytes = Number.NaN;
+  if (typeof value === "number") bytes = value;
+  else if (typeof value === "string") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    if (m && unit !== undefined) bytes = Math.floor(Number(m[1]) * unit);
+  }
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new Error(`must be a positive size such as 4MiB, got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}
+
+function parseCount(value: unknown): number {
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw new Error(`must be a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function parseBoolean(value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new Error(`must be true or false, got ${JSON.stringify(value)}`);
+}

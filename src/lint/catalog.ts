@@ -1,0 +1,119 @@
+// The rule catalogue: every lint rule's stable id, default severity, one-line summary and the
+// hadolint rules it corresponds to. Ids never change meaning once published: BL1xxx base
+// images and stages, BL2xxx RUN commands (package managers, shell usage), BL3xxx other
+// instructions and image configuration, BL4xxx secrets. Pure data.
+import type { Severity } from "./types.js";
+
+export interface RuleMeta {
+  readonly id: string;
+  readonly name: string;
+  readonly severity: Severity;
+  readonly summary: string;
+  /** hadolint ids that mean the same (accepted in config and `# hadolint ignore=`). */
+  readonly hadolint: readonly string[];
+}
+
+export const DOCS_BASE_URL =
+  "https://github.com/berth-registry/berth/blob/main/docs/lint/";
+
+export const RULES: readonly RuleMeta[] = [
+  rule("BL1001", "base-image-latest", "warning", "Base image is untagged or uses :latest", [
+    "DL3006",
+    "DL3007",
+  ]),
+  rule("BL1002", "base-image-digest", "info", "Base image is not pinned by digest", []),
+  rule("BL1003", "untrusted-registry", "warning", "Base image comes from an untrusted registry", [
+    "DL3026",
+  ]),
+  rule("BL1004", "duplicate-stage-name", "error", "Two build stages have the same name", ["DL3024"]),
+  rule("BL1005", "unused-stage", "info", "Build stage is never used by the target", []),
+  rule("BL1006", "copy-from-unknown-stage", "error", "COPY --from names an unknown or later stage", [
+    "DL3022",
+    "DL3023",
+  ]),
+  rule("BL1007", "buildplatform-final-stage", "warning", "Final stage runs on $BUILDPLATFORM", []),
+  rule("BL1008", "platform-hardcoded", "info", "FROM --platform is hard-coded", ["DL3029"]),
+  rule("BL1009", "required-label-missing", "warning", "A required label is missing", ["DL3049"]),
+  rule("BL2001", "apt-get-update-alone", "warning", "apt-get update in a RUN without install", []),
+  rule("BL2002", "apt-get-install-yes", "warning", "apt-get install without -y", ["DL3014"]),
+  rule("BL2003", "apt-get-install-recommends", "info", "apt-get install without --no-install-recommends", [
+    "DL3015",
+  ]),
+  rule("BL2004", "apt-get-install-unpinned", "info", "apt-get install without version pins", [
+    "DL3008",
+  ]),
+  rule("BL2005", "apt-lists-not-removed", "warning", "apt lists not removed in the same RUN", [
+    "DL3009",
+  ]),
+  rule("BL2006", "apk-add-cache", "warning", "apk add without --no-cache", ["DL3019"]),
+  rule("BL2007", "apk-add-unpinned", "info", "apk add without version pins", ["DL3018"]),
+  rule("BL2008", "pip-install-cache", "warning", "pip install without --no-cache-dir", ["DL3042"]),
+  rule("BL2009", "pip-install-unpinned", "info", "pip install without version pins", ["DL3013"]),
+  rule("BL2010", "npm-install-use-ci", "warning", "npm install where npm ci fits", []),
+  rule("BL2011", "npm-install-unpinned", "info", "npm install of a package without a version", [
+    "DL3016",
+  ]),
+  rule("BL2012", "yum-dnf-no-clean", "warning", "yum/dnf install without clean all in the same RUN", [
+    "DL3032",
+    "DL3040",
+  ]),
+  rule("BL2013", "yum-dnf-no-yes", "warning", "yum/dnf install without -y", ["DL3030", "DL3038"]),
+  rule("BL2014", "pipe-without-pipefail", "warning", "Pipe in RUN without pipefail", ["DL4006"]),
+  rule("BL2015", "sudo", "warning", "sudo in RUN", ["DL3004"]),
+  rule("BL2016", "run-cd", "warning", "cd in RUN instead of WORKDIR", ["DL3003"]),
+  rule("BL2017", "merge-consecutive-runs", "info", "Consecutive RUN instructions could be merged", [
+    "DL3059",
+  ]),
+  rule("BL3001", "add-local-file", "warning", "ADD of a local file; use COPY", ["DL3020"]),
+  rule("BL3002", "add-url", "warning", "ADD of a URL without --checksum", []),
+  rule("BL3003", "copy-context-before-install", "warning", "Whole context copied before dependencies are installed", []),
+  rule("BL3004", "user-root", "warning", "Last USER is root", ["DL3002"]),
+  rule("BL3005", "user-missing", "info", "Final image sets no USER", []),
+  rule("BL3006", "workdir-relative", "warning", "WORKDIR is a relative path", ["DL3000"]),
+  rule("BL3007", "shell-form-cmd", "warning", "CMD/ENTRYPOINT in shell form", ["DL3025"]),
+  rule("BL3008", "multiple-cmd", "warning", "More than one CMD in a stage", ["DL4003"]),
+  rule("BL3009", "multiple-entrypoint", "error", "More than one ENTRYPOINT in a stage", ["DL4004"]),
+  rule("BL3010", "multiple-healthcheck", "error", "More than one HEALTHCHECK in a stage", [
+    "DL3012",
+  ]),
+  rule("BL3011", "maintainer", "warning", "MAINTAINER is deprecated", ["DL4000"]),
+  rule("BL3012", "expose-invalid-port", "error", "EXPOSE with an invalid port", ["DL3011"]),
+  rule("BL3013", "healthcheck-missing", "info", "Final stage has no HEALTHCHECK", ["DL3057"]),
+  rule("BL3014", "dockerignore-missing", "warning", "Build context has no .dockerignore", []),
+  rule("BL4001", "secret-name", "warning", "ENV/ARG name suggests a secret", []),
+  rule("BL4002", "secret-value", "error", "ENV/ARG value looks like a credential", []),
+];
+
+function rule(
+  id: string,
+  name: string,
+  severity: Severity,
+  summary: string,
+  hadolint: string[],
+): RuleMeta {
+  return { id, name, severity, summary, hadolint };
+}
+
+const BY_ID = new Map(RULES.map((r) => [r.id, r]));
+const BY_HADOLINT = new Map<string, string[]>();
+for (const r of RULES) {
+  for (const h of r.hadolint) BY_HADOLINT.set(h, [...(BY_HADOLINT.get(h) ?? []), r.id]);
+}
+
+export function ruleById(id: string): RuleMeta | undefined {
+  return BY_ID.get(id);
+}
+
+/**
+ * Berth rule ids an id from a config file or pragma stands for: itself for a berth id, the
+ * corresponding rules for a hadolint id, nothing for an unknown id.
+ */
+export function resolveRuleId(id: string): string[] {
+  const upper = id.trim().toUpperCase();
+  if (BY_ID.has(upper)) return [upper];
+  return BY_HADOLINT.get(upper) ?? [];
+}
+
+export function docsUrl(id: string): string {
+  return `${DOCS_BASE_URL}${id}.md`;
+}

@@ -1,0 +1,78 @@
+// `--format sarif`: SARIF 2.1.0 as GitHub code scanning loads it: the rule catalogue in
+// tool.driver.rules (shortDescription, helpUri, default level), one result per finding with
+// a physicalLocation region. Paths become relative URIs with forward slashes. Pure.
+import { DOCS_BASE_URL, docsUrl, RULES } from "../catalog.js";
+import type { Severity } from "../types.js";
+import type { FileReport } from "./report.js";
+
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+
+function level(severity: Severity): "error" | "warning" | "note" {
+  if (severity === "error") return "error";
+  if (severity === "warning") return "warning";
+  return "note";
+}
+
+function artifactUri(path: string): string {
+  return encodeURI(path.replace(/\\/g, "/").replace(/^\.\//, ""));
+}
+
+export function sarifLog(reports: readonly FileReport[], toolVersion: string): object {
+  const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
+  const rules = RULES.map((r) => ({
+    id: r.id,
+    name: r.name,
+    shortDescription: { text: r.summary },
+    fullDescription: { text: r.summary },
+    helpUri: docsUrl(r.id),
+    help: { text: `${r.summary}. See ${docsUrl(r.id)}` },
+    defaultConfiguration: { level: level(r.severity) },
+    properties: { tags: ["dockerfile"], hadolint: r.hadolint },
+  }));
+  const results = reports.flatMap((report) => {
+    const lines = report.text.split("\n");
+    return report.findings.map((f) => ({
+      ruleId: f.ruleId,
+      ruleIndex: ruleIndex.get(f.ruleId) ?? 0,
+      level: level(f.severity),
+      message: { text: f.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: artifactUri(report.path), uriBaseId: "%SRCROOT%" },
+            region: {
+              startLine: f.line,
+              startColumn: f.column,
+              endLine: f.endLine,
+              endColumn: Math.max(f.endColumn, f.endLine === f.line ? f.column + 1 : 1),
+              snippet: { text: lines[f.line - 1] ?? "" },
+            },
+          },
+        },
+      ],
+    }));
+  });
+  return {
+    $schema: SARIF_SCHEMA,
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "berth-lint",
+            informationUri: DOCS_BASE_URL,
+            version: toolVersion,
+            semanticVersion: toolVersion,
+            rules,
+          },
+        },
+        results,
+        columnKind: "utf16CodeUnits",
+      },
+    ],
+  };
+}
+
+export function formatSarif(reports: readonly FileReport[], toolVersion: string): string {
+  return `${JSON.stringify(sarifLog(reports, toolVersion), null, 2)}\n`;
+}

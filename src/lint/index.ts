@@ -1,0 +1,70 @@
+// The Dockerfile linter's pure core: `lintDockerfile(text, options)` parses a Dockerfile,
+// runs every rule, applies configuration (ignores, severity overrides) and inline pragmas,
+// and returns findings sorted by position. No I/O: the CLI (src/cli/lint.ts) reads files,
+// finds config and checks the build context, then formats the result.
+import { ruleById } from "./catalog.js";
+import { buildModel, imageChain } from "./model.js";
+import { collectSuppressions, suppressed } from "./pragmas.js";
+import type { Check, RuleContext } from "./rules/context.js";
+import { instructionChecks } from "./rules/instructions.js";
+import { packageChecks } from "./rules/packages.js";
+import { secretChecks } from "./rules/secrets.js";
+import { shellUsageChecks } from "./rules/shell-usage.js";
+import { stageChecks } from "./rules/stages.js";
+import { EMPTY_CONFIG, type Finding, type LintOptions, severityRank, type Severity } from "./types.js";
+
+export { DOCS_BASE_URL, docsUrl, type RuleMeta, RULES, resolveRuleId, ruleById } from "./catalog.js";
+export { CONFIG_FILE_NAME, LintConfigError, type LoadedConfig, parseLintConfig } from "./config.js";
+export * from "./types.js";
+
+const CHECKS: readonly Check[] = [
+  ...stageChecks,
+  ...packageChecks,
+  ...shellUsageChecks,
+  ...instructionChecks,
+  ...secretChecks,
+];
+
+export class LintTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LintTargetError";
+  }
+}
+
+/** Lints one Dockerfile. Throws LintTargetError when `options.target` names no stage. */
+export function lintDockerfile(text: string, options: LintOptions = {}): Finding[] {
+  const config = options.config ?? EMPTY_CONFIG;
+  const model = buildModel(text, options.buildArgs ?? {});
+  let target = model.stages.length - 1;
+  if (options.target !== undefined) {
+    target = model.stages.findIndex((s) => s.name === options.target?.toLowerCase());
+    if (target === -1) throw new LintTargetError(`target stage "${options.target}" is not defined`);
+  }
+  const findings: Finding[] = [];
+  const ignored = new Set(config.ignore);
+  const ctx: RuleContext = {
+    model,
+    config,
+    target,
+    imageStages: new Set(target < 0 ? [] : imageChain(model, target)),
+    context: options.context,
+    report(ruleId, span, message) {
+      if (ignored.has(ruleId)) return;
+      const meta = ruleById(ruleId);
+      if (meta === undefined) throw new Error(`rule ${ruleId} is not in the catalogue`);
+      const severity: Severity = config.severity[ruleId] ?? meta.severity;
+      findings.push({ ruleId, severity, message, ...span });
+    },
+  };
+  for (const check of CHECKS) check(ctx);
+  const suppressions = collectSuppressions(model);
+  return findings
+    .filter((f) => !suppressed(f, model, suppressions))
+    .sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId));
+}
+
+/** True when some finding is at or above `threshold` (error > warning > info > style). */
+export function exceedsThreshold(findings: readonly Finding[], threshold: Severity): boolean {
+  return findings.some((f) => severityRank(f.severity) <= severityRank(threshold));
+}

@@ -1,0 +1,410 @@
+// Turns Dockerfile text into the model the lint rules read: build stages, each instruction
+// with its span, flags, exec-form arguments, the variables in scope (ARG/ENV scoping per
+// Docker: global ARGs only in FROM lines, per-stage ARG re-declaration, ENV overriding ARG,
+// ENV inherited from a parent stage), and the shell commands of each RUN (continuations,
+// comment lines inside continuations, heredocs and the escape directive handled).
+// Parsing is dockerfile-ast's; this module only shapes it. Pure: no I/O.
+import type { Instruction } from "dockerfile-ast";
+import { expand, type Scope } from "./expand.js";
+import { parseDockerfile } from "./parser.js";
+import { parseShell, type ShellCommand } from "./shell.js";
+
+/** A 1-based region of the file; end column exclusive. */
+export interface Span {
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+}
+
+export interface Flag {
+  readonly name: string;
+  readonly value: string | null;
+}
+
+/** An argument or a `name=value` property of an instruction, as written. */
+export interface Argument {
+  readonly value: string;
+  readonly span: Span;
+}
+
+export interface Property {
+  readonly name: string;
+  readonly value: string | null;
+  readonly span: Span;
+}
+
+export interface Mount {
+  readonly type: string;
+  readonly target: string;
+}
+
+export interface RunScript {
+  readonly script: string;
+  readonly commands: readonly ShellCommand[];
+  readonly heredoc: boolean;
+  readonly mounts: readonly Mount[];
+  /** Span of a range of script offsets. */
+  span(start: number, end: number): Span;
+}
+
+export interface InstructionInfo {
+  /** Upper-case keyword (`RUN`, `COPY` …). */
+  readonly keyword: string;
+  readonly node: Instruction;
+  readonly span: Span;
+  /** Index of the stage, -1 for instructions before the first FROM. */
+  readonly stage: number;
+  /** Variables visible to the instruction (Docker's build-time scoping). */
+  readonly scope: Scope;
+  readonly flags: readonly Flag[];
+  /** Whitespace-separated arguments after the flags (dockerfile-ast's view). */
+  readonly args: readonly Argument[];
+  /** `name=value` pairs of ARG, ENV and LABEL; empty for other instructions. */
+  readonly properties: readonly Property[];
+  /** Arguments as written (after flags), with line continuations removed. */
+  readonly argsText: string;
+  /** Span of the arguments, or of the instruction when there are none. */
+  readonly argsSpan: Span;
+  /** The JSON array when the instruction is in exec form, else null. */
+  readonly execForm: readonly string[] | null;
+  /** Shell commands of a shell-form RUN. */
+  readonly run: RunScript | null;
+}
+
+export interface Stage {
+  readonly index: number;
+  /** Lower-case stage name (`AS name`), if any. */
+  readonly name: string | null;
+  readonly from: InstructionInfo;
+  /** Base image after variable expansion. */
+  readonly image: string;
+  readonly imageUnresolved: boolean;
+  /** Index of the earlier stage this one builds on (`FROM builder`), if any. */
+  readonly parent: number | null;
+  readonly platform: string | null;
+  readonly instructions: InstructionInfo[];
+}
+
+export interface DockerfileModel {
+  readonly text: string;
+  readonly lines: readonly string[];
+  readonly escape: string;
+  readonly instructions: readonly InstructionInfo[];
+  readonly stages: readonly Stage[];
+}
+
+/** ARGs BuildKit defines automatically in the global scope. */
+export const AUTOMATIC_PLATFORM_ARGS = [
+  "BUILDPLATFORM",
+  "BUILDOS",
+  "BUILDARCH",
+  "BUILDVARIANT",
+  "TARGETPLATFORM",
+  "TARGETOS",
+  "TARGETARCH",
+  "TARGETVARIANT",
+];
+
+class LineIndex {
+  readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+  offset(line0: number, character: number): number {
+    return (this.starts[line0] ?? 0) + character;
+  }
+  /** 1-based line/column of a document offset. */
+  position(offset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
+  }
+}
+
+interface AstRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+function spanOf(range: AstRange): Span {
+  return {
+    line: range.start.line + 1,
+    column: range.start.character + 1,
+    endLine: range.end.line + 1,
+    endColumn: range.end.character + 1,
+  };
+}
+
+interface Logical {
+  /** Text after continuation removal. */
+  text: string;
+  /** Document offset of each character of `text`. */
+  origin: number[];
+}
+
+/**
+ * Joins continuation lines the way Docker does: an escape character at the end of a line
+ * (trailing blanks allowed) continues it; blank and comment lines inside the continuation are
+ * dropped. With heredocs, only the first logical line is joined; bodies are kept verbatim.
+ */
+function logicalText(text: string, from: number, to: number, escape: string, track: boolean): Logical {
+  let out = "";
+  const origin: number[] = [];
+  let i = from;
+  while (i < to) {
+    const c = text[i];
+    if (c === escape && continuesLine(text, i + 1, to)) {
+      i = skipContinuationLines(text, text.indexOf("\n", i) + 1, to);
+    } else if (c === "\n") {
+      out += text.slice(i, to);
+      if (track) for (let j = i; j < to; j += 1) origin.push(j);
+      break;
+    } else {
+      out += c;
+      if (track) origin.push(i);
+      i += 1;
+    }
+  }
+  return { text: out, origin };
+}
+
+function continuesLine(text: string, i: number, to: number): boolean {
+  for (let j = i; j < to; j += 1) {
+    const c = text[j];
+    if (c === "\n") return true;
+    if (c !== " " && c !== "\t" && c !== "\r") return false;
+  }
+  return false;
+}
+
+function skipContinuationLines(text: string, i: number, to: number): number {
+  let pos = i;
+  while (pos > 0 && pos < to) {
+    const eol = text.indexOf("\n", pos);
+    const line = text.slice(pos, eol === -1 || eol > to ? to : eol);
+    const trimmed = line.trim();
+    if (eol === -1 || eol >= to || (trimmed !== "" && !trimmed.startsWith("#"))) return pos;
+    pos = eol + 1;
+  }
+  return pos;
+}
+
+function parseExecForm(argsText: string): string[] | null {
+  const trimmed = argsText.trim();
+  if (!trimmed.startsWith("[")) return null;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return parsed;
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+function parseMount(value: string): Mount {
+  let type = "bind";
+  let target = "";
+  for (const part of value.split(",")) {
+    const [key, v = ""] = part.split("=", 2);
+    if (key === "type") type = v;
+    else if (key === "target" || key === "dst" || key === "destination") target = v;
+  }
+  return { type, target };
+}
+
+const PROPERTY_KEYWORDS = new Set(["ARG", "ENV", "LABEL"]);
+
+function propertiesOf(node: Instruction): Property[] {
+  const withProps = node as Instruction & {
+    getProperties?: () => { getName(): string; getValue(): string | null; getRange(): AstRange }[];
+  };
+  if (typeof withProps.getProperties !== "function") return [];
+  return withProps
+    .getProperties()
+    .map((p) => ({ name: p.getName(), value: p.getValue(), span: spanOf(p.getRange()) }));
+}
+
+interface ScopeState {
+  vars: Map<string, string | undefined>;
+  envNames: Set<string>;
+}
+
+function flagsOf(node: Instruction): Flag[] {
+  const withFlags = node as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
+  if (typeof withFlags.getFlags !== "function") return [];
+  return withFlags.getFlags().map((f) => ({ name: f.getName().toLowerCase(), value: f.getValue() }));
+}
+
+class ModelBuilder {
+  private readonly index: LineIndex;
+  private readonly instructions: InstructionInfo[] = [];
+  private readonly stages: Stage[] = [];
+  private readonly globals = new Map<string, string | undefined>();
+  private state: ScopeState | null = null;
+  private readonly stageEnv: Map<string, string | undefined>[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly escape: string,
+    private readonly buildArgs: Readonly<Record<string, string>>,
+  ) {
+    this.index = new LineIndex(text);
+    for (const name of AUTOMATIC_PLATFORM_ARGS) this.globals.set(name, buildArgs[name]);
+  }
+
+  add(node: Instruction): void {
+    const keyword = node.getKeyword().toUpperCase();
+    const range = node.getRange() as AstRange;
+    // dockerfile-ast recomputes arguments on every call: ask once (flags are cached after).
+    const args = node.getArguments().map((a) => ({ value: a.getValue(), span: spanOf(a.getRange() as AstRange) }));
+    const end = this.index.offset(range.end.line, range.end.character);
+    const argsStart = args.length > 0 ? this.index.offset(args[0].span.line - 1, args[0].span.column - 1) : end;
+    const logical = logicalText(this.text, argsStart, end, this.escape, keyword === "RUN");
+    const firstLine = logical.text.split("\n", 1)[0];
+    const scope: Scope = keyword === "FROM" || this.state === null ? this.globals : this.state.vars;
+    const flags = flagsOf(node);
+    const execForm = ["RUN", "CMD", "ENTRYPOINT", "SHELL"].includes(keyword) ? parseExecForm(firstLine) : null;
+    const info: InstructionInfo = {
+      keyword,
+      node,
+      span: spanOf(range),
+      stage: keyword === "FROM" ? this.stages.length : this.stages.length - 1,
+      scope,
+      flags,
+      args,
+      properties: PROPERTY_KEYWORDS.has(keyword) ? propertiesOf(node) : [],
+      argsText: firstLine,
+      argsSpan:
+        args.length > 0
+          ? { ...args[0].span, endLine: args[args.length - 1].span.endLine, endColumn: args[args.length - 1].span.endColumn }
+          : spanOf(range),
+      execForm,
+      run: keyword === "RUN" && execForm === null ? this.runScript(logical, flags) : null,
+    };
+    this.instructions.push(info);
+    if (keyword === "FROM") this.startStage(info);
+    else if (this.stages.length === 0) {
+      if (keyword === "ARG") this.declareGlobal(info);
+    } else {
+      this.stages[this.stages.length - 1].instructions.push(info);
+      if (keyword === "ARG") this.declareArg(info);
+      else if (keyword === "ENV") this.declareEnv(info);
+    }
+  }
+
+  private runScript(logical: Logical, flags: Flag[]): RunScript {
+    const index = this.index;
+    const origin = logical.origin;
+    const commands = parseShell(logical.text);
+    return {
+      script: logical.text,
+      commands,
+      heredoc: /<<-?\s*["']?[A-Za-z_]/.test(logical.text.split("\n", 1)[0]),
+      mounts: flags.filter((f) => f.name === "mount" && f.value).map((f) => parseMount(f.value ?? "")),
+      span(start: number, stop: number): Span {
+        const a = index.position(origin[Math.min(start, origin.length - 1)] ?? 0);
+        const b = index.position((origin[Math.max(start, Math.min(stop, origin.length) - 1)] ?? 0) + 1);
+        return { line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
+      },
+    };
+  }
+
+  private declareGlobal(info: InstructionInfo): void {
+    for (const { name, value } of info.properties) {
+      const fallback = value === null ? undefined : unquote(expand(value, this.globals, this.escape));
+      this.globals.set(name, this.buildArgs[name] ?? fallback);
+    }
+  }
+
+  private declareArg(info: InstructionInfo): void {
+    const state = this.state!;
+    const vars = new Map(state.vars);
+    for (const { name, value } of info.properties) {
+      if (state.envNames.has(name)) continue;
+      const fallback =
+        value === null ? this.globals.get(name) : unquote(expand(value, vars, this.escape));
+      vars.set(name, this.buildArgs[name] ?? fallback);
+    }
+    state.vars = vars;
+  }
+
+  private declareEnv(info: InstructionInfo): void {
+    const state = this.state!;
+    const vars = new Map(state.vars);
+    const env = this.stageEnv[this.stageEnv.length - 1];
+    for (const { name, value } of info.properties) {
+      const resolved = value === null ? undefined : unquote(expand(value, vars, this.escape));
+      vars.set(name, resolved);
+      env.set(name, resolved);
+      state.envNames.add(name);
+    }
+    state.vars = vars;
+  }
+
+  private startStage(info: InstructionInfo): void {
+    // FROM [--platform=…] image [AS name]: flags are already split off the arguments.
+    const raw = info.args[0]?.value ?? "";
+    const alias = info.args[1]?.value.toUpperCase() === "AS" ? (info.args[2]?.value ?? null) : null;
+    const expanded = expand(raw, this.globals, this.escape);
+    const image = expanded.value;
+    const parent = this.stages.findIndex((s) => s.name !== null && s.name === image.toLowerCase());
+    const inherited = parent === -1 ? new Map<string, string | undefined>() : new Map(this.stageEnv[parent]);
+    this.stageEnv.push(new Map(inherited));
+    this.state = { vars: new Map(inherited), envNames: new Set(inherited.keys()) };
+    const platform = info.flags.find((f) => f.name === "platform")?.value ?? null;
+    this.stages.push({
+      index: this.stages.length,
+      name: alias?.toLowerCase() ?? null,
+      from: info,
+      image,
+      imageUnresolved: expanded.unresolved || image === "",
+      parent: parent === -1 ? null : parent,
+      platform,
+      instructions: [],
+    });
+  }
+
+  build(lines: string[]): DockerfileModel {
+    return {
+      text: this.text,
+      lines,
+      escape: this.escape,
+      instructions: this.instructions,
+      stages: this.stages,
+    };
+  }
+}
+
+function unquote(expansion: { value: string; unresolved: boolean }): string | undefined {
+  if (expansion.unresolved) return undefined;
+  const v = expansion.value;
+  if (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0]) {
+    return v.slice(1, -1);
+  }
+  return v;
+}
+
+/** Parses a Dockerfile into the lint model. */
+export function buildModel(text: string, buildArgs: Readonly<Record<string, string>> = {}): DockerfileModel {
+  const dockerfile = parseDockerfile(text);
+  const builder = new ModelBuilder(text, dockerfile.getEscapeCharacter(), buildArgs);
+  for (const node of dockerfile.getInstructions()) builder.add(node);
+  return builder.build(text.split("\n"));
+}
+
+/** Indexes of the stages that end up in the image built for `target` (it and its parents). */
+export function imageChain(model: DockerfileModel, target: number): number[] {
+  const chain: number[] = [];
+  let current: number | null = target;
+  while (current !== null && !chain.includes(current)) {
+    chain.push(current);
+    current = model.stages[current]?.parent ?? null;
+  }
+  return chain;
+}

@@ -1,0 +1,100 @@
+// Rules about how RUN uses the shell (BL2014–BL2017): pipes without pipefail (above all a
+// download piped into a shell), sudo, cd instead of WORKDIR, and RUNs that could be one layer.
+import type { InstructionInfo } from "../model.js";
+import { commandName, type ShellCommand } from "../shell.js";
+import { argsOf } from "./command-line.js";
+import type { Check, RuleContext } from "./context.js";
+
+const POSIX_SHELLS = /(^|\/)(sh|bash|ash|dash|zsh|ksh)$/;
+const SHELL_NAMES = new Set(["sh", "bash", "ash", "dash", "zsh", "ksh"]);
+
+/** The SHELL in force for `info`: the last SHELL before it in its stage chain, if any. */
+function shellFor(ctx: RuleContext, info: InstructionInfo): readonly string[] | null {
+  const chain: number[] = [];
+  for (let s: number | null = info.stage; s !== null && !chain.includes(s); s = ctx.model.stages[s].parent) chain.unshift(s);
+  let shell: readonly string[] | null = null;
+  for (const s of chain) {
+    for (const other of ctx.model.stages[s].instructions) {
+      if (other === info) return shell;
+      if (other.keyword === "SHELL" && other.execForm !== null) shell = other.execForm;
+    }
+  }
+  return shell;
+}
+
+function setsPipefail(c: ShellCommand): boolean {
+  if (commandName(c) !== "set") return false;
+  const args = argsOf(c);
+  return args.some((a, k) => /^-[a-zA-Z]*o$/.test(a) && args[k + 1] === "pipefail");
+}
+
+const pipefail: Check = (ctx) => {
+  for (const info of ctx.model.instructions) {
+    const run = info.run;
+    if (run === null || info.stage < 0) continue;
+    const shell = shellFor(ctx, info);
+    if (shell !== null) {
+      if (!POSIX_SHELLS.test(shell[0] ?? "")) continue;
+      if (shell.some((a, k) => a === "pipefail" && /^-[a-zA-Z]*o$/.test(shell[k - 1] ?? ""))) continue;
+    }
+    const commands = run.commands;
+    let enabled = false;
+    for (let k = 0; k < commands.length; k += 1) {
+      const c = commands[k];
+      if (setsPipefail(c)) enabled = true;
+      if (enabled || c.connector === "|") continue;
+      const next = commands[k + 1];
+      if (next === undefined || next.connector !== "|" || next.pipeline !== c.pipeline) continue;
+      let last = next;
+      for (let j = k + 1; j < commands.length && commands[j].pipeline === c.pipeline; j += 1) last = commands[j];
+      const download = ["curl", "wget"].includes(commandName(c));
+      const intoShell = SHELL_NAMES.has(commandName(last));
+      const message =
+        download && intoShell
+          ? `"${commandName(c)} … | ${commandName(last)}" runs whatever arrived even when the download fails; add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before this RUN (or "set -o pipefail &&" where /bin/sh supports it), and better, download to a file and verify its checksum first.`
+          : `Only the last command of a pipe decides whether this RUN fails; add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before this RUN (or "set -o pipefail &&" where /bin/sh supports it).`;
+      ctx.report("BL2014", run.span(c.start, last.end), message);
+    }
+  }
+};
+
+const sudo: Check = (ctx) => {
+  for (const info of ctx.model.instructions) {
+    const run = info.run;
+    if (run === null) continue;
+    for (const c of run.commands) {
+      if (!c.wrappers.includes("sudo") && commandName(c) !== "sudo") continue;
+      ctx.report("BL2015", run.span(c.start, c.end), `RUN already runs as the current USER; drop "sudo" (switch with USER root / USER app around the step instead).`);
+    }
+  }
+};
+
+const runCd: Check = (ctx) => {
+  for (const info of ctx.model.instructions) {
+    const run = info.run;
+    if (run === null) continue;
+    const cd = run.commands.find((c) => commandName(c) === "cd" && c.subshell === 0);
+    if (cd === undefined) continue;
+    const dir = cd.words[1]?.text ?? "~";
+    ctx.report("BL2016", run.span(cd.start, cd.end), `Use WORKDIR ${dir.startsWith("/") ? dir : "/absolute/path"} instead of "cd ${dir}" in RUN; WORKDIR is clearer and applies to the following instructions.`);
+  }
+};
+
+function flagsKey(info: InstructionInfo): string {
+  return info.flags.map((f) => `${f.name}=${f.value}`).join(" ");
+}
+
+const mergeRuns: Check = (ctx) => {
+  for (const stage of ctx.model.stages) {
+    const list = stage.instructions;
+    for (let k = 1; k < list.length; k += 1) {
+      const a = list[k - 1];
+      const b = list[k];
+      if (a.run === null || b.run === null || a.run.heredoc || b.run.heredoc) continue;
+      if (flagsKey(a) !== flagsKey(b)) continue;
+      ctx.report("BL2017", b.span, `This RUN directly follows the RUN on line ${a.span.line}; join them with "&&" to save a layer.`);
+    }
+  }
+};
+
+export const shellUsageChecks: readonly Check[] = [pipefail, sudo, runCd, mergeRuns];

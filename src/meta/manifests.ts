@@ -1,0 +1,215 @@
+// Manifest metadata and content: storing a pushed manifest with its references and tag in
+// one transaction, lookups by digest and by tag, deletion (which removes the manifest's tags),
+// and the referrers query. Manifest bytes live in the database row: they are small (bounded
+// by the manifest size limit), immutable per digest, and this makes a push a single atomic
+// commit.
+import type { Kysely } from "kysely";
+import { batches } from "./blobs.js";
+import type { Database } from "./database.js";
+import { ensureRepository, findRepositoryId } from "./repositories.js";
+import type { ManifestReferenceKind } from "./schema.js";
+
+export interface StoredManifest {
+  id: number;
+  digest: string;
+  mediaType: string;
+  size: number;
+  subjectDigest: string | null;
+  content: Buffer;
+}
+
+export interface ManifestToStore {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+  artifactType?: string;
+  subjectDigest?: string;
+  annotations?: Record<string, string>;
+  references: { kind: ManifestReferenceKind; digest: string }[];
+  tag?: string;
+}
+
+/** Stores the manifest, its references and (optionally) points a tag at it, atomically. */
+export async function putManifest(db: Kysely<Database>, m: ManifestToStore): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    const repositoryId = await ensureRepository(trx, m.repository);
+    await trx
+      .insertInto("manifests")
+      .values({
+        repository_id: repositoryId,
+        digest: m.digest,
+        media_type: m.mediaType,
+        size: m.content.length,
+        artifact_type: m.artifactType ?? null,
+        subject_digest: m.subjectDigest ?? null,
+        annotations: m.annotations ? JSON.stringify(m.annotations) : null,
+        content: m.content,
+        created_at: now,
+        pushed_at: now,
+        pulled_at: null,
+      })
+      .onConflict((oc) => oc.columns(["repository_id", "digest"]).doUpdateSet({ pushed_at: now }))
+      .execute();
+    const row = await trx
+      .selectFrom("manifests")
+      .select("id")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "=", m.digest)
+      .executeTakeFirstOrThrow();
+    const unique = new Map(m.references.map((r) => [`${r.kind} ${r.digest}`, r]));
+    for (const batch of batches([...unique.values()], 200)) {
+      await trx
+        .insertInto("manifest_references")
+        .values(batch.map((r) => ({ manifest_id: row.id, kind: r.kind, digest: r.digest })))
+        .onConflict((oc) => oc.columns(["manifest_id", "kind", "digest"]).doNothing())
+        .execute();
+    }
+    if (m.tag !== undefined) {
+      await trx
+        .insertInto("tags")
+        .values({
+          repository_id: repositoryId,
+          name: m.tag,
+          manifest_id: row.id,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(["repository_id", "name"]).doUpdateSet({ manifest_id: row.id, updated_at: now }),
+        )
+        .execute();
+    }
+  });
+}
+
+export async function getManifestByDigest(
+  db: Kysely<Database>,
+  repository: string,
+  digest: string,
+): Promise<StoredManifest | undefined> {
+  const row = await db
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .select(["m.id", "m.digest", "m.media_type", "m.size", "m.subject_digest", "m.content"])
+    .where("r.name", "=", repository)
+    .where("m.digest", "=", digest)
+    .executeTakeFirst();
+  return row && toStored(row);
+}
+
+/** The digest a tag points at, or undefined. */
+export async function resolveTag(
+  db: Kysely<Database>,
+  repository: string,
+  tag: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("tags as t")
+    .innerJoin("repositories as r", "r.id", "t.repository_id")
+    .innerJoin("manifests as m", "m.id", "t.manifest_id")
+    .select("m.digest")
+    .where("r.name", "=", repository)
+    .where("t.name", "=", tag)
+    .executeTakeFirst();
+  return row?.digest;
+}
+
+/** Of `digests`, those stored as manifests in the repository. */
+export async function existingManifestDigests(
+  db: Kysely<Database>,
+  repositoryId: number,
+  digests: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const batch of batches(digests, 500)) {
+    const rows = await db
+      .selectFrom("manifests")
+      .select("digest")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "in", batch)
+      .execute();
+    for (const r of rows) found.add(r.digest);
+  }
+  return found;
+}
+
+/** Deletes a manifest and every tag pointing at it; returns the removed tags, or undefined. */
+export async function deleteManifest(
+  db: Kysely<Database>,
+  repository: string,
+  digest: string,
+): Promise<{ tags: string[] } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const repositoryId = await findRepositoryId(trx, repository);
+    if (repositoryId === undefined) return undefined;
+    const row = await trx
+      .selectFrom("manifests")
+      .select("id")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "=", digest)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const tags = await trx
+      .selectFrom("tags")
+      .select("name")
+      .where("manifest_id", "=", row.id)
+      .execute();
+    await trx.deleteFrom("tags").where("manifest_id", "=", row.id).execute();
+    await trx.deleteFrom("manifest_references").where("manifest_id", "=", row.id).execute();
+    await trx.deleteFrom("manifests").where("id", "=", row.id).execute();
+    return { tags: tags.map((t) => t.name) };
+  });
+}
+
+export interface ReferrerRow {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType: string | null;
+  annotations: Record<string, string> | undefined;
+}
+
+/** Manifests in the repository whose subject is `subject`, optionally of one artifact type. */
+export async function listReferrers(
+  db: Kysely<Database>,
+  repository: string,
+  subject: string,
+  artifactType?: string,
+): Promise<ReferrerRow[]> {
+  let query = db
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .select(["m.digest", "m.media_type", "m.size", "m.artifact_type", "m.annotations"])
+    .where("r.name", "=", repository)
+    .where("m.subject_digest", "=", subject)
+    .orderBy("m.id");
+  if (artifactType !== undefined) query = query.where("m.artifact_type", "=", artifactType);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    digest: r.digest,
+    mediaType: r.media_type,
+    size: Number(r.size),
+    artifactType: r.artifact_type,
+    annotations: r.annotations ? (JSON.parse(r.annotations) as Record<string, string>) : undefined,
+  }));
+}
+
+function toStored(row: {
+  id: number;
+  digest: string;
+  media_type: string;
+  size: number;
+  subject_digest: string | null;
+  content: Buffer;
+}): StoredManifest {
+  return {
+    id: Number(row.id),
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: Number(row.size),
+    subjectDigest: row.subject_digest,
+    content: Buffer.isBuffer(row.content) ? row.content : Buffer.from(row.content),
+  };
+}

@@ -1,0 +1,9 @@
+// Every migration, in order. Each is a module `NNNN-name.ts` exporting `up` (and `down`);
+// the key is its permanent name in the migrations table. To add one: create the next
+// NNNN file and append one line here. Never reorder or rename shipped entries.
+import type { Migration } from "kysely";
+import * as m0001 from "./0001-registry.js";
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ["0001-registry", m0001],
+];

@@ -1,0 +1,77 @@
+// Upload session rows: which repository an upload belongs to and how many bytes were
+// acknowledged. Persisted so an upload can resume after a restart of the server.
+import type { Kysely } from "kysely";
+import type { Database } from "./database.js";
+
+export interface UploadSessionRow {
+  id: string;
+  repository: string;
+  receivedBytes: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export async function createUploadSession(
+  db: Kysely<Database>,
+  id: string,
+  repository: string,
+): Promise<void> {
+  const now = Date.now();
+  await db
+    .insertInto("upload_sessions")
+    .values({ id, repository, received_bytes: 0, created_at: now, updated_at: now })
+    .execute();
+}
+
+export async function findUploadSession(
+  db: Kysely<Database>,
+  id: string,
+): Promise<UploadSessionRow | undefined> {
+  const row = await db
+    .selectFrom("upload_sessions")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      repository: row.repository,
+      receivedBytes: Number(row.received_bytes),
+      createdAt: Number(row.created_at),
+      updatedAt: Number(row.updated_at),
+    }
+  );
+}
+
+export async function setUploadReceived(
+  db: Kysely<Database>,
+  id: string,
+  receivedBytes: number,
+): Promise<void> {
+  await db
+    .updateTable("upload_sessions")
+    .set({ received_bytes: receivedBytes, updated_at: Date.now() })
+    .where("id", "=", id)
+    .execute();
+}
+
+export async function deleteUploadSession(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom("upload_sessions").where("id", "=", id).execute();
+}
+
+/** Ids of sessions not touched since `before` (ms since epoch). */
+export async function staleUploadSessions(
+  db: Kysely<Database>,
+  before: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("upload_sessions")
+    .select("id")
+    .where("updated_at", "<", before)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function uploadSessionExists(db: Kysely<Database>, id: string): Promise<boolean> {
+  return (await findUploadSession(db, id)) !== undefined;
+}

@@ -1,0 +1,107 @@
+// Small helpers for answering on raw node:http responses: one writeHead per response,
+// spec error bodies, bounded body reads for manifests, and refusing a body without reading
+// it. No framework: this is the data path.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { errorBody, RegistryError } from "./errors.js";
+
+export function reply(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body?: string | Buffer,
+): void {
+  if (body === undefined) {
+    if (headers["Content-Length"] === undefined) headers["Content-Length"] = 0;
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  headers["Content-Length"] = Buffer.byteLength(body);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function replyJson(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  value: unknown,
+  headOnly = false,
+): void {
+  const body = JSON.stringify(value);
+  headers["Content-Type"] ??= "application/json";
+  if (headOnly) {
+    headers["Content-Length"] = Buffer.byteLength(body);
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  reply(res, status, headers, body);
+}
+
+/** Sends a spec error; HEAD responses get the status and headers only. */
+export function replyError(req: IncomingMessage, res: ServerResponse, err: RegistryError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: OutgoingHttpHeaders = { "Content-Type": "application/json", ...err.headers };
+  if (err.status === 401 && !headers["WWW-Authenticate"]) {
+    headers["WWW-Authenticate"] = 'Basic realm="berth"';
+  }
+  if (hasUnreadBody(req)) headers.Connection = "close";
+  const body = errorBody(err);
+  if (req.method === "HEAD") {
+    headers["Content-Length"] = Buffer.byteLength(body);
+    res.writeHead(err.status, headers);
+    res.end();
+    return;
+  }
+  reply(res, err.status, headers, body);
+}
+
+/** Whether the request declares a body (Content-Length > 0 or chunked encoding). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  if (length !== undefined) return length !== "0";
+  return req.headers["transfer-encoding"] !== undefined;
+}
+
+function hasUnreadBody(req: IncomingMessage): boolean {
+  return hasBody(req) && !req.readableEnded && !req.destroyed;
+}
+
+/** The declared Content-Length, or undefined when absent; throws on a malformed value. */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const value = req.headers["content-length"];
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new RegistryError("BLOB_UPLOAD_INVALID", "Content-Length is not a number");
+  }
+  return Number(value);
+}
+
+/** Reads a whole (small) body, refusing more than `limit` bytes with 413 SIZE_INVALID. */
+export async function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new RegistryError("SIZE_INVALID", `body exceeds the limit of ${limit} bytes`, {
+      status: 413,
+      detail: { limit },
+    });
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    total += buffer.length;
+    if (total > limit) throw tooLarge();
+    chunks.push(buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+/** The `Range: 0-N` value for an upload holding `size` bytes (`0-0` when empty, as clients expect). */
+export function uploadRange(size: number): string {
+  return `0-${size > 0 ? size - 1 : 0}`;
+}

@@ -1,0 +1,44 @@
+// The PHP cataloger: packages Composer installed, from `vendor/composer/installed.json` in
+// both formats (v1: a JSON array; v2, Composer ≥ 2.0: `{ "packages": [...] }`). Pure.
+import { type LibraryDraft, library } from "./draft.js";
+import { isRecord, parseJson } from "./npm.js";
+import { purl } from "./purl.js";
+
+export function wantsComposerInstalled(path: string): boolean {
+  return /(?:^|\/)vendor\/composer\/installed\.json$/.test(path);
+}
+
+export function parseComposerInstalled(text: string, location: string): LibraryDraft[] {
+  const doc = parseJson(text);
+  const list = Array.isArray(doc)
+    ? doc
+    : isRecord(doc) && Array.isArray(doc.packages)
+      ? doc.packages
+      : [];
+  const out: LibraryDraft[] = [];
+  for (const entry of list) {
+    if (!isRecord(entry)) continue;
+    const { name, version } = entry;
+    if (typeof name !== "string" || typeof version !== "string" || !name.includes("/")) continue;
+    const [vendor, project] = name.split("/", 2) as [string, string];
+    const licenses = Array.isArray(entry.license)
+      ? entry.license.filter((l): l is string => typeof l === "string")
+      : typeof entry.license === "string"
+        ? [entry.license]
+        : [];
+    out.push(
+      library(
+        {
+          name,
+          version,
+          ecosystem: "Packagist",
+          type: "library",
+          licenses: licenses.length > 0 ? licenses : undefined,
+          purl: purl({ type: "composer", namespace: vendor, name: project, version }),
+        },
+        location,
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// Which files the catalogers read, how large each may be, and which parser turns it into
+// packages. Paths are image paths without the leading slash (`var/lib/dpkg/status`), as
+// layer-reader normalises them. The one place that maps a path to a parser: the image walk
+// and the filesystem walk both ask it. Pure.
+import { APK_DB_PATH, parseApkInstalled } from "./apk.js";
+import { parseDepsJson, wantsDepsJson } from "./dotnet.js";
+import { parseDpkgStatus, wantsDebianCopyright, wantsDpkg } from "./dpkg.js";
+import type { Draft } from "./draft.js";
+import { isElf } from "./elf.js";
+import { GoBuildInfoScanner, goPackagesFromInfo, parseGoBinary } from "./go-binary.js";
+import { parseJavaArchive, wantsJavaArchive } from "./java.js";
+import {
+  parseNpmLockfile,
+  parseNpmPackageJson,
+  wantsNpmLockfile,
+  wantsNpmPackageJson,
+} from "./npm.js";
+import { wantsOsFile } from "./os-release.js";
+import { parseComposerInstalled, wantsComposerInstalled } from "./php.js";
+import { parsePythonMetadata, wantsPythonMetadata } from "./python.js";
+import { parseRpmDb, wantsRpmDb } from "./rpm/index.js";
+import { parseGemspec, wantsGemspec } from "./ruby.js";
+import { parseCargoAuditable, parseCargoLock, wantsCargoLock } from "./rust.js";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Parses a file fed chunk by chunk, for files too large to hold in memory. */
+export interface StreamingParser {
+  push(chunk: Buffer): void;
+  finish(): Draft[];
+}
+
+export interface FileCataloger {
+  readonly id: string;
+  /** Largest file read whole; bigger ones are streamed if `streaming` is set, else skipped. */
+  readonly maxBytes: number;
+  readonly streaming?: (location: string) => StreamingParser;
+  /** Executables are sniffed first: only ELF files are read whole. */
+  readonly sniffElf?: boolean;
+  wants(path: string, mode: number): boolean;
+  parse(bytes: Buffer, location: string): Draft[];
+}
+
+/**
+ * Files kept as text and read once all layers are applied: OS identification, and Debian
+ * copyright files (the licenses of dpkg packages).
+ */
+export const TEXT_FILE_MAX_BYTES = 256 * KiB;
+
+const text =
+  (parse: (text: string, location: string) => Draft[]) => (bytes: Buffer, location: string) =>
+    parse(bytes.toString("utf8"), location);
+
+const CATALOGERS: readonly FileCataloger[] = [
+  { id: "dpkg", maxBytes: 128 * MiB, wants: wantsDpkg, parse: text(parseDpkgStatus) },
+  {
+    id: "apk",
+    maxBytes: 128 * MiB,
+    wants: (p) => p === APK_DB_PATH,
+    parse: text(parseApkInstalled),
+  },
+  { id: "rpm", maxBytes: 256 * MiB, wants: wantsRpmDb, parse: parseRpmDb },
+  { id: "npm", maxBytes: 4 * MiB, wants: wantsNpmPackageJson, parse: text(parseNpmPackageJson) },
+  { id: "npm-lock", maxBytes: 64 * MiB, wants: wantsNpmLockfile, parse: text(parseNpmLockfile) },
+  { id: "python", maxBytes: 8 * MiB, wants: wantsPythonMetadata, parse: text(parsePythonMetadata) },
+  { id: "gem", maxBytes: 2 * MiB, wants: wantsGemspec, parse: text(parseGemspec) },
+  {
+    id: "composer",
+    maxBytes: 64 * MiB,
+    wants: wantsComposerInstalled,
+    parse: text(parseComposerInstalled),
+  },
+  { id: "dotnet", maxBytes: 64 * MiB, wants: wantsDepsJson, parse: text(parseDepsJson) },
+  { id: "cargo-lock", maxBytes: 32 * MiB, wants: wantsCargoLock, parse: text(parseCargoLock) },
+  { id: "java", maxBytes: 256 * MiB, wants: wantsJavaArchive, parse: parseJavaArchive },
+  {
+    id: "binary",
+    maxBytes: 64 * MiB,
+    sniffElf: true,
+    streaming: (location) => {
+      const scanner = new GoBuildInfoScanner();
+      return {
+        push: (chunk) => scanner.push(chunk),
+        finish: () => goPackagesFromInfo(scanner.result(), location),
+      };
+    },
+    wants: (_path, mode) => (mode & 0o111) !== 0,
+    parse: (bytes, location) =>
+      isElf(bytes)
+        ? [...parseGoBinary(bytes, location), ...parseCargoAuditable(bytes, location)]
+        : [],
+  },
+];
+
+export type FileInterest =
+  | { readonly kind: "text" }
+  | { readonly kind: "cataloger"; readonly cataloger: FileCataloger };
+
+/** What, if anything, wants the regular file at `path`. */
+export function interestIn(path: string, mode: number): FileInterest | undefined {
+  if (wantsOsFile(path) || wantsDebianCopyright(path)) return { kind: "text" };
+  const cataloger = CATALOGERS.find((c) => c.wants(path, mode));
+  return cataloger ? { kind: "cataloger", cataloger } : undefined;
+}
+
+/** Parses a file, turning a parser's failure into a warning instead of a failed scan. */
+export function runCataloger(
+  cataloger: FileCataloger,
+  bytes: Buffer,
+  location: string,
+  warn: (message: string) => void,
+): Draft[] {
+  try {
+    return cataloger.parse(bytes, location);
+  } catch (err) {
+    warn(`${location}: ${cataloger.id} cataloger could not read it: ${messageOf(err)}`);
+    return [];
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

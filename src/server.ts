@@ -1,0 +1,266 @@
+// Composition root of the Berth server: builds storage, metadata, the registry's services
+// and one node:http server, and starts listening. Nothing else wires these pieces.
+//
+// Request flow: `/v2/…`, `/healthz` and `/readyz` are handled by the registry's hand-written
+// router on the raw request/response streams (no framework buffering on the data path).
+// Every other path goes to a Fastify instance, which other modules fill through plugins.
+// One pino access-log line per request (method, path, status, duration, request id; never
+// headers, so never Authorization). `X-Request-Id` is honoured when sane, else generated,
+// and echoed on the response.
+//
+// Extension points (for auth/, api/, policy/, jobs/):
+//   startServer(config, {
+//     access:    AccessController | (ctx) => AccessController,   // default OpenAccess
+//     admission: Admission | (ctx) => Admission,                 // default admit all
+//     plugins:   [async (app: FastifyInstance, ctx: ServerContext) => { app.get(...) }],
+//   })
+// Plugins run at Fastify's root scope before the server listens (use app.register inside
+// for encapsulation). ctx.events is the RegistryEvents emitter (blob.committed,
+// manifest.pushed, …); ctx.db is the Kysely database; ctx.store the BlobStore.
+//
+// Shutdown (close()): stop accepting, answer new requests on open connections with
+// `Connection: close`, let in-flight requests finish for up to drainTimeout, then close the
+// remaining connections, stop timers, flush pull times and close the database.
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { type AccessController, OpenAccess } from "./auth/access.js";
+import { type BerthConfig, splitListen } from "./config/config.js";
+import { type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
+import {
+  ADMIT_ALL,
+  type Admission,
+  handleRegistryRequest,
+  ManifestCache,
+  type RegistryContext,
+  RegistryEvents,
+  UploadSessions,
+} from "./registry/index.js";
+import { createBlobStore } from "./storage/index.js";
+
+/** Everything a plugin or hook factory may use. */
+export interface ServerContext extends RegistryContext {
+  readonly meta: MetaDatabase;
+}
+
+/** The services available before access and admission are chosen. */
+export type ServerBase = Omit<ServerContext, "access" | "admission">;
+
+export type ServerPlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
+
+export interface StartServerOptions {
+  access?: AccessController | ((ctx: ServerBase) => AccessController | Promise<AccessController>);
+  admission?: Admission | ((ctx: ServerBase) => Admission | Promise<Admission>);
+  plugins?: ServerPlugin[];
+  /** A logger to use instead of one built from config.logLevel (tests pass a silent one). */
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:5000`. */
+  readonly url: string;
+  readonly port: number;
+  readonly context: ServerContext;
+  close(): Promise<void>;
+}
+
+export function createLogger(level: BerthConfig["logLevel"]): Logger {
+  return pino(
+    { level, timestamp: pino.stdTimeFunctions.isoTime, base: undefined },
+    pino.destination({ sync: false, minLength: 4096 }),
+  );
+}
+
+export async function startServer(
+  config: BerthConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  await mkdir(config.dataDir, { recursive: true });
+  const store = createBlobStore(config.storage);
+  await store.init();
+  if (config.database.path !== ":memory:") {
+    await mkdir(dirname(config.database.path), { recursive: true });
+  }
+  const meta = await openDatabase(config.database);
+  const events = new RegistryEvents((err) => logger.error({ err }, "event listener failed"));
+  const pullTimes = new PullTimes(meta.db, 5000, (err) =>
+    logger.error({ err }, "recording pull times failed"),
+  );
+  const base: ServerBase = {
+    config,
+    meta,
+    db: meta.db,
+    store,
+    events,
+    logger,
+    manifestCache: new ManifestCache(config.manifests.cacheEntries),
+    uploads: new UploadSessions(meta.db, store, logger),
+    pullTimes,
+  };
+  const access = await resolveHook(options.access, base, () => new OpenAccess());
+  const admission = await resolveHook(options.admission, base, () => ADMIT_ALL);
+  const ctx: ServerContext = { ...base, access, admission };
+
+  let closing = false;
+  let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
+  const server = createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
+    dispatch(req, res);
+  });
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+  // Large blobs over slow links take long; the header timeout guards against slowloris.
+  server.requestTimeout = 0;
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: "x-request-id",
+    serverFactory: (handler) => {
+      fastifyHandler = handler;
+      return server;
+    },
+  });
+  for (const plugin of options.plugins ?? []) await plugin(app, ctx);
+  await app.ready();
+
+  function dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    const remoteAddress = req.socket.remoteAddress ?? "";
+    res.setHeader("X-Request-Id", requestId);
+    if (closing) res.setHeader("Connection", "close");
+    if (logger.isLevelEnabled("info")) {
+      res.once("close", () => {
+        logger.info(
+          {
+            reqId: requestId,
+            method: req.method,
+            url: req.url,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            remote: remoteAddress,
+            aborted: !res.writableFinished || undefined,
+          },
+          "request",
+        );
+      });
+    }
+    const url = req.url ?? "/";
+    if (url.startsWith("/v2")) {
+      void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
+    } else if (url === "/healthz") {
+      sendStatus(res, 200, { status: "ok" });
+    } else if (url === "/readyz") {
+      void readiness(res);
+    } else {
+      req.headers["x-request-id"] = requestId;
+      fastifyHandler(req, res);
+    }
+  }
+
+  async function readiness(res: ServerResponse): Promise<void> {
+    if (closing) {
+      sendStatus(res, 503, { status: "shutting down" });
+      return;
+    }
+    try {
+      await meta.check();
+      await store.check();
+      sendStatus(res, 200, { status: "ready" });
+    } catch (err) {
+      logger.warn({ err }, "readiness check failed");
+      sendStatus(res, 503, { status: "not ready" });
+    }
+  }
+
+  const { host, port } = splitListen(config.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port: Number(port) }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
+  pullTimes.start();
+  const address = server.address() as AddressInfo;
+  const url = `http://${formatHost(address.address)}:${address.port}`;
+  logger.info({ url, data: config.dataDir }, "berth registry listening");
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    context: ctx,
+    close() {
+      closing = true;
+      closed ??= shutdown(server, app, ctx, config.drainTimeoutMs);
+      return closed;
+    },
+  };
+}
+
+async function shutdown(
+  server: Server,
+  app: FastifyInstance,
+  ctx: ServerContext,
+  drainTimeoutMs: number,
+): Promise<void> {
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      ctx.logger.warn("drain timeout reached; closing remaining connections");
+      server.closeAllConnections();
+      resolve();
+    }, drainTimeoutMs);
+  });
+  await Promise.race([drained, timedOut]);
+  clearInterval(sweeper);
+  clearTimeout(timer);
+  ctx.uploads.stopPurging();
+  await ctx.pullTimes.stop();
+  await app.close();
+  await ctx.meta.close();
+  ctx.logger.info("berth registry stopped");
+  ctx.logger.flush();
+}
+
+async function resolveHook<T extends object>(
+  option: T | ((ctx: ServerBase) => T | Promise<T>) | undefined,
+  base: ServerBase,
+  fallback: () => T,
+): Promise<T> {
+  if (option === undefined) return fallback();
+  if (typeof option === "function") return (option as (ctx: ServerBase) => T | Promise<T>)(base);
+  return option;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function sendStatus(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+  });
+  res.end(text);
+}
+
+function formatHost(address: string): string {
+  if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
+  return address.includes(":") ? `[${address}]` : address;
+}

@@ -1,0 +1,85 @@
+// The BlobStore contract: where blob bytes and in-progress upload bytes live. Drivers
+// (filesystem now, S3-compatible later) implement it; the registry never touches files or
+// buckets directly. The contract is shaped for both: uploads are appended at an offset
+// (an S3 driver maps each append to a multipart part), committing an upload turns it into
+// a content-addressed blob in one atomic step (rename / CompleteMultipartUpload + copy),
+// reads may be ranged, and a driver may hand out a redirect URL instead of bytes.
+//
+// What a driver must never do: make a blob visible under a digest before its bytes are
+// durable, buffer a whole blob in memory, or decide anything about repositories (the
+// metadata layer does that). Verifying that bytes match a digest is the caller's job: the
+// caller hashes the stream while the driver writes it, in the same pass.
+import type { Readable } from "node:stream";
+
+export interface BlobInfo {
+  size: number;
+}
+
+/** An inclusive byte range, as HTTP `Range: bytes=start-end` has it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface UploadInfo {
+  id: string;
+  /** Last modification of the upload's data (ms since epoch). */
+  modifiedAt: number;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} not found in storage`);
+    this.name = "BlobNotFoundError";
+  }
+}
+
+export class UploadNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`upload ${id} not found in storage`);
+    this.name = "UploadNotFoundError";
+  }
+}
+
+export interface BlobStore {
+  /** Driver name for logs and /readyz. */
+  readonly driver: string;
+  /**
+   * Smallest chunk (bytes) a chunked upload may send, except for the last one; sent to
+   * clients as `OCI-Chunk-Min-Length`. Undefined when any size is fine (filesystem).
+   */
+  readonly minChunkLength?: number;
+
+  /** Prepares the store (directories, bucket checks). Idempotent. */
+  init(): Promise<void>;
+  /** Throws when the store cannot currently read and write (used by /readyz). */
+  check(): Promise<void>;
+
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** A stream of the blob's bytes (or the inclusive range). Throws BlobNotFoundError. */
+  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Optional: a URL the client can fetch the blob from directly (presigned S3 URL). */
+  redirectUrl?(digest: string): Promise<string | undefined>;
+  /** Removes the blob's bytes; false when it was not there. Callers ensure nothing refers to it. */
+  delete(digest: string): Promise<boolean>;
+
+  /** Starts an empty upload. */
+  createUpload(id: string): Promise<void>;
+  /**
+   * Writes `source` into the upload starting at `offset`, discarding anything previously
+   * stored at or beyond `offset` (the remains of a failed chunk). Resolves with the number
+   * of bytes written once they are in the store; rejects when the source fails.
+   */
+  writeUpload(id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<number>;
+  /** Bytes currently held for the upload, or undefined when it does not exist. */
+  uploadSize(id: string): Promise<number | undefined>;
+  /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */
+  readUpload(id: string, length: number): Readable;
+  /**
+   * Makes the upload's first `size` bytes durable and visible as blob `digest`, atomically,
+   * then removes the upload. If the blob already exists the upload is just removed (dedupe).
+   */
+  commitUpload(id: string, digest: string, size: number): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
+  listUploads(): Promise<UploadInfo[]>;
+}

@@ -1,0 +1,146 @@
+// `berth admin` as an operator runs it: against a running server (--server, credentials
+// from BERTH_USERNAME/BERTH_PASSWORD) and directly on a data directory (--data). Passwords
+// go in on stdin; a robot secret is printed once and works for a token.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, type ApiHarness, api, basic, startApi } from "../api/harness.js";
+import { BERTH_BIN } from "../support/berth-process.js";
+import { run } from "../support/process-control.js";
+
+const env = { ...process.env, BERTH_FROM_SOURCE: "1" };
+
+function berth(args: string[], options: { input?: string; extraEnv?: NodeJS.ProcessEnv } = {}) {
+  return run(process.execPath, [BERTH_BIN, "admin", ...args], {
+    env: { ...env, ...options.extraEnv },
+    input: options.input,
+    timeoutMs: 60_000,
+  });
+}
+
+describe("berth admin --server", () => {
+  let h: ApiHarness;
+  const creds = { BERTH_USERNAME: ADMIN.username, BERTH_PASSWORD: ADMIN.password };
+  const remote = (args: string[], input?: string) =>
+    berth(["--server", h.url, ...args], { input, extraEnv: creds });
+
+  beforeAll(async () => {
+    h = await startApi();
+  });
+  afterAll(async () => h?.close());
+
+  it("creates users, projects, members and robots over the API", async () => {
+    const user = await remote(["user", "create", "erin", "--password-stdin"], "erin-pass-1\n");
+    expect(user.stderr).toContain("created user erin");
+    expect(user.code).toBe(0);
+    const project = await remote(["project", "create", "apps", "--private", "--quota", "10GiB"]);
+    expect(project.code).toBe(0);
+    const member = await remote(["member", "add", "apps", "erin", "limited-guest"]);
+    expect(member.code, member.stderr).toBe(0);
+    const members = await remote(["--format", "json", "member", "list", "apps"]);
+    expect(JSON.parse(members.stdout)).toEqual([
+      expect.objectContaining({ username: "erin", role: "limitedGuest" }),
+    ]);
+    const projects = await remote(["project", "list"]);
+    expect(projects.stdout).toMatch(/apps\s+private\s+10\.0 GiB/);
+
+    const robot = await remote([
+      "robot",
+      "create",
+      "ci",
+      "--project",
+      "apps",
+      "--permission",
+      "pull,push",
+      "--expires",
+      "30d",
+    ]);
+    expect(robot.code, robot.stderr).toBe(0);
+    const secret = robot.stdout.trim();
+    expect(secret.length).toBeGreaterThan(30);
+    const token = await api(
+      h.url,
+      "GET",
+      "/service/token?scope=repository:apps/x:pull,push,delete",
+      {
+        headers: basic({ username: "robot$apps+ci", password: secret }),
+      },
+    );
+    expect(token.status).toBe(200);
+    const list = await remote(["robot", "list", "--project", "apps"]);
+    expect(list.stdout).toContain("robot$apps+ci");
+    expect(list.stdout).not.toContain(secret);
+
+    const disabled = await remote(["robot", "disable", "robot$apps+ci"]);
+    expect(disabled.code).toBe(0);
+    const refused = await api(h.url, "GET", "/service/token", {
+      headers: basic({ username: "robot$apps+ci", password: secret }),
+    });
+    expect(refused.status).toBe(401);
+    expect((await remote(["robot", "delete", "robot$apps+ci"])).code).toBe(0);
+
+    expect(
+      (await remote(["user", "passwd", "erin", "--password-stdin"], "erin-pass-2\n")).code,
+    ).toBe(0);
+    const login = await api(h.url, "GET", "/api/v1/users/current", {
+      headers: basic({ username: "erin", password: "erin-pass-2" }),
+    });
+    expect(login.body).toMatchObject({ name: "erin" });
+    expect((await remote(["member", "remove", "apps", "erin"])).code).toBe(0);
+    expect((await remote(["user", "delete", "erin"])).code).toBe(0);
+    expect((await remote(["project", "delete", "apps"])).code).toBe(0);
+  });
+
+  it("fails with one sentence and a non-zero exit", async () => {
+    const bad = await remote(["member", "add", "nope", "admin", "owner"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^berth: /);
+    const denied = await berth(["--server", h.url, "user", "list"], {
+      extraEnv: { BERTH_USERNAME: "admin", BERTH_PASSWORD: "wrong-password" },
+    });
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toContain("invalid username or password");
+  });
+});
+
+describe("berth admin --data", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "berth-admin-data-"));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it("manages a stopped server's data directory", async () => {
+    const local = (args: string[], input?: string) => berth(["--data", dir, ...args], { input });
+    const created = await local(
+      ["user", "create", "root2", "--password-stdin", "--admin"],
+      "root2-pass-1\n",
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect((await local(["project", "create", "ops", "--quota", "1GiB"])).code).toBe(0);
+    expect((await local(["member", "add", "ops", "root2", "maintainer"])).code).toBe(0);
+    const robot = await local([
+      "robot",
+      "create",
+      "deploy",
+      "--system",
+      "--project",
+      "ops",
+      "--project",
+      "*",
+      "--permission",
+      "pull",
+    ]);
+    expect(robot.code, robot.stderr).toBe(0);
+    const users = await local(["--format", "json", "user", "list"]);
+    expect(JSON.parse(users.stdout).map((u: { username: string }) => u.username)).toEqual([
+      "root2",
+    ]);
+    const robots = await local(["robot", "list"]);
+    expect(robots.stdout).toContain("robot$deploy");
+    const short = await local(["user", "create", "x", "--password-stdin"], "short\n");
+    expect(short.code).toBe(2);
+  });
+});

@@ -1,0 +1,393 @@
+// Multi-tenancy on the registry's data path, against a real `berth serve` process:
+// the /v2/ challenge, the role × action matrix for pull/push/delete over Basic and Bearer,
+// token edge cases (wrong signature, expired, wrong audience, alg none, scope escalation),
+// cross-project blob mounts, nonexistent projects, quotas (clean refusal, nothing partial
+// left behind, shared blobs counted once) and the audit trail of pushes and pulls.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { SignJWT, UnsecuredJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basicHeader } from "../../src/auth/credentials.js";
+import { SigningKey, TokenService } from "../../src/auth/tokens.js";
+import { type BerthProcess, startBerth } from "../support/berth-process.js";
+
+const ADMIN_PASSWORD = "admin-password-1";
+const admin = basicHeader("admin", ADMIN_PASSWORD);
+const ROLES = ["limitedGuest", "guest", "developer", "maintainer", "projectAdmin"] as const;
+let berth: BerthProcess;
+
+const user = (name: string) => basicHeader(name.toLowerCase(), `${name.toLowerCase()}-pass-1`);
+const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+async function http(
+  method: string,
+  p: string,
+  auth?: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${berth.url}${p}`, {
+    method,
+    headers: { ...(auth ? { authorization: auth } : {}), ...headers },
+    body,
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text };
+}
+
+async function json(method: string, p: string, body?: unknown) {
+  const r = await http(method, p, admin, body === undefined ? undefined : JSON.stringify(body), {
+    "content-type": "application/json",
+  });
+  return { ...r, body: r.text ? JSON.parse(r.text) : undefined };
+}
+
+/** Upload a blob (POST then PUT ?digest=); returns the final status and body. */
+async function pushBlob(repo: string, bytes: Buffer, auth?: string) {
+  const start = await http("POST", `/v2/${repo}/blobs/uploads/`, auth);
+  if (start.status !== 202) return start;
+  const location = new URL(start.headers.get("location") ?? "", berth.url);
+  location.searchParams.set("digest", sha(bytes));
+  return http("PUT", `${location.pathname}${location.search}`, auth, bytes, {
+    "content-type": "application/octet-stream",
+  });
+}
+
+/** Push a tiny image (config + one layer + manifest) and return the manifest digest. */
+async function pushImage(repo: string, tag: string, auth: string, seed = tag) {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      seed,
+      rootfs: { type: "layers", diff_ids: [] },
+    }),
+  );
+  const layer = Buffer.from(`layer ${seed} `.repeat(20));
+  for (const b of [config, layer]) {
+    const r = await pushBlob(repo, b, auth);
+    if (r.status !== 201) throw new Error(`blob push to ${repo}: ${r.status} ${r.text}`);
+  }
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: "application/vnd.oci.image.layer.v1.tar",
+          digest: sha(layer),
+          size: layer.length,
+        },
+      ],
+    }),
+  );
+  const r = await http("PUT", `/v2/${repo}/manifests/${tag}`, auth, manifest, {
+    "content-type": "application/vnd.oci.image.manifest.v1+json",
+  });
+  if (r.status !== 201) throw new Error(`manifest push to ${repo}: ${r.status} ${r.text}`);
+  return { digest: sha(manifest), manifest, layer, config };
+}
+
+async function token(auth: string | undefined, ...scopes: string[]) {
+  const q = scopes.map((s) => `scope=${encodeURIComponent(s)}`).join("&");
+  const r = await http("GET", `/service/token?service=berth&${q}`, auth);
+  expect(r.status, r.text).toBe(200);
+  return `Bearer ${(JSON.parse(r.text) as { token: string }).token}`;
+}
+
+beforeAll(async () => {
+  berth = { url: "http://127.0.0.1:5077", host: "127.0.0.1:5077", dataDir: "/tmp/berth-scratch-zopZrB", stop: async () => {} } as unknown as BerthProcess;
+  for (const name of ["team", "other"])
+    expect((await json("POST", "/api/v1/projects", { name })).status).toBe(201);
+  for (const who of [...ROLES, "outsider"]) {
+    const username = who.toLowerCase();
+    expect(
+      (await json("POST", "/api/v1/users", { username, password: `${username}-pass-1` })).status,
+    ).toBe(201);
+  }
+  for (const role of ROLES) {
+    expect(
+      (await json("POST", "/api/v1/projects/team/members", { username: role.toLowerCase(), role }))
+        .status,
+    ).toBe(201);
+  }
+  expect(
+    (
+      await json("POST", "/api/v1/projects/other/members", {
+        username: "outsider",
+        role: "projectAdmin",
+      })
+    ).status,
+  ).toBe(201);
+  await pushImage("team/app", "v1", admin);
+  await pushImage("other/secret", "v1", admin, "secret");
+}, 120_000);
+
+afterAll(async () => berth?.stop());
+
+describe("the /v2/ challenge", () => {
+  it("asks for a bearer token at the token endpoint, naming the scope", async () => {
+    const base = await http("GET", "/v2/");
+    expect(base.status).toBe(401);
+    expect(base.headers.get("www-authenticate")).toBe(
+      `Bearer realm="${berth.url}/service/token",service="berth"`,
+    );
+    const repo = await http("GET", "/v2/team/app/manifests/v1");
+    expect(repo.status).toBe(401);
+    expect(repo.headers.get("www-authenticate")).toContain('scope="repository:team/app:pull"');
+    expect(JSON.parse(repo.text).errors[0].code).toBe("UNAUTHORIZED");
+    expect((await http("GET", "/v2/", admin)).status).toBe(200);
+    expect((await http("GET", "/v2/", basicHeader("admin", "wrong-password"))).status).toBe(401);
+  });
+});
+
+describe("role × registry action over Basic and Bearer", () => {
+  const allowed: Record<string, string[]> = {
+    pull: ["limitedGuest", "guest", "developer", "maintainer", "projectAdmin"],
+    push: ["developer", "maintainer", "projectAdmin"],
+    delete: ["maintainer", "projectAdmin"],
+  };
+
+  for (const who of [...ROLES, "outsider"]) {
+    it(`${who}`, async () => {
+      const auth = user(who);
+      const bearer = await token(auth, "repository:team/app:pull,push,delete");
+      for (const credentials of [auth, bearer]) {
+        const pull = await http("GET", "/v2/team/app/manifests/v1", credentials, undefined, {
+          accept: "application/vnd.oci.image.manifest.v1+json",
+        });
+        expect(pull.status, `${who} pull`).toBe(
+          allowed.pull.includes(who) ? 200 : credentials === auth ? 403 : 401,
+        );
+        const push = await http("POST", "/v2/team/app/blobs/uploads/", credentials);
+        expect(push.status, `${who} push`).toBe(
+          allowed.push.includes(who) ? 202 : credentials === auth ? 403 : 401,
+        );
+        if (push.status === 202)
+          await http(
+            "DELETE",
+            new URL(push.headers.get("location") ?? "", berth.url).pathname,
+            credentials,
+          );
+      }
+      // Delete: a throwaway artifact each time, so the allowed ones really delete something.
+      const victim = await pushImage(
+        "team/app",
+        `del-${who.toLowerCase()}`,
+        admin,
+        `victim-${who}`,
+      );
+      const del = await http("DELETE", `/v2/team/app/manifests/${victim.digest}`, auth);
+      expect(del.status, `${who} delete`).toBe(allowed.delete.includes(who) ? 202 : 403);
+      if (!allowed.push.includes(who)) {
+        const denied = JSON.parse((await http("POST", "/v2/team/app/blobs/uploads/", auth)).text);
+        expect(denied.errors[0].code).toBe("DENIED");
+      }
+    });
+  }
+
+  it("a member of another project reads nothing here, and the catalog hides it", async () => {
+    expect((await http("GET", "/v2/team/app/tags/list", user("outsider"))).status).toBe(403);
+    const catalog = await http("GET", "/v2/_catalog", user("outsider"));
+    expect(catalog.status).toBe(200);
+    const repos = JSON.parse(catalog.text).repositories as string[];
+    expect(repos).toContain("other/secret");
+    expect(repos).not.toContain("team/app");
+  });
+
+  it("anonymous: public pull works, push and private pull do not", async () => {
+    await pushImage("library/base", "1", admin, "base");
+    expect(
+      (
+        await http("GET", "/v2/library/base/manifests/1", undefined, undefined, {
+          accept: "application/vnd.oci.image.manifest.v1+json",
+        })
+      ).status,
+    ).toBe(200);
+    const anonToken = await token(undefined, "repository:library/base:pull,push");
+    expect((await http("GET", "/v2/library/base/tags/list", anonToken)).status).toBe(200);
+    expect((await http("POST", "/v2/library/base/blobs/uploads/", anonToken)).status).toBe(401);
+    expect((await http("POST", "/v2/library/base/blobs/uploads/")).status).toBe(401);
+    expect((await http("GET", "/v2/team/app/tags/list")).status).toBe(401);
+  });
+});
+
+describe("cross-project blob mount", () => {
+  it("mounts only from a repository the caller may pull", async () => {
+    const secret = await pushImage("other/secret", "v2", admin, "mount-secret");
+    const dev = user("developer");
+    const stolen = await http(
+      "POST",
+      `/v2/team/app/blobs/uploads/?mount=${secret.layer ? sha(secret.layer) : ""}&from=other/secret`,
+      dev,
+    );
+    expect(stolen.status, "no mount without pull on the source").toBe(202);
+    expect((await http("HEAD", `/v2/team/app/blobs/${sha(secret.layer)}`, dev)).status).toBe(404);
+    const own = await pushImage("team/app", "mount-src", admin, "mount-own");
+    const mounted = await http(
+      "POST",
+      `/v2/team/lib/blobs/uploads/?mount=${sha(own.layer)}&from=team/app`,
+      dev,
+    );
+    expect(mounted.status).toBe(201);
+  });
+});
+
+describe("tokens presented to /v2/", () => {
+  let key: SigningKey;
+  beforeAll(async () => {
+    key = await SigningKey.fromPem(
+      await readFile(path.join(berth.dataDir, "auth", "token-signing-key.pem"), "utf8"),
+    );
+  });
+  const settings = {
+    issuer: "berth",
+    service: "berth",
+    accessTtlSeconds: 300,
+    refreshTtlSeconds: 600,
+  };
+  const scope = [{ type: "repository", name: "team/app", actions: ["pull", "push"] }];
+  const admin_ = { name: "admin", kind: "user" as const, isAdmin: true };
+
+  it("accept a genuine token and refuse expired, wrong-audience, foreign, unsigned and escalated ones", async () => {
+    const genuine = await new TokenService(key, settings).issueAccess(admin_, scope);
+    expect((await http("GET", "/v2/team/app/tags/list", `Bearer ${genuine.token}`)).status).toBe(
+      200,
+    );
+
+    const expired = await new TokenService(key, settings, () => Date.now() - 3_600_000).issueAccess(
+      admin_,
+      scope,
+    );
+    const wrongAud = await new TokenService(key, { ...settings, service: "elsewhere" }).issueAccess(
+      admin_,
+      scope,
+    );
+    const { privateKey } = await import("node:crypto").then((c) =>
+      c.generateKeyPairSync("ec", { namedCurve: "P-256" }),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { access: scope, use: "access", kind: "user", adm: true };
+    const foreign = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "ES256" })
+      .setIssuer("berth")
+      .setAudience("berth")
+      .setSubject("admin")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(privateKey);
+    const unsigned = new UnsecuredJWT(claims)
+      .setIssuer("berth")
+      .setAudience("berth")
+      .setSubject("admin")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .encode();
+    for (const [name, t] of [
+      ["expired", expired.token],
+      ["wrong audience", wrongAud.token],
+      ["foreign key", foreign],
+      ["alg none", unsigned],
+      ["garbage", "abc.def.ghi"],
+    ]) {
+      const r = await http("GET", "/v2/team/app/tags/list", `Bearer ${t}`);
+      expect(r.status, name).toBe(401);
+      expect(r.headers.get("www-authenticate"), name).toContain('error="invalid_token"');
+    }
+  });
+
+  it("refuse using a token beyond its granted scope", async () => {
+    const guestToken = await token(user("guest"), "repository:team/app:pull,push");
+    expect((await http("GET", "/v2/team/app/tags/list", guestToken)).status).toBe(200);
+    const push = await http("POST", "/v2/team/app/blobs/uploads/", guestToken);
+    expect(push.status).toBe(401);
+    expect(push.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    expect((await http("GET", "/v2/other/secret/tags/list", guestToken)).status).toBe(401);
+    const [h, p, s] = guestToken.slice(7).split(".");
+    const claims = JSON.parse(Buffer.from(p, "base64url").toString());
+    claims.access = [{ type: "repository", name: "team/app", actions: ["pull", "push", "delete"] }];
+    const edited = `Bearer ${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
+    expect((await http("POST", "/v2/team/app/blobs/uploads/", edited)).status).toBe(401);
+  });
+});
+
+describe("projects and quotas on push", () => {
+  it("refuses pushes to a project that does not exist", async () => {
+    const r = await pushBlob("ghost/app", Buffer.from("x"), admin);
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.text).errors[0]).toMatchObject({ code: "DENIED" });
+    expect(r.text).toContain('project \\"ghost\\" does not exist');
+  });
+
+  it("stops at the quota with DENIED naming it, leaves nothing behind, and counts shared blobs once", async () => {
+    expect(
+      (await json("POST", "/api/v1/projects", { name: "small", quotaBytes: 3000 })).status,
+    ).toBe(201);
+    const a = Buffer.alloc(1000, 1);
+    const b = Buffer.alloc(1000, 2);
+    const c = Buffer.alloc(1500, 3);
+    expect((await pushBlob("small/one", a, admin)).status).toBe(201);
+    expect((await pushBlob("small/one", b, admin)).status).toBe(201);
+    const over = await pushBlob("small/one", c, admin);
+    expect(over.status).toBe(403);
+    const error = JSON.parse(over.text).errors[0];
+    expect(error.code).toBe("DENIED");
+    expect(error.message).toContain('quota exceeded: project "small"');
+    expect(error.message).toContain("3000 bytes");
+    expect((await http("HEAD", `/v2/small/one/blobs/${sha(c)}`, admin)).status).toBe(404);
+    // The same blob in another repository of the project costs nothing more.
+    expect((await pushBlob("small/two", a, admin)).status).toBe(201);
+    const quota = await json("GET", "/api/v1/projects/small/quota");
+    expect(quota.body).toEqual({ project: "small", limitBytes: 3000, usedBytes: 2000 });
+    // A manifest push over the quota is refused too, and leaves no tag behind.
+    const config = Buffer.alloc(900, 4);
+    const manifestOver = await pushBlob("small/one", config, admin);
+    expect(manifestOver.status).toBe(201);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha(config),
+          size: config.length,
+        },
+        layers: [
+          { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha(a), size: a.length },
+        ],
+        annotations: { pad: "x".repeat(200) },
+      }),
+    );
+    const put = await http("PUT", "/v2/small/one/manifests/latest", admin, manifest, {
+      "content-type": "application/vnd.oci.image.manifest.v1+json",
+    });
+    expect(put.status).toBe(403);
+    expect((await http("GET", "/v2/small/one/tags/list", admin)).text).not.toContain("latest");
+    const raised = await json("PUT", "/api/v1/projects/small/quota", { limitBytes: 10_000 });
+    expect(raised.status).toBe(200);
+    expect((await pushBlob("small/one", c, admin)).status).toBe(201);
+  });
+});
+
+describe("audit of registry events", () => {
+  it("records pushes and pulls with who and from where", async () => {
+    await http("GET", "/v2/team/app/manifests/v1", user("guest"), undefined, {
+      accept: "application/vnd.oci.image.manifest.v1+json",
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const pulls = await json("GET", "/api/v1/audit?action=pull&actor=guest");
+    expect(pulls.body.total).toBeGreaterThan(0);
+    expect(pulls.body.items[0]).toMatchObject({
+      project: "team",
+      remoteAddress: expect.stringContaining("127.0.0.1"),
+    });
+    const pushes = await json("GET", "/api/v1/projects/team/audit?action=push");
+    expect(pushes.body.items.some((e: { actor: string }) => e.actor === "admin")).toBe(true);
+  });
+});

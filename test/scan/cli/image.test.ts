@@ -1,0 +1,120 @@
+// End to end: `berth scan oci:DIR:TAG` on images built in the test (the cataloger tests'
+// image builder: real OCI layouts read through Berth's `oci:` transport) with package
+// databases at known versions, matched against the real OSV fixture records. Exact expected
+// findings, including what must NOT match, and the layer command that installed each package.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importOsv } from "../../../src/scan/osv/import.js";
+import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
+import { RECORDS_DIR } from "../fixtures.js";
+
+const BIN = join(import.meta.dirname, "../../../bin/berth.js");
+const work = mkdtempSync(join(tmpdir(), "berth-scan-image-"));
+const db = join(work, "db");
+const images: BuiltImage[] = [];
+
+interface Report {
+  os: { family: string; version: string } | null;
+  results: { target: string; vulnerabilities: { id: string; fixedVersion: string | null; package: { name: string; version: string; layer: { index: number; createdBy: string } | null } }[] }[];
+}
+
+function scan(reference: string, extra: string[] = []): { status: number | null; report: Report; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, "scan", reference, "--db-dir", db, "--format", "json", ...extra], {
+    encoding: "utf8",
+    env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+    timeout: 120_000,
+  });
+  return { status: r.status, report: JSON.parse(r.stdout || "null") as Report, stderr: r.stderr };
+}
+
+const dpkgStatus = [
+  "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u1\nDescription: SSL\n",
+  "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\nDescription: SSL tools\n",
+  "Package: gnupg\nStatus: install ok installed\nArchitecture: all\nSource: gnupg2\nVersion: 2.2.40-1.1\nDescription: GNU privacy guard\n",
+  "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u1\nDescription: C library\n",
+].join("\n");
+
+let debian: BuiltImage;
+let alpine: BuiltImage;
+
+beforeAll(async () => {
+  await importOsv(db, [RECORDS_DIR]);
+  debian = await buildImage([
+    {
+      createdBy: "ADD rootfs.tar.xz / # debian bookworm",
+      entries: [
+        { path: "etc/os-release", content: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' },
+        { path: "var/lib/dpkg/status", content: dpkgStatus },
+      ],
+    },
+    {
+      createdBy: "RUN npm install lodash@4.17.11 semver@7.5.1",
+      entries: [
+        { path: "app/node_modules/lodash/package.json", content: JSON.stringify({ name: "lodash", version: "4.17.11" }) },
+        { path: "app/node_modules/semver/package.json", content: JSON.stringify({ name: "semver", version: "7.5.1" }) },
+      ],
+    },
+    {
+      createdBy: "RUN pip install requests==2.31.0",
+      entries: [
+        { path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n" },
+      ],
+    },
+    {
+      createdBy: "RUN rm -rf /app/node_modules/semver",
+      entries: [{ path: "app/node_modules/.wh.semver", whiteout: true }],
+    },
+  ]);
+  alpine = await buildImage([
+    {
+      createdBy: "ADD alpine-minirootfs-3.18.4-x86_64.tar.gz /",
+      entries: [
+        { path: "etc/os-release", content: 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n' },
+        {
+          path: "lib/apk/db/installed",
+          content: "P:libssl3\nV:3.1.2-r0\nA:x86_64\no:openssl\nT:SSL shared libraries\n\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\nT:Crypto library\n\n",
+        },
+      ],
+    },
+  ]);
+  images.push(debian, alpine);
+});
+
+afterAll(async () => {
+  await Promise.all(images.map((i) => i.remove()));
+  rmSync(work, { recursive: true, force: true });
+});
+
+function findings(report: Report): string[] {
+  return report.results.flatMap((t) => t.vulnerabilities.map((v) => `${v.package.name}@${v.package.version} ${v.id} ${v.fixedVersion} layer${v.package.layer?.index}`)).sort();
+}
+
+describe("berth scan on built images", () => {
+  it("Debian image: source-package matches, fixed/other-name packages and whiteouts excluded", () => {
+    const { status, report, stderr } = scan(debian.reference);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(report.os).toMatchObject({ family: "debian", version: "12" });
+    expect(findings(report)).toEqual([
+      "libc6@2.36-9+deb12u1 DSA-5514-1 2.36-9+deb12u3 layer0",
+      "libssl3@3.0.11-1~deb12u1 DSA-5532-1 3.0.11-1~deb12u2 layer0",
+      "lodash@4.17.11 GHSA-jf85-cpcp-j695 4.17.12 layer1",
+    ]);
+    const lodash = report.results.flatMap((t) => t.vulnerabilities).find((v) => v.package.name === "lodash");
+    expect(lodash?.package.layer?.createdBy).toBe("RUN npm install lodash@4.17.11 semver@7.5.1");
+  });
+
+  it("Alpine image: origin package, branch v3.18, fixed version excluded", () => {
+    const { report } = scan(alpine.reference);
+    expect(findings(report)).toEqual(["libssl3@3.1.2-r0 ALPINE-CVE-2023-5363 3.1.4-r0 layer0"]);
+  });
+
+  it("--exit-code fails the build on findings, --pkg-types os narrows", () => {
+    expect(scan(debian.reference, ["--exit-code", "1", "--severity", "CRITICAL"]).status).toBe(1);
+    const os = scan(debian.reference, ["--pkg-types", "os"]);
+    expect(findings(os.report).every((f) => !f.startsWith("lodash"))).toBe(true);
+  });
+});

@@ -1,0 +1,84 @@
+// Starts a real Berth registry for a test, exactly as a user would:
+//   BERTH_FROM_SOURCE=1 node bin/berth.js serve --listen 127.0.0.1:<free port> --data <dir>
+// (BERTH_FROM_SOURCE makes bin/berth.js run the TypeScript sources through tsx, so no build
+// is needed), and waits until GET /healthz answers.
+//
+// Usage (reusable by any test or bench):
+//   const berth = await startBerth();                  // fresh temp data dir
+//   await fetch(`${berth.url}/v2/`);                   // berth.host is "127.0.0.1:PORT" for skopeo
+//   await berth.kill9();                                // crash it (SIGKILL by PID)
+//   const again = await startBerth({ dataDir: berth.dataDir });   // restart on the same data
+//   await again.stop(); await again.removeData();       // SIGTERM (SIGKILL after a grace period)
+// stop() deletes a temp data dir this module created, unless `keepData` is set; it never deletes
+// a `dataDir` the caller passed in, and kill9() never deletes anything (call removeData()).
+//
+// It must never signal a process it did not start, and never bind anything but 127.0.0.1.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startManagedServer } from "./managed-server.js";
+import { freePort } from "./process-control.js";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const BERTH_BIN = join(REPO_ROOT, "bin", "berth.js");
+
+export interface BerthProcess {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** 127.0.0.1:PORT (the registry host part of an image reference) */
+  host: string;
+  port: number;
+  pid: number;
+  dataDir: string;
+  /** The last few KiB of Berth's stdout/stderr (its log), for failure messages. */
+  output(): string;
+  /** SIGTERM by PID (SIGKILL after `graceMs`), then deletes a temp data dir it created. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL by PID: a crash. Deletes nothing. */
+  kill9(): Promise<void>;
+  /** Deletes the data directory (call after stop/kill9, when no restart will follow). */
+  removeData(): Promise<void>;
+}
+
+export interface StartBerthOptions {
+  /** Data directory to use (for a restart on the same data); a fresh temp dir when omitted. */
+  dataDir?: string;
+  /** Extra environment (e.g. BERTH_* settings). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep the data dir on stop() (to restart on it); a caller's `dataDir` is always kept. */
+  keepData?: boolean;
+  /** Extra arguments after `serve ...`. */
+  args?: string[];
+  startTimeoutMs?: number;
+}
+
+export async function startBerth(options: StartBerthOptions = {}): Promise<BerthProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "berth-data-")));
+  const ownsData = options.dataDir === undefined && !options.keepData;
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const server = await startManagedServer({
+    name: "berth",
+    command: process.execPath,
+    args: [BERTH_BIN, "serve", "--listen", host, "--data", dataDir, ...(options.args ?? [])],
+    env: { ...process.env, BERTH_FROM_SOURCE: "1", ...options.env },
+    cwd: REPO_ROOT,
+    healthUrl: `http://${host}/healthz`,
+    startTimeoutMs: options.startTimeoutMs,
+  });
+  return {
+    url: `http://${host}`,
+    host,
+    port,
+    pid: server.pid,
+    dataDir,
+    output: server.output,
+    stop: async (graceMs?: number) => {
+      await server.stop(graceMs);
+      if (ownsData) await rm(dataDir, { recursive: true, force: true });
+    },
+    kill9: server.kill9,
+    removeData: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
