@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
-import { digestOf, type Descriptor, MediaType } from "../src/oci/index.js";
+import { type Descriptor, digestOf, MediaType } from "../src/oci/index.js";
 import { OciLayoutWriter } from "../test/support/oci-layout.js";
 
 export interface LayerBlob {
@@ -87,7 +87,6 @@ export function seededBytes(seed: string, size: number): Buffer {
   }
   return out;
 }
-
 
 function tarOf(name: string, content: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -37,10 +37,14 @@ export function measureLimits(scratchDir: string): MachineLimits {
 
 function sha256Speed(): number | undefined {
   try {
-    const out = execFileSync("openssl", ["speed", "-seconds", "2", "-bytes", "16384", "-evp", "sha256"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    const out = execFileSync(
+      "openssl",
+      ["speed", "-seconds", "2", "-bytes", "16384", "-evp", "sha256"],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     // Last line: "sha256   123456.78k" (in 1000s of bytes per second)
     const line = out.trim().split("\n").pop() ?? "";
     const match = /([\d.]+)k\s*$/.exec(line);

@@ -11,7 +11,10 @@ const CHUNK_READ = 1 << 20;
 export class BenchHttpError extends Error {}
 
 export async function startUpload(base: string, repo: string): Promise<string> {
-  const res = await request(`${base}/v2/${repo}/blobs/uploads/`, { method: "POST", dispatcher: agent });
+  const res = await request(`${base}/v2/${repo}/blobs/uploads/`, {
+    method: "POST",
+    dispatcher: agent,
+  });
   await res.body.dump();
   if (res.statusCode !== 202) throw new BenchHttpError(`POST upload: HTTP ${res.statusCode}`);
   return absolute(base, String(res.headers.location));
@@ -97,7 +100,10 @@ export async function pushSmallBlob(base: string, repo: string, content: Buffer,
   const res = await request(withDigest(location, digest), {
     method: "PUT",
     dispatcher: agent,
-    headers: { "content-type": "application/octet-stream", "content-length": String(content.length) },
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-length": String(content.length),
+    },
     body: content,
   });
   await res.body.dump();

@@ -13,7 +13,13 @@ import { idleConnectionsScenario } from "./scenarios/idle-connections.js";
 import { listingScenario } from "./scenarios/listing.js";
 import { requestRateScenario } from "./scenarios/request-rate.js";
 import { concurrentPushScenario, manyLayersScenario } from "./scenarios/skopeo.js";
-import { type BenchServer, peakRss, resetPeakRss, type ServerName, startServer } from "./servers.js";
+import {
+  type BenchServer,
+  peakRss,
+  resetPeakRss,
+  type ServerName,
+  startServer,
+} from "./servers.js";
 import { advantage, spreadPercent, summarize } from "./stats.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -64,13 +70,21 @@ function parseArgs(argv: string[]): { ids: string[]; rounds: number } {
 }
 
 function ensureTools(): void {
-  if (!existsSync("/usr/bin/docker-registry") || !existsSync("/usr/bin/wrk") || !existsSync("/usr/bin/skopeo")) {
+  if (
+    !existsSync("/usr/bin/docker-registry") ||
+    !existsSync("/usr/bin/wrk") ||
+    !existsSync("/usr/bin/skopeo")
+  ) {
     execFileSync("bash", [join(ROOT, "scripts", "install-test-deps.sh")], { stdio: "inherit" });
   }
   execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
 }
 
-async function runScenario(scenario: Scenario, ctx: BenchContext, rounds: number): Promise<ScenarioResult> {
+async function runScenario(
+  scenario: Scenario,
+  ctx: BenchContext,
+  rounds: number,
+): Promise<ScenarioResult> {
   console.log(`\n== ${scenario.title}`);
   await scenario.prepare(ctx);
   const samples: Sample[] = [];
@@ -92,7 +106,9 @@ async function runScenario(scenario: Scenario, ctx: BenchContext, rounds: number
         const metrics = await scenario.run(server, ctx, round);
         const sample = { server: name, round, metrics, peakRssBytes: peakRss(server.pid) };
         samples.push(sample);
-        console.log(`  round ${round} ${name}: ${metrics.map((m) => `${m.name}=${fmt(m.value)}${m.unit}`).join(", ")}`);
+        console.log(
+          `  round ${round} ${name}: ${metrics.map((m) => `${m.name}=${fmt(m.value)}${m.unit}`).join(", ")}`,
+        );
       }
     }
   } finally {
@@ -119,7 +135,9 @@ function rowsOf(result: ScenarioResult): Row[] {
     Math.max(...result.samples.filter((s) => s.server === server).map((s) => s.peakRssBytes)) / 1e6;
   return first.metrics.map((m) => {
     const values = (server: ServerName) =>
-      result.samples.filter((s) => s.server === server).map((s) => s.metrics.find((x) => x.name === m.name)!.value);
+      result.samples
+        .filter((s) => s.server === server)
+        .map((s) => s.metrics.find((x) => x.name === m.name)!.value);
     const berth = summarize(values("berth"));
     const reference = summarize(values("reference"));
     return {
@@ -143,7 +161,15 @@ function fmt(n: number): string {
 }
 
 function printTable(rows: Row[], limits: MachineLimits): void {
-  const header = ["scenario", "metric", "unit", "berth median (±%)", "reference median (±%)", "berth advantage", "peak RSS MB berth/ref"];
+  const header = [
+    "scenario",
+    "metric",
+    "unit",
+    "berth median (±%)",
+    "reference median (±%)",
+    "berth advantage",
+    "peak RSS MB berth/ref",
+  ];
   const lines = rows.map((r) => [
     r.scenario,
     r.metric,
@@ -161,7 +187,9 @@ function printTable(rows: Row[], limits: MachineLimits): void {
     `\nmachine limits: sha256 ${fmt(limits.sha256MBps ?? Number.NaN)} MB/s, ` +
       `sequential write + fdatasync ${fmt(limits.writeFdatasyncMBps ?? Number.NaN)} MB/s`,
   );
-  console.log('"berth advantage" > 1 means Berth is better (faster, more requests/s, lower latency).');
+  console.log(
+    '"berth advantage" > 1 means Berth is better (faster, more requests/s, lower latency).',
+  );
 }
 
 async function main(): Promise<void> {
@@ -172,7 +200,9 @@ async function main(): Promise<void> {
   mkdirSync(workDir, { recursive: true });
   const ctx: BenchContext = { workDir };
   const machine = machineInfo();
-  console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryBytes / 1e9)} GB, kernel ${machine.kernel}, node ${machine.node}`);
+  console.log(
+    `machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryBytes / 1e9)} GB, kernel ${machine.kernel}, node ${machine.node}`,
+  );
   const limits = measureLimits(workDir);
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario, ctx, rounds));
@@ -181,7 +211,10 @@ async function main(): Promise<void> {
   const resultsDir = join(ROOT, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, limits, rounds, rows, results }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, limits, rounds, rows, results }, null, 2)}\n`,
+  );
   console.log(`\nresults written to ${file}`);
 }
 

@@ -42,7 +42,9 @@ export function parseWrk(output: string): WrkResult {
   if (!rps || !p99) throw new Error(`could not parse wrk output:\n${output}`);
   const scale = p99[2] === "us" ? 0.001 : p99[2] === "s" ? 1000 : 1;
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+    output,
+  );
   const socketErrors = socket ? socket.slice(1, 5).reduce((sum, n) => sum + Number(n), 0) : 0;
   return {
     requestsPerSecond: Number(rps[1]),

@@ -26,11 +26,11 @@ import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { type Logger, pino } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
-import { type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
+import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
   ADMIT_ALL,
   type Admission,
@@ -83,10 +83,7 @@ export async function startServer(
   await mkdir(config.dataDir, { recursive: true });
   const store = createBlobStore(config.storage);
   await store.init();
-  if (config.database.path !== ":memory:") {
-    await mkdir(dirname(config.database.path), { recursive: true });
-  }
-  const meta = await openDatabase(config.database);
+  const meta = await openDatabase(await databaseSettings(config));
   const events = new RegistryEvents((err) => logger.error({ err }, "event listener failed"));
   const pullTimes = new PullTimes(meta.db, 5000, (err) =>
     logger.error({ err }, "recording pull times failed"),
@@ -111,14 +108,16 @@ export async function startServer(
   const server = createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
     dispatch(req, res);
   });
-  server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 80_000;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Node requires headersTimeout > keepAliveTimeout for reused connections to be safe.
+  server.headersTimeout = config.keepAliveTimeoutMs + 5_000;
   // Large blobs over slow links take long; the header timeout guards against slowloris.
   server.requestTimeout = 0;
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The access log is written once per request in dispatch(), for every path.
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: "x-request-id",
     serverFactory: (handler) => {
       fastifyHandler = handler;
@@ -231,6 +230,13 @@ async function shutdown(
   await ctx.meta.close();
   ctx.logger.info("berth registry stopped");
   ctx.logger.flush();
+}
+
+async function databaseSettings(config: BerthConfig): Promise<DatabaseSettings> {
+  const { driver, path, url, poolSize } = config.database;
+  if (driver === "postgres") return { driver, url, poolSize };
+  if (path !== ":memory:") await mkdir(dirname(path), { recursive: true });
+  return { driver, path };
 }
 
 async function resolveHook<T extends object>(

@@ -5,7 +5,7 @@ import { createHash, randomFillSync } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pullBlob, pushChunked, pushMonolithic } from "../registry-http.js";
-import { type BenchContext, metric, MB, MiB, type Scenario, timed } from "../scenario.js";
+import { type BenchContext, MB, MiB, metric, type Scenario, timed } from "../scenario.js";
 
 const BLOB_SIZE = 1024 * MiB;
 const RANGE_SIZE = 100 * MiB;

@@ -1,8 +1,9 @@
 // Scenario 7: a repository with 10,000 tags and a catalog of 10,000 repositories, each
 // walked in full with `n=100` pages following the Link header: total time.
-import { mountBlob, putManifest, pushSmallBlob, walkPaginated } from "../registry-http.js";
-import { metric, type Scenario, timed } from "../scenario.js";
+
 import { MediaType } from "../../src/oci/index.js";
+import { mountBlob, pushSmallBlob, putManifest, walkPaginated } from "../registry-http.js";
+import { metric, type Scenario, timed } from "../scenario.js";
 import { pushSmallImage } from "./small-image.js";
 
 const COUNT = 10_000;
@@ -25,7 +26,13 @@ export const listingScenario: Scenario = {
     const image = await pushSmallImage(server.url, "bench/tags", "t00000");
     const pad = (i: number) => String(i).padStart(5, "0");
     await inParallel(COUNT - 1, (i) =>
-      putManifest(server.url, "bench/tags", `t${pad(i + 1)}`, image.manifest.bytes, MediaType.OciManifest),
+      putManifest(
+        server.url,
+        "bench/tags",
+        `t${pad(i + 1)}`,
+        image.manifest.bytes,
+        MediaType.OciManifest,
+      ),
     );
     // The catalog already holds bench/tags; add COUNT - 1 more repositories.
     await inParallel(COUNT - 1, async (i) => {
@@ -52,6 +59,9 @@ export const listingScenario: Scenario = {
     });
     if (tags !== COUNT) throw new Error(`tag walk saw ${tags} tags, expected ${COUNT}`);
     if (repos < COUNT) throw new Error(`catalog walk saw ${repos} repositories, expected ${COUNT}`);
-    return [metric("tags walk", "s", tagTime, false), metric("catalog walk", "s", catalogTime, false)];
+    return [
+      metric("tags walk", "s", tagTime, false),
+      metric("catalog walk", "s", catalogTime, false),
+    ];
   },
 };

@@ -1,7 +1,7 @@
 // Scenario 4: manifest GET by tag and by digest, and blob HEAD, under load from wrk (a
 // separate process) at 32 and 256 concurrent connections: requests/s, p99 latency, errors.
 import { MediaType } from "../../src/oci/index.js";
-import { metric, type Metric, type Scenario } from "../scenario.js";
+import { type Metric, metric, type Scenario } from "../scenario.js";
 import type { BenchServer } from "../servers.js";
 import { runWrk } from "../wrk.js";
 import { pushSmallImage } from "./small-image.js";
@@ -18,8 +18,16 @@ export async function requestRateMetrics(
   const d = digests.get(server.url);
   if (!d) throw new Error("request-rate set-up did not run");
   const targets = [
-    { name: "manifest GET by tag", url: `${server.url}/v2/bench/small/manifests/v1`, method: "GET" },
-    { name: "manifest GET by digest", url: `${server.url}/v2/bench/small/manifests/${d.manifest}`, method: "GET" },
+    {
+      name: "manifest GET by tag",
+      url: `${server.url}/v2/bench/small/manifests/v1`,
+      method: "GET",
+    },
+    {
+      name: "manifest GET by digest",
+      url: `${server.url}/v2/bench/small/manifests/${d.manifest}`,
+      method: "GET",
+    },
     { name: "blob HEAD", url: `${server.url}/v2/bench/small/blobs/${d.layer}`, method: "HEAD" },
   ] as const;
   const out: Metric[] = [];
@@ -43,7 +51,10 @@ export async function requestRateMetrics(
 
 export async function setupSmallRepo(server: BenchServer): Promise<void> {
   const image = await pushSmallImage(server.url, "bench/small", "v1");
-  digests.set(server.url, { manifest: image.manifest.digest, layer: image.layer.descriptor.digest });
+  digests.set(server.url, {
+    manifest: image.manifest.digest,
+    layer: image.layer.descriptor.digest,
+  });
 }
 
 export const requestRateScenario: Scenario = {

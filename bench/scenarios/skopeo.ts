@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type LayerBlob, makeLayer, writeImageLayout } from "../images.js";
-import { metric, MiB, type Scenario, timed } from "../scenario.js";
+import { MiB, metric, type Scenario, timed } from "../scenario.js";
 
 const CLIENTS = 20;
 
@@ -31,7 +31,10 @@ export const concurrentPushScenario: Scenario = {
   freshServerPerRound: true,
   async prepare(ctx) {
     if (existsSync(join(layoutDir(ctx.workDir, `client${CLIENTS - 1}`), "index.json"))) return;
-    const shared: LayerBlob[] = [await makeLayer("shared-a", 10 * MiB), await makeLayer("shared-b", 10 * MiB)];
+    const shared: LayerBlob[] = [
+      await makeLayer("shared-a", 10 * MiB),
+      await makeLayer("shared-b", 10 * MiB),
+    ];
     for (let i = 0; i < CLIENTS; i++) {
       const own: LayerBlob[] = [];
       for (let j = 0; j < 3; j++) own.push(await makeLayer(`client${i}-layer${j}`, 10 * MiB));
@@ -69,7 +72,13 @@ export const manyLayersScenario: Scenario = {
   async run(server, ctx) {
     const ref = `docker://${server.host}/bench/layers50:latest`;
     const push = await timed(() =>
-      skopeo(["copy", "--quiet", "--dest-tls-verify=false", `oci:${layoutDir(ctx.workDir, "layers50")}:latest`, ref]),
+      skopeo([
+        "copy",
+        "--quiet",
+        "--dest-tls-verify=false",
+        `oci:${layoutDir(ctx.workDir, "layers50")}:latest`,
+        ref,
+      ]),
     );
     const out = await mkdtemp(join(ctx.workDir, "pull-"));
     const pull = await timed(() =>

@@ -1,8 +1,9 @@
 // Puts the tiny in-memory image (config, one 1 KiB layer, manifest) into a repository:
 // the target of the request-rate scenarios.
+
+import { MediaType } from "../../src/oci/index.js";
 import { smallImage } from "../images.js";
 import { pushSmallBlob, putManifest } from "../registry-http.js";
-import { MediaType } from "../../src/oci/index.js";
 
 export async function pushSmallImage(base: string, repo: string, tag: string) {
   const image = await smallImage();

@@ -5,14 +5,14 @@
 // mode, owner, content sha256) is kept, so memory grows with the number of paths, not with
 // layer sizes.
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
-import { VerifyingStream } from "../client/verifying-stream.js";
-import { type LayerEntry, readLayer } from "../image/layer-reader.js";
+import { BlobVerificationError } from "../client/verifying-stream.js";
+import { type LayerEntry, readImageLayer } from "../image/layer-reader.js";
 import type { Descriptor, HistoryEntry, Platform } from "../oci/index.js";
 import type { ImageSource, ResolvedImage } from "../transport/index.js";
 import { type DockerfileLocation, mapHistoryToDockerfile } from "./dockerfile-map.js";
 import {
   computeEfficiency,
+  type EfficiencyTotals,
   type Inefficiency,
   userSizeBytes,
   userWastedPercent,
@@ -114,51 +114,80 @@ export async function analyzeImage(
     warnings.push("no history entry of the image matched an instruction of the Dockerfile");
   }
   const contexts = layerContexts(alignment.layerHistory, history, dockerfileMap);
-
-  const fs = new LayeredFilesystem();
-  const measured: { compressed: number; uncompressed: number; content: number; entries: number }[] =
-    [];
-  for (const [index, descriptor] of image.layers.entries()) {
-    const entries = await readLayerEntries(source, descriptor);
-    fs.applyLayer(index, entries.entries);
-    measured.push({
-      compressed: entries.compressedBytes,
-      uncompressed: entries.tarBytes,
-      content: entries.contentBytes,
-      entries: entries.entries.length,
-    });
-    options.onLayer?.(index, image.layers.length);
-  }
-
+  const { fs, measured } = await readLayers(source, image.layers, options.onLayer);
   const changes = countChanges(fs);
   const layers = image.layers.map((descriptor, index): LayerAnalysis => {
     const historyIndex = alignment.layerHistory[index];
     const entry = historyIndex === undefined ? undefined : history[historyIndex];
-    const m = measured[index] as (typeof measured)[number];
+    const context = contexts[index] as LayerContext;
     return {
       index,
       digest: descriptor.digest,
       mediaType: descriptor.mediaType,
       diffId: image.config.rootfs?.diff_ids?.[index],
-      compressedBytes: m.compressed,
-      uncompressedBytes: m.uncompressed,
-      contentBytes: m.content,
-      entries: m.entries,
+      ...(measured[index] as LayerMeasure),
       historyIndex,
       createdBy: entry?.created_by,
       created: entry?.created,
       comment: entry?.comment,
-      dockerfile: (contexts[index] as LayerContext).dockerfile,
-      fromBase: (contexts[index] as LayerContext).fromBase,
+      dockerfile: context.dockerfile,
+      fromBase: context.fromBase,
       changes: changes[index] as LayerChangeCounts,
     };
   });
-
   const efficiency = computeEfficiency(fs);
+  const findings = explainWaste(fs, contexts);
+  return {
+    image: source.description,
+    platform: image.platform,
+    manifestDigest: image.manifest.digest,
+    configDigest: image.image.config.digest,
+    layers,
+    history: historySteps(history, alignment.layerHistory, dockerfileMap),
+    totals: totalsOf(layers, efficiency, findings),
+    inefficiencies: efficiency.inefficiencies,
+    findings,
+    warnings,
+    filesystem: fs,
+  };
+}
+
+/** What reading one layer measured, in LayerAnalysis's terms. */
+type LayerMeasure = Pick<
+  LayerAnalysis,
+  "compressedBytes" | "uncompressedBytes" | "contentBytes" | "entries"
+>;
+
+/** Reads every layer in order into the layered filesystem, measuring each. */
+async function readLayers(
+  source: ImageSource,
+  descriptors: readonly Descriptor[],
+  onLayer: AnalyzeOptions["onLayer"],
+): Promise<{ fs: LayeredFilesystem; measured: LayerMeasure[] }> {
+  const fs = new LayeredFilesystem();
+  const measured: LayerMeasure[] = [];
+  for (const [index, descriptor] of descriptors.entries()) {
+    const read = await readLayerEntries(source, descriptor);
+    fs.applyLayer(index, read.entries);
+    measured.push({
+      compressedBytes: read.compressedBytes,
+      uncompressedBytes: read.tarBytes,
+      contentBytes: read.contentBytes,
+      entries: read.entries.length,
+    });
+    onLayer?.(index, descriptors.length);
+  }
+  return { fs, measured };
+}
+
+function totalsOf(
+  layers: readonly LayerAnalysis[],
+  efficiency: EfficiencyTotals,
+  findings: readonly Finding[],
+): AnalysisTotals {
   const sizes = layers.map((l) => l.contentBytes);
   const userBytes = userSizeBytes(sizes);
-  const findings = explainWaste(fs, contexts);
-  const totals: AnalysisTotals = {
+  return {
     layers: layers.length,
     compressedBytes: sum(layers.map((l) => l.compressedBytes)),
     uncompressedBytes: sum(layers.map((l) => l.uncompressedBytes)),
@@ -168,19 +197,6 @@ export async function analyzeImage(
     efficiency: efficiency.efficiency,
     userWastedPercent: userWastedPercent(efficiency.wastedBytes, userBytes),
     explainedBytes: sum(findings.map((f) => f.bytes)),
-  };
-  return {
-    image: source.description,
-    platform: image.platform,
-    manifestDigest: image.manifest.digest,
-    configDigest: image.image.config.digest,
-    layers,
-    history: historySteps(history, alignment.layerHistory, dockerfileMap),
-    totals,
-    inefficiencies: efficiency.inefficiencies,
-    findings,
-    warnings,
-    filesystem: fs,
   };
 }
 
@@ -232,22 +248,23 @@ interface LayerRead {
 
 /** Streams one layer blob, verified against its descriptor, into entry metadata. */
 async function readLayerEntries(source: ImageSource, descriptor: Descriptor): Promise<LayerRead> {
-  const blob = await source.getBlob(descriptor);
-  const verifier = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size });
-  blob.once("error", (err) => verifier.destroy(err));
-  const verified: Readable = blob.pipe(verifier);
   const entries: AnalyzedEntry[] = [];
   let contentBytes = 0;
   try {
-    const { tarBytes } = await readLayer(verified, async (entry, content) => {
-      contentBytes += entry.size;
-      entries.push(entry.type === "file" ? await withDigest(entry, content) : entry);
-    });
-    return { entries, compressedBytes: verifier.bytesReceived, tarBytes, contentBytes };
+    const { tarBytes, blobBytes } = await readImageLayer(
+      source,
+      descriptor,
+      async (entry, content) => {
+        contentBytes += entry.size;
+        entries.push(entry.type === "file" ? await withDigest(entry, content) : entry);
+      },
+    );
+    return { entries, compressedBytes: blobBytes, tarBytes, contentBytes };
   } catch (err) {
-    blob.destroy();
-    verifier.destroy();
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof BlobVerificationError) {
+      throw new AnalyzeError(`layer ${descriptor.digest} does not match its digest: ${message}`);
+    }
     throw new AnalyzeError(`cannot read layer ${descriptor.digest}: ${message}`);
   }
 }

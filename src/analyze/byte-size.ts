@@ -34,7 +34,7 @@ export function parseByteSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
 
-/** `0 B`, `999 B`, `1.5 kB`, `12 MB`, `12.3 MB` (SI, three significant digits as dive). */
+/** `999 B`, `1.5 kB`, `12.3 MB`, `123 MB`: SI units, one decimal below 100 (none above). */
 export function formatByteSize(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ["kB", "MB", "GB", "TB", "PB"];
@@ -45,6 +45,6 @@ export function formatByteSize(bytes: number): string {
     value /= 1000;
     unit = next;
   }
-  const digits = value < 10 ? 1 : value < 100 ? 1 : 0;
+  const digits = value < 100 ? 1 : 0;
   return `${value.toFixed(digits).replace(/\.0$/, "")} ${unit}`;
 }

@@ -3,9 +3,10 @@
 // instructions (everything before them is the base image's), so matching walks both lists
 // backwards: each history entry takes the nearest earlier instruction with the same keyword
 // (RUN text must also agree, after collapsing line continuations and whitespace). Entries
-// left over at the front are the base image's. Parsing uses dockerfile-ast. Pure: takes the
-// Dockerfile's text, never reads files.
-import { DockerfileParser, type Instruction } from "dockerfile-ast";
+// left over at the front are the base image's. A final stage built FROM an earlier stage
+// inherits that stage's instructions (and history), so they are matched too. Parsing uses
+// dockerfile-ast. Pure: takes the Dockerfile's text, never reads files.
+import { DockerfileParser, From, type Instruction } from "dockerfile-ast";
 import type { HistoryEntry } from "../oci/index.js";
 import { collapse, parseCreatedBy } from "./history.js";
 
@@ -72,36 +73,70 @@ function loosen(text: string): string {
   return collapse(text.replace(/[[\]",]/g, " "));
 }
 
-/** The instructions of the stage that became the image: `target`, else the last stage. */
+interface Stage {
+  /** `AS name`, lower case (Docker's stage names are case-insensitive). */
+  readonly name?: string;
+  /** The FROM image, lower case: an earlier stage's name when the stage builds on it. */
+  readonly base?: string;
+  readonly body: Instruction[];
+}
+
+/**
+ * The instructions of the image's stages: `target` (else the last stage) preceded by the
+ * stages it builds on (`FROM build AS final` starts from stage `build`'s filesystem and
+ * history), so their RUNs are the Dockerfile's too, not the base image's.
+ */
 function finalStageInstructions(dockerfileText: string, target?: string): Candidate[] {
-  const dockerfile = DockerfileParser.parse(dockerfileText);
   const lines = dockerfileText.split(/\r?\n/);
-  const instructions = dockerfile.getInstructions();
-  const stageStarts = instructions
-    .map((instruction, index) => ({ instruction, index }))
-    .filter(({ instruction }) => instruction.getKeyword() === "FROM");
-  let start = 0;
-  let end = instructions.length;
-  if (stageStarts.length > 0) {
-    let stage = stageStarts.length - 1;
-    if (target) {
-      const named = stageStarts.findIndex(({ instruction }) => stageName(instruction) === target);
-      if (named !== -1) stage = named;
-    }
-    start = (stageStarts[stage] as { index: number }).index + 1;
-    end =
-      stage + 1 < stageStarts.length ? (stageStarts[stage + 1] as { index: number }).index : end;
-  }
-  return instructions
-    .slice(start, end)
+  const instructions = DockerfileParser.parse(dockerfileText).getInstructions();
+  const stages = splitStages(instructions);
+  const chosen =
+    stages.length === 0
+      ? [{ body: instructions }]
+      : stageChain(stages, target ? stages.findIndex((s) => s.name === target.toLowerCase()) : -1);
+  return chosen
+    .flatMap((stage) => stage.body)
     .filter((instruction) => !NO_HISTORY.has(instruction.getKeyword().toUpperCase()))
     .map((instruction) => toCandidate(instruction, lines));
 }
 
-function stageName(from: Instruction): string | undefined {
-  const args = from.getArguments().map((a) => a.getValue());
-  const as = args.findIndex((a) => a.toLowerCase() === "as");
-  return as !== -1 ? args[as + 1] : undefined;
+function splitStages(instructions: readonly Instruction[]): Stage[] {
+  const stages: { name?: string; base?: string; body: Instruction[] }[] = [];
+  for (const instruction of instructions) {
+    if (instruction instanceof From) {
+      const name = instruction.getBuildStage()?.toLowerCase();
+      const base = instruction.getImageName()?.toLowerCase();
+      stages.push({ name, base, body: [] });
+    } else {
+      stages[stages.length - 1]?.body.push(instruction);
+    }
+  }
+  return stages;
+}
+
+/** Stage `index` (the last when -1) and the earlier stages it builds on, first first. */
+function stageChain(stages: readonly Stage[], index: number): Stage[] {
+  const chain: Stage[] = [];
+  let current = index === -1 ? stages.length - 1 : index;
+  while (current !== -1) {
+    const stage = stages[current] as Stage;
+    chain.unshift(stage);
+    const base = stage.base;
+    current = base === undefined ? -1 : findLastIndexBefore(stages, current, base);
+  }
+  return chain;
+}
+
+function findLastIndexBefore(stages: readonly Stage[], before: number, name: string): number {
+  for (let i = before - 1; i >= 0; i--) if (stages[i]?.name === name) return i;
+  return -1;
+}
+
+/** The names of the Dockerfile's stages (`FROM … AS name`), lower case as Docker treats them. */
+export function stageNames(dockerfileText: string): string[] {
+  return splitStages(DockerfileParser.parse(dockerfileText).getInstructions())
+    .map((stage) => stage.name)
+    .filter((name): name is string => name !== undefined);
 }
 
 function toCandidate(instruction: Instruction, lines: readonly string[]): Candidate {

@@ -12,7 +12,7 @@ export {
   type LayerAnalysis,
 } from "./analyzer.js";
 export { formatByteSize, parseByteSize } from "./byte-size.js";
-export { type DockerfileLocation, mapHistoryToDockerfile } from "./dockerfile-map.js";
+export { type DockerfileLocation, mapHistoryToDockerfile, stageNames } from "./dockerfile-map.js";
 export { computeEfficiency, type EfficiencyTotals, type Inefficiency } from "./efficiency.js";
 export { LayeredFilesystem } from "./filesystem.js";
 export { explainWaste, type Finding, type FindingKind } from "./findings.js";

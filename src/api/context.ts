@@ -38,7 +38,8 @@ export interface RegistryView {
   deleteArtifact(repository: string, reference: string): Promise<boolean>;
   /** Point `tag` at the manifest `reference` names; false when the reference is unknown. */
   addTag(repository: string, reference: string, tag: string): Promise<boolean>;
-  removeTag(repository: string, tag: string): Promise<boolean>;
+  /** Remove `tag` if it points at the manifest `reference` names; false otherwise. */
+  removeTag(repository: string, reference: string, tag: string): Promise<boolean>;
 }
 
 export interface ApiContext {

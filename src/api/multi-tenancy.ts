@@ -31,7 +31,11 @@ export function multiTenancy(
     system ??= (async () => {
       const log: AuthLog = {
         info: (msg) => base.logger.info(msg),
-        warn: (msg) => base.logger.warn(msg),
+        // Flushed at once: the generated admin password must reach the operator right away.
+        warn: (msg) => {
+          base.logger.warn(msg);
+          base.logger.flush();
+        },
         error: (obj, msg) => base.logger.error(obj, msg),
       };
       const auth = await createAuthSystem({

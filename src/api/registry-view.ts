@@ -193,7 +193,9 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
     return true;
   }
 
-  async removeTag(repository: string, tag: string): Promise<boolean> {
+  async removeTag(repository: string, reference: string, tag: string): Promise<boolean> {
+    const target = await this.digestOf(repository, reference);
+    if (!target || (await resolveTag(this.db, repository, tag)) !== target) return false;
     return deleteTag(this.db, repository, tag);
   }
 

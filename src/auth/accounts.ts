@@ -2,6 +2,7 @@
 // sha256 of a 256-bit secret), and optionally an htpasswd file (bcrypt) for registry:2
 // drop-in use. Enforces the failed-login throttle and reports failures to the audit log.
 // Never logs or returns secrets; unknown accounts cost the same time as known ones.
+import { createHmac, randomBytes } from "node:crypto";
 import type { Principal } from "./access.js";
 import type { HtpasswdFile } from "./htpasswd.js";
 import { safeEqual, sha256Hex, verifyPassword } from "./passwords.js";
@@ -48,14 +49,56 @@ export function robotIsActive(robot: Robot, now: number): boolean {
   return !robot.disabled && (robot.expiresAt === null || Date.parse(robot.expiresAt) > now);
 }
 
+/**
+ * Remembers, for a short while, which (account, password) pairs verified against which
+ * stored hash, so clients sending Basic credentials on every request do not pay an argon2
+ * verification each time. Keys are HMACs under a per-process random key (no password is
+ * kept); an entry only counts while the account's stored hash is unchanged, so a password
+ * change takes effect at once.
+ */
+class VerifiedCache {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { hash: string; until: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  private id(username: string, secret: string): string {
+    return createHmac("sha256", this.key)
+      .update(username)
+      .update("\u0000")
+      .update(secret)
+      .digest("hex");
+  }
+
+  has(username: string, secret: string, storedHash: string): boolean {
+    const entry = this.entries.get(this.id(username, secret));
+    return entry !== undefined && entry.until > this.now() && entry.hash === storedHash;
+  }
+
+  add(username: string, secret: string, storedHash: string): void {
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(this.id(username, secret), {
+      hash: storedHash,
+      until: this.now() + this.ttlMs,
+    });
+  }
+}
+
 export class AccountDirectory {
+  private readonly verified: VerifiedCache;
+
   constructor(
     private readonly store: AuthStore,
     private readonly throttle: LoginThrottle,
     private readonly htpasswd: HtpasswdFile | undefined,
     private readonly onFailure: (failure: LoginFailure) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.verified = new VerifiedCache(60_000, now);
+  }
 
   async login(username: string, secret: string, remoteAddress: string): Promise<LoginResult> {
     const blocked = this.throttle.blockedFor(username, remoteAddress);
@@ -96,12 +139,20 @@ export class AccountDirectory {
     }
     const stored = await this.store.passwordHashOf(username);
     if (stored !== undefined || !this.htpasswd) {
+      if (stored !== undefined && this.verified.has(username, secret, stored)) {
+        const cached = await this.store.findUser(username);
+        return cached ? { kind: "user", user: cached } : undefined;
+      }
       if (!(await verifyPassword(stored, secret))) return undefined;
+      if (stored !== undefined) this.verified.add(username, secret, stored);
       const user = await this.store.findUser(username);
       return user ? { kind: "user", user } : undefined;
     }
     const hash = await this.htpasswd.hashFor(username);
+    if (hash !== undefined && this.verified.has(username, secret, hash))
+      return { kind: "htpasswd", username };
     if (!(await verifyPassword(hash, secret))) return undefined;
+    if (hash !== undefined) this.verified.add(username, secret, hash);
     return { kind: "htpasswd", username };
   }
 }

@@ -39,28 +39,36 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   autoCreateProjects: false,
 };
 
+/** The `auth` section of the server configuration (src/config). */
+export interface AuthConfigSection {
+  readonly service: string;
+  /** "" = derive from the request's Host header. */
+  readonly publicUrl: string;
+  readonly tokenTtlMs: number;
+  readonly autoCreateProjects: boolean;
+  /** "" = no htpasswd user source. */
+  readonly htpasswdPath: string;
+}
+
 /**
- * Auth settings from the environment on top of `base`: registry:2's `REGISTRY_AUTH=htpasswd`
- * + `REGISTRY_AUTH_HTPASSWD_PATH` (drop-in use) and `BERTH_AUTH_*` overrides.
+ * Auth settings from the configuration, plus registry:2's environment for drop-in use:
+ * `REGISTRY_AUTH=htpasswd` with `REGISTRY_AUTH_HTPASSWD_PATH`.
  */
-export function authSettingsFromEnv(
-  env: NodeJS.ProcessEnv,
-  base: AuthSettings = DEFAULT_AUTH_SETTINGS,
-): AuthSettings {
-  const htpasswd =
-    env.REGISTRY_AUTH === "htpasswd"
-      ? env.REGISTRY_AUTH_HTPASSWD_PATH
-      : env.BERTH_AUTH_HTPASSWD_PATH;
-  if (env.REGISTRY_AUTH === "htpasswd" && !htpasswd) {
-    throw new Error("REGISTRY_AUTH=htpasswd needs REGISTRY_AUTH_HTPASSWD_PATH");
+export function authSettingsFrom(section: AuthConfigSection, env: NodeJS.ProcessEnv): AuthSettings {
+  let htpasswdPath = section.htpasswdPath || undefined;
+  if (env.REGISTRY_AUTH === "htpasswd") {
+    if (!env.REGISTRY_AUTH_HTPASSWD_PATH) {
+      throw new Error("REGISTRY_AUTH=htpasswd needs REGISTRY_AUTH_HTPASSWD_PATH");
+    }
+    htpasswdPath = env.REGISTRY_AUTH_HTPASSWD_PATH;
   }
-  const auto = env.BERTH_AUTO_CREATE_PROJECTS ?? env.BERTH_AUTH_AUTO_CREATE_PROJECTS;
   return {
-    ...base,
-    ...(htpasswd ? { htpasswdPath: htpasswd } : {}),
-    ...(env.BERTH_AUTH_SERVICE ? { service: env.BERTH_AUTH_SERVICE } : {}),
-    ...(env.BERTH_PUBLIC_URL ? { publicUrl: env.BERTH_PUBLIC_URL } : {}),
-    ...(auto !== undefined ? { autoCreateProjects: auto === "true" || auto === "1" } : {}),
+    ...DEFAULT_AUTH_SETTINGS,
+    service: section.service,
+    ...(section.publicUrl ? { publicUrl: section.publicUrl } : {}),
+    tokenTtlSeconds: Math.max(30, Math.round(section.tokenTtlMs / 1000)),
+    autoCreateProjects: section.autoCreateProjects,
+    ...(htpasswdPath ? { htpasswdPath } : {}),
   };
 }
 

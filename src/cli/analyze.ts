@@ -11,19 +11,28 @@ import {
   analyzeImage,
   buildTree,
   evaluateThresholds,
+  type ImageAnalysis,
   parseBytesThreshold,
   parseDiveCiFile,
   parseRatio,
   type RuleResult,
   renderReport,
+  stageNames,
   ThresholdError,
   type Thresholds,
 } from "../analyze/index.js";
-import { openImageSource, resolveImage } from "../transport/index.js";
+import { formatPlatform, type Platform, parsePlatform } from "../oci/index.js";
+import {
+  openImageSource,
+  parseTransportSpec,
+  type ResolvedImage,
+  resolveImage,
+} from "../transport/index.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, printLines } from "./output.js";
 import {
   addRegistryFlags,
+  asCliError,
   cliAction,
   type RegistryFlags,
   registryOptionsFrom,
@@ -42,6 +51,25 @@ interface AnalyzeFlags extends RegistryFlags {
   ciConfig?: string;
 }
 
+const HELP_AFTER = `
+Numbers as dive defines them: efficiency is the bytes the image needs ÷ the bytes its layers
+store; wasted bytes are the bytes of every path stored by more than one layer (written again,
+or deleted by a later layer); user wasted percent is wasted bytes ÷ the bytes of all layers but
+the first. Every waste is explained with the layer (and, with --dockerfile, the line) that
+caused it and a fix.
+
+Examples:
+  berth analyze nginx:1.27                        a registry image (docker:// is implied)
+  berth analyze docker-archive:app.tar --dockerfile Dockerfile
+                                                  tie each waste to its Dockerfile line
+  berth analyze oci:./layout:1.0 --layer 3        what layer 3 added (+), changed (~), removed (-)
+  berth analyze localhost:5000/app:1.0 --format json > analysis.json
+  berth analyze "$IMAGE" --lowest-efficiency 0.95 --highest-wasted-bytes 20MB
+                                                  CI gate: exit 1 when a threshold is crossed
+  berth analyze "$IMAGE" --ci-config .dive-ci     the same thresholds from a dive CI file
+
+Exit codes: 0 ok, 1 a CI threshold was crossed, 2 bad usage or unreadable input, 3 failure.`;
+
 export function register(program: Command): void {
   const command = program
     .command("analyze")
@@ -53,7 +81,7 @@ export function register(program: Command): void {
     .option("--dockerfile <path>", "the Dockerfile the image was built from (maps layers to lines)")
     .option("--target <stage>", "the Dockerfile stage that produced the image (default: last)")
     .option("--tree", "print the merged filesystem as a tree")
-    .option("--layer <n>", "with --tree: show only what layer N added, modified and removed")
+    .option("--layer <n>", "print only what layer N added, modified and removed, as a tree")
     .option("--lowest-efficiency <ratio>", "CI: fail when efficiency is below RATIO (e.g. 0.95)")
     .option("--highest-wasted-bytes <size>", "CI: fail when wasted bytes exceed SIZE (e.g. 20MB)")
     .option(
@@ -62,52 +90,93 @@ export function register(program: Command): void {
     )
     .option("--ci-config <file>", "CI: read thresholds from a dive .dive-ci file (flags win)")
     .addOption(formatOption())
-    .addHelpText(
-      "after",
-      "\nExit codes: 0 ok, 1 a CI threshold was crossed, 2 bad usage, 3 failure.\n" +
-        "Example:\n  berth analyze oci:./layout:1.0 --dockerfile Dockerfile --lowest-efficiency 0.95",
-    );
-  addRegistryFlags(command).action(
-    cliAction(async (image: string, flags: AnalyzeFlags) => {
-      const thresholds = await thresholdsFrom(flags);
-      const layer = flags.layer === undefined ? undefined : parseLayerIndex(flags.layer);
-      const dockerfile = flags.dockerfile
-        ? { text: await readDockerfile(flags.dockerfile), target: flags.target }
-        : undefined;
-      const source = await openImageSource(image, { registry: registryOptionsFrom(flags) });
-      try {
-        const resolved = await resolveImage(source, { platform: flags.platform });
-        if (layer !== undefined && layer >= resolved.layers.length) {
-          throw new CliError(
-            `--layer ${layer} is out of range: the image has ${resolved.layers.length} layers (0-${resolved.layers.length - 1})`,
-            ExitCode.Usage,
-          );
-        }
-        const analysis = await analyzeImage(source, resolved, { dockerfile }).catch((err) => {
-          if (err instanceof AnalyzeError) throw new CliError(err.message, ExitCode.Failure);
-          throw err;
-        });
-        const ci = hasThresholds(thresholds)
-          ? evaluateThresholds(analysis.totals, thresholds)
-          : undefined;
-        const wantsTree = flags.tree === true || layer !== undefined;
-        const tree = wantsTree
-          ? { entries: buildTree(analysis.filesystem, { layer }), options: { layer } }
-          : undefined;
-        if (flags.format === "json") printJson(analysisToJson(analysis, { ci, tree }));
-        else printLines(renderReport(analysis, { ci, tree }));
-        if (ci?.some((r: RuleResult) => !r.passed)) process.exitCode = ExitCode.Findings;
-      } finally {
-        await source.close();
-      }
-    }),
+    .addHelpText("after", HELP_AFTER);
+  addRegistryFlags(command).action(cliAction(analyze));
+}
+
+/** What the flags ask for, validated before the image is opened. */
+interface AnalyzeRequest {
+  readonly thresholds: Thresholds;
+  readonly layer?: number;
+  readonly platform?: Platform;
+  readonly dockerfile?: { text: string; target?: string };
+}
+
+async function analyze(image: string, flags: AnalyzeFlags): Promise<void> {
+  const request = await requestFrom(flags);
+  const source = await naming(image, () =>
+    openImageSource(image, { registry: registryOptionsFrom(flags) }),
   );
+  try {
+    const resolved = await naming(image, () =>
+      resolveImage(source, { platform: request.platform }),
+    );
+    checkResolved(image, resolved, request);
+    const analysis = await analyzeImage(source, resolved, { dockerfile: request.dockerfile }).catch(
+      (err) => {
+        if (err instanceof AnalyzeError) throw new CliError(err.message, ExitCode.Failure);
+        throw err;
+      },
+    );
+    const failed = report(analysis, request, flags);
+    if (failed) process.exitCode = ExitCode.Findings;
+  } finally {
+    await source.close();
+  }
+}
+
+async function requestFrom(flags: AnalyzeFlags): Promise<AnalyzeRequest> {
+  const thresholds = await thresholdsFrom(flags);
+  const layer = flags.layer === undefined ? undefined : parseLayerIndex(flags.layer);
+  const platform = flags.platform === undefined ? undefined : parsePlatformFlag(flags.platform);
+  if (flags.target !== undefined && flags.dockerfile === undefined) {
+    throw new CliError(
+      "--target needs --dockerfile (the file whose stage it names)",
+      ExitCode.Usage,
+    );
+  }
+  if (flags.dockerfile === undefined) return { thresholds, layer, platform };
+  const text = await readTextFile(flags.dockerfile, "the Dockerfile");
+  if (flags.target !== undefined) checkTarget(text, flags.target);
+  return { thresholds, layer, platform, dockerfile: { text, target: flags.target } };
+}
+
+/** Flags that only the resolved image can check: `--platform` and `--layer`. */
+function checkResolved(image: string, resolved: ResolvedImage, request: AnalyzeRequest): void {
+  const { platform, layer } = request;
+  if (platform && !resolved.index && !samePlatform(platform, resolved.platform)) {
+    throw new CliError(
+      `${image} is a single-platform image for ${formatPlatform(resolved.platform)}, not ${formatPlatform(platform)}`,
+      ExitCode.Usage,
+    );
+  }
+  if (layer !== undefined && layer >= resolved.layers.length) {
+    throw new CliError(
+      `--layer ${layer} is out of range: the image has ${resolved.layers.length} layers (0-${resolved.layers.length - 1})`,
+      ExitCode.Usage,
+    );
+  }
+}
+
+/** Prints the report (or JSON); true when a CI threshold was crossed. */
+function report(analysis: ImageAnalysis, request: AnalyzeRequest, flags: AnalyzeFlags): boolean {
+  const { thresholds, layer } = request;
+  const ci = hasThresholds(thresholds)
+    ? evaluateThresholds(analysis.totals, thresholds)
+    : undefined;
+  const wantsTree = flags.tree === true || layer !== undefined;
+  const tree = wantsTree
+    ? { entries: buildTree(analysis.filesystem, { layer }), options: { layer } }
+    : undefined;
+  if (flags.format === "json") printJson(analysisToJson(analysis, { ci, tree }));
+  else printLines(renderReport(analysis, { ci, tree }));
+  return ci?.some((r: RuleResult) => !r.passed) ?? false;
 }
 
 async function thresholdsFrom(flags: AnalyzeFlags): Promise<Thresholds> {
   try {
     const thresholds: Thresholds = flags.ciConfig
-      ? parseDiveCiFile(await readFile(flags.ciConfig, "utf8"))
+      ? parseDiveCiFile(await readTextFile(flags.ciConfig, "the CI config"))
       : {};
     if (flags.lowestEfficiency !== undefined) {
       thresholds.lowestEfficiency = parseRatio(flags.lowestEfficiency, "--lowest-efficiency");
@@ -139,6 +208,31 @@ function hasThresholds(t: Thresholds): boolean {
   );
 }
 
+function checkTarget(dockerfileText: string, target: string): void {
+  const names = stageNames(dockerfileText);
+  if (names.includes(target.toLowerCase())) return;
+  const known = names.length > 0 ? `its stages are ${names.join(", ")}` : "it has no named stages";
+  throw new CliError(
+    `--target ${target} is not a stage of the Dockerfile: ${known}`,
+    ExitCode.Usage,
+  );
+}
+
+function parsePlatformFlag(text: string): Platform {
+  try {
+    return parsePlatform(text);
+  } catch {
+    throw new CliError(
+      `--platform must be os/arch[/variant] (e.g. linux/arm64), got "${text}"`,
+      ExitCode.Usage,
+    );
+  }
+}
+
+function samePlatform(wanted: Platform, actual: Platform): boolean {
+  return wanted.os === actual.os && wanted.architecture === actual.architecture;
+}
+
 function parseLayerIndex(text: string): number {
   if (!/^\d+$/.test(text)) {
     throw new CliError(
@@ -149,10 +243,47 @@ function parseLayerIndex(text: string): number {
   return Number(text);
 }
 
-async function readDockerfile(path: string): Promise<string> {
+async function readTextFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
-  } catch {
-    throw new CliError(`cannot read the Dockerfile ${path}`, ExitCode.Usage);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "unreadable";
+    throw new CliError(`cannot read ${what} ${path}: ${reason}`, ExitCode.Usage);
   }
+}
+
+/**
+ * Runs a step that reads the image; a failure that does not already name the image (a tar
+ * error inside an archive, say) is prefixed with it. The exit code stays the one the error
+ * deserves (2 for unreadable input, 3 for a failed operation).
+ */
+async function naming<T>(image: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    const cli = asCliError(err);
+    const reason = FILE_ERRORS[(err as NodeJS.ErrnoException).code ?? ""];
+    if (reason) throw new CliError(`cannot read ${image}: ${reason}`, ExitCode.Usage);
+    if (namesOf(image).some((name) => cli.message.includes(name))) throw cli;
+    throw new CliError(`cannot read ${image}: ${cli.message}`, cli.exitCode);
+  }
+}
+
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory, not an archive",
+  ENOTDIR: "a part of the path is not a directory",
+};
+
+/** The ways an error message may already name the image: as typed, or its path or reference. */
+function namesOf(image: string): string[] {
+  const names = [image, image.replace(/^[a-z-]+:(\/\/)?/, "")];
+  try {
+    const spec = parseTransportSpec(image);
+    if (spec.kind !== "registry") names.push(spec.path);
+  } catch {
+    // Not a valid spec: the error says so and quotes it.
+  }
+  return names.filter((name) => name !== "");
 }

@@ -3,7 +3,12 @@ import type { Command } from "commander";
 import { registryClient } from "../transport/registry.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, printLines } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 export function register(program: Command): void {
   const command = program

@@ -5,7 +5,12 @@ import type { Command } from "commander";
 import { copyImage } from "../transport/copy.js";
 import { openImageDestination, openImageSource } from "../transport/index.js";
 import { formatOption, humanSize, printJson, TransferProgress } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface CopyFlags extends RegistryFlags {
   all?: boolean;
@@ -21,12 +26,21 @@ export function register(program: Command): void {
     .command("copy")
     .alias("cp")
     .description("copy an image between registries, OCI layouts and archives, keeping digests")
-    .argument("<source>", "image to read: REF, docker://REF, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]")
+    .argument(
+      "<source>",
+      "image to read: REF, docker://REF, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]",
+    )
     .argument("<destination>", "where to write it (same forms)")
     .option("--all", "copy every platform of a multi-arch image (the index digest is kept)")
-    .option("--platform <os/arch[/variant]>", "platform to copy from a multi-arch image (default: this machine's)")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "platform to copy from a multi-arch image (default: this machine's)",
+    )
     .option("-j, --concurrency <n>", "blobs transferred in parallel", "4")
-    .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (for size-limited proxies)")
+    .option(
+      "--chunk-size <bytes>",
+      "upload in PATCH chunks of this size (for size-limited proxies)",
+    )
     .option("-q, --quiet", "no progress bars")
     .addOption(formatOption())
     .addHelpText(

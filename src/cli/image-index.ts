@@ -17,7 +17,13 @@ import { openImageDestination, openImageSource, resolveImage } from "../transpor
 import type { ImageDestination, ManifestBytes } from "../transport/types.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  collect,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface CreateFlags extends RegistryFlags {
   annotation?: string[];
@@ -33,13 +39,15 @@ interface AnnotateFlags extends RegistryFlags {
 }
 
 export function register(program: Command): void {
-  const index = program.command("index").description("create and edit multi-arch images (image indexes)");
+  const index = program
+    .command("index")
+    .description("create and edit multi-arch images (image indexes)");
   const create = index
     .command("create")
     .description("make a multi-arch image from per-platform images")
     .argument("<target>", "where to write the index, e.g. localhost:5000/app:1.0 or oci:DIR:TAG")
     .argument("<sources...>", "per-platform images (their platform is read from their config)")
-    .option("--annotation <key=value...>", "annotation on the index (repeatable)")
+    .option("--annotation <key=value>", "annotation on the index (repeatable)", collect, [])
     .addOption(formatOption())
     .addHelpText(
       "after",
@@ -51,7 +59,12 @@ export function register(program: Command): void {
     .command("annotate")
     .description("set annotations or a platform on an index or one of its entries")
     .argument("<target>", "the index, e.g. localhost:5000/app:1.0 or oci:DIR:TAG")
-    .option("--annotation <key=value...>", "annotation to set (repeatable; key= removes it)")
+    .option(
+      "--annotation <key=value>",
+      "annotation to set (repeatable; key= removes it)",
+      collect,
+      [],
+    )
     .option("--manifest <digest>", "edit this entry instead of the index itself")
     .option("--for-platform <os/arch[/variant]>", "edit the entry of this platform")
     .option("--set-platform <os/arch[/variant]>", "set the selected entry's platform")
@@ -92,12 +105,27 @@ async function createIndex(target: string, sources: string[], flags: CreateFlags
     };
     if (Object.keys(annotations).length > 0) doc.annotations = annotations;
     const bytes = Buffer.from(JSON.stringify(doc));
-    const manifest: ManifestBytes = { bytes, digest: digestOf(bytes), mediaType: doc.mediaType as string };
+    const manifest: ManifestBytes = {
+      bytes,
+      digest: digestOf(bytes),
+      mediaType: doc.mediaType as string,
+    };
     await dest.putManifest(manifest, undefined, "top");
     await dest.close();
-    const platforms = entries.map((e) => (e.platform ? `${e.platform.os}/${e.platform.architecture}${e.platform.variant ? `/${e.platform.variant}` : ""}` : "?"));
-    if (flags.format === "json") printJson({ target, digest: manifest.digest, mediaType: manifest.mediaType, manifests: entries });
-    else process.stdout.write(`Created ${target} (${manifest.digest}) for ${platforms.join(", ")}\n`);
+    const platforms = entries.map((e) =>
+      e.platform
+        ? `${e.platform.os}/${e.platform.architecture}${e.platform.variant ? `/${e.platform.variant}` : ""}`
+        : "?",
+    );
+    if (flags.format === "json")
+      printJson({
+        target,
+        digest: manifest.digest,
+        mediaType: manifest.mediaType,
+        manifests: entries,
+      });
+    else
+      process.stdout.write(`Created ${target} (${manifest.digest}) for ${platforms.join(", ")}\n`);
   } catch (err) {
     await dest.abort?.();
     throw err;
@@ -105,7 +133,11 @@ async function createIndex(target: string, sources: string[], flags: CreateFlags
 }
 
 /** Copies one source into the destination and returns its index entries. */
-async function contribute(spec: string, dest: ImageDestination, registry: ReturnType<typeof registryOptionsFrom>): Promise<Descriptor[]> {
+async function contribute(
+  spec: string,
+  dest: ImageDestination,
+  registry: ReturnType<typeof registryOptionsFrom>,
+): Promise<Descriptor[]> {
   const source = await openImageSource(spec, { registry });
   try {
     const top = await source.getManifest();
@@ -134,7 +166,8 @@ async function annotateIndex(target: string, flags: AnnotateFlags): Promise<void
     await source.close();
   }
   const parsed = parseManifest(top.bytes, top.mediaType);
-  if (parsed.kind !== "index") throw new CliError(`${target} is a single image, not an index`, ExitCode.Usage);
+  if (parsed.kind !== "index")
+    throw new CliError(`${target} is a single image, not an index`, ExitCode.Usage);
   const doc = JSON.parse(top.bytes.toString("utf8")) as ImageIndex;
   const changes = parseAnnotations(flags.annotation);
   const selecting = flags.manifest !== undefined || flags.forPlatform !== undefined;
@@ -147,18 +180,31 @@ async function annotateIndex(target: string, flags: AnnotateFlags): Promise<void
           m.platform?.architecture === wanted?.architecture &&
           (wanted?.variant === undefined || m.platform?.variant === wanted.variant),
     );
-    if (!entry) throw new CliError(`${target} has no entry ${flags.manifest ?? flags.forPlatform}`, ExitCode.Usage);
+    if (!entry)
+      throw new CliError(
+        `${target} has no entry ${flags.manifest ?? flags.forPlatform}`,
+        ExitCode.Usage,
+      );
     entry.annotations = applyAnnotations(entry.annotations, changes);
-    if (flags.setPlatform) entry.platform = { ...entry.platform, ...parsePlatform(flags.setPlatform) };
+    if (flags.setPlatform)
+      entry.platform = { ...entry.platform, ...parsePlatform(flags.setPlatform) };
   } else {
-    if (flags.setPlatform) throw new CliError("--set-platform needs --manifest or --for-platform", ExitCode.Usage);
+    if (flags.setPlatform)
+      throw new CliError("--set-platform needs --manifest or --for-platform", ExitCode.Usage);
     doc.annotations = applyAnnotations(doc.annotations, changes);
   }
-  if (doc.mediaType === MediaType.DockerManifestList && (doc.annotations || doc.manifests.some((m) => m.annotations))) {
+  if (
+    doc.mediaType === MediaType.DockerManifestList &&
+    (doc.annotations || doc.manifests.some((m) => m.annotations))
+  ) {
     doc.mediaType = MediaType.OciIndex;
   }
   const bytes = Buffer.from(JSON.stringify(doc));
-  const manifest: ManifestBytes = { bytes, digest: digestOf(bytes), mediaType: doc.mediaType ?? MediaType.OciIndex };
+  const manifest: ManifestBytes = {
+    bytes,
+    digest: digestOf(bytes),
+    mediaType: doc.mediaType ?? MediaType.OciIndex,
+  };
   const dest = await openImageDestination(target, { registry });
   await dest.putManifest(manifest, undefined, "top");
   await dest.close();

@@ -6,7 +6,12 @@ import { formatPlatform, parseManifest } from "../oci/index.js";
 import { openImageSource, resolveImage } from "../transport/index.js";
 import { platformsOf } from "../transport/resolve.js";
 import { formatOption, humanSize, printJson } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface InspectFlags extends RegistryFlags {
   platform?: string;
@@ -40,7 +45,10 @@ export function register(program: Command): void {
     .argument("<image>", "REF, docker://REF, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE")
     .option("--platform <os/arch[/variant]>", "which image of a multi-arch index to describe")
     .addOption(formatOption())
-    .addHelpText("after", "\nExample:\n  berth inspect localhost:5000/app:1.0 --platform linux/arm64 --format json");
+    .addHelpText(
+      "after",
+      "\nExample:\n  berth inspect localhost:5000/app:1.0 --platform linux/arm64 --format json",
+    );
   addRegistryFlags(command).action(
     cliAction(async (image: string, flags: InspectFlags) => {
       const source = await openImageSource(image, { registry: registryOptionsFrom(flags) });
@@ -69,7 +77,8 @@ async function inspect(
     name,
     digest: top.digest,
     mediaType: top.mediaType,
-    platforms: parsedTop.kind === "index" ? platformsOf(parsedTop.index).map(formatPlatform) : undefined,
+    platforms:
+      parsedTop.kind === "index" ? platformsOf(parsedTop.index).map(formatPlatform) : undefined,
     image: {
       digest: resolved.manifest.digest,
       platform: formatPlatform(resolved.platform),

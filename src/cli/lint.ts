@@ -7,6 +7,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { formatCheckstyle } from "../lint/format/checkstyle.js";
+import { formatJson } from "../lint/format/json.js";
+import type { FileReport } from "../lint/format/report.js";
+import { formatSarif } from "../lint/format/sarif.js";
+import { formatText } from "../lint/format/text.js";
 import {
   CONFIG_FILE_NAME,
   exceedsThreshold,
@@ -19,11 +24,6 @@ import {
   SEVERITIES,
   type Severity,
 } from "../lint/index.js";
-import { formatCheckstyle } from "../lint/format/checkstyle.js";
-import { formatJson } from "../lint/format/json.js";
-import type { FileReport } from "../lint/format/report.js";
-import { formatSarif } from "../lint/format/sarif.js";
-import { formatText } from "../lint/format/text.js";
 import { CliError, ExitCode } from "./errors.js";
 
 const TOOL_VERSION = "0.1.0";
@@ -54,7 +54,8 @@ function readConfig(path: string): LoadedConfig {
   try {
     return parseLintConfig(text);
   } catch (err) {
-    if (err instanceof LintConfigError) throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
+    if (err instanceof LintConfigError)
+      throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
     throw err;
   }
 }
@@ -62,7 +63,8 @@ function readConfig(path: string): LoadedConfig {
 /** The config for a Dockerfile: explicit path, else next to the file, else in cwd. */
 function findConfig(dockerfile: string, explicit: string | undefined): LoadedConfig | undefined {
   if (explicit !== undefined) {
-    if (!existsSync(explicit)) throw new CliError(`config file ${explicit} does not exist`, ExitCode.Usage);
+    if (!existsSync(explicit))
+      throw new CliError(`config file ${explicit} does not exist`, ExitCode.Usage);
     return readConfig(explicit);
   }
   const dirs = dockerfile === "-" ? [process.cwd()] : [dirname(resolve(dockerfile)), process.cwd()];
@@ -98,16 +100,22 @@ function contextFacts(dir: string | undefined, dockerfile: string) {
   if (!existsSync(dir)) throw new CliError(`build context ${dir} does not exist`, ExitCode.Usage);
   const perDockerfile = dockerfile === "-" ? "" : `${resolve(dockerfile)}.dockerignore`;
   return {
-    dockerignorePresent: existsSync(join(dir, ".dockerignore")) || (perDockerfile !== "" && existsSync(perDockerfile)),
+    dockerignorePresent:
+      existsSync(join(dir, ".dockerignore")) || (perDockerfile !== "" && existsSync(perDockerfile)),
   };
 }
 
-function lintFile(path: string, flags: LintFlags, buildArgs: Record<string, string>): { report: FileReport; threshold?: Severity } {
+function lintFile(
+  path: string,
+  flags: LintFlags,
+  buildArgs: Record<string, string>,
+): { report: FileReport; threshold?: Severity } {
   const text = readDockerfile(path);
   const loaded = findConfig(path, flags.config);
   const extraIgnores = flags.ignore.flatMap((id) => {
     const ids = resolveRuleId(id);
-    if (ids.length === 0 && !/^DL\d{4}$/i.test(id)) throw new CliError(`--ignore names unknown rule "${id}"`, ExitCode.Usage);
+    if (ids.length === 0 && !/^DL\d{4}$/i.test(id))
+      throw new CliError(`--ignore names unknown rule "${id}"`, ExitCode.Usage);
     return ids;
   });
   const config = {
@@ -123,9 +131,11 @@ function lintFile(path: string, flags: LintFlags, buildArgs: Record<string, stri
       target: flags.target,
       context: contextFacts(flags.context, path),
     });
-    return { report: { path, text, findings }, threshold: loaded?.failureThreshold };
+    const shown = path === "-" ? "<stdin>" : path;
+    return { report: { path: shown, text, findings }, threshold: loaded?.failureThreshold };
   } catch (err) {
-    if (err instanceof LintTargetError) throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
+    if (err instanceof LintTargetError)
+      throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
     throw err;
   }
 }
@@ -143,9 +153,9 @@ function render(format: LintFormat, reports: FileReport[]): string {
   }
 }
 
-function run(files: string[], flags: LintFlags): void {
+function run(files: string[] | undefined, flags: LintFlags): void {
   const buildArgs = parseBuildArgs(flags.buildArg);
-  const targets = files.length === 0 ? ["Dockerfile"] : files;
+  const targets = files === undefined || files.length === 0 ? ["Dockerfile"] : files;
   const results = targets.map((f) => lintFile(f, flags, buildArgs));
   const reports = results.map((r) => r.report);
   process.stdout.write(render(flags.format, reports));
@@ -160,18 +170,28 @@ export function register(program: Command): void {
   program
     .command("lint")
     .description("Check Dockerfiles against best practices (rules BL1001…, hadolint ids accepted)")
-    .argument("[dockerfiles...]", "Dockerfiles to check (`-` for stdin)", [])
-    .addOption(new Option("-f, --format <format>", "output format").choices([...FORMATS]).default("text"))
+    .argument("[dockerfiles...]", "Dockerfiles to check (`-` for stdin; default: ./Dockerfile)")
     .addOption(
-      new Option("--failure-threshold <severity>", "exit 1 when a finding is at or above this severity (default warning)").choices([
-        ...SEVERITIES,
-        "none",
-      ]),
+      new Option("--format <format>", "output format").choices([...FORMATS]).default("text"),
     )
-    .option("-c, --config <file>", `configuration file (default: ${CONFIG_FILE_NAME} next to the Dockerfile or in cwd)`)
+    .addOption(
+      new Option(
+        "--failure-threshold <severity>",
+        "exit 1 when a finding is at or above this severity (default warning)",
+      ).choices([...SEVERITIES, "none"]),
+    )
+    .option(
+      "-c, --config <file>",
+      `configuration file (default: ${CONFIG_FILE_NAME} next to the Dockerfile or in cwd)`,
+    )
     .option("--context <dir>", "build context directory (checks for a .dockerignore)")
     .option("--target <stage>", "stage that is built (default: the last)")
-    .option("--build-arg <KEY=VALUE>", "build argument used to resolve ARG values (repeatable)", collect, [])
+    .option(
+      "--build-arg <KEY=VALUE>",
+      "build argument used to resolve ARG values (repeatable)",
+      collect,
+      [],
+    )
     .option("--ignore <rule>", "rule id to ignore, berth or hadolint (repeatable)", collect, [])
-    .action((files: string[], flags: LintFlags) => run(files, flags));
+    .action((files: string[] | undefined, flags: LintFlags) => run(files, flags));
 }

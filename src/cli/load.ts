@@ -14,7 +14,12 @@ import { familiarName, parseTransportSpec } from "../transport/spec.js";
 import type { ImageSource } from "../transport/types.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, TransferProgress } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface LoadFlags extends RegistryFlags {
   quiet?: boolean;
@@ -85,7 +90,8 @@ async function archivedImages(file: string): Promise<ArchivedImage[]> {
       const name = m.annotations?.[REF_NAME_ANNOTATION];
       return {
         names: name ? [name.includes(":") || name.includes("/") ? name : `image:${name}`] : [],
-        open: () => OciLayoutSource.open(tree, name, `oci-archive:${file}${name ? `:${name}` : ""}`),
+        open: () =>
+          OciLayoutSource.open(tree, name, `oci-archive:${file}${name ? `:${name}` : ""}`),
       };
     });
   }
@@ -98,14 +104,29 @@ function tagOf(name: string): string {
 }
 
 /** Destination string for each image of the archive (see the module header for the rules). */
-export function planTargets(images: ArchivedImage[], destination: string): { image: ArchivedImage; target: string }[] {
-  const spec = parseTransportSpec(destination.startsWith("oci:") ? destination : `docker://${destination.replace(/^docker:\/\//, "")}`);
+export function planTargets(
+  images: ArchivedImage[],
+  destination: string,
+): { image: ArchivedImage; target: string }[] {
+  const spec = parseTransportSpec(
+    destination.startsWith("oci:")
+      ? destination
+      : `docker://${destination.replace(/^docker:\/\//, "")}`,
+  );
   const first = images[0];
   if (!first) throw new CliError("the archive holds no images", ExitCode.Usage);
-  const namesTarget = spec.kind === "registry" ? spec.reference.tag ?? spec.reference.digest : spec.kind === "oci" ? spec.tag : undefined;
+  const namesTarget =
+    spec.kind === "registry"
+      ? (spec.reference.tag ?? spec.reference.digest)
+      : spec.kind === "oci"
+        ? spec.tag
+        : undefined;
   if (namesTarget !== undefined) {
     if (images.length !== 1) {
-      throw new CliError(`the archive holds ${images.length} images; give a repository prefix, not one image`, ExitCode.Usage);
+      throw new CliError(
+        `the archive holds ${images.length} images; give a repository prefix, not one image`,
+        ExitCode.Usage,
+      );
     }
     return [{ image: first, target: destination }];
   }
@@ -113,10 +134,14 @@ export function planTargets(images: ArchivedImage[], destination: string): { ima
     return images.flatMap((image) =>
       image.names.length === 0
         ? [{ image, target: destination }]
-        : image.names.map((name) => ({ image, target: `${destination}:${familiarName(parseImageReference(name))}` })),
+        : image.names.map((name) => ({
+            image,
+            target: `${destination}:${familiarName(parseImageReference(name))}`,
+          })),
     );
   }
-  if (spec.kind !== "registry") throw new CliError(`cannot load into ${destination}`, ExitCode.Usage);
+  if (spec.kind !== "registry")
+    throw new CliError(`cannot load into ${destination}`, ExitCode.Usage);
   const prefix = destination.replace(/^docker:\/\//, "").replace(/\/+$/, "");
   if (images.length === 1) {
     const tags = first.names.length > 0 ? first.names.map(tagOf) : ["latest"];
@@ -124,11 +149,15 @@ export function planTargets(images: ArchivedImage[], destination: string): { ima
   }
   return images.flatMap((image) => {
     if (image.names.length === 0) {
-      throw new CliError("an image in the archive has no name; load it alone with :@N", ExitCode.Usage);
+      throw new CliError(
+        "an image in the archive has no name; load it alone with :@N",
+        ExitCode.Usage,
+      );
     }
     return image.names.map((name) => {
       const ref = parseImageReference(name);
-      const path = ref.registry === "docker.io" ? ref.repository.replace(/^library\//, "") : ref.repository;
+      const path =
+        ref.registry === "docker.io" ? ref.repository.replace(/^library\//, "") : ref.repository;
       return { image, target: `${prefix}/${path}:${ref.tag ?? "latest"}` };
     });
   });

@@ -7,7 +7,12 @@ import { type Credential, storeCredential } from "../client/credentials.js";
 import { RegistryError } from "../client/errors.js";
 import { RegistryClient } from "../client/registry-client.js";
 import { CliError, ExitCode } from "./errors.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface LoginFlags extends RegistryFlags {
   username?: string;
@@ -25,7 +30,7 @@ export function register(program: Command): void {
     .option("--password-stdin", "read the password from stdin")
     .addHelpText(
       "after",
-      "\nExample:\n  echo \"$TOKEN\" | berth login registry.example.com -u ci-bot --password-stdin\n\nCredentials go to --authfile, else $REGISTRY_AUTH_FILE, else ~/.docker/config.json\n(its credsStore/credHelpers helper when configured).",
+      '\nExample:\n  echo "$TOKEN" | berth login registry.example.com -u ci-bot --password-stdin\n\nCredentials go to --authfile, else $REGISTRY_AUTH_FILE, else ~/.docker/config.json\n(its credsStore/credHelpers helper when configured).',
     );
   addRegistryFlags(login).action(cliAction(doLogin));
 }
@@ -39,12 +44,18 @@ export function normalizeRegistry(text: string): string {
 async function doLogin(registry: string, flags: LoginFlags): Promise<void> {
   const host = normalizeRegistry(registry);
   const credential = await askCredential(flags);
-  const client = new RegistryClient(host, { ...registryOptionsFrom(flags), credentials: async () => credential });
+  const client = new RegistryClient(host, {
+    ...registryOptionsFrom(flags),
+    credentials: async () => credential,
+  });
   try {
     await client.ping();
   } catch (err) {
     if (err instanceof RegistryError && err.kind === "unauthorized") {
-      throw new CliError(`Login to ${host} failed: wrong username or password for ${credential.username}.`, ExitCode.Failure);
+      throw new CliError(
+        `Login to ${host} failed: wrong username or password for ${credential.username}.`,
+        ExitCode.Failure,
+      );
     }
     throw err;
   } finally {
@@ -62,14 +73,17 @@ async function askCredential(flags: LoginFlags): Promise<Credential> {
     password = (await readAll(process.stdin)).replace(/\r?\n$/, "");
   }
   if (!username) {
-    if (!process.stdin.isTTY) throw new CliError("give --username (stdin is not a terminal)", ExitCode.Usage);
+    if (!process.stdin.isTTY)
+      throw new CliError("give --username (stdin is not a terminal)", ExitCode.Usage);
     username = await prompt("Username: ", false);
   }
   if (password === undefined) {
-    if (!process.stdin.isTTY) throw new CliError("give --password-stdin (stdin is not a terminal)", ExitCode.Usage);
+    if (!process.stdin.isTTY)
+      throw new CliError("give --password-stdin (stdin is not a terminal)", ExitCode.Usage);
     password = await prompt("Password: ", true);
   }
-  if (!username || !password) throw new CliError("username and password must not be empty", ExitCode.Usage);
+  if (!username || !password)
+    throw new CliError("username and password must not be empty", ExitCode.Usage);
   return { username, password };
 }
 

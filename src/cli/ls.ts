@@ -17,7 +17,8 @@ export function register(program: Command): void {
       const client = clientFor(ref, flags);
       try {
         const tags = await client.listTags(ref.repository);
-        if (flags.format === "json") printJson({ repository: `${ref.registry}/${ref.repository}`, tags });
+        if (flags.format === "json")
+          printJson({ repository: `${ref.registry}/${ref.repository}`, tags });
         else printLines(tags);
       } finally {
         await client.close();

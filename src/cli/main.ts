@@ -3,30 +3,30 @@
 // any error into one sentence on stderr and a stable exit code. Never prints a stack trace
 // unless BERTH_DEBUG is set.
 import { Command, CommanderError } from "commander";
+import { register as registerAdmin } from "./admin.js";
 import { register as registerAnalyze } from "./analyze.js";
-import { CliError, ExitCode } from "./errors.js";
-import { register as registerCopy } from "./copy.js";
-import { register as registerInspect } from "./inspect.js";
-import { register as registerManifest } from "./manifest.js";
-import { register as registerConfig } from "./config.js";
-import { register as registerDigest } from "./digest.js";
-import { register as registerLs } from "./ls.js";
 import { register as registerCatalog } from "./catalog.js";
-import { register as registerTag } from "./tag.js";
+import { register as registerConfig } from "./config.js";
+import { register as registerCopy } from "./copy.js";
+import { register as registerDb } from "./db.js";
 import { register as registerDelete } from "./delete.js";
-import { register as registerReferrers } from "./referrers.js";
+import { register as registerDigest } from "./digest.js";
+import { CliError, ExitCode } from "./errors.js";
 import { register as registerImageIndex } from "./image-index.js";
-import { register as registerSave } from "./save.js";
+import { register as registerInspect } from "./inspect.js";
+import { register as registerLint } from "./lint.js";
 import { register as registerLoad } from "./load.js";
-import { register as registerMirror } from "./mirror.js";
 import { register as registerLogin } from "./login.js";
 import { register as registerLogout } from "./logout.js";
-import { register as registerLint } from "./lint.js";
-import { register as registerServe } from "./serve.js";
-import { register as registerScan } from "./scan.js";
+import { register as registerLs } from "./ls.js";
+import { register as registerManifest } from "./manifest.js";
+import { register as registerMirror } from "./mirror.js";
+import { register as registerReferrers } from "./referrers.js";
+import { register as registerSave } from "./save.js";
 import { register as registerSbom } from "./sbom.js";
-import { register as registerDb } from "./db.js";
-import { register as registerAdmin } from "./admin.js";
+import { register as registerScan } from "./scan.js";
+import { register as registerServe } from "./serve.js";
+import { register as registerTag } from "./tag.js";
 
 const program = new Command()
   .name("berth")
@@ -61,7 +61,6 @@ registerLoad(program);
 registerMirror(program);
 registerLogin(program);
 registerLogout(program);
-
 
 function wantsJson(argv: string[]): boolean {
   const i = argv.indexOf("--format");

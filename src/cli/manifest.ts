@@ -2,7 +2,12 @@
 // re-pushed). With --platform, the chosen platform's manifest instead of the index.
 import type { Command } from "commander";
 import { openImageSource, resolveImage } from "../transport/index.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 export function register(program: Command): void {
   const command = program

@@ -7,7 +7,12 @@ import { copyImage, plannedTopDigest } from "../transport/copy.js";
 import { RegistryDestination, RegistrySource, registryClient } from "../transport/registry.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, TransferProgress } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 import { registryReference } from "./registry-ref.js";
 
 interface MirrorFlags extends RegistryFlags {
@@ -26,10 +31,16 @@ export function register(program: Command): void {
     .argument("<destination>", "destination repository, e.g. localhost:5000/mirror/app")
     .option("--tags <glob>", "only tags matching this glob (e.g. 'v1.*')")
     .option("--all", "copy every platform of multi-arch images")
-    .option("--platform <os/arch[/variant]>", "platform to copy from multi-arch images without --all")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "platform to copy from multi-arch images without --all",
+    )
     .option("-q, --quiet", "no progress bars")
     .addOption(formatOption())
-    .addHelpText("after", "\nExample:\n  berth mirror docker.io/library/alpine localhost:5000/mirror/alpine --tags '3.*' --all");
+    .addHelpText(
+      "after",
+      "\nExample:\n  berth mirror docker.io/library/alpine localhost:5000/mirror/alpine --tags '3.*' --all",
+    );
   addRegistryFlags(command).action(
     cliAction(async (src: string, dst: string, flags: MirrorFlags) => {
       const from = registryReference(src);
@@ -47,7 +58,10 @@ export function register(program: Command): void {
         const tags = (await sourceClient.listTags(from.repository)).filter((t) => match(t));
         for (const tag of tags) {
           const source = new RegistrySource(`${src}:${tag}`, sourceClient, { ...from, tag });
-          const planned = await plannedTopDigest(source, { all: flags.all, platform: flags.platform });
+          const planned = await plannedTopDigest(source, {
+            all: flags.all,
+            platform: flags.platform,
+          });
           const existing = await destClient.headManifest(to.repository, tag);
           if (existing?.digest === planned) {
             outcome.push({ tag, digest: planned, action: "skipped" });
@@ -73,9 +87,12 @@ export function register(program: Command): void {
       if (flags.format === "json") {
         printJson({ source: src, destination: dst, tags: outcome });
       } else {
-        for (const o of outcome) process.stdout.write(`${o.action.padEnd(8)}${o.tag}  ${o.digest}\n`);
+        for (const o of outcome)
+          process.stdout.write(`${o.action.padEnd(8)}${o.tag}  ${o.digest}\n`);
         const copied = outcome.filter((o) => o.action === "copied").length;
-        process.stdout.write(`Mirrored ${outcome.length} tag(s): ${copied} copied, ${outcome.length - copied} already up to date\n`);
+        process.stdout.write(
+          `Mirrored ${outcome.length} tag(s): ${copied} copied, ${outcome.length - copied} already up to date\n`,
+        );
       }
     }),
   );

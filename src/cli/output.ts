@@ -87,13 +87,20 @@ export class TransferProgress {
       bar = this.multibar.create(Math.max(1, descriptor.size), 0, payload(0, ""));
       this.bars.set(descriptor.digest, bar);
     }
-    if (event.kind === "blob-skipped") bar.update(Math.max(1, descriptor.size), payload(descriptor.size, "exists"));
+    if (event.kind === "blob-skipped")
+      bar.update(Math.max(1, descriptor.size), payload(descriptor.size, "exists"));
     if (event.kind === "blob-progress") bar.update(event.bytes, payload(event.bytes, ""));
     if (event.kind === "blob-retry") bar.update(payload(0, `retry ${event.attempt}`));
-    if (event.kind === "blob-done") bar.update(Math.max(1, descriptor.size), payload(descriptor.size, "done"));
+    if (event.kind === "blob-done")
+      bar.update(Math.max(1, descriptor.size), payload(descriptor.size, "done"));
   };
 
+  private stopped = false;
+
+  /** Ends the bars (idempotent). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.multibar?.stop();
   }
 }

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { CredentialError } from "../client/credentials.js";
 import { RegistryError } from "../client/errors.js";
 import { BlobVerificationError } from "../client/verifying-stream.js";
-import { DigestError, ManifestError, ReferenceError } from "../oci/index.js";
+import { DigestError, ImageReferenceError, ManifestError } from "../oci/index.js";
 import { TreeFileMissing } from "../transport/blob-tree.js";
 import { DockerArchiveError } from "../transport/docker-archive-source.js";
 import { LayoutError } from "../transport/oci-layout.js";
@@ -28,10 +28,15 @@ export function addRegistryFlags(command: Command): Command {
   return command
     .option("--insecure", "skip TLS verification (and fall back to plain HTTP)")
     .option("--plain-http", "speak plain HTTP to registries (loopback hosts always do)")
-    .option("--ca-file <file...>", "extra CA certificates to trust (PEM)")
+    .option("--ca-file <file>", "extra CA certificate to trust (PEM; repeatable)", collect, [])
     .option("--cert-dir <dir>", "certs.d-style directory: <dir>/<registry>/*.crt, *.cert, *.key")
     .option("--authfile <file>", "credentials file (default: docker and podman files)")
     .option("--creds <user:password>", "credentials for this command only");
+}
+
+/** Commander collector for repeatable options (`--ca-file a --ca-file b`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registryOptionsFrom(flags: RegistryFlags): RegistryOptions {
@@ -45,7 +50,10 @@ export function registryOptionsFrom(flags: RegistryFlags): RegistryOptions {
   if (flags.creds) {
     const colon = flags.creds.indexOf(":");
     if (colon <= 0) throw new CliError("--creds must be USER:PASSWORD", ExitCode.Usage);
-    const credential = { username: flags.creds.slice(0, colon), password: flags.creds.slice(colon + 1) };
+    const credential = {
+      username: flags.creds.slice(0, colon),
+      password: flags.creds.slice(colon + 1),
+    };
     options.credentials = async () => credential;
   }
   return options;
@@ -63,7 +71,7 @@ function classify(err: unknown): CliError {
   const message = err instanceof Error ? err.message : String(err);
   const usage =
     err instanceof TransportSpecError ||
-    err instanceof ReferenceError ||
+    err instanceof ImageReferenceError ||
     err instanceof DigestError ||
     err instanceof LayoutError ||
     err instanceof DockerArchiveError ||
@@ -72,7 +80,11 @@ function classify(err: unknown): CliError {
     err instanceof CredentialError ||
     (err instanceof ManifestError && /platform/.test(message));
   if (usage) return new CliError(message, ExitCode.Usage);
-  if (err instanceof RegistryError || err instanceof ResolveError || err instanceof BlobVerificationError) {
+  if (
+    err instanceof RegistryError ||
+    err instanceof ResolveError ||
+    err instanceof BlobVerificationError
+  ) {
     return new CliError(message, ExitCode.Failure);
   }
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -83,7 +95,9 @@ function classify(err: unknown): CliError {
 }
 
 /** Wraps a command action so every failure becomes a CliError. */
-export function cliAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function cliAction<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

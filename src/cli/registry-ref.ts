@@ -11,7 +11,10 @@ import { type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
 export function registryReference(text: string): ImageReference {
   const spec = parseTransportSpec(text);
   if (spec.kind !== "registry") {
-    throw new CliError(`"${text}" is not a registry image; this command works on registries only`, ExitCode.Usage);
+    throw new CliError(
+      `"${text}" is not a registry image; this command works on registries only`,
+      ExitCode.Usage,
+    );
   }
   return spec.reference;
 }

@@ -8,7 +8,12 @@ import { openImageSource } from "../transport/index.js";
 import { familiarName, parseTransportSpec } from "../transport/spec.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, TransferProgress } from "./output.js";
-import { addRegistryFlags, cliAction, type RegistryFlags, registryOptionsFrom } from "./registry-flags.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
 
 interface SaveFlags extends RegistryFlags {
   output?: string;
@@ -23,10 +28,16 @@ export function register(program: Command): void {
     .description("save images to a tar archive that docker load / podman load read")
     .argument("<images...>", "images to save (any transport)")
     .option("-o, --output <file>", "archive to write (required)")
-    .option("--platform <os/arch[/variant]>", "platform to save from multi-arch images (default: this machine's)")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "platform to save from multi-arch images (default: this machine's)",
+    )
     .option("-q, --quiet", "no progress bars")
     .addOption(formatOption())
-    .addHelpText("after", "\nExample:\n  berth save localhost:5000/app:1.0 localhost:5000/db:2 -o bundle.tar && podman load -i bundle.tar");
+    .addHelpText(
+      "after",
+      "\nExample:\n  berth save localhost:5000/app:1.0 localhost:5000/db:2 -o bundle.tar && podman load -i bundle.tar",
+    );
   addRegistryFlags(command).action(
     cliAction(async (images: string[], flags: SaveFlags) => {
       if (!flags.output) throw new CliError("save needs -o FILE.tar", ExitCode.Usage);

@@ -1,9 +1,9 @@
 // `berth serve`: loads the configuration (file, BERTH_* environment, flags), starts the
 // registry server and runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0.
 // A bad setting stops start-up with one sentence naming the key (exit 2).
+// The server's modules (fastify, kysely, sqlite, pino) are imported only when `serve` runs,
+// so other commands do not pay for loading them.
 import type { Command } from "commander";
-import { ConfigError, loadConfig } from "../config/config.js";
-import { startServer } from "../server.js";
 import { CliError, ExitCode } from "./errors.js";
 
 interface ServeOptions {
@@ -25,6 +25,8 @@ export function register(program: Command): void {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
+  const { ConfigError, loadConfig } = await import("../config/config.js");
+  const { startServer } = await import("../server.js");
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({
@@ -37,14 +39,19 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
-    running = await startServer(config);
+    running = await startServer(config, await multiTenancyFor(config));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
-      throw new CliError(`cannot listen on ${config.listen}: address already in use`, ExitCode.Failure);
+      throw new CliError(
+        `cannot listen on ${config.listen}: address already in use`,
+        ExitCode.Failure,
+      );
     }
     if (code === "EACCES") {
-      throw new CliError(`cannot listen on ${config.listen} or use ${config.dataDir}: permission denied`);
+      throw new CliError(
+        `cannot listen on ${config.listen} or use ${config.dataDir}: permission denied`,
+      );
     }
     throw err;
   }
@@ -53,12 +60,32 @@ async function serve(options: ServeOptions): Promise<void> {
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`berth: ${signal} received, draining requests\n`);
       running.close().then(resolve, (err) => {
-        process.stderr.write(`berth: shutdown failed: ${err instanceof Error ? err.message : err}\n`);
+        process.stderr.write(
+          `berth: shutdown failed: ${err instanceof Error ? err.message : err}\n`,
+        );
         process.exitCode = ExitCode.Failure;
         resolve();
       });
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+  });
+}
+
+/** Token auth, projects and the management API unless `auth.mode` is `none` (docs/auth.md). */
+async function multiTenancyFor(config: import("../config/config.js").BerthConfig) {
+  if (config.auth.mode === "none") return {};
+  const { multiTenancy } = await import("../api/multi-tenancy.js");
+  const { authSettingsFrom } = await import("../auth/system.js");
+  let settings: ReturnType<typeof authSettingsFrom>;
+  try {
+    settings = authSettingsFrom(config.auth, process.env);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), ExitCode.Usage);
+  }
+  return multiTenancy({
+    settings,
+    adminPassword: process.env.BERTH_ADMIN_PASSWORD,
+    version: "0.1.0",
   });
 }

@@ -26,6 +26,9 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
   return { scheme, params };
 }
 
+/** The user name docker credential helpers give an identity (refresh) token under. */
+const IDENTITY_TOKEN_USER = "<token>";
+
 interface CachedToken {
   readonly token: string;
   readonly expiresAt: number;
@@ -65,33 +68,54 @@ export class AuthSession {
    * Records a 401's challenge. Returns true when a retry with fresh auth can help (a new
    * challenge or scope), false when the same credentials were already refused.
    */
-  async onUnauthorized(header: string | undefined, scopes: string[]): Promise<boolean> {
+  async onUnauthorized(
+    header: string | undefined,
+    scopes: string[],
+    sentAuth: boolean,
+  ): Promise<boolean> {
     const challenge = parseChallenge(header);
     if (!challenge) return false;
-    const hadChallenge = this.challenge !== undefined;
     this.challenge = challenge;
-    const key = scopeKey(scopes);
-    if (challenge.scheme === "bearer") {
-      const wasCached = this.tokens.delete(key);
-      return !hadChallenge || wasCached;
-    }
-    return !hadChallenge;
+    // A request sent without auth (the first, or one racing the first 401) deserves a retry
+    // with it; a refused token may have expired or lacked a scope: fetch a fresh one once.
+    if (!sentAuth) return true;
+    return challenge.scheme === "bearer" && this.tokens.delete(scopeKey(scopes));
   }
 
   private async fetchToken(scopes: string[]): Promise<CachedToken> {
     const params = this.challenge?.params ?? {};
     if (!params.realm) {
-      throw new RegistryError("protocol", `${this.registry} sent a Bearer challenge without a realm`);
+      throw new RegistryError(
+        "protocol",
+        `${this.registry} sent a Bearer challenge without a realm`,
+      );
     }
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
     for (const scope of scopes) url.searchParams.append("scope", scope);
     const credential = await this.credential();
     const headers: Record<string, string> = { "user-agent": this.userAgent };
-    if (credential) headers.authorization = basic(credential);
+    let method: "GET" | "POST" = "GET";
+    let body: string | undefined;
+    if (credential?.username === IDENTITY_TOKEN_USER) {
+      // An identity (refresh) token from a credential helper: the OAuth2 form of the spec.
+      method = "POST";
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: credential.password,
+        client_id: "berth",
+      });
+      if (params.service) form.set("service", params.service);
+      if (scopes.length > 0) form.set("scope", scopes.join(" "));
+      body = form.toString();
+      url.search = "";
+    } else if (credential) {
+      headers.authorization = basic(credential);
+    }
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: "GET", headers, dispatcher: this.dispatcher });
+      res = await request(url, { method, headers, body, dispatcher: this.dispatcher });
     } catch (err) {
       throw new RegistryError(
         "unreachable",
@@ -101,20 +125,36 @@ export class AuthSession {
     const text = await res.body.text();
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw credential
-        ? new RegistryError("unauthorized", `${this.registry} rejected the username or password for ${credential.username}`, res.statusCode)
-        : new RegistryError("unauthorized", `${this.registry} requires authentication; run "berth login ${this.registry}"`, res.statusCode);
+        ? new RegistryError(
+            "unauthorized",
+            `${this.registry} rejected the username or password for ${credential.username}`,
+            res.statusCode,
+          )
+        : new RegistryError(
+            "unauthorized",
+            `${this.registry} requires authentication; run "berth login ${this.registry}"`,
+            res.statusCode,
+          );
     }
     if (res.statusCode !== 200) {
-      throw new RegistryError("server", `the token service of ${this.registry} answered ${res.statusCode}`, res.statusCode);
+      throw new RegistryError(
+        "server",
+        `the token service of ${this.registry} answered ${res.statusCode}`,
+        res.statusCode,
+      );
     }
     let doc: { token?: string; access_token?: string; expires_in?: number };
     try {
       doc = JSON.parse(text) as typeof doc;
     } catch {
-      throw new RegistryError("protocol", `the token service of ${this.registry} sent invalid JSON`);
+      throw new RegistryError(
+        "protocol",
+        `the token service of ${this.registry} sent invalid JSON`,
+      );
     }
     const token = doc.token ?? doc.access_token;
-    if (!token) throw new RegistryError("protocol", `the token service of ${this.registry} sent no token`);
+    if (!token)
+      throw new RegistryError("protocol", `the token service of ${this.registry} sent no token`);
     const lifetime = Math.max(60, doc.expires_in ?? 60) * 1000;
     return { token, expiresAt: Date.now() + lifetime - 10_000 };
   }

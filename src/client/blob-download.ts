@@ -41,7 +41,10 @@ async function requestFrom(
     const start = range ? Number(range[1]) : offset;
     if (start > offset) {
       await res.body.dump();
-      throw new RegistryError("protocol", `${client.registry} resumed blob ${descriptor.digest} at the wrong offset`);
+      throw new RegistryError(
+        "protocol",
+        `${client.registry} resumed blob ${descriptor.digest} at the wrong offset`,
+      );
     }
     return { res, skip: offset - start };
   }
@@ -70,12 +73,19 @@ async function pump(
         out.destroy(
           err instanceof RegistryError
             ? err
-            : new RegistryError("unreachable", `download of ${descriptor.digest} from ${client.registry} failed: ${describeNetworkError(err)}`),
+            : new RegistryError(
+                "unreachable",
+                `download of ${descriptor.digest} from ${client.registry} failed: ${describeNetworkError(err)}`,
+              ),
         );
         return;
       }
       resumes++;
-      client.http.options.onRetry?.({ registry: client.registry, attempt: resumes, reason: `resuming at byte ${received}` });
+      client.http.options.onRetry?.({
+        registry: client.registry,
+        attempt: resumes,
+        reason: `resuming at byte ${received}`,
+      });
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** resumes)));
       try {
         current = await requestFrom(client, repo, descriptor, received);
@@ -87,7 +97,11 @@ async function pump(
   }
 }
 
-async function copyBody(body: Dispatcher.ResponseData["body"], skip: number, out: VerifyingStream): Promise<void> {
+async function copyBody(
+  body: Dispatcher.ResponseData["body"],
+  skip: number,
+  out: VerifyingStream,
+): Promise<void> {
   let toSkip = skip;
   try {
     for await (const raw of body) {

@@ -21,7 +21,10 @@ export type CredentialResolver = (
 ) => Promise<Credential | undefined>;
 
 interface AuthFileDoc {
-  auths?: Record<string, { auth?: string; identitytoken?: string; username?: string; password?: string }>;
+  auths?: Record<
+    string,
+    { auth?: string; identitytoken?: string; username?: string; password?: string }
+  >;
   credHelpers?: Record<string, string>;
   credsStore?: string;
   [key: string]: unknown;
@@ -34,7 +37,12 @@ export class CredentialError extends Error {
   }
 }
 
-const DOCKER_HUB_KEYS = ["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"];
+const DOCKER_HUB_KEYS = [
+  "docker.io",
+  "index.docker.io",
+  "registry-1.docker.io",
+  "https://index.docker.io/v1/",
+];
 
 /** The auth files consulted, in order; `explicit` (e.g. --authfile) wins. */
 export function authFilePaths(explicit?: string): string[] {
@@ -89,7 +97,8 @@ function decodeEntry(
   entry: NonNullable<AuthFileDoc["auths"]>[string],
   path: string,
 ): Credential | undefined {
-  if (entry.username && entry.password) return { username: entry.username, password: entry.password };
+  if (entry.username && entry.password)
+    return { username: entry.username, password: entry.password };
   if (!entry.auth) return undefined;
   const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
@@ -147,7 +156,15 @@ export async function storeCredential(
   const doc = (await readAuthFile(path)) ?? {};
   const helper = helperFor(doc, registry);
   if (helper) {
-    await runHelper(helper, "store", JSON.stringify({ ServerURL: serverUrl(registry), Username: credential.username, Secret: credential.password }));
+    await runHelper(
+      helper,
+      "store",
+      JSON.stringify({
+        ServerURL: serverUrl(registry),
+        Username: credential.username,
+        Secret: credential.password,
+      }),
+    );
     return `docker-credential-${helper}`;
   }
   const auths = { ...(doc.auths ?? {}) };
@@ -210,7 +227,9 @@ async function helperGet(helper: string, registry: string): Promise<Credential |
 
 function runHelper(helper: string, action: string, input: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, [action], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(`docker-credential-${helper}`, [action], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString("utf8");
@@ -220,7 +239,8 @@ function runHelper(helper: string, action: string, input: string): Promise<strin
     );
     child.on("close", (code) => {
       if (code === 0) resolve(out);
-      else reject(new CredentialError(`docker-credential-${helper} ${action} failed: ${out.trim()}`));
+      else
+        reject(new CredentialError(`docker-credential-${helper} ${action} failed: ${out.trim()}`));
     });
     child.stdin.end(input);
   });

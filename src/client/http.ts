@@ -40,8 +40,16 @@ export interface SendRequest {
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRY_CODES = new Set([
-  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
 ]);
 
 export function isRetryableNetworkError(err: unknown): boolean {
@@ -85,7 +93,9 @@ export class RegistryHttp {
   }
 
   url(path: string): string {
-    return path.startsWith("http://") || path.startsWith("https://") ? path : `${this.endpoint.baseUrl}${path}`;
+    return path.startsWith("http://") || path.startsWith("https://")
+      ? path
+      : `${this.endpoint.baseUrl}${path}`;
   }
 
   /** Sends with auth, retries and redirects; throws RegistryError for failures it cannot fix. */
@@ -95,8 +105,10 @@ export class RegistryHttp {
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
       let res: Dispatcher.ResponseData;
+      let authorization: string | undefined;
       try {
-        res = await this.sendOnce(req);
+        authorization = await this.auth.header(req.scopes);
+        res = await this.sendOnce(req, authorization);
       } catch (err) {
         if (err instanceof RegistryError) throw err;
         if (this.switchToFallback(err)) {
@@ -107,13 +119,28 @@ export class RegistryHttp {
           await this.backoff(attempt, describeNetworkError(err));
           continue;
         }
-        throw new RegistryError("unreachable", `cannot reach ${this.registry}: ${describeNetworkError(err)}`);
+        const hint = isCertificateError(err)
+          ? " (trust its CA with --ca-file or --cert-dir, or use --insecure)"
+          : "";
+        throw new RegistryError(
+          "unreachable",
+          `cannot reach ${this.registry}: ${describeNetworkError(err)}${hint}`,
+        );
+      }
+      if (this.endpoint.upgradeUrl) {
+        const upgrade = this.endpoint.upgradeUrl;
+        this.endpoint = { ...this.endpoint, upgradeUrl: undefined };
+        if (res.statusCode === 400 && !res.headers["content-type"] && (await this.wantsTls(res))) {
+          this.endpoint = { ...this.endpoint, baseUrl: upgrade };
+          attempt--;
+          continue;
+        }
       }
       if (res.statusCode === 401 && !req.allowUnauthorized && replayable && !authRetried) {
         const challenge = headerOf(res, "www-authenticate");
         await res.body.dump();
         authRetried = true;
-        if (await this.auth.onUnauthorized(challenge, req.scopes)) {
+        if (await this.auth.onUnauthorized(challenge, req.scopes, authorization !== undefined)) {
           attempt--;
           continue;
         }
@@ -122,7 +149,11 @@ export class RegistryHttp {
       if (RETRY_STATUS.has(res.statusCode) && attempt < attempts) {
         const retryAfter = Number(headerOf(res, "retry-after"));
         await res.body.dump();
-        await this.backoff(attempt, `HTTP ${res.statusCode}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+        await this.backoff(
+          attempt,
+          `HTTP ${res.statusCode}`,
+          Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+        );
         continue;
       }
       return res;
@@ -135,22 +166,54 @@ export class RegistryHttp {
     const spec = specErrorOf(text);
     const detail = spec.message ? `: ${spec.message}` : "";
     const status = res.statusCode;
-    if (status === 404) throw new RegistryError("not-found", `${what} not found${detail}`, status, spec.code);
-    if (status === 401) throw new RegistryError("unauthorized", `${this.registry} requires authentication for ${what}; run "berth login ${this.registry}"`, status, spec.code);
-    if (status === 403) throw new RegistryError("denied", `${this.registry} denied access to ${what}${detail}`, status, spec.code);
-    if (status === 429) throw new RegistryError("too-many-requests", `${this.registry} kept answering "too many requests" for ${what}`, status, spec.code);
-    if (status >= 500) throw new RegistryError("server", `${this.registry} failed on ${what} (HTTP ${status})${detail}`, status, spec.code);
-    throw new RegistryError("protocol", `${this.registry} answered HTTP ${status} for ${what}${detail}`, status, spec.code);
+    if (status === 404)
+      throw new RegistryError("not-found", `${what} not found${detail}`, status, spec.code);
+    if (status === 401)
+      throw new RegistryError(
+        "unauthorized",
+        `${this.registry} requires authentication for ${what}; run "berth login ${this.registry}"`,
+        status,
+        spec.code,
+      );
+    if (status === 403)
+      throw new RegistryError(
+        "denied",
+        `${this.registry} denied access to ${what}${detail}`,
+        status,
+        spec.code,
+      );
+    if (status === 429)
+      throw new RegistryError(
+        "too-many-requests",
+        `${this.registry} kept answering "too many requests" for ${what}`,
+        status,
+        spec.code,
+      );
+    if (status >= 500)
+      throw new RegistryError(
+        "server",
+        `${this.registry} failed on ${what} (HTTP ${status})${detail}`,
+        status,
+        spec.code,
+      );
+    throw new RegistryError(
+      "protocol",
+      `${this.registry} answered HTTP ${status} for ${what}${detail}`,
+      status,
+      spec.code,
+    );
   }
 
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
 
-  private async sendOnce(req: SendRequest): Promise<Dispatcher.ResponseData> {
+  private async sendOnce(
+    req: SendRequest,
+    authorization: string | undefined,
+  ): Promise<Dispatcher.ResponseData> {
     let url = this.url(req.path);
     const origin = new URL(url).origin;
-    const authorization = await this.auth.header(req.scopes);
     for (let hop = 0; ; hop++) {
       const sameOrigin = new URL(url).origin === origin;
       const headers: Record<string, string> = { "user-agent": this.userAgent, ...req.headers };
@@ -171,12 +234,33 @@ export class RegistryHttp {
     }
   }
 
+  /**
+   * True when a bare 400 (no Content-Type) is a TLS server refusing plain HTTP ("Client sent
+   * an HTTP request to an HTTPS server", as Go servers answer); any other such 400 fails.
+   */
+  private async wantsTls(res: Dispatcher.ResponseData): Promise<boolean> {
+    const text = await res.body.text().catch(() => "");
+    if (/HTTP request to an HTTPS server/i.test(text)) return true;
+    throw new RegistryError(
+      "protocol",
+      `${this.registry} answered HTTP 400: ${text.trim().slice(0, 200)}`,
+      400,
+    );
+  }
+
   private switchToFallback(err: unknown): boolean {
     const fallback = this.endpoint.fallbackUrl;
     if (!fallback) return false;
-    const code = (err as { code?: string; cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code ?? "";
+    const code =
+      (err as { code?: string; cause?: { code?: string } })?.cause?.code ??
+      (err as { code?: string })?.code ??
+      "";
     const message = String((err as Error)?.message ?? "");
-    if (!code.startsWith("ERR_SSL") && code !== "EPROTO" && !/ssl|tls|wrong version/i.test(message)) {
+    if (
+      !code.startsWith("ERR_SSL") &&
+      code !== "EPROTO" &&
+      !/ssl|tls|wrong version/i.test(message)
+    ) {
       return false;
     }
     this.endpoint = { ...this.endpoint, baseUrl: fallback, fallbackUrl: undefined };
@@ -184,10 +268,19 @@ export class RegistryHttp {
   }
 
   private async unauthorized(req: SendRequest): Promise<RegistryError> {
-    const credential = await (this.options.credentials?.(this.registry) ?? Promise.resolve(undefined));
+    const credential = await (this.options.credentials?.(this.registry) ??
+      Promise.resolve(undefined));
     return credential
-      ? new RegistryError("unauthorized", `${this.registry} refused the credentials of ${credential.username} for ${req.scopes.join(", ") || "this request"}`, 401)
-      : new RegistryError("unauthorized", `${this.registry} requires authentication; run "berth login ${this.registry}"`, 401);
+      ? new RegistryError(
+          "unauthorized",
+          `${this.registry} refused the credentials of ${credential.username} for ${req.scopes.join(", ") || "this request"}`,
+          401,
+        )
+      : new RegistryError(
+          "unauthorized",
+          `${this.registry} requires authentication; run "berth login ${this.registry}"`,
+          401,
+        );
   }
 
   private async backoff(attempt: number, reason: string, retryAfterMs?: number): Promise<void> {
@@ -202,6 +295,12 @@ export class RegistryHttp {
 export function headerOf(res: Dispatcher.ResponseData, name: string): string | undefined {
   const value = res.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+function isCertificateError(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e?.cause?.code ?? e?.code ?? "";
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code);
 }
 
 export function describeNetworkError(err: unknown): string {

@@ -5,19 +5,19 @@
 // HEAD existence check. Never holds a blob in memory.
 import type { Readable } from "node:stream";
 import {
+  baseMediaType,
   type Descriptor,
   digestOf,
   type ImageIndex,
+  isDigest,
   MANIFEST_MEDIA_TYPES,
   MediaType,
-  baseMediaType,
-  isDigest,
   parseDigest,
 } from "../oci/index.js";
-import { RegistryError } from "./errors.js";
-import { type ClientOptions, headerOf, RegistryHttp } from "./http.js";
 import { downloadBlob } from "./blob-download.js";
 import { uploadChunked } from "./chunked-upload.js";
+import { RegistryError } from "./errors.js";
+import { type ClientOptions, headerOf, RegistryHttp } from "./http.js";
 
 export type { ClientOptions } from "./http.js";
 
@@ -58,7 +58,12 @@ export class RegistryClient {
 
   /** Checks the registry answers /v2/ with the stored (or given) credentials. */
   async ping(): Promise<void> {
-    const res = await this.http.send({ method: "GET", path: "/v2/", scopes: [], allowUnauthorized: true });
+    const res = await this.http.send({
+      method: "GET",
+      path: "/v2/",
+      scopes: [],
+      allowUnauthorized: true,
+    });
     if (res.statusCode === 200) {
       await res.body.dump();
       return;
@@ -66,8 +71,13 @@ export class RegistryClient {
     if (res.statusCode !== 401) await this.http.fail(res, "the /v2/ endpoint");
     const challenge = headerOf(res, "www-authenticate");
     await res.body.dump();
-    await this.http.auth.onUnauthorized(challenge, []);
-    const again = await this.http.send({ method: "GET", path: "/v2/", scopes: [], allowUnauthorized: true });
+    await this.http.auth.onUnauthorized(challenge, [], false);
+    const again = await this.http.send({
+      method: "GET",
+      path: "/v2/",
+      scopes: [],
+      allowUnauthorized: true,
+    });
     if (again.statusCode === 200) {
       await again.body.dump();
       return;
@@ -93,22 +103,32 @@ export class RegistryClient {
       scopes: [pull(repo)],
       headers: { accept: MANIFEST_ACCEPT },
     });
-    if (res.statusCode !== 200) await this.http.fail(res, `manifest ${repo}:${reference}`);
+    if (res.statusCode !== 200) await this.http.fail(res, `manifest ${at(repo, reference)}`);
     const bytes = Buffer.from(await res.body.arrayBuffer());
     if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryError("protocol", `manifest ${repo}:${reference} is larger than 4 MiB`);
+      throw new RegistryError("protocol", `manifest ${at(repo, reference)} is larger than 4 MiB`);
     }
     const header = headerOf(res, "content-type");
     const mediaType = header ? baseMediaType(header) : mediaTypeFromBody(bytes);
     if (mediaType === MediaType.DockerSchema1Signed || mediaType === MediaType.DockerSchema1) {
-      throw new RegistryError("protocol", `${repo}:${reference} is a Docker schema 1 image, which is not supported`);
+      throw new RegistryError(
+        "protocol",
+        `${at(repo, reference)} is a Docker schema 1 image, which is not supported`,
+      );
     }
     const algorithm = isDigest(reference) ? parseDigest(reference).algorithm : "sha256";
     const digest = digestOf(bytes, algorithm);
     if (isDigest(reference) && digest !== reference) {
-      throw new RegistryError("protocol", `${this.registry} served manifest bytes that do not match ${reference}`);
+      throw new RegistryError(
+        "protocol",
+        `${this.registry} served manifest bytes that do not match ${reference}`,
+      );
     }
-    return { bytes, mediaType: MANIFEST_MEDIA_TYPES.includes(mediaType) ? mediaType : mediaTypeFromBody(bytes), digest };
+    return {
+      bytes,
+      mediaType: MANIFEST_MEDIA_TYPES.includes(mediaType) ? mediaType : mediaTypeFromBody(bytes),
+      digest,
+    };
   }
 
   /** The manifest's digest, media type and size without its body; undefined if absent. */
@@ -121,7 +141,7 @@ export class RegistryClient {
     });
     await res.body.dump();
     if (res.statusCode === 404) return undefined;
-    if (res.statusCode !== 200) await this.http.fail(res, `manifest ${repo}:${reference}`);
+    if (res.statusCode !== 200) await this.http.fail(res, `manifest ${at(repo, reference)}`);
     const digest = headerOf(res, "docker-content-digest");
     if (!digest) {
       const full = await this.getManifest(repo, reference);
@@ -134,7 +154,12 @@ export class RegistryClient {
     };
   }
 
-  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+  async putManifest(
+    repo: string,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<string> {
     const res = await this.http.send({
       method: "PUT",
       path: `/v2/${repo}/manifests/${reference}`,
@@ -143,7 +168,7 @@ export class RegistryClient {
       body: bytes,
     });
     if (res.statusCode !== 201 && res.statusCode !== 200 && res.statusCode !== 202) {
-      await this.http.fail(res, `manifest ${repo}:${reference}`);
+      await this.http.fail(res, `manifest ${at(repo, reference)}`);
     }
     await res.body.dump();
     return headerOf(res, "docker-content-digest") ?? digestOf(bytes);
@@ -158,7 +183,11 @@ export class RegistryClient {
     if (res.statusCode !== 202 && res.statusCode !== 200) {
       if (res.statusCode === 405) {
         await res.body.dump();
-        throw new RegistryError("denied", `${this.registry} does not allow deleting manifests`, 405);
+        throw new RegistryError(
+          "denied",
+          `${this.registry} does not allow deleting manifests`,
+          405,
+        );
       }
       await this.http.fail(res, `manifest ${repo}@${digest}`);
     }
@@ -166,7 +195,11 @@ export class RegistryClient {
   }
 
   async hasBlob(repo: string, digest: string): Promise<boolean> {
-    const res = await this.http.send({ method: "HEAD", path: `/v2/${repo}/blobs/${digest}`, scopes: [pull(repo)] });
+    const res = await this.http.send({
+      method: "HEAD",
+      path: `/v2/${repo}/blobs/${digest}`,
+      scopes: [pull(repo)],
+    });
     await res.body.dump();
     if (res.statusCode === 200) return true;
     if (res.statusCode === 404) return false;
@@ -195,7 +228,12 @@ export class RegistryClient {
   }
 
   /** Uploads a blob from a stream (not retried here: the caller re-opens the source). */
-  async uploadBlob(repo: string, descriptor: Descriptor, content: Readable, options: UploadOptions = {}): Promise<void> {
+  async uploadBlob(
+    repo: string,
+    descriptor: Descriptor,
+    content: Readable,
+    options: UploadOptions = {},
+  ): Promise<void> {
     for (const from of options.mountFrom ?? []) {
       if (from !== repo && (await this.mountBlob(repo, descriptor.digest, from))) {
         content.destroy();
@@ -204,7 +242,14 @@ export class RegistryClient {
     }
     const location = await this.startUpload(repo);
     if (options.chunkSize && descriptor.size > options.chunkSize) {
-      const final = await uploadChunked(this, repo, location, content, options.chunkSize);
+      const final = await uploadChunked(
+        this,
+        repo,
+        location,
+        content,
+        options.chunkSize,
+        descriptor.size,
+      );
       await this.finishUpload(repo, final, descriptor, undefined);
       return;
     }
@@ -212,15 +257,25 @@ export class RegistryClient {
   }
 
   async startUpload(repo: string): Promise<string> {
-    const res = await this.http.send({ method: "POST", path: `/v2/${repo}/blobs/uploads/`, scopes: [push(repo)] });
+    const res = await this.http.send({
+      method: "POST",
+      path: `/v2/${repo}/blobs/uploads/`,
+      scopes: [push(repo)],
+    });
     if (res.statusCode !== 202) await this.http.fail(res, `an upload to ${repo}`);
     await res.body.dump();
     const location = headerOf(res, "location");
-    if (!location) throw new RegistryError("protocol", `${this.registry} started an upload without a Location`);
+    if (!location)
+      throw new RegistryError("protocol", `${this.registry} started an upload without a Location`);
     return this.http.url(new URL(location, this.http.baseUrl).toString());
   }
 
-  private async finishUpload(repo: string, location: string, descriptor: Descriptor, content: Readable | undefined): Promise<void> {
+  private async finishUpload(
+    repo: string,
+    location: string,
+    descriptor: Descriptor,
+    content: Readable | undefined,
+  ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set("digest", descriptor.digest);
     const res = await this.http.send({
@@ -232,14 +287,19 @@ export class RegistryClient {
         : { "content-length": "0" },
       body: content ?? Buffer.alloc(0),
     });
-    if (res.statusCode !== 201 && res.statusCode !== 204) await this.http.fail(res, `blob ${descriptor.digest} upload to ${repo}`);
+    if (res.statusCode !== 201 && res.statusCode !== 204)
+      await this.http.fail(res, `blob ${descriptor.digest} upload to ${repo}`);
     await res.body.dump();
   }
 
   private async cancelUpload(repo: string, location: string | undefined): Promise<void> {
     if (!location) return;
     try {
-      const res = await this.http.send({ method: "DELETE", path: new URL(location, this.http.baseUrl).toString(), scopes: [push(repo)] });
+      const res = await this.http.send({
+        method: "DELETE",
+        path: new URL(location, this.http.baseUrl).toString(),
+        scopes: [push(repo)],
+      });
       await res.body.dump();
     } catch {
       // an abandoned upload session expires on its own
@@ -278,12 +338,17 @@ export class RegistryClient {
       const all = doc.manifests ?? [];
       return artifactType ? all.filter((d) => d.artifactType === artifactType) : all;
     }
-    if (res.statusCode !== 404 && res.statusCode !== 200) await this.http.fail(res, `referrers of ${digest}`);
+    if (res.statusCode !== 404 && res.statusCode !== 200)
+      await this.http.fail(res, `referrers of ${digest}`);
     await res.body.dump();
     return this.referrersByTag(repo, digest, artifactType);
   }
 
-  private async referrersByTag(repo: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
+  private async referrersByTag(
+    repo: string,
+    digest: string,
+    artifactType?: string,
+  ): Promise<Descriptor[]> {
     const d = parseDigest(digest);
     const tag = `${d.algorithm}-${d.encoded}`;
     let index: FetchedManifest;
@@ -302,7 +367,12 @@ export class RegistryClient {
     await this.http.close();
   }
 
-  private async paginate(first: string, scopes: string[], what: string, take: (doc: unknown) => void): Promise<void> {
+  private async paginate(
+    first: string,
+    scopes: string[],
+    what: string,
+    take: (doc: unknown) => void,
+  ): Promise<void> {
     let path: string | undefined = first;
     for (let page = 0; path && page < 10_000; page++) {
       const res = await this.http.send({ method: "GET", path, scopes });
@@ -318,6 +388,11 @@ export class RegistryClient {
   }
 }
 
+/** `repo:tag` or `repo@digest`, as users write references. */
+function at(repo: string, reference: string): string {
+  return isDigest(reference) ? `${repo}@${reference}` : `${repo}:${reference}`;
+}
+
 /** The `rel="next"` target of a Link header, resolved against the registry. */
 export function nextLink(header: string | undefined, base: string): string | undefined {
   if (!header) return undefined;
@@ -329,7 +404,11 @@ export function nextLink(header: string | undefined, base: string): string | und
 
 function mediaTypeFromBody(bytes: Buffer): string {
   try {
-    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: string; manifests?: unknown; schemaVersion?: number };
+    const doc = JSON.parse(bytes.toString("utf8")) as {
+      mediaType?: string;
+      manifests?: unknown;
+      schemaVersion?: number;
+    };
     if (doc.mediaType) return doc.mediaType;
     if (doc.schemaVersion === 1) return MediaType.DockerSchema1;
     return Array.isArray(doc.manifests) ? MediaType.OciIndex : MediaType.OciManifest;

@@ -23,6 +23,8 @@ export interface Endpoint {
   readonly baseUrl: string;
   /** When https fails to connect and this is set, retry over http (insecure registries). */
   readonly fallbackUrl?: string;
+  /** When plain http meets a TLS server (loopback registries), switch to this https URL. */
+  readonly upgradeUrl?: string;
   readonly connect: {
     rejectUnauthorized: boolean;
     ca?: string[];
@@ -53,15 +55,17 @@ export function apiHost(registry: string): string {
 export function endpointFor(registry: string, options: TlsOptions): Endpoint {
   const host = apiHost(registry);
   const insecure = options.insecure || options.insecureRegistries?.includes(registry);
-  if (options.plainHttp || isLoopbackRegistry(registry)) {
-    return { baseUrl: `http://${host}`, connect: { rejectUnauthorized: true } };
-  }
   const connect: Endpoint["connect"] = { rejectUnauthorized: !insecure };
   const certs = certificatesFor(registry, options);
   if (certs.ca.length > 0) connect.ca = [...rootCertificates, ...certs.ca];
   if (certs.cert && certs.key) {
     connect.cert = certs.cert;
     connect.key = certs.key;
+  }
+  if (options.plainHttp) return { baseUrl: `http://${host}`, connect };
+  if (isLoopbackRegistry(registry)) {
+    // As docker does for localhost: plain HTTP without a flag, TLS when the server wants it.
+    return { baseUrl: `http://${host}`, upgradeUrl: `https://${host}`, connect };
   }
   return {
     baseUrl: `https://${host}`,

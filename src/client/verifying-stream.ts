@@ -40,7 +40,11 @@ export class VerifyingStream extends Transform {
     this.received += chunk.length;
     const { size } = this.options;
     if (size !== undefined && this.received > size) {
-      done(new BlobVerificationError(`blob ${short(this.options.digest)} is larger than ${size} bytes`));
+      done(
+        new BlobVerificationError(
+          `blob ${short(this.options.digest)} is larger than ${size} bytes`,
+        ),
+      );
       return;
     }
     this.hash.update(chunk);
@@ -60,7 +64,9 @@ export class VerifyingStream extends Transform {
     const algorithm = parseDigest(digest).algorithm;
     const actual = `${algorithm}:${this.hash.digest("hex")}`;
     if (actual !== digest) {
-      done(new BlobVerificationError(`blob content is ${short(actual)}, expected ${short(digest)}`));
+      done(
+        new BlobVerificationError(`blob content is ${short(actual)}, expected ${short(digest)}`),
+      );
       return;
     }
     done();

@@ -19,8 +19,20 @@ export interface BerthConfig {
   /** Root of everything Berth stores (absolute path). */
   dataDir: string;
   logLevel: LogLevel;
-  storage: { driver: "filesystem"; path: string };
-  database: { driver: "sqlite"; path: string };
+  storage: {
+    driver: "filesystem";
+    path: string;
+    /** fsync blob data before acknowledging (survives power loss, costs write-back time). */
+    fsync: boolean;
+  };
+  database: {
+    driver: "sqlite" | "postgres";
+    /** SQLite file (driver sqlite). */
+    path: string;
+    /** `postgres://…` connection URL (driver postgres). */
+    url: string;
+    poolSize: number;
+  };
   uploads: {
     /** Upload sessions untouched for this long (ms) are purged. */
     purgeAfterMs: number;
@@ -36,6 +48,23 @@ export interface BerthConfig {
   deleteEnabled: boolean;
   /** How long (ms) SIGTERM waits for in-flight requests before closing connections. */
   drainTimeoutMs: number;
+  /** How long (ms) an idle keep-alive connection is held open. */
+  keepAliveTimeoutMs: number;
+  /** Multi-tenancy (src/auth, src/api; docs/auth.md): token auth, users, projects, robots. */
+  auth: {
+    /** `token`: Docker token auth with users and projects; `none`: an open registry. */
+    mode: "token" | "none";
+    /** `service` in challenges and the tokens' audience. */
+    service: string;
+    /** Base URL clients use, for the token realm; "" = from the request's Host header. */
+    publicUrl: string;
+    /** Lifetime (ms) of registry access tokens. */
+    tokenTtlMs: number;
+    /** System administrators' pushes create projects that do not exist yet. */
+    autoCreateProjects: boolean;
+    /** An htpasswd file (bcrypt) as an extra user source; "" = none. */
+    htpasswdPath: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -53,7 +82,15 @@ interface Setting {
   apply(config: BerthConfig, value: unknown): void;
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const LOG_LEVELS: readonly LogLevel[] = [
+  "fatal",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+  "silent",
+];
 
 function setting<T>(
   key: string,
@@ -80,8 +117,22 @@ export const SETTINGS: readonly Setting[] = [
   setting("storage.path", "BERTH_STORAGE_PATH", parseNonEmptyString, (c, v) => {
     c.storage.path = v;
   }),
-  setting("database.driver", "BERTH_DATABASE_DRIVER", oneOf(["sqlite"] as const), (c, v) => {
-    c.database.driver = v;
+  setting("storage.fsync", "BERTH_STORAGE_FSYNC", parseBoolean, (c, v) => {
+    c.storage.fsync = v;
+  }),
+  setting(
+    "database.driver",
+    "BERTH_DATABASE_DRIVER",
+    oneOf(["sqlite", "postgres"] as const),
+    (c, v) => {
+      c.database.driver = v;
+    },
+  ),
+  setting("database.url", "BERTH_DATABASE_URL", parsePostgresUrl, (c, v) => {
+    c.database.url = v;
+  }),
+  setting("database.poolSize", "BERTH_DATABASE_POOL_SIZE", parseCount, (c, v) => {
+    c.database.poolSize = v;
   }),
   setting("database.path", "BERTH_DATABASE_PATH", parseNonEmptyString, (c, v) => {
     c.database.path = v;
@@ -104,6 +155,27 @@ export const SETTINGS: readonly Setting[] = [
   setting("shutdown.drainTimeout", "BERTH_DRAIN_TIMEOUT", parseDuration, (c, v) => {
     c.drainTimeoutMs = v;
   }),
+  setting("http.keepAliveTimeout", "BERTH_KEEPALIVE_TIMEOUT", parseDuration, (c, v) => {
+    c.keepAliveTimeoutMs = v;
+  }),
+  setting("auth.mode", "BERTH_AUTH", oneOf(["token", "none"] as const), (c, v) => {
+    c.auth.mode = v;
+  }),
+  setting("auth.service", "BERTH_AUTH_SERVICE", parseNonEmptyString, (c, v) => {
+    c.auth.service = v;
+  }),
+  setting("auth.publicUrl", "BERTH_PUBLIC_URL", parseNonEmptyString, (c, v) => {
+    c.auth.publicUrl = v;
+  }),
+  setting("auth.tokenTtl", "BERTH_TOKEN_TTL", parseDuration, (c, v) => {
+    c.auth.tokenTtlMs = v;
+  }),
+  setting("auth.autoCreateProjects", "BERTH_AUTO_CREATE_PROJECTS", parseBoolean, (c, v) => {
+    c.auth.autoCreateProjects = v;
+  }),
+  setting("auth.htpasswd", "BERTH_AUTH_HTPASSWD_PATH", parseNonEmptyString, (c, v) => {
+    c.auth.htpasswdPath = v;
+  }),
 ];
 
 export const MiB = 1024 * 1024;
@@ -114,12 +186,21 @@ export function defaultConfig(): BerthConfig {
     listen: "127.0.0.1:5000",
     dataDir: "./data",
     logLevel: "info",
-    storage: { driver: "filesystem", path: "" },
-    database: { driver: "sqlite", path: "" },
+    storage: { driver: "filesystem", path: "", fsync: true },
+    database: { driver: "sqlite", path: "", url: "", poolSize: 10 },
     uploads: { purgeAfterMs: 24 * 3600_000, purgeIntervalMs: 3600_000 },
     manifests: { maxBytes: 4 * MiB, cacheEntries: 2048 },
     deleteEnabled: true,
     drainTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 75_000,
+    auth: {
+      mode: "token",
+      service: "berth",
+      publicUrl: "",
+      tokenTtlMs: 300_000,
+      autoCreateProjects: false,
+      htpasswdPath: "",
+    },
   };
 }
 
@@ -161,7 +242,17 @@ export function loadConfig(options: LoadConfigOptions = {}): BerthConfig {
       throw new ConfigError(`invalid setting ${s.key} (${source}): ${problem}`);
     }
   }
+  checkCombinations(config);
   return resolvePaths(config, options.cwd ?? process.cwd());
+}
+
+/** Rules that involve more than one setting. */
+function checkCombinations(config: BerthConfig): void {
+  if (config.database.driver === "postgres" && !config.database.url) {
+    throw new ConfigError(
+      "invalid setting database.url (BERTH_DATABASE_URL): required when database.driver is postgres",
+    );
+  }
 }
 
 function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
@@ -215,7 +306,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // --- parsers: each throws an Error whose message completes "invalid setting K: …" ---------
 
 function parseNonEmptyString(value: unknown): string {
-  if (typeof value !== "string" || value.trim() === "") throw new Error("must be a non-empty string");
+  if (typeof value !== "string" || value.trim() === "")
+    throw new Error("must be a non-empty string");
   return value;
 }
 
@@ -300,6 +392,20 @@ export function parseByteSize(value: unknown): number {
     throw new Error(`must be a positive size such as 4MiB, got ${JSON.stringify(value)}`);
   }
   return bytes;
+}
+
+function parsePostgresUrl(value: unknown): string {
+  const text = parseNonEmptyString(value);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error("must be a URL such as postgres://user:password@host:5432/berth");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new Error("must be a postgres:// URL");
+  }
+  return text;
 }
 
 function parseCount(value: unknown): number {

@@ -1,12 +1,16 @@
 // Reads a layer blob as a sequence of tar entries, decompressing gzip or zstd on the fly
 // (detected from the stream's magic bytes, so mislabelled layers still read) and decoding
 // OCI whiteouts. Used by analyze/, scan/ and build/. Streams only: never buffers a layer,
-// never writes to disk.
+// never writes to disk. `readImageLayer` is the one way to read a layer of an ImageSource:
+// it checks the blob against its descriptor's digest and size while it streams.
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { Decompress } from "fzstd";
 import * as tar from "tar-stream";
+import { BlobVerificationError, VerifyingStream } from "../client/verifying-stream.js";
+import type { Descriptor } from "../oci/index.js";
+import type { ImageSource } from "../transport/types.js";
 
 export type LayerEntryType = "file" | "directory" | "symlink" | "hardlink" | "other";
 
@@ -68,6 +72,39 @@ export async function readLayer(blob: Readable, visit: LayerVisitor): Promise<La
   });
   await Promise.all([feeding, consume]);
   return { tarBytes: counter.bytes };
+}
+
+/** What reading an image's layer measured: the tar stream and the blob as stored. */
+export interface ImageLayerReadSummary extends LayerReadSummary {
+  /** Bytes of the blob as stored and transferred (compressed). */
+  readonly blobBytes: number;
+}
+
+/**
+ * Streams layer `descriptor` of `source` through `visit`, verifying the blob's size and
+ * digest on the way. Rejects with BlobVerificationError when the bytes do not match the
+ * descriptor, LayerFormatError when they are not a readable layer, or the source's error.
+ */
+export async function readImageLayer(
+  source: ImageSource,
+  descriptor: Descriptor,
+  visit: LayerVisitor,
+): Promise<ImageLayerReadSummary> {
+  const verifier = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size });
+  const blob = await source.getBlob(descriptor);
+  let mismatch: BlobVerificationError | undefined;
+  verifier.once("error", (err) => {
+    if (err instanceof BlobVerificationError) mismatch = err;
+  });
+  blob.once("error", (err) => verifier.destroy(err));
+  try {
+    const { tarBytes } = await readLayer(blob.pipe(verifier), visit);
+    return { tarBytes, blobBytes: verifier.bytesReceived };
+  } catch (err) {
+    blob.destroy();
+    verifier.destroy();
+    throw mismatch ?? err;
+  }
 }
 
 class ByteCounter extends Transform {

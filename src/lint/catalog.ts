@@ -13,8 +13,7 @@ export interface RuleMeta {
   readonly hadolint: readonly string[];
 }
 
-export const DOCS_BASE_URL =
-  "https://github.com/berth-registry/berth/blob/main/docs/lint/";
+export const DOCS_BASE_URL = "https://github.com/berth-registry/berth/blob/main/docs/lint/";
 
 export const RULES: readonly RuleMeta[] = [
   rule("BL1001", "base-image-latest", "warning", "Base image is untagged or uses :latest", [
@@ -25,20 +24,36 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL1003", "untrusted-registry", "warning", "Base image comes from an untrusted registry", [
     "DL3026",
   ]),
-  rule("BL1004", "duplicate-stage-name", "error", "Two build stages have the same name", ["DL3024"]),
-  rule("BL1005", "unused-stage", "info", "Build stage is never used by the target", []),
-  rule("BL1006", "copy-from-unknown-stage", "error", "COPY --from names an unknown or later stage", [
-    "DL3022",
-    "DL3023",
+  rule("BL1004", "duplicate-stage-name", "error", "Two build stages have the same name", [
+    "DL3024",
   ]),
+  rule("BL1005", "unused-stage", "info", "Build stage is never used by the target", []),
+  rule(
+    "BL1006",
+    "copy-from-unknown-stage",
+    "error",
+    "COPY --from names an unknown or later stage",
+    ["DL3022", "DL3023"],
+  ),
   rule("BL1007", "buildplatform-final-stage", "warning", "Final stage runs on $BUILDPLATFORM", []),
   rule("BL1008", "platform-hardcoded", "info", "FROM --platform is hard-coded", ["DL3029"]),
   rule("BL1009", "required-label-missing", "warning", "A required label is missing", ["DL3049"]),
+  rule(
+    "BL1010",
+    "missing-from",
+    "error",
+    "No FROM, or an instruction other than ARG before it",
+    [],
+  ),
   rule("BL2001", "apt-get-update-alone", "warning", "apt-get update in a RUN without install", []),
   rule("BL2002", "apt-get-install-yes", "warning", "apt-get install without -y", ["DL3014"]),
-  rule("BL2003", "apt-get-install-recommends", "info", "apt-get install without --no-install-recommends", [
-    "DL3015",
-  ]),
+  rule(
+    "BL2003",
+    "apt-get-install-recommends",
+    "info",
+    "apt-get install without --no-install-recommends",
+    ["DL3015"],
+  ),
   rule("BL2004", "apt-get-install-unpinned", "info", "apt-get install without version pins", [
     "DL3008",
   ]),
@@ -53,10 +68,13 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL2011", "npm-install-unpinned", "info", "npm install of a package without a version", [
     "DL3016",
   ]),
-  rule("BL2012", "yum-dnf-no-clean", "warning", "yum/dnf install without clean all in the same RUN", [
-    "DL3032",
-    "DL3040",
-  ]),
+  rule(
+    "BL2012",
+    "yum-dnf-no-clean",
+    "warning",
+    "yum/dnf install without clean all in the same RUN",
+    ["DL3032", "DL3040"],
+  ),
   rule("BL2013", "yum-dnf-no-yes", "warning", "yum/dnf install without -y", ["DL3030", "DL3038"]),
   rule("BL2014", "pipe-without-pipefail", "warning", "Pipe in RUN without pipefail", ["DL4006"]),
   rule("BL2015", "sudo", "warning", "sudo in RUN", ["DL3004"]),
@@ -66,7 +84,13 @@ export const RULES: readonly RuleMeta[] = [
   ]),
   rule("BL3001", "add-local-file", "warning", "ADD of a local file; use COPY", ["DL3020"]),
   rule("BL3002", "add-url", "warning", "ADD of a URL without --checksum", []),
-  rule("BL3003", "copy-context-before-install", "warning", "Whole context copied before dependencies are installed", []),
+  rule(
+    "BL3003",
+    "copy-context-before-install",
+    "warning",
+    "Whole context copied before dependencies are installed",
+    [],
+  ),
   rule("BL3004", "user-root", "warning", "Last USER is root", ["DL3002"]),
   rule("BL3005", "user-missing", "info", "Final image sets no USER", []),
   rule("BL3006", "workdir-relative", "warning", "WORKDIR is a relative path", ["DL3000"]),
@@ -80,6 +104,7 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL3012", "expose-invalid-port", "error", "EXPOSE with an invalid port", ["DL3011"]),
   rule("BL3013", "healthcheck-missing", "info", "Final stage has no HEALTHCHECK", ["DL3057"]),
   rule("BL3014", "dockerignore-missing", "warning", "Build context has no .dockerignore", []),
+  rule("BL3015", "unknown-instruction", "error", "Unknown instruction", []),
   rule("BL4001", "secret-name", "warning", "ENV/ARG name suggests a secret", []),
   rule("BL4002", "secret-value", "error", "ENV/ARG value looks like a credential", []),
 ];

@@ -20,7 +20,13 @@ export class LintConfigError extends Error {
 }
 
 /** Keys hadolint understands that change nothing here; accepted so one file serves both. */
-const IGNORED_HADOLINT_KEYS = new Set(["strict-labels", "no-color", "no-fail", "format", "disable-ignore-pragma"]);
+const IGNORED_HADOLINT_KEYS = new Set([
+  "strict-labels",
+  "no-color",
+  "no-fail",
+  "format",
+  "disable-ignore-pragma",
+]);
 const KNOWN_KEYS = new Set([
   "ignore",
   "ignored",
@@ -71,7 +77,9 @@ export function parseLintConfig(text: string): LoadedConfig {
   try {
     doc = parse(text);
   } catch (err) {
-    throw new LintConfigError(`config is not valid YAML: ${err instanceof Error ? err.message.split("\n", 1)[0] : String(err)}`);
+    throw new LintConfigError(
+      `config is not valid YAML: ${err instanceof Error ? err.message.split("\n", 1)[0] : String(err)}`,
+    );
   }
   const root = record(doc, "(top level)");
   for (const key of Object.keys(root)) {
@@ -79,7 +87,10 @@ export function parseLintConfig(text: string): LoadedConfig {
       throw new LintConfigError(`unknown config key "${key}"`);
     }
   }
-  const ignore = [...stringList(root.ignore, "ignore"), ...stringList(root.ignored, "ignored")].flatMap((id) => ruleIds(id, "ignore"));
+  const ignore = [
+    ...stringList(root.ignore, "ignore"),
+    ...stringList(root.ignored, "ignored"),
+  ].flatMap((id) => ruleIds(id, "ignore"));
   const severity: Record<string, Severity> = {};
   const override = record(root.override, "override");
   for (const [level, ids] of Object.entries(override)) {
@@ -99,6 +110,7 @@ export function parseLintConfig(text: string): LoadedConfig {
     severity,
     trustedRegistries: stringList(root.trustedRegistries, "trustedRegistries"),
     requiredLabels: [...stringList(root.requiredLabels, "requiredLabels"), ...labelSchema],
-    failureThreshold: thresholdValue === undefined ? undefined : severityOf(thresholdValue, "failureThreshold"),
+    failureThreshold:
+      thresholdValue === undefined ? undefined : severityOf(thresholdValue, "failureThreshold"),
   };
 }

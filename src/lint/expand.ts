@@ -13,15 +13,15 @@ export type Scope = ReadonlyMap<string, string | undefined>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-/** Expands variables in `text` using `scope`; `escape` is the Dockerfile escape character. */
-export function expand(text: string, scope: Scope, escape = "\\"): Expansion {
+/** Expands variables in `text` using `scope`; `escapeChar` is the Dockerfile escapeChar character. */
+export function expand(text: string, scope: Scope, escapeChar = "\\"): Expansion {
   if (!text.includes("$")) return { value: text, unresolved: false };
   let value = "";
   let unresolved = false;
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c === escape && text[i + 1] === "$") {
+    if (c === escapeChar && text[i + 1] === "$") {
       value += "$";
       i += 2;
     } else if (c === "$" && text[i + 1] === "{") {
@@ -30,7 +30,7 @@ export function expand(text: string, scope: Scope, escape = "\\"): Expansion {
         value += text.slice(i);
         break;
       }
-      const part = braced(text.slice(i + 2, close), scope, escape);
+      const part = braced(text.slice(i + 2, close), scope, escapeChar);
       value += part.value;
       unresolved ||= part.unresolved;
       i = close + 1;
@@ -48,7 +48,7 @@ export function expand(text: string, scope: Scope, escape = "\\"): Expansion {
   return { value, unresolved };
 }
 
-function braced(inner: string, scope: Scope, escape: string): Expansion {
+function braced(inner: string, scope: Scope, escapeChar: string): Expansion {
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?$/s.exec(inner);
   if (m === null) return { value: "", unresolved: true };
   const [, name, operator, word = ""] = m;
@@ -57,13 +57,13 @@ function braced(inner: string, scope: Scope, escape: string): Expansion {
   const nonEmpty = isSet && known !== "";
   switch (operator) {
     case ":-":
-      return nonEmpty ? { value: known, unresolved: false } : expand(word, scope, escape);
+      return nonEmpty ? { value: known, unresolved: false } : expand(word, scope, escapeChar);
     case "-":
-      return isSet ? { value: known, unresolved: false } : expand(word, scope, escape);
+      return isSet ? { value: known, unresolved: false } : expand(word, scope, escapeChar);
     case ":+":
-      return nonEmpty ? expand(word, scope, escape) : { value: "", unresolved: !isSet };
+      return nonEmpty ? expand(word, scope, escapeChar) : { value: "", unresolved: !isSet };
     case "+":
-      return isSet ? expand(word, scope, escape) : { value: "", unresolved: !scope.has(name) };
+      return isSet ? expand(word, scope, escapeChar) : { value: "", unresolved: !scope.has(name) };
     default:
       return isSet ? { value: known, unresolved: false } : { value: "", unresolved: true };
   }

@@ -5,15 +5,28 @@
 import { ruleById } from "./catalog.js";
 import { buildModel, imageChain } from "./model.js";
 import { collectSuppressions, suppressed } from "./pragmas.js";
-import type { Check, RuleContext } from "./rules/context.js";
+import { type Check, instructionsOf, type RuleContext } from "./rules/context.js";
 import { instructionChecks } from "./rules/instructions.js";
 import { packageChecks } from "./rules/packages.js";
 import { secretChecks } from "./rules/secrets.js";
 import { shellUsageChecks } from "./rules/shell-usage.js";
 import { stageChecks } from "./rules/stages.js";
-import { EMPTY_CONFIG, type Finding, type LintOptions, severityRank, type Severity } from "./types.js";
+import {
+  EMPTY_CONFIG,
+  type Finding,
+  type LintOptions,
+  type Severity,
+  severityRank,
+} from "./types.js";
 
-export { DOCS_BASE_URL, docsUrl, type RuleMeta, RULES, resolveRuleId, ruleById } from "./catalog.js";
+export {
+  DOCS_BASE_URL,
+  docsUrl,
+  RULES,
+  type RuleMeta,
+  resolveRuleId,
+  ruleById,
+} from "./catalog.js";
 export { CONFIG_FILE_NAME, LintConfigError, type LoadedConfig, parseLintConfig } from "./config.js";
 export * from "./types.js";
 
@@ -43,11 +56,13 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Finding
   }
   const findings: Finding[] = [];
   const ignored = new Set(config.ignore);
+  const imageStages = new Set(target < 0 ? [] : imageChain(model, target));
   const ctx: RuleContext = {
     model,
     config,
     target,
-    imageStages: new Set(target < 0 ? [] : imageChain(model, target)),
+    imageStages,
+    imageInstructions: instructionsOf(model, imageStages),
     context: options.context,
     report(ruleId, span, message) {
       if (ignored.has(ruleId)) return;

@@ -153,13 +153,19 @@ interface Logical {
  * (trailing blanks allowed) continues it; blank and comment lines inside the continuation are
  * dropped. With heredocs, only the first logical line is joined; bodies are kept verbatim.
  */
-function logicalText(text: string, from: number, to: number, escape: string, track: boolean): Logical {
+function logicalText(
+  text: string,
+  from: number,
+  to: number,
+  escapeChar: string,
+  track: boolean,
+): Logical {
   let out = "";
   const origin: number[] = [];
   let i = from;
   while (i < to) {
     const c = text[i];
-    if (c === escape && continuesLine(text, i + 1, to)) {
+    if (c === escapeChar && continuesLine(text, i + 1, to)) {
       i = skipContinuationLines(text, text.indexOf("\n", i) + 1, to);
     } else if (c === "\n") {
       out += text.slice(i, to);
@@ -230,15 +236,42 @@ function propertiesOf(node: Instruction): Property[] {
     .map((p) => ({ name: p.getName(), value: p.getValue(), span: spanOf(p.getRange()) }));
 }
 
+function mountsOf(flags: readonly Flag[]): Mount[] {
+  return flags.filter((f) => f.name === "mount" && f.value).map((f) => parseMount(f.value ?? ""));
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Exec-form RUN (`RUN ["sh", "-c", "…"]`): the argv becomes one quoted command so the shell
+ * tokeniser sees the same words (and descends into `sh -c`). Findings point at the arguments.
+ */
+function execRunScript(argv: readonly string[], flags: readonly Flag[], argsSpan: Span): RunScript {
+  const script = argv.map(shellQuote).join(" ");
+  return {
+    script,
+    commands: parseShell(script),
+    heredoc: false,
+    mounts: mountsOf(flags),
+    span: () => argsSpan,
+  };
+}
+
 interface ScopeState {
   vars: Map<string, string | undefined>;
   envNames: Set<string>;
 }
 
 function flagsOf(node: Instruction): Flag[] {
-  const withFlags = node as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
+  const withFlags = node as Instruction & {
+    getFlags?: () => { getName(): string; getValue(): string | null }[];
+  };
   if (typeof withFlags.getFlags !== "function") return [];
-  return withFlags.getFlags().map((f) => ({ name: f.getName().toLowerCase(), value: f.getValue() }));
+  return withFlags
+    .getFlags()
+    .map((f) => ({ name: f.getName().toLowerCase(), value: f.getValue() }));
 }
 
 class ModelBuilder {
@@ -251,7 +284,7 @@ class ModelBuilder {
 
   constructor(
     private readonly text: string,
-    private readonly escape: string,
+    private readonly escapeChar: string,
     private readonly buildArgs: Readonly<Record<string, string>>,
   ) {
     this.index = new LineIndex(text);
@@ -262,14 +295,27 @@ class ModelBuilder {
     const keyword = node.getKeyword().toUpperCase();
     const range = node.getRange() as AstRange;
     // dockerfile-ast recomputes arguments on every call: ask once (flags are cached after).
-    const args = node.getArguments().map((a) => ({ value: a.getValue(), span: spanOf(a.getRange() as AstRange) }));
+    const args = node
+      .getArguments()
+      .map((a) => ({ value: a.getValue(), span: spanOf(a.getRange() as AstRange) }));
     const end = this.index.offset(range.end.line, range.end.character);
-    const argsStart = args.length > 0 ? this.index.offset(args[0].span.line - 1, args[0].span.column - 1) : end;
-    const logical = logicalText(this.text, argsStart, end, this.escape, keyword === "RUN");
+    const argsStart =
+      args.length > 0 ? this.index.offset(args[0].span.line - 1, args[0].span.column - 1) : end;
+    const logical = logicalText(this.text, argsStart, end, this.escapeChar, keyword === "RUN");
     const firstLine = logical.text.split("\n", 1)[0];
     const scope: Scope = keyword === "FROM" || this.state === null ? this.globals : this.state.vars;
     const flags = flagsOf(node);
-    const execForm = ["RUN", "CMD", "ENTRYPOINT", "SHELL"].includes(keyword) ? parseExecForm(firstLine) : null;
+    const execForm = ["RUN", "CMD", "ENTRYPOINT", "SHELL"].includes(keyword)
+      ? parseExecForm(firstLine)
+      : null;
+    const argsSpan: Span =
+      args.length > 0
+        ? {
+            ...args[0].span,
+            endLine: args[args.length - 1].span.endLine,
+            endColumn: args[args.length - 1].span.endColumn,
+          }
+        : spanOf(range);
     const info: InstructionInfo = {
       keyword,
       node,
@@ -280,12 +326,14 @@ class ModelBuilder {
       args,
       properties: PROPERTY_KEYWORDS.has(keyword) ? propertiesOf(node) : [],
       argsText: firstLine,
-      argsSpan:
-        args.length > 0
-          ? { ...args[0].span, endLine: args[args.length - 1].span.endLine, endColumn: args[args.length - 1].span.endColumn }
-          : spanOf(range),
+      argsSpan,
       execForm,
-      run: keyword === "RUN" && execForm === null ? this.runScript(logical, flags) : null,
+      run:
+        keyword !== "RUN"
+          ? null
+          : execForm === null
+            ? this.runScript(logical, flags)
+            : execRunScript(execForm, flags, argsSpan),
     };
     this.instructions.push(info);
     if (keyword === "FROM") this.startStage(info);
@@ -306,10 +354,12 @@ class ModelBuilder {
       script: logical.text,
       commands,
       heredoc: /<<-?\s*["']?[A-Za-z_]/.test(logical.text.split("\n", 1)[0]),
-      mounts: flags.filter((f) => f.name === "mount" && f.value).map((f) => parseMount(f.value ?? "")),
+      mounts: mountsOf(flags),
       span(start: number, stop: number): Span {
         const a = index.position(origin[Math.min(start, origin.length - 1)] ?? 0);
-        const b = index.position((origin[Math.max(start, Math.min(stop, origin.length) - 1)] ?? 0) + 1);
+        const b = index.position(
+          (origin[Math.max(start, Math.min(stop, origin.length) - 1)] ?? 0) + 1,
+        );
         return { line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
       },
     };
@@ -317,7 +367,8 @@ class ModelBuilder {
 
   private declareGlobal(info: InstructionInfo): void {
     for (const { name, value } of info.properties) {
-      const fallback = value === null ? undefined : unquote(expand(value, this.globals, this.escape));
+      const fallback =
+        value === null ? undefined : unquote(expand(value, this.globals, this.escapeChar));
       this.globals.set(name, this.buildArgs[name] ?? fallback);
     }
   }
@@ -328,7 +379,7 @@ class ModelBuilder {
     for (const { name, value } of info.properties) {
       if (state.envNames.has(name)) continue;
       const fallback =
-        value === null ? this.globals.get(name) : unquote(expand(value, vars, this.escape));
+        value === null ? this.globals.get(name) : unquote(expand(value, vars, this.escapeChar));
       vars.set(name, this.buildArgs[name] ?? fallback);
     }
     state.vars = vars;
@@ -338,8 +389,10 @@ class ModelBuilder {
     const state = this.state!;
     const vars = new Map(state.vars);
     const env = this.stageEnv[this.stageEnv.length - 1];
+    // Docker expands every value of one ENV with the variables as they were before it.
     for (const { name, value } of info.properties) {
-      const resolved = value === null ? undefined : unquote(expand(value, vars, this.escape));
+      const resolved =
+        value === null ? undefined : unquote(expand(value, state.vars, this.escapeChar));
       vars.set(name, resolved);
       env.set(name, resolved);
       state.envNames.add(name);
@@ -351,10 +404,11 @@ class ModelBuilder {
     // FROM [--platform=…] image [AS name]: flags are already split off the arguments.
     const raw = info.args[0]?.value ?? "";
     const alias = info.args[1]?.value.toUpperCase() === "AS" ? (info.args[2]?.value ?? null) : null;
-    const expanded = expand(raw, this.globals, this.escape);
+    const expanded = expand(raw, this.globals, this.escapeChar);
     const image = expanded.value;
     const parent = this.stages.findIndex((s) => s.name !== null && s.name === image.toLowerCase());
-    const inherited = parent === -1 ? new Map<string, string | undefined>() : new Map(this.stageEnv[parent]);
+    const inherited =
+      parent === -1 ? new Map<string, string | undefined>() : new Map(this.stageEnv[parent]);
     this.stageEnv.push(new Map(inherited));
     this.state = { vars: new Map(inherited), envNames: new Set(inherited.keys()) };
     const platform = info.flags.find((f) => f.name === "platform")?.value ?? null;
@@ -374,7 +428,7 @@ class ModelBuilder {
     return {
       text: this.text,
       lines,
-      escape: this.escape,
+      escape: this.escapeChar,
       instructions: this.instructions,
       stages: this.stages,
     };
@@ -391,7 +445,10 @@ function unquote(expansion: { value: string; unresolved: boolean }): string | un
 }
 
 /** Parses a Dockerfile into the lint model. */
-export function buildModel(text: string, buildArgs: Readonly<Record<string, string>> = {}): DockerfileModel {
+export function buildModel(
+  text: string,
+  buildArgs: Readonly<Record<string, string>> = {},
+): DockerfileModel {
   const dockerfile = parseDockerfile(text);
   const builder = new ModelBuilder(text, dockerfile.getEscapeCharacter(), buildArgs);
   for (const node of dockerfile.getInstructions()) builder.add(node);

@@ -6,25 +6,27 @@
 // Must never change what dockerfile-ast returns, only how often it computes it.
 import { type Dockerfile, DockerfileParser, Instruction } from "dockerfile-ast";
 
+const CACHE = Symbol.for("berth.lint.rawArguments");
+
 interface RawArgumentsOwner {
-  getRawArguments(this: object): unknown[];
+  getRawArguments(this: RawArgumentsOwner): unknown[];
+  [CACHE]?: unknown[];
 }
 
 const proto = Instruction.prototype as unknown as RawArgumentsOwner;
-const MEMOISED = Symbol.for("berth.lint.memoisedRawArguments");
-const memo = new WeakMap<object, unknown[]>();
 
-if (!(MEMOISED in proto)) {
+if (!Object.hasOwn(proto, CACHE)) {
   const compute = proto.getRawArguments;
-  proto.getRawArguments = function memoisedRawArguments(this: object): unknown[] {
-    let args = memo.get(this);
+  proto.getRawArguments = function memoisedRawArguments(this: RawArgumentsOwner): unknown[] {
+    let args = this[CACHE];
     if (args === undefined) {
       args = compute.call(this);
-      memo.set(this, args);
+      this[CACHE] = args;
     }
     return args.slice();
   };
-  Object.defineProperty(proto, MEMOISED, { value: true });
+  // Marks the prototype as patched (the value on instances is their own cache).
+  Object.defineProperty(proto, CACHE, { value: undefined, writable: true });
 }
 
 export function parseDockerfile(text: string): Dockerfile {

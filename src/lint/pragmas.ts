@@ -5,7 +5,8 @@ import { resolveRuleId } from "./catalog.js";
 import type { DockerfileModel } from "./model.js";
 import type { Finding } from "./types.js";
 
-const PRAGMA = /^\s*#\s*(?:berth-lint|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$/;
+const PRAGMA =
+  /^\s*#\s*(?:berth-lint|hadolint)\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s-]+?)\s*$/;
 
 export interface Suppressions {
   readonly global: ReadonlySet<string>;
@@ -21,7 +22,10 @@ export function collectSuppressions(model: DockerfileModel): Suppressions {
     if (!line.includes("ignore")) return;
     const m = PRAGMA.exec(line);
     if (m === null) return;
-    const ids = m[2].split(/[,\s]+/).filter((s) => s !== "").flatMap(resolveRuleId);
+    const ids = m[2]
+      .split(/[,\s]+/)
+      .filter((s) => s !== "")
+      .flatMap(resolveRuleId);
     if (m[1] !== undefined) {
       for (const id of ids) global.add(id);
       return;
@@ -38,6 +42,10 @@ export function collectSuppressions(model: DockerfileModel): Suppressions {
 /** True when a pragma silences `finding`. */
 export function suppressed(finding: Finding, model: DockerfileModel, s: Suppressions): boolean {
   if (s.global.has(finding.ruleId)) return true;
-  const owner = model.instructions.find((i) => i.span.line <= finding.line && finding.line <= i.span.endLine);
-  return owner !== undefined && (s.byInstruction.get(owner.span.line)?.has(finding.ruleId) ?? false);
+  const owner = model.instructions.find(
+    (i) => i.span.line <= finding.line && finding.line <= i.span.endLine,
+  );
+  return (
+    owner !== undefined && (s.byInstruction.get(owner.span.line)?.has(finding.ruleId) ?? false)
+  );
 }

@@ -20,6 +20,8 @@ export interface ShellWord {
 export interface ShellCommand {
   /** argv: assignments, redirections, reserved words and wrappers removed. */
   readonly words: readonly ShellWord[];
+  /** The command's name: last path component of argv[0] (`/usr/bin/apt-get` → `apt-get`). */
+  readonly name: string;
   /** Wrapper commands that were stripped, in order (`sudo`, `env`, `nice` …). */
   readonly wrappers: readonly string[];
   /** `NAME=value` prefixes of the command. */
@@ -74,9 +76,7 @@ export function parseShell(script: string): ShellCommand[] {
 
 /** The last path component of a command name (`/usr/bin/apt-get` → `apt-get`). */
 export function commandName(command: ShellCommand): string {
-  const first = command.words[0]?.text ?? "";
-  const slash = first.lastIndexOf("/");
-  return slash === -1 ? first : first.slice(slash + 1);
+  return command.name;
 }
 
 interface Counter {
@@ -414,7 +414,7 @@ function finishDraft(draft: CommandDraft, nested: boolean): ShellCommand | null 
     } else if (WRAPPERS.has(basename(w.text)) && words.length > k + 1) {
       wrappers.push(basename(w.text));
       k += 1;
-      while (words[k] !== undefined && words[k].text.startsWith("-")) {
+      while (words[k]?.text.startsWith("-")) {
         k += WRAPPER_OPTIONS_WITH_VALUE.has(words[k].text) ? 2 : 1;
       }
     } else break;
@@ -427,6 +427,7 @@ function finishDraft(draft: CommandDraft, nested: boolean): ShellCommand | null 
   const last = draft.words[draft.words.length - 1];
   return {
     words: words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
+    name: basename(words[0]?.text ?? ""),
     wrappers,
     assignments,
     connector: draft.connector,

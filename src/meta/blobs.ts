@@ -3,6 +3,7 @@
 // never reads another repository's data.
 import type { Kysely } from "kysely";
 import type { Database } from "./database.js";
+import { PreparedQuery } from "./prepared.js";
 import { ensureRepository } from "./repositories.js";
 
 /**
@@ -47,20 +48,25 @@ export async function linkBlob(
   });
 }
 
+const REPOSITORY_BLOB = new PreparedQuery<{ size: number }, { repository: string; digest: string }>(
+  ["repository", "digest"],
+  (db, p) =>
+    db
+      .selectFrom("repository_blobs as rb")
+      .innerJoin("repositories as r", "r.id", "rb.repository_id")
+      .innerJoin("blobs as b", "b.digest", "rb.digest")
+      .select("b.size")
+      .where("r.name", "=", p.repository)
+      .where("rb.digest", "=", p.digest),
+);
+
 /** The blob's size if `repository` may serve it, else undefined. */
 export async function findRepositoryBlob(
   db: Kysely<Database>,
   repository: string,
   digest: string,
 ): Promise<{ size: number } | undefined> {
-  return db
-    .selectFrom("repository_blobs as rb")
-    .innerJoin("repositories as r", "r.id", "rb.repository_id")
-    .innerJoin("blobs as b", "b.digest", "rb.digest")
-    .select("b.size")
-    .where("r.name", "=", repository)
-    .where("rb.digest", "=", digest)
-    .executeTakeFirst();
+  return REPOSITORY_BLOB.first(db, { repository, digest });
 }
 
 /** Of `digests`, those linked to the repository. */

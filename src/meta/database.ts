@@ -1,7 +1,7 @@
 // Opens the metadata database and brings its schema up to date. The dialect is chosen here
-// and only here: SQLite through better-sqlite3 today, PostgreSQL (kysely's PostgresDialect
-// over `pg`) as a second driver later. Every query elsewhere goes through Kysely's builder
-// with portable SQL.
+// and only here: SQLite through better-sqlite3 (one machine), or PostgreSQL through `pg`
+// (several replicas sharing one database). Every query elsewhere goes through Kysely's
+// builder with portable SQL; the same contract suite runs against both.
 //
 // SQLite settings and why:
 // - WAL: readers never block the writer, so manifest GETs keep flowing during pushes.
@@ -10,9 +10,23 @@
 //   per push (not per byte), so the cost is small; pull bookkeeping is batched (pull-times.ts).
 // - Prepared statements are cached by SQL text (kysely prepares on every call otherwise),
 //   which keeps manifest GET and blob HEAD cheap.
-// Never: run SQL that only SQLite understands outside this file and the migrations.
+//
+// PostgreSQL: int8 columns are parsed to JS numbers (sizes and millisecond times stay far
+// below 2^53) by a per-pool type parser, so rows look the same as SQLite's; name columns
+// use COLLATE "C" (see the migration) so listings sort in byte order as the spec wants.
+// Never: run SQL that only one dialect understands outside this file and the migrations.
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect, sql } from "kysely";
+import {
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+} from "kysely";
+import pg from "pg";
+import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { RegistryTables } from "./schema.js";
@@ -21,13 +35,21 @@ import type { RegistryTables } from "./schema.js";
  * The whole database as Kysely sees it: an intersection of table groups. Another module
  * adds its tables as `RegistryTables & AuthTables` (its own schema file + migration).
  */
-export type Database = RegistryTables;
+export type Database = RegistryTables & AuthTables;
 
-export interface DatabaseSettings {
-  driver: "sqlite";
-  /** SQLite file (":memory:" for tests). */
-  path: string;
-}
+export type DatabaseSettings =
+  | {
+      driver: "sqlite";
+      /** SQLite file (":memory:" for tests). */
+      path: string;
+    }
+  | {
+      driver: "postgres";
+      /** `postgres://user:password@host:port/database` */
+      url: string;
+      /** Connections in the pool (default 10). */
+      poolSize?: number;
+    };
 
 export interface MetaDatabase {
   readonly db: Kysely<Database>;
@@ -38,7 +60,13 @@ export interface MetaDatabase {
 }
 
 export async function openDatabase(settings: DatabaseSettings): Promise<MetaDatabase> {
-  const sqlite = new BetterSqlite3(settings.path);
+  return settings.driver === "postgres"
+    ? openPostgres(settings.url, settings.poolSize ?? 10)
+    : openSqlite(settings.path);
+}
+
+async function openSqlite(path: string): Promise<MetaDatabase> {
+  const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
@@ -50,6 +78,38 @@ export async function openDatabase(settings: DatabaseSettings): Promise<MetaData
   return {
     db,
     dialect: "sqlite",
+    async check() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+const INT8_OID = 20;
+
+async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === INT8_OID
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return {
+    db,
+    dialect: "postgres",
     async check() {
       await sql`select 1`.execute(db);
     },

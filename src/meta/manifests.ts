@@ -6,6 +6,7 @@
 import type { Kysely } from "kysely";
 import { batches } from "./blobs.js";
 import type { Database } from "./database.js";
+import { PreparedQuery } from "./prepared.js";
 import { ensureRepository, findRepositoryId } from "./repositories.js";
 import type { ManifestReferenceKind } from "./schema.js";
 
@@ -77,43 +78,62 @@ export async function putManifest(db: Kysely<Database>, m: ManifestToStore): Pro
           updated_at: now,
         })
         .onConflict((oc) =>
-          oc.columns(["repository_id", "name"]).doUpdateSet({ manifest_id: row.id, updated_at: now }),
+          oc
+            .columns(["repository_id", "name"])
+            .doUpdateSet({ manifest_id: row.id, updated_at: now }),
         )
         .execute();
     }
   });
 }
 
+const MANIFEST_BY_DIGEST = new PreparedQuery<
+  {
+    id: number;
+    digest: string;
+    media_type: string;
+    size: number;
+    subject_digest: string | null;
+    content: Buffer;
+  },
+  { repository: string; digest: string }
+>(["repository", "digest"], (db, p) =>
+  db
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .select(["m.id", "m.digest", "m.media_type", "m.size", "m.subject_digest", "m.content"])
+    .where("r.name", "=", p.repository)
+    .where("m.digest", "=", p.digest),
+);
+
 export async function getManifestByDigest(
   db: Kysely<Database>,
   repository: string,
   digest: string,
 ): Promise<StoredManifest | undefined> {
-  const row = await db
-    .selectFrom("manifests as m")
-    .innerJoin("repositories as r", "r.id", "m.repository_id")
-    .select(["m.id", "m.digest", "m.media_type", "m.size", "m.subject_digest", "m.content"])
-    .where("r.name", "=", repository)
-    .where("m.digest", "=", digest)
-    .executeTakeFirst();
+  const row = await MANIFEST_BY_DIGEST.first(db, { repository, digest });
   return row && toStored(row);
 }
 
 /** The digest a tag points at, or undefined. */
+const TAG_DIGEST = new PreparedQuery<{ digest: string }, { repository: string; tag: string }>(
+  ["repository", "tag"],
+  (db, p) =>
+    db
+      .selectFrom("tags as t")
+      .innerJoin("repositories as r", "r.id", "t.repository_id")
+      .innerJoin("manifests as m", "m.id", "t.manifest_id")
+      .select("m.digest")
+      .where("r.name", "=", p.repository)
+      .where("t.name", "=", p.tag),
+);
+
 export async function resolveTag(
   db: Kysely<Database>,
   repository: string,
   tag: string,
 ): Promise<string | undefined> {
-  const row = await db
-    .selectFrom("tags as t")
-    .innerJoin("repositories as r", "r.id", "t.repository_id")
-    .innerJoin("manifests as m", "m.id", "t.manifest_id")
-    .select("m.digest")
-    .where("r.name", "=", repository)
-    .where("t.name", "=", tag)
-    .executeTakeFirst();
-  return row?.digest;
+  return (await TAG_DIGEST.first(db, { repository, tag }))?.digest;
 }
 
 /** Of `digests`, those stored as manifests in the repository. */

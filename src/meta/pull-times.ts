@@ -47,7 +47,11 @@ export class PullTimes {
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
       for (const batch of batches(ids, 500)) {
-        await trx.updateTable("manifests").set({ pulled_at: now }).where("id", "in", batch).execute();
+        await trx
+          .updateTable("manifests")
+          .set({ pulled_at: now })
+          .where("id", "in", batch)
+          .execute();
       }
     });
   }

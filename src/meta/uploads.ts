@@ -60,10 +60,7 @@ export async function deleteUploadSession(db: Kysely<Database>, id: string): Pro
 }
 
 /** Ids of sessions not touched since `before` (ms since epoch). */
-export async function staleUploadSessions(
-  db: Kysely<Database>,
-  before: number,
-): Promise<string[]> {
+export async function staleUploadSessions(db: Kysely<Database>, before: number): Promise<string[]> {
   const rows = await db
     .selectFrom("upload_sessions")
     .select("id")

@@ -189,7 +189,8 @@ function assignCommonFields(target: ImageManifest | ImageIndex, doc: JsonObject)
   }
 }
 
-const MEDIA_TYPE_GRAMMAR = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const MEDIA_TYPE_GRAMMAR =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 function validateMediaTypeField(value: unknown, field: string): string {
   if (typeof value !== "string" || !MEDIA_TYPE_GRAMMAR.test(value)) {

@@ -12,10 +12,10 @@ export const MAX_NAME_LENGTH = 255;
 export const DEFAULT_REGISTRY = "docker.io";
 const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 
-export class ReferenceError extends Error {
+export class ImageReferenceError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "ReferenceError";
+    this.name = "ImageReferenceError";
   }
 }
 
@@ -60,14 +60,15 @@ export function parseImageReference(text: string): ImageReference {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isDigest(digest)) throw new ReferenceError(`invalid digest in reference "${text}"`);
+    if (!isDigest(digest)) throw new ImageReferenceError(`invalid digest in reference "${text}"`);
   }
   let tag: string | undefined;
   const lastColon = rest.lastIndexOf(":");
   if (lastColon > rest.lastIndexOf("/")) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!isValidTag(tag)) throw new ReferenceError(`invalid tag "${tag}" in reference "${text}"`);
+    if (!isValidTag(tag))
+      throw new ImageReferenceError(`invalid tag "${tag}" in reference "${text}"`);
   }
   let registry = DEFAULT_REGISTRY;
   let repository = rest;
@@ -82,7 +83,7 @@ export function parseImageReference(text: string): ImageReference {
     if (!repository.includes("/")) repository = `library/${repository}`;
   }
   if (!isValidRepositoryName(repository)) {
-    throw new ReferenceError(`invalid repository name "${repository}" in reference "${text}"`);
+    throw new ImageReferenceError(`invalid repository name "${repository}" in reference "${text}"`);
   }
   return { registry, repository, tag, digest };
 }

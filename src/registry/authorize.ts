@@ -25,9 +25,13 @@ export async function authorize(
       headers,
     });
   }
-  throw new RegistryError("DENIED", decision.message || "requested access to the resource is denied", {
-    detail,
-  });
+  throw new RegistryError(
+    "DENIED",
+    decision.message || "requested access to the resource is denied",
+    {
+      detail,
+    },
+  );
 }
 
 export function repositoryTarget(repository: string, ...actions: RepositoryAction[]): AccessTarget {
@@ -41,6 +45,10 @@ function accessDetail(target: AccessTarget): unknown {
     case "catalog":
       return [{ Type: "registry", Name: "catalog", Action: "*" }];
     case "repository":
-      return target.actions.map((Action) => ({ Type: "repository", Name: target.repository, Action }));
+      return target.actions.map((Action) => ({
+        Type: "repository",
+        Name: target.repository,
+        Action,
+      }));
   }
 }

@@ -19,7 +19,11 @@ export function parseDigestParam(text: string): Digest {
   return digest;
 }
 
-export async function getBlob(ctx: RegistryContext, call: RegistryCall, ref: string): Promise<void> {
+export async function getBlob(
+  ctx: RegistryContext,
+  call: RegistryCall,
+  ref: string,
+): Promise<void> {
   await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
   const digest = parseDigestParam(ref);
   const blob = await findRepositoryBlob(ctx.db, call.repository, digest.value);
@@ -62,8 +66,13 @@ export async function getBlob(ctx: RegistryContext, call: RegistryCall, ref: str
     stream = await ctx.store.read(digest.value, range);
   } catch (err) {
     if (err instanceof BlobNotFoundError) {
-      ctx.logger.error({ digest: digest.value }, "blob recorded in metadata is missing from storage");
-      throw new RegistryError("BLOB_UNKNOWN", "blob unknown to registry", { detail: { digest: digest.value } });
+      ctx.logger.error(
+        { digest: digest.value },
+        "blob recorded in metadata is missing from storage",
+      );
+      throw new RegistryError("BLOB_UNKNOWN", "blob unknown to registry", {
+        detail: { digest: digest.value },
+      });
     }
     throw err;
   }
@@ -97,7 +106,11 @@ async function serveManifestAsBlob(ctx: RegistryContext, call: RegistryCall, dig
   call.res.end(call.method === "HEAD" ? undefined : manifest.content);
 }
 
-export async function deleteBlob(ctx: RegistryContext, call: RegistryCall, ref: string): Promise<void> {
+export async function deleteBlob(
+  ctx: RegistryContext,
+  call: RegistryCall,
+  ref: string,
+): Promise<void> {
   if (!ctx.config.deleteEnabled) {
     throw new RegistryError("UNSUPPORTED", "deletion is disabled on this registry");
   }

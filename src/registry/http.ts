@@ -11,7 +11,8 @@ export function reply(
   body?: string | Buffer,
 ): void {
   if (body === undefined) {
-    if (headers["Content-Length"] === undefined) headers["Content-Length"] = 0;
+    // RFC 9110: no Content-Length on 204.
+    if (headers["Content-Length"] === undefined && status !== 204) headers["Content-Length"] = 0;
     res.writeHead(status, headers);
     res.end();
     return;

@@ -47,7 +47,8 @@ type ManifestReference = { tag: string; digest?: undefined } | { tag?: undefined
 function parseReference(reference: string): ManifestReference {
   if (reference.includes(":")) {
     const digest = tryParseDigest(reference);
-    if (!digest) throw new RegistryError("DIGEST_INVALID", `invalid digest "${reference.slice(0, 80)}"`);
+    if (!digest)
+      throw new RegistryError("DIGEST_INVALID", `invalid digest "${reference.slice(0, 80)}"`);
     return { digest };
   }
   if (!isValidTag(reference)) {
@@ -146,7 +147,11 @@ function acceptedTypes(header: string | undefined): Set<string> {
   return types;
 }
 
-export async function putManifestRoute(ctx: RegistryContext, call: RegistryCall, reference: string) {
+export async function putManifestRoute(
+  ctx: RegistryContext,
+  call: RegistryCall,
+  reference: string,
+) {
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "push"));
   const ref = parseReference(reference);
   const bytes = await readLimitedBody(call.req, ctx.config.manifests.maxBytes);
@@ -214,12 +219,18 @@ async function requireReferencesPresent(
   const blobDigests = refs.blobs.map((d) => d.digest);
   const childDigests = refs.manifests.map((d) => d.digest);
   const haveBlobs =
-    repositoryId === undefined ? new Set<string>() : await linkedBlobDigests(ctx.db, repositoryId, blobDigests);
+    repositoryId === undefined
+      ? new Set<string>()
+      : await linkedBlobDigests(ctx.db, repositoryId, blobDigests);
   const missingBlob = blobDigests.find((d) => !haveBlobs.has(d));
   if (missingBlob) {
-    throw new RegistryError("MANIFEST_BLOB_UNKNOWN", "manifest references a blob unknown to this repository", {
-      detail: { digest: missingBlob },
-    });
+    throw new RegistryError(
+      "MANIFEST_BLOB_UNKNOWN",
+      "manifest references a blob unknown to this repository",
+      {
+        detail: { digest: missingBlob },
+      },
+    );
   }
   const haveChildren =
     repositoryId === undefined
@@ -258,13 +269,21 @@ function publishPushed(
   });
 }
 
-export async function deleteManifestRoute(ctx: RegistryContext, call: RegistryCall, reference: string) {
+export async function deleteManifestRoute(
+  ctx: RegistryContext,
+  call: RegistryCall,
+  reference: string,
+) {
   if (!ctx.config.deleteEnabled) {
     throw new RegistryError("UNSUPPORTED", "deletion is disabled on this registry");
   }
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "delete"));
   const ref = parseReference(reference);
-  const base = { repository: call.repository, principal: principal.name, remoteAddress: call.remoteAddress };
+  const base = {
+    repository: call.repository,
+    principal: principal.name,
+    remoteAddress: call.remoteAddress,
+  };
   if (ref.tag !== undefined) {
     if (!(await deleteTag(ctx.db, call.repository, ref.tag))) throw manifestUnknown(reference);
     ctx.events.publish("tag.deleted", { ...base, tag: ref.tag, at: Date.now() });

@@ -13,9 +13,13 @@ export function parsePage(query: URLSearchParams): Page {
   let n: number | undefined;
   if (nText !== null && nText !== "") {
     if (!/^\d+$/.test(nText)) {
-      throw new RegistryError("PAGINATION_NUMBER_INVALID", `invalid page size n=${nText.slice(0, 40)}`, {
-        detail: { n: nText.slice(0, 40) },
-      });
+      throw new RegistryError(
+        "PAGINATION_NUMBER_INVALID",
+        `invalid page size n=${nText.slice(0, 40)}`,
+        {
+          detail: { n: nText.slice(0, 40) },
+        },
+      );
     }
     n = Number(nText);
   }

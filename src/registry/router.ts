@@ -51,7 +51,10 @@ const ROUTES: Route[] = [
   },
   {
     pattern: /^\/v2\/(.+)\/tags\/list$/,
-    methods: { GET: (ctx, call) => listTagsRoute(ctx, call), HEAD: (ctx, call) => listTagsRoute(ctx, call) },
+    methods: {
+      GET: (ctx, call) => listTagsRoute(ctx, call),
+      HEAD: (ctx, call) => listTagsRoute(ctx, call),
+    },
   },
   {
     pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/,
@@ -76,7 +79,15 @@ export async function handleRegistryRequest(
   const path = q === -1 ? url : url.slice(0, q);
   const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
   const method = req.method ?? "GET";
-  const base = { req, res, method, query, requestId: meta.requestId, remoteAddress: meta.remoteAddress };
+  res.setHeader("Docker-Distribution-API-Version", "registry/2.0");
+  const base = {
+    req,
+    res,
+    method,
+    query,
+    requestId: meta.requestId,
+    remoteAddress: meta.remoteAddress,
+  };
   try {
     if (path === "/v2/" || path === "/v2") {
       await baseRoute(ctx, { ...base, repository: "" });
@@ -120,7 +131,12 @@ export async function handleRegistryRequest(
 async function baseRoute(ctx: RegistryContext, call: RegistryCall): Promise<void> {
   if (call.method !== "GET" && call.method !== "HEAD") throw methodNotAllowed(call.method);
   await authorize(ctx, call, { kind: "registry" });
-  reply(call.res, 200, { "Content-Type": "application/json" }, call.method === "HEAD" ? undefined : "{}");
+  reply(
+    call.res,
+    200,
+    { "Content-Type": "application/json" },
+    call.method === "HEAD" ? undefined : "{}",
+  );
 }
 
 function methodNotAllowed(method: string): RegistryError {

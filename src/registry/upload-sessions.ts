@@ -14,11 +14,12 @@
 // Never: acknowledge bytes before they are in storage, or let a blob become visible before
 // its digest was verified and its bytes were made durable.
 import { createHash, type Hash, randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import {
-  type Database,
   createUploadSession,
+  type Database,
   deleteUploadSession,
   findUploadSession,
   recordBlobInRepository,
@@ -39,7 +40,7 @@ export interface ChunkRange {
 }
 
 export interface ChunkBody {
-  source: AsyncIterable<Buffer>;
+  source: Readable;
   /** From `Content-Range`, when the client sent one. */
   range?: ChunkRange;
   /** From `Content-Length`, when the client sent one. */
@@ -117,7 +118,14 @@ export class UploadSessions {
           detail: { expected: digest.value, computed },
         });
       }
-      await this.commit(repository, id, digest.value, size, beforeCommit);
+      try {
+        await beforeCommit(size);
+      } catch (err) {
+        // A refused push (quota, policy) leaves nothing partial behind.
+        await this.discard(id);
+        throw err;
+      }
+      await this.commit(repository, id, digest.value, size);
       await deleteUploadSession(this.db, id);
       return size;
     });
@@ -134,14 +142,15 @@ export class UploadSessions {
     await this.store.createUpload(id);
     try {
       const meter = ByteMeter.fresh(digest.algorithm, body.declaredLength);
-      const size = await this.store.writeUpload(id, 0, meter.pass(body.source));
+      const size = await this.store.writeUpload(id, 0, body.source, meter);
       const computed = `${digest.algorithm}:${meter.hash.digest("hex")}`;
       if (computed !== digest.value) {
         throw new RegistryError("DIGEST_INVALID", "the uploaded bytes do not match the digest", {
           detail: { expected: digest.value, computed },
         });
       }
-      await this.commit(repository, id, digest.value, size, beforeCommit);
+      await beforeCommit(size);
+      await this.commit(repository, id, digest.value, size);
       return size;
     } catch (err) {
       await this.store.deleteUpload(id).catch(() => {});
@@ -251,7 +260,7 @@ export class UploadSessions {
     // The hash is mutated while bytes flow; it is trusted again only if the chunk succeeds.
     this.hashes.delete(row.id);
     const meter = new ByteMeter(state.hash, expected);
-    await this.store.writeUpload(row.id, offset, meter.pass(body.source));
+    await this.store.writeUpload(row.id, offset, body.source, meter);
     if (expected !== undefined && meter.bytes !== expected) {
       throw new RegistryError(
         "BLOB_UPLOAD_INVALID",
@@ -287,14 +296,7 @@ export class UploadSessions {
     return `${algorithm}:${hash.digest("hex")}`;
   }
 
-  private async commit(
-    repository: string,
-    id: string,
-    digest: string,
-    size: number,
-    beforeCommit: BeforeCommit,
-  ): Promise<void> {
-    await beforeCommit(size);
+  private async commit(repository: string, id: string, digest: string, size: number) {
     await this.store.commitUpload(id, digest, size);
     await recordBlobInRepository(this.db, repository, digest, size);
   }

@@ -134,7 +134,10 @@ export function parseContentRange(header: string): ChunkRange {
   const start = Number(m[1]);
   const end = Number(m[2]);
   if (end < start) {
-    throw new RegistryError("BLOB_UPLOAD_INVALID", `Content-Range "${header}" ends before it starts`);
+    throw new RegistryError(
+      "BLOB_UPLOAD_INVALID",
+      `Content-Range "${header}" ends before it starts`,
+    );
   }
   return { start, end };
 }

@@ -9,7 +9,7 @@
 // durable, buffer a whole blob in memory, or decide anything about repositories (the
 // metadata layer does that). Verifying that bytes match a digest is the caller's job: the
 // caller hashes the stream while the driver writes it, in the same pass.
-import type { Readable } from "node:stream";
+import type { Readable, Transform } from "node:stream";
 
 export interface BlobInfo {
   size: number;
@@ -67,10 +67,12 @@ export interface BlobStore {
   createUpload(id: string): Promise<void>;
   /**
    * Writes `source` into the upload starting at `offset`, discarding anything previously
-   * stored at or beyond `offset` (the remains of a failed chunk). Resolves with the number
-   * of bytes written once they are in the store; rejects when the source fails.
+   * stored at or beyond `offset` (the remains of a failed chunk). `through`, if given, is
+   * placed between source and storage in the same stream pipeline (the caller hashes and
+   * counts there). Resolves with the number of bytes written once they are in the store;
+   * rejects when the source or `through` fails.
    */
-  writeUpload(id: string, offset: number, source: AsyncIterable<Uint8Array>): Promise<number>;
+  writeUpload(id: string, offset: number, source: Readable, through?: Transform): Promise<number>;
   /** Bytes currently held for the upload, or undefined when it does not exist. */
   uploadSize(id: string): Promise<number | undefined>;
   /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */

@@ -10,11 +10,13 @@ export interface StorageSettings {
   driver: "filesystem";
   /** Root directory of the filesystem driver. */
   path: string;
+  /** fsync blobs before they become visible (durable across power loss). Default true. */
+  fsync?: boolean;
 }
 
 export function createBlobStore(settings: StorageSettings): BlobStore {
   switch (settings.driver) {
     case "filesystem":
-      return new FilesystemBlobStore(settings.path);
+      return new FilesystemBlobStore(settings.path, { fsync: settings.fsync ?? true });
   }
 }

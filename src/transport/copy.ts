@@ -4,15 +4,15 @@
 // byte-for-byte so digests are preserved. Each blob streams through a digest check; a failed
 // blob transfer is retried a bounded number of times by re-opening the source. Used by
 // `berth copy`, save, load, mirror and replication. Never buffers a blob.
-import { Transform, type TransformCallback } from "node:stream";
+import { PassThrough, type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PassThrough, type Readable } from "node:stream";
 import { RegistryError } from "../client/errors.js";
 import { isRetryableNetworkError } from "../client/http.js";
 import { BlobVerificationError, VerifyingStream } from "../client/verifying-stream.js";
 import {
   type Descriptor,
   formatPlatform,
+  type ImageIndex,
   type ParsedManifest,
   type Platform,
   parseManifest,
@@ -72,51 +72,96 @@ export async function copyImage(
       dest.mountFrom = [source.repository];
     }
   }
-  const placement = options.placement ?? "top";
-  const tag = placement === "child" ? undefined : options.tag;
-  const blobs = new BlobCopier(source, dest, options);
+  const run: CopyRun = {
+    source,
+    dest,
+    options,
+    placement: options.placement ?? "top",
+    tag: options.placement === "child" ? undefined : options.tag,
+    blobs: new BlobCopier(source, dest, options),
+  };
   const top = await source.getManifest();
   const parsed = parseManifest(top.bytes, top.mediaType);
   if (parsed.kind === "image") {
-    await copyImageContent(blobs, parsed);
-    await putManifest(dest, top, tag, placement, options);
-    return result(top, [], blobs.stats);
+    await copyImageContent(run.blobs, parsed);
+    await putManifest(dest, top, run.tag, run.placement, options);
+    return result(top, [], run.blobs.stats);
   }
-  if (options.all && dest.acceptsIndex !== false) {
-    const platforms: string[] = [];
-    for (const child of parsed.index.manifests) {
-      const manifest = await source.getManifest(child.digest);
-      const childParsed = parseManifest(manifest.bytes, manifest.mediaType);
-      if (childParsed.kind === "image") await copyImageContent(blobs, childParsed);
-      await putManifest(dest, manifest, undefined, "child", options);
-      if (child.platform) platforms.push(formatPlatform(child.platform));
-    }
-    await putManifest(dest, top, tag, placement, options);
-    return result(top, platforms, blobs.stats);
-  }
-  const wanted = typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
-  const chosen = choosePlatform(parsed.index.manifests, wanted ?? hostPlatform(), wanted !== undefined);
-  if (!chosen) {
-    const offered = platformsOf(parsed.index).map(formatPlatform).join(", ");
+  if (options.all && dest.acceptsIndex === false) {
     throw new ResolveError(
-      `${source.description} has no image for ${formatPlatform(wanted ?? hostPlatform())} (it offers ${offered}); use --platform or --all`,
+      `${dest.description} holds single-platform images only; drop --all and choose --platform`,
     );
   }
-  const manifest = await source.getManifest(chosen.digest);
-  const childParsed = parseManifest(manifest.bytes, manifest.mediaType);
-  if (childParsed.kind !== "image") throw new ResolveError(`${source.description}: nested indexes are not supported`);
-  await copyImageContent(blobs, childParsed);
-  await putManifest(dest, manifest, tag, placement, options);
-  return result(manifest, chosen.platform ? [formatPlatform(chosen.platform)] : [], blobs.stats);
+  return options.all ? copyWholeIndex(run, top, parsed.index) : copyOnePlatform(run, parsed.index);
+}
+
+interface CopyRun {
+  readonly source: ImageSource;
+  readonly dest: ImageDestination;
+  readonly options: CopyOptions;
+  readonly placement: "top" | "child";
+  readonly tag: string | undefined;
+  readonly blobs: BlobCopier;
+}
+
+/** Every child (content, then manifest), then the index itself: its digest is kept. */
+async function copyWholeIndex(
+  run: CopyRun,
+  top: ManifestBytes,
+  index: ImageIndex,
+): Promise<CopyResult> {
+  const platforms: string[] = [];
+  for (const child of index.manifests) {
+    const manifest = await run.source.getManifest(child.digest);
+    const childParsed = parseManifest(manifest.bytes, manifest.mediaType);
+    if (childParsed.kind === "image") await copyImageContent(run.blobs, childParsed);
+    await putManifest(run.dest, manifest, undefined, "child", run.options);
+    if (child.platform) platforms.push(formatPlatform(child.platform));
+  }
+  await putManifest(run.dest, top, run.tag, run.placement, run.options);
+  return result(top, platforms, run.blobs.stats);
+}
+
+/** The chosen platform's image, written as the top manifest. */
+async function copyOnePlatform(run: CopyRun, index: ImageIndex): Promise<CopyResult> {
+  const { platform } = run.options;
+  const wanted = typeof platform === "string" ? parsePlatform(platform) : platform;
+  const chosen = choosePlatform(index.manifests, wanted ?? hostPlatform(), wanted !== undefined);
+  if (!chosen) {
+    const offered = platformsOf(index).map(formatPlatform).join(", ");
+    throw new ResolveError(
+      `${run.source.description} has no image for ${formatPlatform(wanted ?? hostPlatform())} (it offers ${offered}); use --platform or --all`,
+    );
+  }
+  const manifest = await run.source.getManifest(chosen.digest);
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+  if (parsed.kind !== "image") {
+    throw new ResolveError(`${run.source.description}: nested indexes are not supported`);
+  }
+  await copyImageContent(run.blobs, parsed);
+  await putManifest(run.dest, manifest, run.tag, run.placement, run.options);
+  return result(
+    manifest,
+    chosen.platform ? [formatPlatform(chosen.platform)] : [],
+    run.blobs.stats,
+  );
 }
 
 /** The digest `copyImage` would write as the top manifest (for idempotent mirroring). */
-export async function plannedTopDigest(source: ImageSource, options: CopyOptions = {}): Promise<string> {
+export async function plannedTopDigest(
+  source: ImageSource,
+  options: CopyOptions = {},
+): Promise<string> {
   const top = await source.getManifest();
   const parsed = parseManifest(top.bytes, top.mediaType);
   if (parsed.kind === "image" || options.all) return top.digest;
-  const wanted = typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
-  const chosen = choosePlatform(parsed.index.manifests, wanted ?? hostPlatform(), wanted !== undefined);
+  const wanted =
+    typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
+  const chosen = choosePlatform(
+    parsed.index.manifests,
+    wanted ?? hostPlatform(),
+    wanted !== undefined,
+  );
   return chosen?.digest ?? top.digest;
 }
 
@@ -160,7 +205,10 @@ class BlobCopier {
     private readonly dest: ImageDestination,
     private readonly options: CopyOptions,
   ) {
-    this.limit = Math.max(1, Math.min(options.concurrency ?? 4, dest.maxParallelBlobs ?? Number.POSITIVE_INFINITY));
+    this.limit = Math.max(
+      1,
+      Math.min(options.concurrency ?? 4, dest.maxParallelBlobs ?? Number.POSITIVE_INFINITY),
+    );
   }
 
   async copyAll(descriptors: Descriptor[]): Promise<void> {

@@ -5,8 +5,8 @@
 // Reads through TarIndex: never unpacks the archive, never buffers a layer.
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   type Descriptor,
   digestOf,
@@ -49,7 +49,9 @@ export async function readArchiveManifest(tree: BlobTree): Promise<ArchiveImageE
   return doc.map((entry, i) => {
     const e = entry as Partial<ArchiveImageEntry>;
     if (typeof e.Config !== "string" || !Array.isArray(e.Layers)) {
-      throw new DockerArchiveError(`${tree.location}: manifest.json entry ${i} lacks Config/Layers`);
+      throw new DockerArchiveError(
+        `${tree.location}: manifest.json entry ${i} lacks Config/Layers`,
+      );
     }
     return { Config: e.Config, RepoTags: e.RepoTags ?? [], Layers: e.Layers };
   });
@@ -162,7 +164,8 @@ export class DockerArchiveSource implements ImageSource {
 
   async getBlob(descriptor: Descriptor): Promise<Readable> {
     const path = this.paths.get(descriptor.digest);
-    if (!path) throw new DockerArchiveError(`${this.tree.location} has no blob ${descriptor.digest}`);
+    if (!path)
+      throw new DockerArchiveError(`${this.tree.location} has no blob ${descriptor.digest}`);
     return this.tree.stream(path);
   }
 

@@ -118,7 +118,11 @@ export class DockerArchiveWriter {
     try {
       await this.addFile("manifest.json", Buffer.from(JSON.stringify(this.images)));
       await this.addFile("repositories", Buffer.from(JSON.stringify(repositoriesOf(this.images))));
-      const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: this.indexEntries };
+      const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: this.indexEntries,
+      };
       await this.addFile("index.json", Buffer.from(JSON.stringify(index)));
       this.pack.finalize();
       await this.output;
@@ -141,8 +145,10 @@ export class DockerArchiveWriter {
     await this.exclusive(
       () =>
         new Promise<void>((resolve, reject) => {
-          this.pack.entry({ name, size: bytes.length, mode: 0o644, mtime: new Date(0) }, bytes, (err) =>
-            err ? reject(err) : resolve(),
+          this.pack.entry(
+            { name, size: bytes.length, mode: 0o644, mtime: new Date(0) },
+            bytes,
+            (err) => (err ? reject(err) : resolve()),
           );
         }),
     );

@@ -12,7 +12,7 @@ import { familiarName, parseTransportSpec, type TransportSpec } from "./spec.js"
 import type { ImageDestination, ImageSource } from "./types.js";
 
 export type { RegistryOptions } from "./registry.js";
-export { hostPlatform, readSmallBlob, type ResolvedImage, resolveImage } from "./resolve.js";
+export { hostPlatform, type ResolvedImage, readSmallBlob, resolveImage } from "./resolve.js";
 export { parseTransportSpec, type TransportSpec } from "./spec.js";
 export type * from "./types.js";
 

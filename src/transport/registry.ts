@@ -3,8 +3,8 @@
 // blobs with HEAD, mounts from `mountFrom` repositories of the same registry before
 // uploading, and uploads streamed. Manifests are put byte-for-byte (digests preserved).
 import type { Readable } from "node:stream";
-import { type ClientOptions, RegistryClient } from "../client/registry-client.js";
 import { fileCredentialResolver } from "../client/credentials.js";
+import { type ClientOptions, RegistryClient } from "../client/registry-client.js";
 import type { Descriptor, ImageReference } from "../oci/index.js";
 import type { ImageDestination, ImageSource, ManifestBytes, ManifestPlacement } from "./types.js";
 
@@ -75,7 +75,8 @@ export class RegistryDestination implements ImageDestination {
   async tryMount(descriptor: Descriptor): Promise<boolean> {
     for (const from of this.mountFrom) {
       if (from === this.reference.repository) continue;
-      if (await this.client.mountBlob(this.reference.repository, descriptor.digest, from)) return true;
+      if (await this.client.mountBlob(this.reference.repository, descriptor.digest, from))
+        return true;
     }
     return false;
   }
@@ -86,7 +87,11 @@ export class RegistryDestination implements ImageDestination {
     });
   }
 
-  async putManifest(manifest: ManifestBytes, tag?: string, placement?: ManifestPlacement): Promise<void> {
+  async putManifest(
+    manifest: ManifestBytes,
+    tag?: string,
+    placement?: ManifestPlacement,
+  ): Promise<void> {
     const top = (placement ?? (tag ? "top" : "child")) === "top";
     await this.client.putManifest(
       this.reference.repository,
@@ -101,10 +106,23 @@ export class RegistryDestination implements ImageDestination {
   }
 }
 
-export async function openRegistrySource(ref: ImageReference, options: RegistryOptions, text: string) {
+export async function openRegistrySource(
+  ref: ImageReference,
+  options: RegistryOptions,
+  text: string,
+) {
   return new RegistrySource(text, registryClient(ref.registry, options), ref);
 }
 
-export async function openRegistryDestination(ref: ImageReference, options: RegistryOptions, text: string) {
-  return new RegistryDestination(text, registryClient(ref.registry, options), ref, options.chunkSize);
+export async function openRegistryDestination(
+  ref: ImageReference,
+  options: RegistryOptions,
+  text: string,
+) {
+  return new RegistryDestination(
+    text,
+    registryClient(ref.registry, options),
+    ref,
+    options.chunkSize,
+  );
 }

@@ -58,7 +58,11 @@ export async function resolveImage(
   }
   const wanted =
     typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
-  const chosen = choosePlatform(parsed.index.manifests, wanted ?? hostPlatform(), wanted !== undefined);
+  const chosen = choosePlatform(
+    parsed.index.manifests,
+    wanted ?? hostPlatform(),
+    wanted !== undefined,
+  );
   if (!chosen) {
     const offered = platformsOf(parsed.index).map(formatPlatform).join(", ");
     throw new ResolveError(
@@ -119,7 +123,10 @@ async function withConfig(
   } catch {
     throw new ResolveError(`${source.description}: the image config is not valid JSON`);
   }
-  const platform: Platform = { os: config.os ?? "unknown", architecture: config.architecture ?? "unknown" };
+  const platform: Platform = {
+    os: config.os ?? "unknown",
+    architecture: config.architecture ?? "unknown",
+  };
   if (config.variant) platform.variant = config.variant;
   return { manifest, image, config, configBytes, layers: image.layers, platform, index };
 }
@@ -146,7 +153,9 @@ export async function readSmallBlob(
   }
   const bytes = Buffer.concat(chunks);
   if (digestOf(bytes, parseDigest(descriptor.digest).algorithm) !== descriptor.digest) {
-    throw new ResolveError(`${source.description}: blob ${descriptor.digest} does not match its digest`);
+    throw new ResolveError(
+      `${source.description}: blob ${descriptor.digest} does not match its digest`,
+    );
   }
   return bytes;
 }

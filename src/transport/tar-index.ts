@@ -3,9 +3,10 @@
 // straight from the file. Lets docker-archive and oci-archive sources read one blob without
 // unpacking the archive. Understands ustar, pax (`path`, `size`, `linkpath`) and GNU long
 // names. Never reads a whole entry into memory unless asked for a small one (`readSmall`).
+
+import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
-import { createReadStream } from "node:fs";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 
@@ -33,10 +34,19 @@ export class TarIndex {
     private readonly entries: Map<string, TarEntry>,
   ) {}
 
+  /** Indexes the tar at `path`; every failure names the file. */
   static async open(path: string): Promise<TarIndex> {
-    const handle = await open(path, "r");
+    let handle: FileHandle;
+    try {
+      handle = await open(path, "r");
+    } catch (err) {
+      throw new TarFormatError(`cannot read ${path}: ${reasonOf(err)}`);
+    }
     try {
       return new TarIndex(path, await indexEntries(handle));
+    } catch (err) {
+      if (err instanceof TarFormatError) throw new TarFormatError(`${path} ${err.message}`);
+      throw new TarFormatError(`cannot read ${path}: ${reasonOf(err)}`);
     } finally {
       await handle.close();
     }
@@ -85,6 +95,14 @@ export class TarIndex {
       await handle.close();
     }
   }
+}
+
+function reasonOf(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "it is a directory, not an archive";
+  if (code === "EACCES") return "permission denied";
+  return err instanceof Error ? err.message : String(err);
 }
 
 function normalize(name: string): string {
@@ -186,14 +204,15 @@ function verifyChecksum(header: Buffer, position: number): void {
   const stored = parseNumber(header.subarray(148, 156));
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (header[i] ?? 0);
-  if (sum !== stored) throw new TarFormatError(`not a tar archive (bad header at byte ${position})`);
+  if (sum !== stored)
+    throw new TarFormatError(`is not a tar archive (bad header at byte ${position})`);
 }
 
 async function readExactly(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < buf.length) {
     const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
-    if (bytesRead === 0) throw new TarFormatError("archive ends in the middle of an entry");
+    if (bytesRead === 0) throw new TarFormatError("ends in the middle of an entry (truncated)");
     done += bytesRead;
   }
 }

@@ -3,6 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AnalyzeError,
@@ -15,7 +16,14 @@ import {
 import { openImageSource, resolveImage } from "../../src/transport/index.js";
 import { runOk } from "../support/process-control.js";
 import { startReferenceRegistry } from "../support/reference-registry.js";
-import { dir, type FixtureImage, file, whiteout, writeFixtureImage } from "./fixture-image.js";
+import {
+  dir,
+  type FixtureImage,
+  file,
+  packTar,
+  whiteout,
+  writeFixtureImage,
+} from "./fixture-image.js";
 import { KNOWN_DOCKERFILE, knownImageSteps } from "./known-image.js";
 
 let work: string;
@@ -243,6 +251,18 @@ describe("the known image", () => {
     bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
     await writeFile(path, bytes);
     await expect(analyze(copy.reference)).rejects.toBeInstanceOf(AnalyzeError);
+  });
+
+  it("refuses a readable layer that is not the one the manifest names", async () => {
+    // A valid gzip tar in place of layer 2: only the digest check can tell.
+    const copy = await writeFixtureImage(join(work, "swapped"), knownImageSteps());
+    const layer = copy.layers[2];
+    if (!layer) throw new Error("fixture has no layer 2");
+    const path = join(copy.layoutDir, "blobs", "sha256", layer.digest.slice(7));
+    await writeFile(path, gzipSync(await packTar([file("etc/other", 10, "o")])));
+    const failure = analyze(copy.reference);
+    await expect(failure).rejects.toBeInstanceOf(AnalyzeError);
+    await expect(failure).rejects.toThrow(`layer ${layer.digest} does not match its digest`);
   });
 });
 

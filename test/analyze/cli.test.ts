@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BERTH_BIN } from "../support/berth-process.js";
 import { type CommandResult, run } from "../support/process-control.js";
+import { startReferenceRegistry } from "../support/reference-registry.js";
 import { type FixtureImage, writeFixtureImage } from "./fixture-image.js";
 import { KNOWN_DOCKERFILE, knownImageSteps } from "./known-image.js";
 
@@ -128,5 +129,43 @@ describe("berth analyze", () => {
     const missing = await berth(`oci:${join(work, "nowhere")}:test`);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^berth: /);
+  });
+
+  it("says in one sentence what is wrong with the image or the flags (exit 2)", async () => {
+    const junk = join(work, "junk.tar");
+    await writeFile(junk, Buffer.alloc(4096, 7));
+    const notTar = await berth(`docker-archive:${junk}`);
+    expect(notTar.code).toBe(2);
+    expect(notTar.stdout).toBe("");
+    // One line that names the archive (transport's own message, or analyze's prefix).
+    expect(notTar.stderr).toMatch(/^berth: [^\n]*junk\.tar[^\n]*not a tar archive[^\n]*\n$/);
+
+    const directory = await berth(`docker-archive:${work}`);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toMatch(/^berth: [^\n]*directory[^\n]*\n$/);
+    expect(directory.stderr).toContain(work);
+
+    const badTarget = await berth(known.reference, "--dockerfile", dockerfile, "--target", "nope");
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toBe(
+      "berth: --target nope is not a stage of the Dockerfile: it has no named stages\n",
+    );
+
+    const otherPlatform = await berth(known.reference, "--platform", "linux/arm64");
+    expect(otherPlatform.code).toBe(2);
+    expect(otherPlatform.stderr).toBe(
+      `berth: ${known.reference} is a single-platform image for linux/amd64, not linux/arm64\n`,
+    );
+  });
+
+  it("exits 3 with one sentence when the registry has no such image", async () => {
+    const registry = await startReferenceRegistry();
+    try {
+      const result = await berth(`${registry.host}/analyze/missing:1.0`);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/^berth: [^\n]*analyze\/missing[^\n]*not found[^\n]*\n$/);
+    } finally {
+      await registry.stop();
+    }
   });
 });

@@ -1,14 +1,16 @@
 // analyze on the real Debian image (debootstrap bookworm, test/support/debian-image.ts), and
 // on that image with one more layer that deletes /usr/share/doc and adds apt lists. Expected
 // numbers come from GNU tar's own listing of the Debian layer, not from Berth's reader.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeImage, type ImageAnalysis } from "../../src/analyze/index.js";
-import { type Descriptor, digestOf, MediaType } from "../../src/oci/index.js";
+import { type Descriptor, MediaType } from "../../src/oci/index.js";
 import { openImageSource, resolveImage } from "../../src/transport/index.js";
 import { type DebianImage, debianImage } from "../support/debian-image.js";
+import { OciLayoutWriter } from "../support/oci-layout.js";
 import { runOk } from "../support/process-control.js";
 import { file, whiteout, writeFixtureImage } from "./fixture-image.js";
 
@@ -90,11 +92,6 @@ describe("the Debian image", () => {
       },
     ]);
     // Put the Debian layer underneath: same blob, diff_id and history, then our layer.
-    await mkdir(join(layoutDir, "blobs", "sha256"), { recursive: true });
-    await copyFile(
-      blobFile(debian.layoutDir, debian.layer.digest),
-      blobFile(layoutDir, debian.layer.digest),
-    );
     const stacked = await writeFixtureImageOnTop(layoutDir, image.layers[0], image.diffIds[0]);
     const a = await analyze(stacked);
 
@@ -123,8 +120,9 @@ describe("the Debian image", () => {
 });
 
 /**
- * Rewrites the layout's config and manifest so the Debian layer is layer 0 and `top` (the
- * fixture's only layer) is layer 1. Returns the `oci:` reference.
+ * Rewrites the layout's config, manifest and index.json (with test/support's OciLayoutWriter)
+ * so the Debian layer, streamed in from its own layout, is layer 0 and `top` (the fixture's
+ * only layer) is layer 1. Returns the `oci:` reference.
  */
 async function writeFixtureImageOnTop(
   layoutDir: string,
@@ -132,13 +130,12 @@ async function writeFixtureImageOnTop(
   topDiffId: string | undefined,
 ): Promise<string> {
   if (!top || !topDiffId) throw new Error("fixture layer missing");
-  const put = async (doc: object, mediaType: string) => {
-    const bytes = Buffer.from(JSON.stringify(doc));
-    const digest = digestOf(bytes);
-    await writeFile(blobFile(layoutDir, digest), bytes);
-    return { mediaType, digest, size: bytes.length };
-  };
-  const config = await put(
+  const layout = await OciLayoutWriter.create(layoutDir);
+  const base = await layout.writeBlobStream(
+    createReadStream(blobFile(debian.layoutDir, debian.layer.digest)),
+    debian.layer.mediaType,
+  );
+  const config = await layout.writeJson(
     {
       architecture: "amd64",
       os: "linux",
@@ -150,17 +147,11 @@ async function writeFixtureImageOnTop(
     },
     MediaType.OciConfig,
   );
-  const manifest = await put(
-    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [debian.layer, top] },
+  const manifest = await layout.writeJson(
+    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [base, top] },
     MediaType.OciManifest,
   );
-  await writeFile(
-    join(layoutDir, "index.json"),
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciIndex,
-      manifests: [{ ...manifest, annotations: { "org.opencontainers.image.ref.name": "stacked" } }],
-    }),
-  );
+  layout.addManifest(manifest, "stacked");
+  await layout.finish();
   return `oci:${layoutDir}:stacked`;
 }

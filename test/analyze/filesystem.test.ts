@@ -32,7 +32,7 @@ const opq = (path: string): LayerEntry => ({
 
 function build(...layers: LayerEntry[][]): LayeredFilesystem {
   const fs = new LayeredFilesystem();
-  layers.forEach((entries, i) => fs.applyLayer(i, entries));
+  for (const [i, entries] of layers.entries()) fs.applyLayer(i, entries);
   return fs;
 }
 

@@ -3,12 +3,17 @@
 // `.wh.` whiteouts and `.wh..wh..opq` opaque markers), compressed with node:zlib gzip, the
 // real `zstd` CLI, or left plain; the config carries rootfs.diff_ids and a history with
 // empty_layer steps. Layers are tiny, so they are built in memory here (test code only).
-import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+// The layout itself is written by test/support's OciLayoutWriter; packTar is also the tar
+// writer of the cataloger tests (test/scan/catalogers/support/image-builder.ts).
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buffer } from "node:stream/consumers";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { type Descriptor, digestOf, MediaType } from "../../src/oci/index.js";
+import { OciLayoutWriter } from "../support/oci-layout.js";
+import { runOk } from "../support/process-control.js";
 
 export type FixtureEntry =
   | { kind: "file"; path: string; content: Buffer; mode?: number; uid?: number; gid?: number }
@@ -74,7 +79,7 @@ export async function writeFixtureImage(
   steps: FixtureStep[],
   tag = "test",
 ): Promise<FixtureImage> {
-  await mkdir(join(layoutDir, "blobs", "sha256"), { recursive: true });
+  const layout = await OciLayoutWriter.create(layoutDir);
   const layers: Descriptor[] = [];
   const diffIds: string[] = [];
   const tarSizes: number[] = [];
@@ -90,69 +95,41 @@ export async function writeFixtureImage(
     }
     const tarBytes = await packTar(step.entries);
     const compression = step.compression ?? "gzip";
-    const blob = await compress(tarBytes, compression);
-    const mediaType =
-      compression === "gzip"
-        ? MediaType.OciLayerGzip
-        : compression === "zstd"
-          ? MediaType.OciLayerZstd
-          : MediaType.OciLayer;
-    layers.push(await putBlob(layoutDir, blob, mediaType));
+    layers.push(
+      await layout.writeBlob(await compress(tarBytes, compression), MEDIA_TYPES[compression]),
+    );
     diffIds.push(digestOf(tarBytes));
     tarSizes.push(tarBytes.length);
     history.push({ created: "2026-01-01T00:00:00Z", created_by: step.createdBy });
   }
-  const config = {
-    architecture: "amd64",
-    os: "linux",
-    config: { Env: ["PATH=/usr/bin:/bin"] },
-    rootfs: { type: "layers", diff_ids: diffIds },
-    history,
-  };
-  const configDescriptor = await putBlob(
-    layoutDir,
-    Buffer.from(JSON.stringify(config)),
+  const config = await layout.writeJson(
+    {
+      architecture: "amd64",
+      os: "linux",
+      config: { Env: ["PATH=/usr/bin:/bin"] },
+      rootfs: { type: "layers", diff_ids: diffIds },
+      history,
+    },
     MediaType.OciConfig,
   );
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    config: configDescriptor,
-    layers,
-  };
-  const manifestDescriptor = await putBlob(
-    layoutDir,
-    Buffer.from(JSON.stringify(manifest)),
+  const manifest = await layout.writeJson(
+    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers },
     MediaType.OciManifest,
   );
-  const index = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciIndex,
-    manifests: [
-      { ...manifestDescriptor, annotations: { "org.opencontainers.image.ref.name": tag } },
-    ],
-  };
-  await writeFile(join(layoutDir, "index.json"), JSON.stringify(index));
-  await writeFile(join(layoutDir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  layout.addManifest(manifest, tag);
+  await layout.finish();
   return { reference: `oci:${layoutDir}:${tag}`, layoutDir, layers, diffIds, tarSizes };
 }
 
-async function putBlob(layoutDir: string, bytes: Buffer, mediaType: string): Promise<Descriptor> {
-  const digest = digestOf(bytes);
-  await writeFile(join(layoutDir, "blobs", "sha256", digest.slice("sha256:".length)), bytes);
-  return { mediaType, digest, size: bytes.length };
-}
+const MEDIA_TYPES: Record<Compression, string> = {
+  gzip: MediaType.OciLayerGzip,
+  zstd: MediaType.OciLayerZstd,
+  none: MediaType.OciLayer,
+};
 
 export async function packTar(entries: FixtureEntry[]): Promise<Buffer> {
   const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    pack.on("data", (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on("end", () => resolve(Buffer.concat(chunks)));
-    pack.on("error", reject);
-  });
+  const packed = buffer(pack);
   const mtime = new Date("2026-01-01T00:00:00Z");
   for (const entry of entries) {
     switch (entry.kind) {
@@ -188,7 +165,7 @@ export async function packTar(entries: FixtureEntry[]): Promise<Buffer> {
     }
   }
   pack.finalize();
-  return done;
+  return packed;
 }
 
 async function compress(tarBytes: Buffer, compression: Compression): Promise<Buffer> {
@@ -197,21 +174,15 @@ async function compress(tarBytes: Buffer, compression: Compression): Promise<Buf
   return zstdCompress(tarBytes);
 }
 
-/** Compresses with the real `zstd` CLI (stdin → stdout). */
-export function zstdCompress(bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("zstd", ["-q", "-c", "-3"], { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new Error(`zstd exited with ${code}: ${err}`));
-    });
-    child.stdin.end(bytes);
-  });
+/** Compresses with the real `zstd` CLI (run, and stopped on timeout, by test/support). */
+export async function zstdCompress(bytes: Buffer): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), "berth-zstd-"));
+  try {
+    const input = join(dir, "layer.tar");
+    await writeFile(input, bytes);
+    await runOk("zstd", ["-q", "-3", "-f", "-o", `${input}.zst`, input], { timeoutMs: 60_000 });
+    return await readFile(`${input}.zst`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -9,6 +9,7 @@ import {
   parseByteSize,
   parseCreatedBy,
   parseDiveCiFile,
+  stageNames,
   ThresholdError,
 } from "../../src/analyze/index.js";
 
@@ -68,6 +69,42 @@ describe("alignHistory", () => {
 });
 
 describe("mapHistoryToDockerfile", () => {
+  it("follows a final stage built FROM an earlier stage back into that stage", () => {
+    const text = [
+      "FROM debian:12 AS Base", // 1
+      "RUN apt-get update", // 2
+      "FROM golang:1.22 AS build", // 3
+      "RUN go build", // 4
+      "FROM base AS final", // 5
+      "COPY --from=build /app /app", // 6
+    ].join("\n");
+    const history = [
+      { created_by: "/bin/sh -c #(nop) ADD file:abc in / " },
+      { created_by: "RUN /bin/sh -c apt-get update # buildkit" },
+      { created_by: "COPY /app /app # buildkit" },
+    ];
+    const map = mapHistoryToDockerfile(history, text);
+    expect([...map.entries()].map(([h, loc]) => [h, loc.line])).toEqual([
+      [2, 6],
+      [1, 2],
+    ]);
+    expect(stageNames(text)).toEqual(["base", "build", "final"]);
+  });
+
+  it("gives each instruction to one history entry only", () => {
+    const text = ["FROM debian:12", "COPY a /a", "COPY b /b"].join("\n");
+    const history = [
+      { created_by: "/bin/sh -c #(nop) ADD file:abc in / " },
+      { created_by: "COPY a /a # buildkit" },
+      { created_by: "COPY b /b # buildkit" },
+    ];
+    const map = mapHistoryToDockerfile(history, text);
+    expect([...map.entries()].map(([h, loc]) => [h, loc.line])).toEqual([
+      [2, 3],
+      [1, 2],
+    ]);
+  });
+
   const dockerfile = [
     "FROM golang:1.22 AS build", // 1
     "WORKDIR /src", // 2
@@ -112,6 +149,9 @@ describe("mapHistoryToDockerfile", () => {
     expect(map.get(1)?.line).toBe(3);
     expect(map.get(0)?.line).toBe(2);
     expect(map.has(2)).toBe(false);
+    // Stage names are case-insensitive, as in Docker.
+    expect(mapHistoryToDockerfile(history, dockerfile, "BUILD").get(1)?.line).toBe(3);
+    expect(stageNames(dockerfile)).toEqual(["build"]);
   });
 });
 

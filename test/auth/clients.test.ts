@@ -1,9 +1,11 @@
 // Real clients against a real `berth serve` with multi-tenancy: `podman login` then push and
 // pull in a private project; anonymous pull from a public project (and no anonymous push);
 // `skopeo copy --creds` with a pull-only robot cannot push; an expired robot is refused.
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicHeader } from "../../src/auth/credentials.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
@@ -40,8 +42,10 @@ async function adminApi(method: string, p: string, body: unknown): Promise<{ sec
 }
 
 beforeAll(async () => {
-  berth = await startBerth({ env: { BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD } });
-  work = await mkdtemp(path.join(os.tmpdir(), "berth-clients-"));
+  berth = await startBerth({ env: { BERTH_AUTH: "token", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+  // Lowercase only: podman names images pulled from oci:DIR after the directory.
+  work = path.join(os.tmpdir(), `berth-clients-${randomBytes(6).toString("hex")}`);
+  await mkdir(work);
   storage = await privateContainerStorage();
   image = (
     await syntheticImageLayout(path.join(work, "layout"), "v1", {
@@ -123,12 +127,14 @@ describe("podman", () => {
     await podman(storage, ["rmi", "-f", ref]);
     await podman(storage, ["pull", "-q", "--tls-verify=false", "--authfile", authfile, ref]);
 
+    const noAuth = path.join(work, "none.json");
+    await writeFile(noAuth, '{"auths":{}}');
     const anonymous = await podmanIn([
       "pull",
       "-q",
       "--tls-verify=false",
       "--authfile",
-      path.join(work, "none.json"),
+      noAuth,
       ref,
     ]);
     expect(anonymous.code).not.toBe(0);
@@ -186,5 +192,46 @@ describe("skopeo", () => {
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr.toLowerCase()).toMatch(/unauthorized|authentication required|invalid username/);
+  });
+});
+
+describe("registry:2 drop-in with htpasswd", () => {
+  it("accepts htpasswd users (REGISTRY_AUTH=htpasswd) with full access, projects created on push", async () => {
+    const htpasswd = path.join(work, "htpasswd");
+    await writeFile(htpasswd, `ci:${bcrypt.hashSync("ci-password-1", 10)}\n`);
+    const dropIn = await startBerth({
+      env: {
+        BERTH_AUTH: "token",
+        REGISTRY_AUTH: "htpasswd",
+        REGISTRY_AUTH_HTPASSWD_PATH: htpasswd,
+        BERTH_AUTO_CREATE_PROJECTS: "true",
+      },
+    });
+    try {
+      await skopeoCopy(image, `docker://${dropIn.host}/plain:v1`, [
+        "--dest-creds",
+        "ci:ci-password-1",
+      ]);
+      await skopeoCopy(image, `docker://${dropIn.host}/newteam/app:v1`, [
+        "--dest-creds",
+        "ci:ci-password-1",
+      ]);
+      await expect(
+        skopeoCopy(image, `docker://${dropIn.host}/newteam/app:v2`, [
+          "--dest-creds",
+          "ci:wrong-password",
+        ]),
+      ).rejects.toThrow(/unauthorized|authentication required/i);
+      const tags = await skopeo([
+        "list-tags",
+        "--tls-verify=false",
+        "--creds",
+        "ci:ci-password-1",
+        `docker://${dropIn.host}/newteam/app`,
+      ]);
+      expect(JSON.parse(tags.stdout).Tags).toEqual(["v1"]);
+    } finally {
+      await dropIn.stop();
+    }
   });
 });

@@ -102,7 +102,7 @@ async function token(auth: string | undefined, ...scopes: string[]) {
 }
 
 beforeAll(async () => {
-  berth = await startBerth({ env: { BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+  berth = await startBerth({ env: { BERTH_AUTH: "token", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD } });
   for (const name of ["team", "other"])
     expect((await json("POST", "/api/v1/projects", { name })).status).toBe(201);
   for (const who of [...ROLES, "outsider"]) {
@@ -334,8 +334,17 @@ describe("projects and quotas on push", () => {
     const c = Buffer.alloc(1500, 3);
     expect((await pushBlob("small/one", a, admin)).status).toBe(201);
     expect((await pushBlob("small/one", b, admin)).status).toBe(201);
-    const over = await pushBlob("small/one", c, admin);
+    const start = await http("POST", "/v2/small/one/blobs/uploads/", admin);
+    expect(start.status).toBe(202);
+    const upload = new URL(start.headers.get("location") ?? "", berth.url);
+    const closing = new URL(upload);
+    closing.searchParams.set("digest", sha(c));
+    const over = await http("PUT", `${closing.pathname}${closing.search}`, admin, c, {
+      "content-type": "application/octet-stream",
+    });
     expect(over.status).toBe(403);
+    // The refused upload is discarded, not left waiting for the purge.
+    expect((await http("GET", `${upload.pathname}${upload.search}`, admin)).status).toBe(404);
     const error = JSON.parse(over.text).errors[0];
     expect(error.code).toBe("DENIED");
     expect(error.message).toContain('quota exceeded: project "small"');

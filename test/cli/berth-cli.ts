@@ -21,10 +21,15 @@ export function berth(args: string[], options: BerthRunOptions = {}): Promise<Co
 }
 
 /** Runs berth and fails with its stderr unless it exits 0. */
-export async function berthOk(args: string[], options: BerthRunOptions = {}): Promise<CommandResult> {
+export async function berthOk(
+  args: string[],
+  options: BerthRunOptions = {},
+): Promise<CommandResult> {
   const result = await berth(args, options);
   if (result.code !== 0) {
-    throw new Error(`berth ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    throw new Error(
+      `berth ${args.join(" ")} exited ${result.code}: ${result.stderr}${result.stdout}`,
+    );
   }
   return result;
 }

@@ -4,7 +4,13 @@
 // holds a blob download mid-way until the test lets it go. It is not a registry and not a
 // mock of one: every answer that is not an injected fault comes from the real upstream.
 import { once } from "node:events";
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface RecordedRequest {
@@ -19,7 +25,7 @@ export interface FaultProxyOptions {
   tooManyRequests?: number;
   /** Destroy the first GET of a blob whose path contains this digest after `bytes` bytes. */
   cutBlob?: { digest: string; bytes: number };
-  /** Stop forwarding a GET of this blob after `bytes` bytes and call `onHeld`. */
+  /** Stop forwarding the first GET of this blob after `bytes` bytes and call `onHeld`. */
   holdBlob?: { digest: string; bytes: number; onHeld: () => void };
 }
 
@@ -27,6 +33,7 @@ export class FaultProxy {
   readonly requests: RecordedRequest[] = [];
   injected429 = 0;
   private cut = false;
+  private heldOnce = false;
   private readonly held: ServerResponse[] = [];
 
   private constructor(
@@ -65,18 +72,30 @@ export class FaultProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const record: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", range: req.headers.range };
+    const record: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: req.url ?? "/",
+      range: req.headers.range,
+    };
     this.requests.push(record);
     if (this.injected429 < (this.options.tooManyRequests ?? 0)) {
       this.injected429++;
       record.status = 429;
       req.resume();
       res.writeHead(429, { "retry-after": "0", "content-type": "application/json" });
-      res.end('{"errors":[{"code":"TOOMANYREQUESTS","message":"injected by the test fault proxy"}]}');
+      res.end(
+        '{"errors":[{"code":"TOOMANYREQUESTS","message":"injected by the test fault proxy"}]}',
+      );
       return;
     }
     const upstream = request(
-      { host: this.upstream.split(":")[0], port: Number(this.upstream.split(":")[1]), method: req.method, path: req.url, headers: req.headers },
+      {
+        host: this.upstream.split(":")[0],
+        port: Number(this.upstream.split(":")[1]),
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
       (up) => {
         record.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -99,13 +118,16 @@ export class FaultProxy {
     const isBlobGet = record.method === "GET" && record.path.includes("/blobs/sha256:");
     const cut = this.options.cutBlob;
     const hold = this.options.holdBlob;
-    const cutting = isBlobGet && cut && !this.cut && record.path.includes(cut.digest) && !record.range;
-    const holding = isBlobGet && hold && record.path.includes(hold.digest) && !record.range;
+    const cutting =
+      isBlobGet && cut && !this.cut && record.path.includes(cut.digest) && !record.range;
+    const holding =
+      isBlobGet && hold && !this.heldOnce && record.path.includes(hold.digest) && !record.range;
     if (!cutting && !holding) {
       up.pipe(res);
       return;
     }
     if (cutting) this.cut = true;
+    if (holding) this.heldOnce = true;
     const limit = cutting ? (cut?.bytes ?? 0) : (hold?.bytes ?? 0);
     let sent = 0;
     up.on("data", (chunk: Buffer) => {

@@ -13,7 +13,11 @@ import { digestOf, MediaType } from "../../src/oci/index.js";
 import { copyImage } from "../../src/transport/copy.js";
 import { openImageDestination, openImageSource } from "../../src/transport/index.js";
 import { type ReferenceRegistry, startReferenceRegistry } from "../support/reference-registry.js";
-import { artifactFor, deterministicBytes, syntheticImageLayout } from "../support/synthetic-images.js";
+import {
+  artifactFor,
+  deterministicBytes,
+  syntheticImageLayout,
+} from "../support/synthetic-images.js";
 import { FaultProxy } from "./fault-proxy.js";
 
 let registry: ReferenceRegistry;
@@ -33,7 +37,11 @@ afterAll(async () => {
 });
 
 async function pushBlob(repo: string, bytes: Buffer, chunkSize?: number) {
-  const descriptor = { mediaType: "application/octet-stream", digest: digestOf(bytes), size: bytes.length };
+  const descriptor = {
+    mediaType: "application/octet-stream",
+    digest: digestOf(bytes),
+    size: bytes.length,
+  };
   await client.uploadBlob(repo, descriptor, Readable.from([bytes]), { chunkSize });
   return descriptor;
 }
@@ -68,11 +76,15 @@ describe("registry client", () => {
     const bytes = deterministicBytes("liar", 10_000);
     const d = await pushBlob("client/liar", bytes);
     const wrongSize = { ...d, size: d.size - 1 };
-    await expect(readAll(await client.getBlob("client/liar", wrongSize))).rejects.toThrow(/larger than|ended after/);
+    await expect(readAll(await client.getBlob("client/liar", wrongSize))).rejects.toThrow(
+      /larger than|ended after/,
+    );
   });
 
   it("lists tags and finds referrers through the sha256-<hex> tag fallback", async () => {
-    const image = await syntheticImageLayout(join(work, "ref"), "1.0", { layers: [{ seed: "ref-l", size: 20_000 }] });
+    const image = await syntheticImageLayout(join(work, "ref"), "1.0", {
+      layers: [{ seed: "ref-l", size: 20_000 }],
+    });
     const src = await openImageSource(image.reference);
     const dst = await openImageDestination(`${registry.host}/client/referred:1.0`);
     await copyImage(src, dst);
@@ -82,7 +94,12 @@ describe("registry client", () => {
 
     const artifact = artifactFor(image.manifest, "application/vnd.example.sbom", '{"sbom":true}');
     for (const blob of artifact.blobs) await pushBlob("client/referred", blob.bytes);
-    await client.putManifest("client/referred", artifact.manifest.digest, artifact.manifestBytes, MediaType.OciManifest);
+    await client.putManifest(
+      "client/referred",
+      artifact.manifest.digest,
+      artifact.manifestBytes,
+      MediaType.OciManifest,
+    );
     const fallbackIndex = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -95,7 +112,9 @@ describe("registry client", () => {
 
     const found = await client.referrers("client/referred", image.manifest.digest);
     expect(found.map((d) => d.digest)).toEqual([artifact.manifest.digest]);
-    expect(await client.referrers("client/referred", image.manifest.digest, "application/other")).toEqual([]);
+    expect(
+      await client.referrers("client/referred", image.manifest.digest, "application/other"),
+    ).toEqual([]);
   });
 });
 
@@ -103,13 +122,22 @@ describe("resilience (through a fault-injecting proxy in front of the real regis
   it("retries requests answered with 429", async () => {
     const proxy = await FaultProxy.start(registry.host, { tooManyRequests: 3 });
     const retries: string[] = [];
-    const viaProxy = new RegistryClient(proxy.host, { backoffMs: 10, onRetry: (e) => retries.push(e.reason) });
+    const viaProxy = new RegistryClient(proxy.host, {
+      backoffMs: 10,
+      onRetry: (e) => retries.push(e.reason),
+    });
     try {
       const bytes = deterministicBytes("429", 30_000);
-      const d = { mediaType: "application/octet-stream", digest: digestOf(bytes), size: bytes.length };
+      const d = {
+        mediaType: "application/octet-stream",
+        digest: digestOf(bytes),
+        size: bytes.length,
+      };
       await pushBlob("client/throttled", bytes);
       expect(await viaProxy.hasBlob("client/throttled", d.digest)).toBe(true);
-      expect((await readAll(await viaProxy.getBlob("client/throttled", d))).equals(bytes)).toBe(true);
+      expect((await readAll(await viaProxy.getBlob("client/throttled", d))).equals(bytes)).toBe(
+        true,
+      );
       expect(proxy.injected429).toBe(3);
       expect(retries.filter((r) => r.includes("429")).length).toBe(3);
     } finally {
@@ -121,7 +149,9 @@ describe("resilience (through a fault-injecting proxy in front of the real regis
   it("resumes a blob download cut mid-way with a Range request", async () => {
     const bytes = deterministicBytes("resume", 2 * 1024 * 1024);
     const d = await pushBlob("client/resume", bytes);
-    const proxy = await FaultProxy.start(registry.host, { cutBlob: { digest: d.digest, bytes: 700_000 } });
+    const proxy = await FaultProxy.start(registry.host, {
+      cutBlob: { digest: d.digest, bytes: 700_000 },
+    });
     const viaProxy = new RegistryClient(proxy.host, { backoffMs: 10 });
     try {
       const back = await readAll(await viaProxy.getBlob("client/resume", d));

@@ -1,8 +1,10 @@
 // Crash: kill -9 the registry in the middle of a 200 MiB chunked upload (8 MiB PATCH chunks
 // with Content-Range, sent with undici), restart it on the same data directory, and show:
+// (a monolithic PUT of 32 MiB is cut half-way by the same kill);
 // - the upload is still known and GET on it reports a durable offset that keeps every
 //   acknowledged chunk (and nothing beyond what was sent); the client resumes from that
 //   offset, closes with PUT ?digest=, and the blob's digest is right;
+// - the cut monolithic PUT left no blob behind;
 // - every image acknowledged before the crash (the real Debian image, a synthetic one) still
 //   pulls byte for byte;
 // - no blob file in the data directory has bytes that do not match its digest.
@@ -33,6 +35,7 @@ const TOTAL = 200 * MiB;
 const CHUNK = 8 * MiB;
 const ACKNOWLEDGED_CHUNKS = 10;
 const REPOSITORY = "crash/big-upload";
+const MONOLITHIC_SIZE = 32 * MiB;
 
 /** The path and query of an upload Location, so it can be replayed against a restarted server. */
 function uploadPath(location: string): string {
@@ -60,16 +63,21 @@ describe("kill -9 during a large chunked upload", { timeout: 240_000 }, () => {
   let work: string;
   let bigFile: string;
   let bigDigest: string;
+  let monolithicFile: string;
+  let monolithicDigest: string;
   const acknowledged: AcknowledgedImage[] = [];
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "berth-crash-upload-"));
     bigFile = join(work, "big.bin");
-    const [digest, debian] = await Promise.all([
+    monolithicFile = join(work, "monolithic.bin");
+    const [digest, debian, monoDigest] = await Promise.all([
       writeDeterministicFile(bigFile, "crash-upload", TOTAL),
       debianImage(),
+      writeDeterministicFile(monolithicFile, "crash-monolithic", MONOLITHIC_SIZE),
     ]);
     bigDigest = digest;
+    monolithicDigest = monoDigest;
     registry = await startRegistryUnderTest({ keepData: true });
 
     await skopeoCopy(debian.reference, `docker://${registry.host}/library/debian:bookworm`, [
@@ -132,11 +140,22 @@ describe("kill -9 during a large chunked upload", { timeout: 240_000 }, () => {
       fileRange(bigFile, inFlightStart, inFlightStart + CHUNK - 1),
       3 * MiB,
     );
-    await inFlight.stalled;
+    // And a monolithic PUT (POST, then PUT ?digest= with the whole body) is half-way through.
+    const monolithicUpload = await http.startUpload(REPOSITORY);
+    const monolithic = sendStalled(
+      "PUT",
+      withDigest(monolithicUpload, monolithicDigest),
+      { "content-type": "application/octet-stream", "content-length": String(MONOLITHIC_SIZE) },
+      fileRange(monolithicFile, 0, MONOLITHIC_SIZE - 1),
+      MONOLITHIC_SIZE / 2,
+    );
+    await Promise.all([inFlight.stalled, monolithic.stalled]);
     await sleep(500);
     await registry.kill9();
-    inFlight.abort();
-    await inFlight.settled;
+    for (const request of [inFlight, monolithic]) {
+      request.abort();
+      await request.settled;
+    }
 
     registry = await startRegistryUnderTest({ dataDir: registry.dataDir });
     http = new RegistryHttp(registry.url);
@@ -172,6 +191,14 @@ describe("kill -9 during a large chunked upload", { timeout: 240_000 }, () => {
       digest: bigDigest,
       size: TOTAL,
     });
+  });
+
+  it("has no blob for the monolithic PUT the crash cut short", async () => {
+    const http = new RegistryHttp(registry.url);
+    const head = await http.send("HEAD", `/v2/${REPOSITORY}/blobs/${monolithicDigest}`);
+    expect(head.status).toBe(404);
+    const report = await verifyStoredBlobs(registry.dataDir);
+    expect(report.digests).not.toContain(monolithicDigest);
   });
 
   it("still serves every image acknowledged before the crash, byte for byte", async () => {

@@ -2,7 +2,8 @@
 // docker-registry) are copied into the registry under test with `skopeo copy --all
 // --preserve-digests`, registry to registry. Every digest — index, per-platform manifests,
 // configs, layers — must be preserved, for an OCI multi-arch index and for a Docker schema2
-// image (Docker media types), and served with the same Content-Type as the source.
+// image (Docker media types), and served with the same Content-Type as the source. Then the
+// same images go back from the registry under test into docker-registry, digests intact.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,4 +109,20 @@ describe("skopeo copy --all from docker-registry into the registry under test", 
       }
     });
   }
+
+  it("copies back from the registry under test into docker-registry with every digest intact", async () => {
+    // Runs after the copies above: the reference must accept what the registry under test serves.
+    for (const [repository, tag] of [
+      ["mirror/multiarch", "v2"],
+      ["mirror/debian", "schema2"],
+    ] as const) {
+      const original = await digestTree(reference.host, repository, tag);
+      await skopeoCopy(
+        `docker://${registry.host}/${repository}:${tag}`,
+        `docker://${reference.host}/returned/${repository}:${tag}`,
+        ["--all", "--preserve-digests"],
+      );
+      expect(await digestTree(reference.host, `returned/${repository}`, tag)).toEqual(original);
+    }
+  });
 });

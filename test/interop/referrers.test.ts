@@ -1,7 +1,7 @@
 // Interop: an OCI 1.1 artifact (empty config `application/vnd.oci.empty.v1+json`, artifactType
-// set, one payload layer) with a `subject` pointing at an image pushed by skopeo. The artifact
-// goes up over raw HTTP (undici); then `GET /v2/<name>/referrers/<digest>` must list it with its
-// artifactType and annotations, the `artifactType` filter must narrow the list (and say so in
+// set, one payload layer) with a `subject` pointing at an image pushed by skopeo. Two artifacts
+// go up over raw HTTP (undici), a third with `skopeo copy` from an OCI layout; then
+// `GET /v2/<name>/referrers/<digest>` must list them with artifactType and annotations, the `artifactType` filter must narrow the list (and say so in
 // OCI-Filters-Applied), and a digest without referrers must answer an empty index, not 404.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import {
 import {
   type Artifact,
   artifactFor,
+  artifactLayout,
   syntheticImageLayout,
   type WrittenImage,
 } from "../support/synthetic-images.js";
@@ -25,8 +26,11 @@ import {
 const REPOSITORY = "team/with-referrers";
 const SBOM_TYPE = "application/vnd.example.sbom.v1+json";
 const SIGNATURE_TYPE = "application/vnd.example.signature.v1+json";
+const ATTESTATION_TYPE = "application/vnd.example.attestation.v1+json";
 
-describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 240_000 }, () => {
+describe("referrers of an image, with artifacts pushed over HTTP and by skopeo", {
+  timeout: 240_000,
+}, () => {
   let registry: RegistryUnderTest;
   printRegistryLogOnFailure(() => registry);
   let http: RegistryHttp;
@@ -34,6 +38,7 @@ describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 24
   let subject: WrittenImage;
   let sbom: Artifact;
   let signature: Artifact;
+  let attestation: Artifact;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "berth-interop-referrers-"));
@@ -49,6 +54,7 @@ describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 24
     ]);
     sbom = artifactFor(subject.manifest, SBOM_TYPE, '{"packages":[]}');
     signature = artifactFor(subject.manifest, SIGNATURE_TYPE, '{"signature":"not-really"}');
+    attestation = artifactFor(subject.manifest, ATTESTATION_TYPE, '{"predicate":{}}');
   });
 
   afterAll(async () => {
@@ -77,6 +83,12 @@ describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 24
   it("accepts artifact manifests with a subject and serves them byte for byte", async () => {
     await pushArtifact(sbom);
     await pushArtifact(signature);
+    const layout = await artifactLayout(join(work, "attestation"), "att", attestation);
+    await skopeoCopy(layout, `docker://${registry.host}/${REPOSITORY}:attestation`, [
+      "--preserve-digests",
+    ]);
+    const copied = await inspectRaw(`docker://${registry.host}/${REPOSITORY}:attestation`);
+    expect(copied.digest).toBe(attestation.manifest.digest);
     const stored = await inspectRaw(
       `docker://${registry.host}/${REPOSITORY}@${sbom.manifest.digest}`,
     );
@@ -84,7 +96,7 @@ describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 24
     expect(stored.json.subject?.digest).toBe(subject.manifest.digest);
   });
 
-  it("lists both artifacts as referrers of the image, with artifactType and annotations", async () => {
+  it("lists every artifact as a referrer of the image, with artifactType and annotations", async () => {
     const answer = await http.referrers(REPOSITORY, subject.manifest.digest);
     expect(answer.status, answer.body.toString()).toBe(200);
     expect(answer.headers["content-type"]).toMatch(
@@ -92,8 +104,8 @@ describe("referrers of an image, with artifacts pushed over HTTP", { timeout: 24
     );
     const index = JSON.parse(answer.body.toString()) as ImageIndex;
     expect(index.schemaVersion).toBe(2);
-    expect(index.manifests).toHaveLength(2);
-    for (const artifact of [sbom, signature]) {
+    expect(index.manifests).toHaveLength(3);
+    for (const artifact of [sbom, signature, attestation]) {
       const entry = entryFor(index, artifact);
       expect(entry, `referrer ${artifact.artifactType}`).toMatchObject({
         mediaType: "application/vnd.oci.image.manifest.v1+json",

@@ -65,12 +65,20 @@ describe("berth lint", () => {
   });
 
   it("writes json, sarif and checkstyle", () => {
-    const json = JSON.parse(berth(["bad/Dockerfile", "clean/Dockerfile", "--format", "json"]).stdout);
+    const json = JSON.parse(
+      berth(["bad/Dockerfile", "clean/Dockerfile", "--format", "json"]).stdout,
+    );
     expect(json.files).toHaveLength(2);
-    expect(json.files[0].findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["BL1001", "BL2001", "BL2005"]);
-    const sarif = JSON.parse(berth(["bad/Dockerfile", "-f", "sarif"]).stdout);
+    expect(json.files[0].findings.map((f: { ruleId: string }) => f.ruleId)).toEqual([
+      "BL1001",
+      "BL2001",
+      "BL2005",
+    ]);
+    const sarif = JSON.parse(berth(["bad/Dockerfile", "--format=sarif"]).stdout);
     expect(sarif.version).toBe("2.1.0");
-    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe("bad/Dockerfile");
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
+      "bad/Dockerfile",
+    );
     const xml = berth(["bad/Dockerfile", "--format", "checkstyle"]).stdout;
     expect(xml).toContain('<error line="2" column="5" severity="warning"');
   });
@@ -105,11 +113,17 @@ describe("berth lint", () => {
   });
 
   it("applies inline pragmas and --ignore", () => {
-    write("pragma/Dockerfile", `# hadolint ignore=DL3007\n${BAD.replace("RUN", "# berth-lint ignore=BL2001,BL2005\nRUN")}`);
+    write(
+      "pragma/Dockerfile",
+      `# hadolint ignore=DL3007\n${BAD.replace("RUN", "# berth-lint ignore=BL2001,BL2005\nRUN")}`,
+    );
     const r = berth(["pragma/Dockerfile"]);
     expect(r.stdout).toContain("no problems");
     expect(r.code).toBe(0);
-    expect(berth(["bad/Dockerfile", "--ignore", "DL3007", "--ignore", "BL2001", "--ignore", "BL2005"]).code).toBe(0);
+    expect(
+      berth(["bad/Dockerfile", "--ignore", "DL3007", "--ignore", "BL2001", "--ignore", "BL2005"])
+        .code,
+    ).toBe(0);
     expect(berth(["bad/Dockerfile", "--ignore", "BL0000"]).code).toBe(2);
   });
 
@@ -126,11 +140,16 @@ describe("berth lint", () => {
   it("reads stdin for -, and uses --build-arg and --target", () => {
     const r = berth(["-"], "ARG BASE\nFROM $BASE\nUSER app\nHEALTHCHECK NONE\n");
     expect(r.code).toBe(0);
-    const withArg = berth(["-", "--build-arg", "BASE=node:latest"], "ARG BASE\nFROM $BASE\nUSER app\nHEALTHCHECK NONE\n");
+    const withArg = berth(
+      ["-", "--build-arg", "BASE=node:latest"],
+      "ARG BASE\nFROM $BASE\nUSER app\nHEALTHCHECK NONE\n",
+    );
     expect(withArg.code).toBe(1);
     expect(withArg.stdout).toContain('"node:latest" uses :latest');
     const stages = `FROM debian:12@${DIGEST} AS test\nRUN sudo true\nFROM debian:12@${DIGEST}\nUSER app\nHEALTHCHECK NONE\n`;
-    expect(berth(["-", "--target", "test", "--failure-threshold", "info"], stages).stdout).toContain("BL3005");
+    expect(
+      berth(["-", "--target", "test", "--failure-threshold", "info"], stages).stdout,
+    ).toContain("BL3005");
     expect(berth(["-", "--target", "nope"], stages).code).toBe(2);
   });
 

@@ -1,6 +1,11 @@
 // `.berth-lint.yaml` parsing: berth and hadolint spellings, rule-id mapping, clear errors.
 import { describe, expect, it } from "vitest";
-import { LintConfigError, lintDockerfile, parseLintConfig, resolveRuleId } from "../../src/lint/index.js";
+import {
+  LintConfigError,
+  lintDockerfile,
+  parseLintConfig,
+  resolveRuleId,
+} from "../../src/lint/index.js";
 
 describe("parseLintConfig", () => {
   it("reads berth keys", () => {
@@ -52,7 +57,9 @@ strict-labels: true
 describe("config applied by lintDockerfile", () => {
   it("ignores and re-grades rules", () => {
     const text = "FROM ubuntu\nUSER app\nHEALTHCHECK NONE\n";
-    expect(lintDockerfile(text).map((f) => [f.ruleId, f.severity])).toEqual([["BL1001", "warning"]]);
+    expect(lintDockerfile(text).map((f) => [f.ruleId, f.severity])).toEqual([
+      ["BL1001", "warning"],
+    ]);
     const config = parseLintConfig("override:\n  error: [DL3007]\n");
     expect(lintDockerfile(text, { config }).map((f) => f.severity)).toEqual(["error"]);
     expect(lintDockerfile(text, { config: parseLintConfig("ignore: [DL3006]") })).toEqual([]);
@@ -66,6 +73,8 @@ describe("config applied by lintDockerfile", () => {
   });
 
   it("rejects an unknown --target stage", () => {
-    expect(() => lintDockerfile("FROM scratch AS a\n", { target: "b" })).toThrow(/target stage "b"/);
+    expect(() => lintDockerfile("FROM scratch AS a\n", { target: "b" })).toThrow(
+      /target stage "b"/,
+    );
   });
 });

@@ -46,13 +46,16 @@ const key = (e: Expected) => `${String(e.line).padStart(4, "0")} ${e.rule} ${e.s
 describe("lint fixture corpus", () => {
   it("has fixtures, each with an expected file", () => {
     expect(names.length).toBeGreaterThan(25);
-    for (const name of names) expect(existsSync(join(DIR, `${name}.expected.json`)), name).toBe(true);
+    for (const name of names)
+      expect(existsSync(join(DIR, `${name}.expected.json`)), name).toBe(true);
   });
 
   for (const name of names) {
     it(`${name}.Dockerfile gives exactly the expected findings`, () => {
       const text = readFileSync(join(DIR, `${name}.Dockerfile`), "utf8");
-      const actual = lintDockerfile(text, optionsFor(name)).map((f) => key({ rule: f.ruleId, line: f.line, severity: f.severity }));
+      const actual = lintDockerfile(text, optionsFor(name)).map((f) =>
+        key({ rule: f.ruleId, line: f.line, severity: f.severity }),
+      );
       expect(actual.sort()).toEqual(expectedFor(name).map(key).sort());
     });
   }

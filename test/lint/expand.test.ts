@@ -1,4 +1,5 @@
 // Docker's variable substitution in instruction arguments.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${…} here is Dockerfile/shell syntax under test
 import { describe, expect, it } from "vitest";
 import { expand } from "../../src/lint/expand.js";
 

@@ -31,6 +31,11 @@ function reports(): FileReport[] {
   return [
     { path: "./app/Dockerfile", text: DOCKERFILE, findings: lintDockerfile(DOCKERFILE) },
     { path: "clean/Dockerfile", text: "FROM scratch\n", findings: [] },
+    {
+      path: "/abs/dir/Dockerfile",
+      text: "FROM ubuntu\n",
+      findings: lintDockerfile("FROM ubuntu\n"),
+    },
   ];
 }
 
@@ -44,12 +49,22 @@ function compileSchema() {
 interface SarifLike {
   version: string;
   runs: {
-    tool: { driver: { name: string; rules: { id: string; helpUri: string; shortDescription: { text: string } }[] } };
+    tool: {
+      driver: {
+        name: string;
+        rules: { id: string; helpUri: string; shortDescription: { text: string } }[];
+      };
+    };
     results: {
       ruleId: string;
       ruleIndex: number;
       level: string;
-      locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[];
+      locations: {
+        physicalLocation: {
+          artifactLocation: { uri: string };
+          region: { startLine: number; startColumn: number };
+        };
+      }[];
     }[];
   }[];
 }
@@ -83,7 +98,7 @@ describe("SARIF output", () => {
     for (const res of run.results) {
       expect(run.tool.driver.rules[res.ruleIndex].id).toBe(res.ruleId);
       const loc = res.locations[0].physicalLocation;
-      expect(loc.artifactLocation.uri).toBe("app/Dockerfile");
+      expect(["app/Dockerfile", "file:///abs/dir/Dockerfile"]).toContain(loc.artifactLocation.uri);
       expect(loc.region.startLine).toBeGreaterThanOrEqual(1);
     }
     const levels = new Set(run.results.map((r) => r.level));
@@ -107,7 +122,11 @@ describe("checkstyle and JSON output", () => {
       files: { path: string; findings: { ruleId: string; docs: string; line: number }[] }[];
       summary: Record<string, number>;
     };
-    expect(doc.files.map((f) => f.path)).toEqual(["./app/Dockerfile", "clean/Dockerfile"]);
+    expect(doc.files.map((f) => f.path)).toEqual([
+      "./app/Dockerfile",
+      "clean/Dockerfile",
+      "/abs/dir/Dockerfile",
+    ]);
     expect(doc.files[0].findings.find((f) => f.ruleId === "BL3011")?.line).toBe(2);
     expect(doc.files[0].findings[0].docs).toMatch(/BL\d{4}\.md$/);
     expect(doc.summary.error).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,6 @@
 // The RUN shell tokeniser: commands, connectors, pipes, quotes, comments, redirections,
 // heredocs, wrappers and `sh -c` scripts.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${…} here is Dockerfile/shell syntax under test
 import { describe, expect, it } from "vitest";
 import { commandName, parseShell } from "../../src/lint/shell.js";
 
@@ -27,7 +28,9 @@ describe("parseShell", () => {
   });
 
   it("removes escapes, backslash-newline continuations and redirections", () => {
-    expect(argv("echo a\\ b \\\n c >/dev/null 2>&1 < in.txt &> log")).toEqual([["echo", "a b", "c"]]);
+    expect(argv("echo a\\ b \\\n c >/dev/null 2>&1 < in.txt &> log")).toEqual([
+      ["echo", "a b", "c"],
+    ]);
     expect(argv("cat x>y")).toEqual([["cat", "x"]]);
   });
 
@@ -38,7 +41,9 @@ describe("parseShell", () => {
   });
 
   it("strips assignments, reserved words and wrappers", () => {
-    const [c] = parseShell("DEBIAN_FRONTEND=noninteractive sudo -u app env A=1 apt-get install -y x");
+    const [c] = parseShell(
+      "DEBIAN_FRONTEND=noninteractive sudo -u app env A=1 apt-get install -y x",
+    );
     expect(c.assignments).toEqual(["DEBIAN_FRONTEND=noninteractive", "A=1"]);
     expect(c.wrappers).toEqual(["sudo", "env"]);
     expect(commandName(c)).toBe("apt-get");
@@ -56,10 +61,16 @@ describe("parseShell", () => {
   });
 
   it("skips heredoc bodies of ordinary commands and parses shell heredocs", () => {
-    expect(argv("cat <<EOF > /f\napt-get update\nEOF\necho done")).toEqual([["cat"], ["echo", "done"]]);
+    expect(argv("cat <<EOF > /f\napt-get update\nEOF\necho done")).toEqual([
+      ["cat"],
+      ["echo", "done"],
+    ]);
     expect(argv("cat <<-'END'\n\tsudo x\n\tEND\nls")).toEqual([["cat"], ["ls"]]);
     const nested = parseShell("<<EOF\nset -e\napk add curl\nEOF");
-    expect(nested.map((c) => c.words.map((w) => w.text))).toEqual([["set", "-e"], ["apk", "add", "curl"]]);
+    expect(nested.map((c) => c.words.map((w) => w.text))).toEqual([
+      ["set", "-e"],
+      ["apk", "add", "curl"],
+    ]);
     expect(nested.every((c) => c.nested)).toBe(true);
   });
 

@@ -12,13 +12,14 @@
 // stop() deletes a temp data dir this module created, unless `keepData` is set; it never deletes
 // a `dataDir` the caller passed in, and kill9() never deletes anything (call removeData()).
 //
+// Auth is off (BERTH_AUTH=none) unless the caller's env sets BERTH_AUTH (e.g. "token").
 // It must never signal a process it did not start, and never bind anything but 127.0.0.1.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startManagedServer } from "./managed-server.js";
-import { freePort } from "./process-control.js";
+import { withFreePort } from "./process-control.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BERTH_BIN = join(REPO_ROOT, "bin", "berth.js");
@@ -37,6 +38,8 @@ export interface BerthProcess {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL by PID: a crash. Deletes nothing. */
   kill9(): Promise<void>;
+  /** How the process ended (undefined while it runs): exit code, or the signal that killed it. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Deletes the data directory (call after stop/kill9, when no restart will follow). */
   removeData(): Promise<void>;
 }
@@ -56,17 +59,21 @@ export interface StartBerthOptions {
 export async function startBerth(options: StartBerthOptions = {}): Promise<BerthProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "berth-data-")));
   const ownsData = options.dataDir === undefined && !options.keepData;
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
-  const server = await startManagedServer({
-    name: "berth",
-    command: process.execPath,
-    args: [BERTH_BIN, "serve", "--listen", host, "--data", dataDir, ...(options.args ?? [])],
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", ...options.env },
-    cwd: REPO_ROOT,
-    healthUrl: `http://${host}/healthz`,
-    startTimeoutMs: options.startTimeoutMs,
+  const { port, server } = await withFreePort(async (port) => {
+    const listen = `127.0.0.1:${port}`;
+    const started = await startManagedServer({
+      name: "berth",
+      command: process.execPath,
+      args: [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+      // An open registry (no auth) unless the caller asks for auth with BERTH_AUTH.
+      env: { ...process.env, BERTH_FROM_SOURCE: "1", BERTH_AUTH: "none", ...options.env },
+      cwd: REPO_ROOT,
+      healthUrl: `http://${listen}/healthz`,
+      startTimeoutMs: options.startTimeoutMs,
+    });
+    return { port, server: started };
   });
+  const host = `127.0.0.1:${port}`;
   return {
     url: `http://${host}`,
     host,
@@ -79,6 +86,7 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
       if (ownsData) await rm(dataDir, { recursive: true, force: true });
     },
     kill9: server.kill9,
+    exitStatus: server.exitStatus,
     removeData: () => rm(dataDir, { recursive: true, force: true }),
   };
 }

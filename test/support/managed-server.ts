@@ -1,7 +1,8 @@
 // A long-running server process started by a test (Berth, docker-registry): spawned with its
 // output kept (tail) for error messages, waited for until its health URL answers, stopped by
 // PID (SIGTERM then SIGKILL) or killed with SIGKILL to simulate a crash. Every server still
-// running when the test worker exits is SIGKILLed by PID, so no test leaks a process.
+// running when the test worker exits (or is interrupted) is SIGKILLed by PID, so no test leaks
+// a process.
 // It must never signal anything but the process it spawned.
 import { type ChildProcess, spawn } from "node:child_process";
 import { killChild, OutputTail, stopChild, waitForHttp } from "./process-control.js";
@@ -9,20 +10,34 @@ import { killChild, OutputTail, stopChild, waitForHttp } from "./process-control
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
+function killRunning(): void {
+  for (const child of running) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/**
+ * Kills our servers when this process exits — normally, or by SIGINT/SIGTERM/SIGHUP (which
+ * skip "exit" handlers): the signal is then re-raised so the process ends as it would have.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of running) {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-    }
-  });
+  process.once("exit", killRunning);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = () => {
+      killRunning();
+      for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeListener(s, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 export interface ManagedServer {
@@ -34,6 +49,8 @@ export interface ManagedServer {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL (a crash: no cleanup, no drain); resolves once the process has exited. */
   kill9(): Promise<void>;
+  /** How the process ended (undefined while it runs). */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
 export interface StartServerOptions {
@@ -81,5 +98,9 @@ export async function startManagedServer(options: StartServerOptions): Promise<M
     output: () => tail.toString(),
     stop: (graceMs?: number) => stopChild(child, graceMs),
     kill9: () => killChild(child),
+    exitStatus: () =>
+      child.exitCode === null && child.signalCode === null
+        ? undefined
+        : { code: child.exitCode, signal: child.signalCode },
   };
 }

@@ -25,11 +25,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` until it answers with a status below 500, or throws after `timeoutMs`. */
+/**
+ * Polls `url` until it answers with a status `ready` accepts (default: below 500), or throws
+ * after `timeoutMs` — or as soon as `child` exits, with its output from `describe`.
+ */
 export async function waitForHttp(
   url: string,
-  options: { timeoutMs?: number; child?: ChildProcess; describe?: () => string } = {},
+  options: {
+    timeoutMs?: number;
+    child?: ChildProcess;
+    describe?: () => string;
+    ready?: (status: number) => boolean;
+  } = {},
 ): Promise<void> {
+  const ready = options.ready ?? ((status: number) => status < 500);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let lastError = "no answer yet";
   while (Date.now() < deadline) {
@@ -41,7 +50,7 @@ export async function waitForHttp(
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       await response.body?.cancel();
-      if (response.status < 500) return;
+      if (ready(response.status)) return;
       lastError = `HTTP ${response.status}`;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
@@ -51,6 +60,27 @@ export async function waitForHttp(
   throw new Error(
     `${url} did not answer within the timeout (${lastError})\n${options.describe?.() ?? ""}`,
   );
+}
+
+/**
+ * Runs `start(port)` with a free port, retrying with a new port (up to `attempts` times) when
+ * the server lost the race for it: another process bound the port between our probe and the
+ * server's own bind ("address already in use" in the error).
+ */
+export async function withFreePort<T>(
+  start: (port: number) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      lastError = error;
+      if (!/EADDRINUSE|address already in use/i.test(String(error))) throw error;
+    }
+  }
+  throw lastError;
 }
 
 /** True while the process with this PID exists (signal 0 probes without signalling). */

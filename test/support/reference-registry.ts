@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startManagedServer } from "./managed-server.js";
-import { freePort } from "./process-control.js";
+import { withFreePort } from "./process-control.js";
 
 export const DOCKER_REGISTRY_BIN = "/usr/bin/docker-registry";
 
@@ -71,20 +71,23 @@ export async function startReferenceRegistry(
   const configDir = await mkdtemp(join(tmpdir(), "reference-registry-config-"));
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "reference-registry-data-")));
   const ownsData = options.dataDir === undefined && !options.keepData;
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
   const configPath = join(configDir, "config.yml");
-  await writeFile(configPath, referenceRegistryConfig(host, dataDir));
   const removeConfig = () => rm(configDir, { recursive: true, force: true });
-  const server = await startManagedServer({
-    name: "docker-registry",
-    command: DOCKER_REGISTRY_BIN,
-    args: ["serve", configPath],
-    healthUrl: `http://${host}/v2/`,
+  const { port, server } = await withFreePort(async (port) => {
+    const listen = `127.0.0.1:${port}`;
+    await writeFile(configPath, referenceRegistryConfig(listen, dataDir));
+    const started = await startManagedServer({
+      name: "docker-registry",
+      command: DOCKER_REGISTRY_BIN,
+      args: ["serve", configPath],
+      healthUrl: `http://${listen}/v2/`,
+    });
+    return { port, server: started };
   }).catch(async (error: unknown) => {
     await removeConfig();
     throw error;
   });
+  const host = `127.0.0.1:${port}`;
   return {
     url: `http://${host}`,
     host,

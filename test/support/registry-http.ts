@@ -155,8 +155,10 @@ export function sendStalled(
 ): StalledRequest {
   let sent = 0;
   let markStalled: () => void = () => undefined;
-  const stalled = new Promise<void>((resolve) => {
+  let failStalled: (reason: Error) => void = () => undefined;
+  const stalled = new Promise<void>((resolve, reject) => {
     markStalled = resolve;
+    failStalled = reject;
   });
   const controller = new AbortController();
   const forever = new Promise<void>((resolve) =>
@@ -184,6 +186,10 @@ export function sendStalled(
       return response.statusCode;
     },
     (error: unknown) => error,
+  );
+  // A request that ends before it stalled (an early answer, a bad argument) fails `stalled`.
+  void settled.then((outcome) =>
+    failStalled(new Error(`${method} ${url} ended before stalling: ${String(outcome)}`)),
   );
   return { stalled, bytesSent: () => sent, settled, abort: () => controller.abort() };
 }

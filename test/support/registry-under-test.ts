@@ -4,7 +4,9 @@
 // against the reference for a reason other than a feature it lacks is a wrong test. Known and
 // expected against distribution 2.8: no referrers API / OCI-Subject header; tag lists unsorted
 // and `n`/`last` paging off; an upload whose in-flight chunk was cut by kill -9 is not resumable
-// (its signed _state offset no longer matches the bytes on disk: BLOB_UPLOAD_INVALID).
+// (its signed _state offset no longer matches the bytes on disk: BLOB_UPLOAD_INVALID);
+// and, intermittently, the 20-client storm: distribution answers a HEAD for a blob another
+// client is committing with 500, and skopeo gives up ("failed to read from destination").
 // It must never pick a target silently: printRegistryLogOnFailure names it, with its log.
 import { beforeEach, onTestFailed } from "vitest";
 import { type BerthProcess, startBerth } from "./berth-process.js";

@@ -256,3 +256,17 @@ export function artifactFor(subject: Descriptor, artifactType: string, payload: 
     ],
   };
 }
+
+/** A layout holding just `artifact` (its blobs and manifest) tagged `tag`, for skopeo to push. */
+export async function artifactLayout(
+  dir: string,
+  tag: string,
+  artifact: Artifact,
+): Promise<string> {
+  const layout = await OciLayoutWriter.create(dir);
+  for (const blob of artifact.blobs) await layout.writeBlob(blob.bytes, blob.descriptor.mediaType);
+  await layout.writeBlob(artifact.manifestBytes, artifact.manifest.mediaType);
+  layout.addManifest(artifact.manifest, tag);
+  await layout.finish();
+  return `oci:${dir}:${tag}`;
+}

@@ -310,8 +310,10 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
         tag: string;
       };
       const repository = await requireRepository(caller, params, "tag:delete");
-      if (!(await ctx.registry.removeTag(repository, params.tag))) {
-        throw notFound(`tag "${params.tag}" not found in "${repository}"`);
+      if (!(await ctx.registry.removeTag(repository, params.reference, params.tag))) {
+        throw notFound(
+          `tag "${params.tag}" does not point at "${params.reference}" in "${repository}"`,
+        );
       }
       await ctx.auth.audit.record({
         actor: caller.principal,

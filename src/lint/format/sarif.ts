@@ -13,8 +13,13 @@ function level(severity: Severity): "error" | "warning" | "note" {
   return "note";
 }
 
-function artifactUri(path: string): string {
-  return encodeURI(path.replace(/\\/g, "/").replace(/^\.\//, ""));
+/** Relative paths stay relative to %SRCROOT% (the repository root in CI); absolute become file URIs. */
+function artifactLocation(path: string): { uri: string; uriBaseId?: string } {
+  const slashed = path.replace(/\\/g, "/");
+  if (slashed.startsWith("/") || /^[A-Za-z]:\//.test(slashed)) {
+    return { uri: encodeURI(`file://${slashed.startsWith("/") ? "" : "/"}${slashed}`) };
+  }
+  return { uri: encodeURI(slashed.replace(/^(\.\/)+/, "")), uriBaseId: "%SRCROOT%" };
 }
 
 export function sarifLog(reports: readonly FileReport[], toolVersion: string): object {
@@ -39,7 +44,7 @@ export function sarifLog(reports: readonly FileReport[], toolVersion: string): o
       locations: [
         {
           physicalLocation: {
-            artifactLocation: { uri: artifactUri(report.path), uriBaseId: "%SRCROOT%" },
+            artifactLocation: artifactLocation(report.path),
             region: {
               startLine: f.line,
               startColumn: f.column,

@@ -10,7 +10,10 @@ function excerpt(lines: readonly string[], f: Finding): string[] {
   const start = Math.max(0, f.column - 1);
   const stop = f.endLine === f.line ? Math.max(start + 1, f.endColumn - 1) : source.length;
   const width = Math.max(1, Math.min(stop, source.length) - start);
-  return [`${gutter} | ${source}`, `${" ".repeat(gutter.length)} | ${" ".repeat(start)}${"^".repeat(width)}`];
+  return [
+    `${gutter} | ${source}`,
+    `${" ".repeat(gutter.length)} | ${" ".repeat(start)}${"^".repeat(width)}`,
+  ];
 }
 
 export function formatText(reports: readonly FileReport[]): string {

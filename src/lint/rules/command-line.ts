@@ -10,7 +10,10 @@ export interface CommandLine {
 }
 
 /** Splits argv (without the command name) into options and operands. */
-export function splitArgs(words: readonly string[], optionsWithValue: ReadonlySet<string>): CommandLine {
+export function splitArgs(
+  words: readonly string[],
+  optionsWithValue: ReadonlySet<string>,
+): CommandLine {
   const options: string[] = [];
   const operands: string[] = [];
   for (let i = 0; i < words.length; i += 1) {
@@ -57,10 +60,15 @@ export function pipArgs(command: ShellCommand): string[] | null {
 }
 
 /** True when some `rm` in `commands` removes a path under one of `prefixes`. */
-export function removesPath(commands: readonly ShellCommand[], prefixes: readonly string[]): boolean {
+export function removesPath(
+  commands: readonly ShellCommand[],
+  prefixes: readonly string[],
+): boolean {
   return commands.some(
     (c) =>
       commandName(c) === "rm" &&
-      argsOf(c).some((a) => prefixes.some((p) => a === p || a.startsWith(`${p}/`) || a.startsWith(`${p}*`))),
+      argsOf(c).some((a) =>
+        prefixes.some((p) => a === p || a.startsWith(`${p}/`) || a.startsWith(`${p}*`)),
+      ),
   );
 }

@@ -11,15 +11,20 @@ export interface RuleContext {
   /** Stages whose layers end up in the target image (the target and its parents). */
   readonly imageStages: ReadonlySet<number>;
   readonly context?: { readonly dockerignorePresent: boolean };
+  /** Instructions of the image chain, parents first (what the target image is made of). */
+  readonly imageInstructions: readonly InstructionInfo[];
   report(ruleId: string, span: Span, message: string): void;
 }
 
 export type Check = (ctx: RuleContext) => void;
 
-/** Instructions of the image chain, parents first (what the target image is made of). */
-export function imageInstructions(ctx: RuleContext): InstructionInfo[] {
-  const order = [...ctx.imageStages].sort((a, b) => a - b);
-  return order.flatMap((i) => ctx.model.stages[i].instructions);
+/** Instructions of the given stages, in file order. */
+export function instructionsOf(
+  model: DockerfileModel,
+  stages: ReadonlySet<number>,
+): InstructionInfo[] {
+  const order = [...stages].sort((a, b) => a - b);
+  return order.flatMap((i) => model.stages[i].instructions);
 }
 
 /** A short quotation of an instruction's first line for messages. */

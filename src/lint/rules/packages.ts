@@ -32,7 +32,14 @@ function runs(ctx: RuleContext, imageOnly = false): RunInstruction[] {
 
 function hasCacheMount(run: RunScript, prefixes: readonly string[]): boolean {
   return run.mounts.some(
-    (m) => m.type === "cache" && prefixes.some((p) => m.target === p || m.target.startsWith(`${p}/`) || p.startsWith(`${m.target.replace(/\/$/, "")}/`)),
+    (m) =>
+      m.type === "cache" &&
+      prefixes.some(
+        (p) =>
+          m.target === p ||
+          m.target.startsWith(`${p}/`) ||
+          p.startsWith(`${m.target.replace(/\/$/, "")}/`),
+      ),
   );
 }
 
@@ -42,8 +49,23 @@ function spanOfCommand(run: RunScript, c: ShellCommand) {
 
 // ---- apt-get -------------------------------------------------------------------------
 
-const APT_VALUE_OPTIONS = new Set(["-o", "-c", "-t", "--option", "--config-file", "--target-release"]);
-const APT_INSTALLS = new Set(["install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "reinstall"]);
+const APT_VALUE_OPTIONS = new Set([
+  "-o",
+  "-c",
+  "-t",
+  "--option",
+  "--config-file",
+  "--target-release",
+]);
+const APT_INSTALLS = new Set([
+  "install",
+  "upgrade",
+  "dist-upgrade",
+  "full-upgrade",
+  "build-dep",
+  "source",
+  "reinstall",
+]);
 
 function aptLine(c: ShellCommand): CommandLine | null {
   if (!isCommand(c, ["apt-get", "apt"])) return null;
@@ -75,17 +97,31 @@ const aptInstall: Check = (ctx) => {
       const span = spanOfCommand(run, c);
       const yes = hasFlag(line, "y", ["--yes", "--assume-yes"]);
       if (!yes && !line.options.some((o) => /Assume-Yes=(true|1|yes)/i.test(o))) {
-        ctx.report("BL2002", span, `"${commandName(c)} install" without -y waits for an answer that never comes in a build; add -y.`);
+        ctx.report(
+          "BL2002",
+          span,
+          `"${commandName(c)} install" without -y waits for an answer that never comes in a build; add -y.`,
+        );
       }
       const noRecommends =
         hasFlag(line, null, ["--no-install-recommends"]) ||
         argsOf(c).some((a) => /Install-Recommends=(false|0|no)/i.test(a));
       if (!noRecommends) {
-        ctx.report("BL2003", span, `"${commandName(c)} install" pulls in recommended packages; add --no-install-recommends to keep the image small.`);
+        ctx.report(
+          "BL2003",
+          span,
+          `"${commandName(c)} install" pulls in recommended packages; add --no-install-recommends to keep the image small.`,
+        );
       }
-      const unpinned = line.operands.slice(1).filter((p) => !p.includes("=") && !p.endsWith(".deb") && !p.startsWith("$"));
+      const unpinned = line.operands
+        .slice(1)
+        .filter((p) => !p.includes("=") && !p.endsWith(".deb") && !p.startsWith("$"));
       if (unpinned.length > 0) {
-        ctx.report("BL2004", span, `Pin package versions (${unpinned.map((p) => `${p}=<version>`).join(", ")}) so rebuilds install the same packages.`);
+        ctx.report(
+          "BL2004",
+          span,
+          `Pin package versions (${unpinned.map((p) => `${p}=<version>`).join(", ")}) so rebuilds install the same packages.`,
+        );
       }
     }
   }
@@ -110,7 +146,18 @@ const aptListsRemoved: Check = (ctx) => {
 
 // ---- apk -----------------------------------------------------------------------------
 
-const APK_VALUE_OPTIONS = new Set(["-X", "--repository", "-p", "--root", "--arch", "-t", "--virtual", "--keys-dir", "--repositories-file", "--cache-dir"]);
+const APK_VALUE_OPTIONS = new Set([
+  "-X",
+  "--repository",
+  "-p",
+  "--root",
+  "--arch",
+  "-t",
+  "--virtual",
+  "--keys-dir",
+  "--repositories-file",
+  "--cache-dir",
+]);
 
 function apkAdd(c: ShellCommand): CommandLine | null {
   if (!isCommand(c, ["apk"])) return null;
@@ -120,11 +167,16 @@ function apkAdd(c: ShellCommand): CommandLine | null {
 
 const apkCache: Check = (ctx) => {
   for (const { run } of runs(ctx, true)) {
-    if (removesPath(run.commands, ["/var/cache/apk"]) || hasCacheMount(run, ["/var/cache/apk"])) continue;
+    if (removesPath(run.commands, ["/var/cache/apk"]) || hasCacheMount(run, ["/var/cache/apk"]))
+      continue;
     for (const c of run.commands) {
       const line = apkAdd(c);
       if (line === null || hasFlag(line, null, ["--no-cache"])) continue;
-      ctx.report("BL2006", spanOfCommand(run, c), `"apk add" keeps its package index in the image; use "apk add --no-cache …".`);
+      ctx.report(
+        "BL2006",
+        spanOfCommand(run, c),
+        `"apk add" keeps its package index in the image; use "apk add --no-cache …".`,
+      );
     }
   }
 };
@@ -134,16 +186,48 @@ const apkPins: Check = (ctx) => {
     for (const c of run.commands) {
       const line = apkAdd(c);
       if (line === null) continue;
-      const unpinned = line.operands.slice(1).filter((p) => !/[=~<>]/.test(p) && !p.endsWith(".apk") && !p.startsWith("$"));
+      const unpinned = line.operands
+        .slice(1)
+        .filter((p) => !/[=~<>]/.test(p) && !p.endsWith(".apk") && !p.startsWith("$"));
       if (unpinned.length === 0) continue;
-      ctx.report("BL2007", spanOfCommand(run, c), `Pin package versions (${unpinned.map((p) => `${p}=<version>`).join(", ")}) so rebuilds install the same packages.`);
+      ctx.report(
+        "BL2007",
+        spanOfCommand(run, c),
+        `Pin package versions (${unpinned.map((p) => `${p}=<version>`).join(", ")}) so rebuilds install the same packages.`,
+      );
     }
   }
 };
 
 // ---- pip -----------------------------------------------------------------------------
 
-const PIP_VALUE_OPTIONS = new Set(["-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--trusted-host", "--platform", "--python-version", "--implementation", "--abi", "--src", "--progress-bar", "--cache-dir", "--only-binary", "--no-binary"]);
+const PIP_VALUE_OPTIONS = new Set([
+  "-r",
+  "--requirement",
+  "-c",
+  "--constraint",
+  "-e",
+  "--editable",
+  "-i",
+  "--index-url",
+  "--extra-index-url",
+  "-f",
+  "--find-links",
+  "-t",
+  "--target",
+  "--prefix",
+  "--root",
+  "--trusted-host",
+  "--platform",
+  "--python-version",
+  "--implementation",
+  "--abi",
+  "--src",
+  "--progress-bar",
+  "--cache-dir",
+  "--only-binary",
+  "--no-binary",
+]);
 
 function pipInstall(c: ShellCommand): CommandLine | null {
   const args = pipArgs(c);
@@ -159,13 +243,24 @@ const pipCache: Check = (ctx) => {
       const line = pipInstall(c);
       if (line === null || hasFlag(line, null, ["--no-cache-dir"])) continue;
       if (c.assignments.some((a) => a.startsWith("PIP_NO_CACHE_DIR="))) continue;
-      ctx.report("BL2008", spanOfCommand(run, c), `"pip install" keeps its download cache in the image; add --no-cache-dir (or set ENV PIP_NO_CACHE_DIR=1).`);
+      ctx.report(
+        "BL2008",
+        spanOfCommand(run, c),
+        `"pip install" keeps its download cache in the image; add --no-cache-dir (or set ENV PIP_NO_CACHE_DIR=1).`,
+      );
     }
   }
 };
 
 function pipPinned(spec: string): boolean {
-  return /[=<>~!@]/.test(spec) || spec.startsWith(".") || spec.startsWith("/") || spec.includes("/") || /\.(whl|tar\.gz|zip)$/.test(spec) || spec.startsWith("$");
+  return (
+    /[=<>~!@]/.test(spec) ||
+    spec.startsWith(".") ||
+    spec.startsWith("/") ||
+    spec.includes("/") ||
+    /\.(whl|tar\.gz|zip)$/.test(spec) ||
+    spec.startsWith("$")
+  );
 }
 
 const pipPins: Check = (ctx) => {
@@ -178,15 +273,44 @@ const pipPins: Check = (ctx) => {
         .slice(1)
         .filter((p) => !pipPinned(p) && !(upgrade && ["pip", "setuptools", "wheel"].includes(p)));
       if (unpinned.length === 0) continue;
-      ctx.report("BL2009", spanOfCommand(run, c), `Pin versions (${unpinned.map((p) => `${p}==<version>`).join(", ")}) or install from a requirements file with pins.`);
+      ctx.report(
+        "BL2009",
+        spanOfCommand(run, c),
+        `Pin versions (${unpinned.map((p) => `${p}==<version>`).join(", ")}) or install from a requirements file with pins.`,
+      );
     }
   }
 };
 
 // ---- npm -----------------------------------------------------------------------------
 
-const NPM_INSTALL = new Set(["install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add"]);
-const NPM_VALUE_OPTIONS = new Set(["--prefix", "--registry", "--cache", "-w", "--workspace", "--omit", "--include", "--tag", "--loglevel", "--userconfig", "--only"]);
+const NPM_INSTALL = new Set([
+  "install",
+  "i",
+  "in",
+  "ins",
+  "inst",
+  "insta",
+  "instal",
+  "isnt",
+  "isnta",
+  "isntal",
+  "isntall",
+  "add",
+]);
+const NPM_VALUE_OPTIONS = new Set([
+  "--prefix",
+  "--registry",
+  "--cache",
+  "-w",
+  "--workspace",
+  "--omit",
+  "--include",
+  "--tag",
+  "--loglevel",
+  "--userconfig",
+  "--only",
+]);
 const LOCKFILE = /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|package\*\.json|package\*)$/;
 
 function npmInstall(c: ShellCommand): CommandLine | null {
@@ -199,11 +323,20 @@ function npmInstall(c: ShellCommand): CommandLine | null {
 function copiedSources(ctx: RuleContext, info: InstructionInfo): string[] {
   const sources: string[] = [];
   const chain: number[] = [];
-  for (let s: number | null = info.stage; s !== null && !chain.includes(s); s = ctx.model.stages[s].parent) chain.unshift(s);
+  for (
+    let s: number | null = info.stage;
+    s !== null && !chain.includes(s);
+    s = ctx.model.stages[s].parent
+  )
+    chain.unshift(s);
   for (const s of chain) {
     for (const other of ctx.model.stages[s].instructions) {
       if (other === info) return sources;
-      if ((other.keyword !== "COPY" && other.keyword !== "ADD") || other.flags.some((f) => f.name === "from")) continue;
+      if (
+        (other.keyword !== "COPY" && other.keyword !== "ADD") ||
+        other.flags.some((f) => f.name === "from")
+      )
+        continue;
       sources.push(...copySources(other));
     }
   }
@@ -235,14 +368,24 @@ const npmCi: Check = (ctx) => {
       if (line === null || line.operands.length > 1 || hasFlag(line, "g", ["--global"])) continue;
       const sources = copiedSources(ctx, info);
       if (!sources.some((s) => LOCKFILE.test(s) || WHOLE_CONTEXT.has(s))) continue;
-      ctx.report("BL2010", spanOfCommand(run, c), `"npm ${line.operands[0]}" may rewrite the lockfile and resolve different versions; use "npm ci" for a clean, reproducible install from package-lock.json.`);
+      ctx.report(
+        "BL2010",
+        spanOfCommand(run, c),
+        `"npm ${line.operands[0]}" may rewrite the lockfile and resolve different versions; use "npm ci" for a clean, reproducible install from package-lock.json.`,
+      );
     }
   }
 };
 
 function npmPinned(spec: string): boolean {
   const body = spec.startsWith("@") ? spec.slice(1) : spec;
-  return body.includes("@") || /^[./~$]/.test(spec) || spec.includes(":") || (!spec.startsWith("@") && spec.includes("/")) || spec.endsWith(".tgz");
+  return (
+    body.includes("@") ||
+    /^[./~$]/.test(spec) ||
+    spec.includes(":") ||
+    (!spec.startsWith("@") && spec.includes("/")) ||
+    spec.endsWith(".tgz")
+  );
 }
 
 const npmPins: Check = (ctx) => {
@@ -252,7 +395,11 @@ const npmPins: Check = (ctx) => {
       if (line === null) continue;
       const unpinned = line.operands.slice(1).filter((p) => !npmPinned(p));
       if (unpinned.length === 0) continue;
-      ctx.report("BL2011", spanOfCommand(run, c), `Pin versions (${unpinned.map((p) => `${p}@<version>`).join(", ")}) so rebuilds install the same packages.`);
+      ctx.report(
+        "BL2011",
+        spanOfCommand(run, c),
+        `Pin versions (${unpinned.map((p) => `${p}@<version>`).join(", ")}) so rebuilds install the same packages.`,
+      );
     }
   }
 };
@@ -260,8 +407,25 @@ const npmPins: Check = (ctx) => {
 // ---- yum / dnf -----------------------------------------------------------------------
 
 const RPM_MANAGERS = ["yum", "dnf", "microdnf", "dnf5"];
-const RPM_INSTALLS = new Set(["install", "groupinstall", "localinstall", "reinstall", "update", "upgrade"]);
-const RPM_VALUE_OPTIONS = new Set(["--setopt", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "-c", "--config", "-x", "--exclude"]);
+const RPM_INSTALLS = new Set([
+  "install",
+  "groupinstall",
+  "localinstall",
+  "reinstall",
+  "update",
+  "upgrade",
+]);
+const RPM_VALUE_OPTIONS = new Set([
+  "--setopt",
+  "--enablerepo",
+  "--disablerepo",
+  "--installroot",
+  "--releasever",
+  "-c",
+  "--config",
+  "-x",
+  "--exclude",
+]);
 
 function rpmLine(c: ShellCommand): CommandLine | null {
   if (!isCommand(c, RPM_MANAGERS)) return null;
@@ -281,7 +445,11 @@ const rpmClean: Check = (ctx) => {
       hasCacheMount(run, ["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5"]);
     if (cleaned) continue;
     const name = commandName(install);
-    ctx.report("BL2012", spanOfCommand(run, install), `"${name} ${rpmLine(install)?.operands[0]}" leaves its metadata cache in the layer; end the same RUN with "&& ${name} clean all".`);
+    ctx.report(
+      "BL2012",
+      spanOfCommand(run, install),
+      `"${name} ${rpmLine(install)?.operands[0]}" leaves its metadata cache in the layer; end the same RUN with "&& ${name} clean all".`,
+    );
   }
 };
 
@@ -292,7 +460,11 @@ const rpmYes: Check = (ctx) => {
       const line = rpmLine(c);
       if (line === null || !RPM_INSTALLS.has(line.operands[0] ?? "")) continue;
       if (hasFlag(line, "y", ["--assumeyes"])) continue;
-      ctx.report("BL2013", spanOfCommand(run, c), `"${commandName(c)} ${line.operands[0]}" without -y waits for confirmation; add -y.`);
+      ctx.report(
+        "BL2013",
+        spanOfCommand(run, c),
+        `"${commandName(c)} ${line.operands[0]}" without -y waits for confirmation; add -y.`,
+      );
     }
   }
 };

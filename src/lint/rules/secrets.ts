@@ -3,12 +3,23 @@
 // real credential (cloud keys, tokens, private keys, passwords in URLs) is an error.
 import type { Check } from "./context.js";
 
-const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "TOKEN", "SECRET", "CREDENTIAL", "CREDENTIALS", "APIKEY"]);
+const SECRET_WORDS = new Set([
+  "PASSWORD",
+  "PASSWD",
+  "TOKEN",
+  "SECRET",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "APIKEY",
+]);
 const HARMLESS_WORDS = new Set(["PUBLIC", "GPG", "FILE", "PATH", "DIR", "URL", "FINGERPRINT"]);
 
 /** True for names such as DB_PASSWORD, GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, API_KEY. */
 export function secretName(name: string): boolean {
-  const words = name.toUpperCase().split(/[_\-.]/).filter((w) => w !== "");
+  const words = name
+    .toUpperCase()
+    .split(/[_\-.]/)
+    .filter((w) => w !== "");
   if (words.some((w) => HARMLESS_WORDS.has(w))) return false;
   return words.some((w) => SECRET_WORDS.has(w)) || words[words.length - 1] === "KEY";
 }
@@ -30,11 +41,20 @@ const secrets: Check = (ctx) => {
     if (info.keyword !== "ENV" && info.keyword !== "ARG") continue;
     for (const p of info.properties) {
       const span = p.span;
-      const credential = p.value === null ? undefined : CREDENTIAL_PATTERNS.find(([re]) => re.test(p.value ?? ""));
+      const credential =
+        p.value === null ? undefined : CREDENTIAL_PATTERNS.find(([re]) => re.test(p.value ?? ""));
       if (credential !== undefined) {
-        ctx.report("BL4002", span, `${info.keyword} ${p.name} holds what looks like ${credential[1]}; it is stored in the image for anyone who pulls it. Revoke it, and pass secrets with RUN --mount=type=secret instead.`);
+        ctx.report(
+          "BL4002",
+          span,
+          `${info.keyword} ${p.name} holds what looks like ${credential[1]}; it is stored in the image for anyone who pulls it. Revoke it, and pass secrets with RUN --mount=type=secret instead.`,
+        );
       } else if (secretName(p.name)) {
-        ctx.report("BL4001", span, `${info.keyword} ${p.name} looks like a secret, and ${info.keyword} values are kept in the image ${info.keyword === "ENV" ? "config" : "history"}; pass it with RUN --mount=type=secret,id=${p.name.toLowerCase()} (or at run time) instead.`);
+        ctx.report(
+          "BL4001",
+          span,
+          `${info.keyword} ${p.name} looks like a secret, and ${info.keyword} values are kept in the image ${info.keyword === "ENV" ? "config" : "history"}; pass it with RUN --mount=type=secret,id=${p.name.toLowerCase()} (or at run time) instead.`,
+        );
       }
     }
   }

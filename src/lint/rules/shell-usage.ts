@@ -11,7 +11,12 @@ const SHELL_NAMES = new Set(["sh", "bash", "ash", "dash", "zsh", "ksh"]);
 /** The SHELL in force for `info`: the last SHELL before it in its stage chain, if any. */
 function shellFor(ctx: RuleContext, info: InstructionInfo): readonly string[] | null {
   const chain: number[] = [];
-  for (let s: number | null = info.stage; s !== null && !chain.includes(s); s = ctx.model.stages[s].parent) chain.unshift(s);
+  for (
+    let s: number | null = info.stage;
+    s !== null && !chain.includes(s);
+    s = ctx.model.stages[s].parent
+  )
+    chain.unshift(s);
   let shell: readonly string[] | null = null;
   for (const s of chain) {
     for (const other of ctx.model.stages[s].instructions) {
@@ -32,10 +37,12 @@ const pipefail: Check = (ctx) => {
   for (const info of ctx.model.instructions) {
     const run = info.run;
     if (run === null || info.stage < 0) continue;
-    const shell = shellFor(ctx, info);
+    // SHELL applies only to shell form; exec form runs exactly the argv it names.
+    const shell = info.execForm === null ? shellFor(ctx, info) : null;
     if (shell !== null) {
       if (!POSIX_SHELLS.test(shell[0] ?? "")) continue;
-      if (shell.some((a, k) => a === "pipefail" && /^-[a-zA-Z]*o$/.test(shell[k - 1] ?? ""))) continue;
+      if (shell.some((a, k) => a === "pipefail" && /^-[a-zA-Z]*o$/.test(shell[k - 1] ?? "")))
+        continue;
     }
     const commands = run.commands;
     let enabled = false;
@@ -46,13 +53,18 @@ const pipefail: Check = (ctx) => {
       const next = commands[k + 1];
       if (next === undefined || next.connector !== "|" || next.pipeline !== c.pipeline) continue;
       let last = next;
-      for (let j = k + 1; j < commands.length && commands[j].pipeline === c.pipeline; j += 1) last = commands[j];
+      for (let j = k + 1; j < commands.length && commands[j].pipeline === c.pipeline; j += 1)
+        last = commands[j];
       const download = ["curl", "wget"].includes(commandName(c));
       const intoShell = SHELL_NAMES.has(commandName(last));
+      const fix =
+        info.execForm === null
+          ? `add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before this RUN (or "set -o pipefail &&" where /bin/sh supports it)`
+          : `start the script with "set -o pipefail;" (exec form ignores SHELL)`;
       const message =
         download && intoShell
-          ? `"${commandName(c)} … | ${commandName(last)}" runs whatever arrived even when the download fails; add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before this RUN (or "set -o pipefail &&" where /bin/sh supports it), and better, download to a file and verify its checksum first.`
-          : `Only the last command of a pipe decides whether this RUN fails; add SHELL ["/bin/bash", "-o", "pipefail", "-c"] before this RUN (or "set -o pipefail &&" where /bin/sh supports it).`;
+          ? `"${commandName(c)} … | ${commandName(last)}" runs whatever arrived even when the download fails; ${fix}, and better, download to a file and verify its checksum first.`
+          : `Only the last command of a pipe decides whether this RUN fails; ${fix}.`;
       ctx.report("BL2014", run.span(c.start, last.end), message);
     }
   }
@@ -64,7 +76,11 @@ const sudo: Check = (ctx) => {
     if (run === null) continue;
     for (const c of run.commands) {
       if (!c.wrappers.includes("sudo") && commandName(c) !== "sudo") continue;
-      ctx.report("BL2015", run.span(c.start, c.end), `RUN already runs as the current USER; drop "sudo" (switch with USER root / USER app around the step instead).`);
+      ctx.report(
+        "BL2015",
+        run.span(c.start, c.end),
+        `RUN already runs as the current USER; drop "sudo" (switch with USER root / USER app around the step instead).`,
+      );
     }
   }
 };
@@ -76,7 +92,11 @@ const runCd: Check = (ctx) => {
     const cd = run.commands.find((c) => commandName(c) === "cd" && c.subshell === 0);
     if (cd === undefined) continue;
     const dir = cd.words[1]?.text ?? "~";
-    ctx.report("BL2016", run.span(cd.start, cd.end), `Use WORKDIR ${dir.startsWith("/") ? dir : "/absolute/path"} instead of "cd ${dir}" in RUN; WORKDIR is clearer and applies to the following instructions.`);
+    ctx.report(
+      "BL2016",
+      run.span(cd.start, cd.end),
+      `Use WORKDIR ${dir.startsWith("/") ? dir : "/absolute/path"} instead of "cd ${dir}" in RUN; WORKDIR is clearer and applies to the following instructions.`,
+    );
   }
 };
 
@@ -91,8 +111,13 @@ const mergeRuns: Check = (ctx) => {
       const a = list[k - 1];
       const b = list[k];
       if (a.run === null || b.run === null || a.run.heredoc || b.run.heredoc) continue;
+      if (a.execForm !== null || b.execForm !== null) continue;
       if (flagsKey(a) !== flagsKey(b)) continue;
-      ctx.report("BL2017", b.span, `This RUN directly follows the RUN on line ${a.span.line}; join them with "&&" to save a layer.`);
+      ctx.report(
+        "BL2017",
+        b.span,
+        `This RUN directly follows the RUN on line ${a.span.line}; join them with "&&" to save a layer.`,
+      );
     }
   }
 };

@@ -3,7 +3,7 @@
 import { parseImageReference } from "../../oci/index.js";
 import { expand } from "../expand.js";
 import type { InstructionInfo, Span, Stage } from "../model.js";
-import { type Check, imageInstructions, type RuleContext } from "./context.js";
+import type { Check, RuleContext } from "./context.js";
 
 function baseReference(stage: Stage): { registry: string; tag?: string; digest?: string } | null {
   if (stage.parent !== null || stage.imageUnresolved || stage.image.toLowerCase() === "scratch") {
@@ -94,13 +94,15 @@ function stageReferences(ctx: RuleContext): StageReference[] {
     if (info.stage < 0) continue;
     for (const flag of info.flags) {
       let raw: string | null = null;
-      if (flag.name === "from" && (info.keyword === "COPY" || info.keyword === "ADD")) raw = flag.value;
+      if (flag.name === "from" && (info.keyword === "COPY" || info.keyword === "ADD"))
+        raw = flag.value;
       if (flag.name === "mount" && flag.value) {
         raw = /(?:^|,)from=([^,]+)/.exec(flag.value)?.[1] ?? null;
       }
       if (raw === null) continue;
       const expanded = expand(raw, info.scope, ctx.model.escape);
-      if (!expanded.unresolved) refs.push({ value: expanded.value, stage: info.stage, instruction: info });
+      if (!expanded.unresolved)
+        refs.push({ value: expanded.value, stage: info.stage, instruction: info });
     }
   }
   return refs;
@@ -142,6 +144,7 @@ const copyFromStage: Check = (ctx) => {
 };
 
 const unusedStages: Check = (ctx) => {
+  if (ctx.target < 0) return;
   const refs = stageReferences(ctx);
   const used = new Set<number>();
   const visit = (index: number): void => {
@@ -190,7 +193,7 @@ const platformUse: Check = (ctx) => {
 const requiredLabels: Check = (ctx) => {
   if (ctx.config.requiredLabels.length === 0 || ctx.model.stages.length === 0) return;
   const present = new Set<string>();
-  for (const info of imageInstructions(ctx)) {
+  for (const info of ctx.imageInstructions) {
     if (info.keyword !== "LABEL") continue;
     for (const p of info.properties) present.add(expand(p.name, info.scope).value);
   }
@@ -205,7 +208,36 @@ const requiredLabels: Check = (ctx) => {
   }
 };
 
+const missingFrom: Check = (ctx) => {
+  const firstFrom = ctx.model.stages[0]?.from;
+  if (firstFrom === undefined) {
+    const first = ctx.model.instructions[0];
+    const span = first?.span ?? {
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: (ctx.model.lines[0] ?? "").length + 1,
+    };
+    ctx.report(
+      "BL1010",
+      span,
+      "The Dockerfile has no FROM instruction, so there is nothing to build; start it with FROM <image> (or FROM scratch).",
+    );
+    return;
+  }
+  for (const info of ctx.model.instructions) {
+    if (info === firstFrom) break;
+    if (info.keyword === "ARG") continue;
+    ctx.report(
+      "BL1010",
+      info.span,
+      `${info.keyword} comes before the first FROM; only ARG may precede FROM, so move it into a stage.`,
+    );
+  }
+};
+
 export const stageChecks: readonly Check[] = [
+  missingFrom,
   baseImageTag,
   trustedRegistry,
   duplicateStageNames,

@@ -2,7 +2,7 @@
 // Portable across SQLite and PostgreSQL: generated ids and byte columns are spelled per
 // dialect; everything else is standard SQL. Migrations are append-only: never edit a
 // migration that has shipped, add the next NNNN file instead.
-import { type CreateTableBuilder, type Kysely, sql } from "kysely";
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, sql } from "kysely";
 import { columnTypes, dialectOf, type SqlDialect } from "../dialect.js";
 
 function withId<T extends string>(
@@ -17,9 +17,12 @@ function withId<T extends string>(
 export async function up(db: Kysely<unknown>): Promise<void> {
   const dialect = dialectOf(db);
   const types = columnTypes(dialect);
+  // Names sort in byte order on both dialects (SQLite's default BINARY collation).
+  const byteOrder = (c: ColumnDefinitionBuilder) =>
+    dialect === "postgres" ? c.modifyFront(sql`collate "C"`) : c;
 
   await withId(db.schema.createTable("repositories"), dialect)
-    .addColumn("name", "text", (c) => c.notNull().unique())
+    .addColumn("name", "text", (c) => byteOrder(c).notNull().unique())
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .execute();
 
@@ -88,7 +91,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("repository_id", "bigint", (c) =>
       c.notNull().references("repositories.id").onDelete("cascade"),
     )
-    .addColumn("name", "text", (c) => c.notNull())
+    .addColumn("name", "text", (c) => byteOrder(c).notNull())
     .addColumn("manifest_id", "bigint", (c) =>
       c.notNull().references("manifests.id").onDelete("cascade"),
     )

@@ -3,7 +3,9 @@
 // NNNN file and append one line here. Never reorder or rename shipped entries.
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-registry.js";
+import * as m0002 from "./0002-auth.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
+  ["0002-auth", m0002],
 ];

@@ -2,7 +2,7 @@
 // `*.deps.json` (the `libraries` map, `"Name/Version": { "type": "package" }`); project
 // references (`type: project`) are the application itself and are left out. Pure.
 import { type LibraryDraft, library } from "./draft.js";
-import { isRecord, parseJson } from "./npm.js";
+import { isRecord, parseJson } from "./json.js";
 import { purl } from "./purl.js";
 
 export function wantsDepsJson(path: string): boolean {

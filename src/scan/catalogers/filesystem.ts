@@ -5,6 +5,7 @@ import { createReadStream } from "node:fs";
 import { lstat, open, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { assembleCatalog, type CatalogResult } from "./assemble.js";
+import { hasElfMagic } from "./elf.js";
 import { CatalogError } from "./errors.js";
 import { EvidenceSet } from "./evidence.js";
 import { interestIn, runCataloger, TEXT_FILE_MAX_BYTES } from "./registry.js";
@@ -26,7 +27,10 @@ export async function catalogFilesystem(target: string): Promise<CatalogResult> 
 }
 
 async function walk(root: string, rel: string, evidence: EvidenceSet, warnings: string[]) {
-  const entries = await readdir(join(root, rel), { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(join(root, rel), { withFileTypes: true }).catch(() => {
+    warnings.push(`/${rel}: directory could not be read, skipped`);
+    return [];
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
@@ -80,7 +84,7 @@ async function startsWithElf(path: string): Promise<boolean> {
   try {
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.readUInt32BE(0) === 0x7f454c46;
+    return bytesRead === 4 && hasElfMagic(head);
   } finally {
     await handle.close();
   }

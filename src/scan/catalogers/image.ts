@@ -3,20 +3,20 @@
 // every layer in order through layer-reader, keeping only the files the catalogers want:
 // small ones whole, executables only once their first bytes show ELF, and executables too
 // large to hold streamed through a scanner. Nothing is unpacked to disk; each layer's bytes
-// are hashed as they stream and checked against its digest.
-import { createHash } from "node:crypto";
-import { PassThrough, type Readable } from "node:stream";
-import { type LayerEntry, readLayer } from "../../image/layer-reader.js";
+// are checked against its digest as they stream (layer-reader's readImageLayer). Layer i's
+// command comes from the history as analyze/ aligns it (empty_layer steps own no layer).
+import { alignHistory } from "../../analyze/index.js";
+import { BlobVerificationError } from "../../client/verifying-stream.js";
+import { type LayerEntry, readImageLayer } from "../../image/layer-reader.js";
 import type { Descriptor, ImageConfig, ImageManifest } from "../../oci/index.js";
 import { resolveImage } from "../../transport/index.js";
 import type { ImageSource } from "../../transport/types.js";
 import type { LayerOrigin } from "../package.js";
 import { assembleCatalog, type CatalogResult } from "./assemble.js";
+import { hasElfMagic } from "./elf.js";
 import { CatalogError } from "./errors.js";
 import { EvidenceSet } from "./evidence.js";
 import { interestIn, runCataloger, type StreamingParser, TEXT_FILE_MAX_BYTES } from "./registry.js";
-
-const ELF_MAGIC = 0x7f454c46;
 
 export interface CatalogProgress {
   readonly phase: "layer";
@@ -54,11 +54,13 @@ export async function catalogImage(
   return assembleCatalog(evidence, layers, warnings);
 }
 
-/** Layer i's command is the i-th history entry that is not an `empty_layer`. */
-export function layerOrigins(manifest: ImageManifest, config: ImageConfig): LayerOrigin[] {
-  const history = (config.history ?? []).filter((h) => h.empty_layer !== true);
+/** Each layer's digest and the command that created it (from the config's history). */
+function layerOrigins(manifest: ImageManifest, config: ImageConfig): LayerOrigin[] {
+  const history = config.history ?? [];
+  const { layerHistory } = alignHistory(history, manifest.layers.length);
   return manifest.layers.map((layer, index) => {
-    const createdBy = history[index]?.created_by;
+    const step = layerHistory[index];
+    const createdBy = step === undefined ? undefined : history[step]?.created_by;
     return createdBy ? { index, digest: layer.digest, createdBy } : { index, digest: layer.digest };
   });
 }
@@ -70,16 +72,16 @@ async function catalogLayer(
   evidence: EvidenceSet,
   warnings: string[],
 ): Promise<void> {
-  const blob = await source.getBlob(descriptor);
-  const { stream, check } = verifying(blob, descriptor);
   try {
-    await readLayer(stream, (entry, content) => visit(entry, content, index, evidence, warnings));
+    await readImageLayer(source, descriptor, (entry, content) =>
+      visit(entry, content, index, evidence, warnings),
+    );
   } catch (err) {
-    blob.destroy();
     const reason = err instanceof Error ? err.message : String(err);
-    throw new CatalogError(`layer ${index} (${descriptor.digest}) is unreadable: ${reason}`);
+    const what =
+      err instanceof BlobVerificationError ? "does not match its digest" : "is unreadable";
+    throw new CatalogError(`layer ${index} (${descriptor.digest}) ${what}: ${reason}`);
   }
-  check();
 }
 
 async function visit(
@@ -141,7 +143,7 @@ async function collectIfElf(
   // Read to the end either way: leaving a tar entry's stream early would break the layer.
   for await (const chunk of content) {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    elf ??= buf.length >= 4 && buf.readUInt32BE(0) === ELF_MAGIC;
+    elf ??= hasElfMagic(buf);
     if (!elf) continue;
     chunks.push(buf);
     total += buf.byteLength;
@@ -157,34 +159,8 @@ async function streamIfElf(
   let elf: boolean | undefined;
   for await (const chunk of content) {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    elf ??= buf.length >= 4 && buf.readUInt32BE(0) === ELF_MAGIC;
+    elf ??= hasElfMagic(buf);
     if (elf) parser.push(buf);
   }
   return elf === true;
-}
-
-/** Hashes the blob as it streams; `check()` throws if what was read does not match. */
-function verifying(
-  blob: Readable,
-  descriptor: Descriptor,
-): { stream: Readable; check: () => void } {
-  const [algorithm, expected] = descriptor.digest.split(":", 2) as [string, string];
-  if (algorithm !== "sha256" && algorithm !== "sha512") return { stream: blob, check: () => {} };
-  const hash = createHash(algorithm);
-  let ended = false;
-  const pass = new PassThrough();
-  blob.on("data", (chunk: Buffer) => hash.update(chunk));
-  blob.on("end", () => {
-    ended = true;
-  });
-  blob.on("error", (err) => pass.destroy(err));
-  blob.pipe(pass);
-  return {
-    stream: pass,
-    check: () => {
-      if (ended && hash.digest("hex") !== expected) {
-        throw new CatalogError(`layer ${descriptor.digest} does not match its digest`);
-      }
-    },
-  };
 }

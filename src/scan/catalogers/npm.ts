@@ -3,6 +3,7 @@
 // shipped without node_modules — the packages a `package-lock.json` (v1, v2, v3) or
 // `yarn.lock` (classic and berry) pins. Dev-only lock entries are left out. Pure.
 import { type LibraryDraft, library } from "./draft.js";
+import { isRecord, parseJson } from "./json.js";
 import { purl } from "./purl.js";
 
 export function wantsNpmPackageJson(path: string): boolean {
@@ -134,16 +135,4 @@ function licensesOf(doc: Record<string, unknown>): string[] {
       .filter((l): l is string => typeof l === "string");
   }
   return [];
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch {
-    return undefined;
-  }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 // The PHP cataloger: packages Composer installed, from `vendor/composer/installed.json` in
 // both formats (v1: a JSON array; v2, Composer ≥ 2.0: `{ "packages": [...] }`). Pure.
 import { type LibraryDraft, library } from "./draft.js";
-import { isRecord, parseJson } from "./npm.js";
+import { isRecord, parseJson } from "./json.js";
 import { purl } from "./purl.js";
 
 export function wantsComposerInstalled(path: string): boolean {

@@ -6,7 +6,7 @@
 import { inflateSync } from "node:zlib";
 import { type LibraryDraft, library } from "./draft.js";
 import { parseElf } from "./elf.js";
-import { isRecord, parseJson } from "./npm.js";
+import { isRecord, parseJson } from "./json.js";
 import { purl } from "./purl.js";
 
 const MAX_AUDIT_JSON = 8 * 1024 * 1024;

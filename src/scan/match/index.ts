@@ -62,6 +62,8 @@ function lookupKey(pkg: Package): { name: string; version: string; via: "name" |
 /** The release named by an affected ecosystem (`Debian:12` → `12`), or null for none. */
 export function releaseOf(ecosystem: string): string | null {
   const parts = ecosystem.split(":").slice(1);
+  // Ubuntu Pro / FIPS streams need a subscription the image does not have: never matched.
+  if (parts.includes("Pro")) return "";
   const release = parts.find((p) => /^v?\d/.test(p));
   return release === undefined ? (parts.length ? "" : null) : release.replace(/^v/, "");
 }

@@ -74,10 +74,14 @@ async function findDirectory(
   return { offset, size, count };
 }
 
+/**
+ * Walks the whole central directory (its byte size is reliable); the 16-bit entry count is
+ * only checked modulo 65536, because some writers without ZIP64 wrap it past 65,535 entries.
+ */
 function parseDirectory(cd: Buffer, count: number): ZipEntry[] {
   const entries: ZipEntry[] = [];
   let p = 0;
-  for (let n = 0; n < count; n++) {
+  while (p < cd.length) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
       throw new ZipError("corrupt central directory");
     const method = cd.readUInt16LE(p + 10);
@@ -111,6 +115,8 @@ function parseDirectory(cd: Buffer, count: number): ZipEntry[] {
     entries.push({ name, method, compressedSize, size, crc, localHeaderOffset });
     p = extraEnd + commentLength;
   }
+  if (entries.length % 65536 !== count % 65536)
+    throw new ZipError("central directory entry count mismatch");
   return entries;
 }
 

@@ -113,8 +113,15 @@ function cyclonedxPackages(doc: Record<string, unknown>, file: string): Package[
           out.push({
             ...pkg,
             release: prop("berth:package:release") ?? pkg.release,
-            sourceName: prop("berth:package:sourceName") ?? pkg.sourceName,
-            sourceVersion: prop("berth:package:sourceVersion") ?? pkg.sourceVersion,
+            // Berth's own properties, else Trivy's (aquasecurity:trivy:SrcName/SrcVersion).
+            sourceName:
+              prop("berth:package:sourceName") ??
+              prop("aquasecurity:trivy:SrcName") ??
+              pkg.sourceName,
+            sourceVersion:
+              prop("berth:package:sourceVersion") ??
+              prop("aquasecurity:trivy:SrcVersion") ??
+              pkg.sourceVersion,
             locations: prop("berth:package:location")
               ? [prop("berth:package:location")!]
               : pkg.locations,

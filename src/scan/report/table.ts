@@ -52,7 +52,9 @@ export function renderTable(result: ScanResult): string {
   );
   out.push("");
   for (const t of result.targets) {
-    out.push(`${t.target} (${t.type}, ${t.packages.length} packages)`);
+    out.push(
+      `${t.target} [${t.type}, ${t.packages.length} package${t.packages.length === 1 ? "" : "s"}]`,
+    );
     out.push("=".repeat(Math.min(80, t.target.length + 20)));
     out.push(countsLine(countBySeverity(t.findings)));
     out.push("");

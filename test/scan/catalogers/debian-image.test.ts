@@ -2,20 +2,20 @@
 // test/support/debian-image.ts): every package dpkg itself reports as installed is cataloged
 // — same names, architectures, versions and source packages as `dpkg-query` prints for that
 // root filesystem — both from the image's layer and from the root filesystem directory.
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { catalogFilesystem, catalogImage } from "../../../src/scan/catalogers/index.js";
 import type { Package } from "../../../src/scan/package.js";
 import { openImageSource } from "../../../src/transport/index.js";
 import { type DebianImage, debianImage } from "../../support/debian-image.js";
+import { runOk } from "../../support/process-control.js";
 
 let debian: DebianImage;
 let installed: string[];
 
 /** `name:arch version source sourceVersion` for each package dpkg says is installed. */
-function dpkgQuery(rootfs: string): string[] {
-  const out = execFileSync(
+async function dpkgQuery(rootfs: string): Promise<string[]> {
+  const { stdout } = await runOk(
     "dpkg-query",
     [
       `--admindir=${join(rootfs, "var/lib/dpkg")}`,
@@ -24,9 +24,9 @@ function dpkgQuery(rootfs: string): string[] {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       "${db:Status-Abbrev}|${Package}:${Architecture} ${Version} ${source:Package} ${source:Version}\\n",
     ],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    { timeoutMs: 120_000 },
   );
-  return out
+  return stdout
     .split("\n")
     .filter((l) => l.startsWith("ii"))
     .map((l) => l.slice(l.indexOf("|") + 1))
@@ -38,7 +38,7 @@ const asDpkg = (p: Package) =>
 
 beforeAll(async () => {
   debian = await debianImage();
-  installed = dpkgQuery(debian.rootfsDir);
+  installed = await dpkgQuery(debian.rootfsDir);
 }, 1_800_000);
 
 describe("the real Debian bookworm image", () => {

@@ -3,7 +3,6 @@
 // Go binary built with Debian's Go plus a crafted pre-1.18 (pointer format) one, a Rust
 // binary with a `cargo auditable` section and a Cargo.lock, jars (nested in a war, shaded,
 // manifest-only), gemspecs, Composer installed.json v1 and v2, and a .NET deps.json.
-import { execFileSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CatalogResult } from "../../../src/scan/catalogers/index.js";
 import { catalogFilesystem, catalogImage } from "../../../src/scan/catalogers/index.js";
 import type { Package } from "../../../src/scan/package.js";
+import { runOk } from "../../support/process-control.js";
 import { buildElf, firstSectionAddress } from "./support/elf-builder.js";
 import { goFixture } from "./support/go-fixture.js";
 import { type BuiltImage, buildImage, type LayerEntrySpec } from "./support/image-builder.js";
@@ -340,15 +340,19 @@ describe("language packages in an image", () => {
     await expect(catalogFilesystem(join(fsDir, "nope"))).rejects.toThrow(/does not exist/);
   });
 
-  it("reads the crafted pre-1.18 Go binary as Go's own tooling does", () => {
-    const out = execFileSync("go", ["version", "-m", join(fsDir, "usr/local/bin/legacy")], {
-      encoding: "utf8",
-    });
+  it("reads the crafted pre-1.18 Go binary as Go's own tooling does", async () => {
+    const { stdout: out } = await runOk("go", [
+      "version",
+      "-m",
+      join(fsDir, "usr/local/bin/legacy"),
+    ]);
     expect(out).toContain("go1.16.15");
     expect(out).toContain("dep\tgolang.org/x/text\tv0.3.7");
-    const real = execFileSync("go", ["version", "-m", join(fsDir, "usr/local/bin/berthapp")], {
-      encoding: "utf8",
-    });
+    const { stdout: real } = await runOk("go", [
+      "version",
+      "-m",
+      join(fsDir, "usr/local/bin/berthapp"),
+    ]);
     for (const p of byName(fromFs, "example.com/berthlib")) expect(real).toContain(p.name);
     expect(real).toContain("=>\texample.com/newlib\tv1.5.0");
   });

@@ -3,7 +3,7 @@
 // databases at known versions, matched against the real OSV fixture records. Exact expected
 // findings, including what must NOT match, and the layer command that installed each package.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,15 +18,41 @@ const images: BuiltImage[] = [];
 
 interface Report {
   os: { family: string; version: string } | null;
-  results: { target: string; vulnerabilities: { id: string; fixedVersion: string | null; package: { name: string; version: string; layer: { index: number; createdBy: string } | null } }[] }[];
+  results: {
+    target: string;
+    vulnerabilities: {
+      id: string;
+      fixedVersion: string | null;
+      package: {
+        name: string;
+        version: string;
+        layer: { index: number; createdBy: string } | null;
+      };
+    }[];
+  }[];
 }
 
-function scan(reference: string, extra: string[] = []): { status: number | null; report: Report; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, "scan", reference, "--db-dir", db, "--format", "json", ...extra], {
+function run(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
     env: { ...process.env, BERTH_FROM_SOURCE: "1" },
     timeout: 120_000,
   });
+}
+
+function scan(
+  reference: string,
+  extra: string[] = [],
+): { status: number | null; report: Report; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    [BIN, "scan", reference, "--db-dir", db, "--format", "json", ...extra],
+    {
+      encoding: "utf8",
+      env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+      timeout: 120_000,
+    },
+  );
   return { status: r.status, report: JSON.parse(r.stdout || "null") as Report, stderr: r.stderr };
 }
 
@@ -46,36 +72,54 @@ beforeAll(async () => {
     {
       createdBy: "ADD rootfs.tar.xz / # debian bookworm",
       entries: [
-        { path: "etc/os-release", content: 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' },
+        {
+          path: "etc/os-release",
+          content:
+            'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
+        },
         { path: "var/lib/dpkg/status", content: dpkgStatus },
       ],
     },
     {
       createdBy: "RUN npm install lodash@4.17.11 semver@7.5.1",
       entries: [
-        { path: "app/node_modules/lodash/package.json", content: JSON.stringify({ name: "lodash", version: "4.17.11" }) },
-        { path: "app/node_modules/semver/package.json", content: JSON.stringify({ name: "semver", version: "7.5.1" }) },
+        {
+          path: "app/node_modules/lodash/package.json",
+          content: JSON.stringify({ name: "lodash", version: "4.17.11" }),
+        },
+        {
+          path: "app/node_modules/semver/package.json",
+          content: JSON.stringify({ name: "semver", version: "7.5.1" }),
+        },
       ],
     },
     {
       createdBy: "RUN pip install requests==2.31.0",
       entries: [
-        { path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n" },
+        {
+          path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+          content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\n",
+        },
       ],
     },
     {
       createdBy: "RUN rm -rf /app/node_modules/semver",
-      entries: [{ path: "app/node_modules/.wh.semver", whiteout: true }],
+      entries: [{ path: "app/node_modules/semver", whiteout: true }],
     },
   ]);
   alpine = await buildImage([
     {
       createdBy: "ADD alpine-minirootfs-3.18.4-x86_64.tar.gz /",
       entries: [
-        { path: "etc/os-release", content: 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n' },
+        {
+          path: "etc/os-release",
+          content:
+            'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n',
+        },
         {
           path: "lib/apk/db/installed",
-          content: "P:libssl3\nV:3.1.2-r0\nA:x86_64\no:openssl\nT:SSL shared libraries\n\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\nT:Crypto library\n\n",
+          content:
+            "P:libssl3\nV:3.1.2-r0\nA:x86_64\no:openssl\nT:SSL shared libraries\n\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\nT:Crypto library\n\n",
         },
       ],
     },
@@ -89,7 +133,14 @@ afterAll(async () => {
 });
 
 function findings(report: Report): string[] {
-  return report.results.flatMap((t) => t.vulnerabilities.map((v) => `${v.package.name}@${v.package.version} ${v.id} ${v.fixedVersion} layer${v.package.layer?.index}`)).sort();
+  return report.results
+    .flatMap((t) =>
+      t.vulnerabilities.map(
+        (v) =>
+          `${v.package.name}@${v.package.version} ${v.id} ${v.fixedVersion} layer${v.package.layer?.index}`,
+      ),
+    )
+    .sort();
 }
 
 describe("berth scan on built images", () => {
@@ -103,13 +154,50 @@ describe("berth scan on built images", () => {
       "libssl3@3.0.11-1~deb12u1 DSA-5532-1 3.0.11-1~deb12u2 layer0",
       "lodash@4.17.11 GHSA-jf85-cpcp-j695 4.17.12 layer1",
     ]);
-    const lodash = report.results.flatMap((t) => t.vulnerabilities).find((v) => v.package.name === "lodash");
+    const lodash = report.results
+      .flatMap((t) => t.vulnerabilities)
+      .find((v) => v.package.name === "lodash");
     expect(lodash?.package.layer?.createdBy).toBe("RUN npm install lodash@4.17.11 semver@7.5.1");
   });
 
   it("Alpine image: origin package, branch v3.18, fixed version excluded", () => {
     const { report } = scan(alpine.reference);
     expect(findings(report)).toEqual(["libssl3@3.1.2-r0 ALPINE-CVE-2023-5363 3.1.4-r0 layer0"]);
+  });
+
+  it("warns about an OS it cannot match and still checks language packages", async () => {
+    const image = await buildImage([
+      {
+        createdBy: "ADD plan9.tar /",
+        entries: [
+          { path: "etc/os-release", content: "ID=plan9\nVERSION_ID=4\n" },
+          {
+            path: "app/node_modules/lodash/package.json",
+            content: JSON.stringify({ name: "lodash", version: "4.17.11" }),
+          },
+        ],
+      },
+    ]);
+    images.push(image);
+    const { status, report, stderr } = scan(image.reference);
+    expect(status).toBe(0);
+    expect(stderr).toMatch(/warning: unknown OS "plan9 4"/);
+    expect(findings(report)).toEqual(["lodash@4.17.11 GHSA-jf85-cpcp-j695 4.17.12 layer0"]);
+  });
+
+  it("fails clearly on an unreadable layer", async () => {
+    const image = await buildImage([
+      { createdBy: "ADD x /", entries: [{ path: "etc/debian_version", content: "12.5\n" }] },
+    ]);
+    images.push(image);
+    const blobs = join(image.dir, "blobs", "sha256");
+    const layer = (image.layerDigests[0] as string).slice("sha256:".length);
+    expect(readdirSync(blobs)).toContain(layer);
+    writeFileSync(join(blobs, layer), "this is not a gzip tar");
+    const r = run(["scan", image.reference, "--db-dir", db]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^berth: .+/);
+    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
   });
 
   it("--exit-code fails the build on findings, --pkg-types os narrows", () => {

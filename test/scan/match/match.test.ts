@@ -8,6 +8,7 @@ import {
   matchPackages,
   matchRange,
   memorySource,
+  releaseOf,
 } from "../../../src/scan/match/index.js";
 import { CASES, loadRecords, pkg } from "../fixtures.js";
 
@@ -100,6 +101,16 @@ describe("matching real OSV records", () => {
     );
     expect(f.status).toBe("affected");
     expect(f.fixedVersion).toBeUndefined();
+  });
+});
+
+describe("release keys", () => {
+  it("reads the release from OSV ecosystem strings", () => {
+    expect(releaseOf("Debian:12")).toBe("12");
+    expect(releaseOf("Alpine:v3.18")).toBe("3.18");
+    expect(releaseOf("Ubuntu:22.04:LTS")).toBe("22.04");
+    expect(releaseOf("Ubuntu:Pro:18.04:LTS")).toBe("");
+    expect(releaseOf("npm")).toBeNull();
   });
 });
 

@@ -70,6 +70,22 @@ describe("zip reader", () => {
     }).rejects.toThrow(/CRC|corrupt|invalid/i);
   });
 
+  it("reads more than 65,535 entries even when the writer wrapped the 16-bit count", async () => {
+    const path = join(work, "many.zip");
+    const files: Record<string, [Uint8Array, { level: 0 }]> = {};
+    for (let i = 0; i < 70_000; i++)
+      files[`r${i}.json`] = [new Uint8Array([48 + (i % 10)]), { level: 0 }];
+    writeFileSync(path, zipSync(files));
+    let n = 0;
+    let last = "";
+    for await (const e of readZip(path)) {
+      n++;
+      last = `${e.name}=${e.data.toString()}`;
+    }
+    expect(n).toBe(70_000);
+    expect(last).toBe("r69999.json=9");
+  });
+
   it("rejects a file that is not a zip", async () => {
     const path = join(work, "not.zip");
     writeFileSync(path, "hello");

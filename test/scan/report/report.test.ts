@@ -239,6 +239,39 @@ describe("sbom: targets", () => {
     expect(allFindings(found).map((f) => f.vulnerabilityId)).toEqual(["DSA-5532-1"]);
   });
 
+  it("reads a Trivy-style CycloneDX component (source package in properties, distro in purl)", () => {
+    const doc = {
+      bomFormat: "CycloneDX",
+      specVersion: "1.5",
+      components: [
+        {
+          type: "library",
+          name: "libc6",
+          version: "2.36-9+deb12u1",
+          purl: "pkg:deb/debian/libc6@2.36-9%2Bdeb12u1?arch=amd64&distro=debian-12.4",
+          properties: [
+            { name: "aquasecurity:trivy:SrcName", value: "glibc" },
+            { name: "aquasecurity:trivy:SrcVersion", value: "2.36-9+deb12u1" },
+          ],
+        },
+      ],
+    };
+    const sbom = readSbom(doc, "trivy.cdx.json");
+    expect(sbom.packages[0]).toMatchObject({
+      name: "libc6",
+      version: "2.36-9+deb12u1",
+      release: "12.4",
+      sourceName: "glibc",
+    });
+    const found = evaluateInventory(
+      { artifact: { name: "t", type: "sbom" }, packages: sbom.packages, warnings: [] },
+      source,
+    );
+    expect(allFindings(found).map((f) => `${f.vulnerabilityId} ${f.fixedVersion}`)).toEqual([
+      "DSA-5514-1 2.36-9+deb12u3",
+    ]);
+  });
+
   it("rejects a document that is not an SBOM", () => {
     expect(() => readSbom({ hello: 1 }, "x.json")).toThrow(/neither a CycloneDX nor an SPDX/);
   });

@@ -3,12 +3,12 @@
 // build needs no network) and `example.com/oldlib` replaced by `example.com/newlib`
 // v1.5.0 from another local directory. Built with Debian's `go` (golang-go),
 // cached under test/.work/scan-go/.
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WORK_DIR } from "../../../support/debian-image.js";
 import { withFileLock } from "../../../support/file-lock.js";
+import { runOk } from "../../../support/process-control.js";
 import { ensureTools, type RequiredTool } from "../../../support/tools.js";
 
 /** Installed by scripts/install-test-deps.sh when missing; the build fails loudly without. */
@@ -77,17 +77,10 @@ async function build(): Promise<void> {
     GOTOOLCHAIN: "local",
   };
   const app = join(src, "app");
-  execFileSync("go", ["mod", "tidy"], { cwd: app, env, stdio: "pipe" });
-  execFileSync(
-    "go",
-    ["build", "-trimpath", "-buildvcs=false", "-o", join(CACHE, "berthapp"), "."],
-    {
-      cwd: app,
-      env,
-      stdio: "pipe",
-    },
-  );
-  const goVersion = execFileSync("go", ["env", "GOVERSION"], { env, encoding: "utf8" }).trim();
+  const go = (args: string[]) => runOk("go", args, { cwd: app, env, timeoutMs: 600_000 });
+  await go(["mod", "tidy"]);
+  await go(["build", "-trimpath", "-buildvcs=false", "-o", join(CACHE, "berthapp"), "."]);
+  const goVersion = (await go(["env", "GOVERSION"])).stdout.trim();
   await writeFile(join(CACHE, "ready.json"), JSON.stringify({ goVersion }));
 }
 

@@ -1,15 +1,22 @@
 // Builds small OCI image layouts for cataloger tests: each layer a gzipped tar made with
-// tar-stream from in-memory entries (files, directories, symlinks, `.wh.` whiteouts and
+// the analyze tests' packTar (tar-stream) from in-memory entries (files, directories, symlinks, `.wh.` whiteouts and
 // opaque markers), a config whose history includes `empty_layer` entries, a manifest,
 // and index.json tagged `test`. Read back through Berth's real `oci:` transport.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import * as tar from "tar-stream";
 import { digestOf, MediaType } from "../../../../src/oci/index.js";
 import { openImageSource } from "../../../../src/transport/index.js";
 import type { ImageSource } from "../../../../src/transport/types.js";
+import {
+  dir,
+  type FixtureEntry,
+  opaque,
+  packTar,
+  symlink,
+  whiteout,
+} from "../../../analyze/fixture-image.js";
 import { OciLayoutWriter } from "../../../support/oci-layout.js";
 
 export type LayerEntrySpec =
@@ -33,39 +40,20 @@ export interface BuiltImage {
   remove(): Promise<void>;
 }
 
-export async function tarOf(entries: LayerEntrySpec[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    pack.on("data", (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on("end", () => resolve(Buffer.concat(chunks)));
-    pack.on("error", reject);
-  });
-  const common = { mtime: new Date(0), uid: 0, gid: 0 };
-  for (const e of entries) {
-    const slash = e.path.lastIndexOf("/");
-    const dir = slash === -1 ? "" : e.path.slice(0, slash + 1);
-    const base = e.path.slice(slash + 1);
-    if ("content" in e) {
-      const data = typeof e.content === "string" ? Buffer.from(e.content) : e.content;
-      pack.entry({ ...common, name: e.path, mode: e.mode ?? 0o644, size: data.length }, data);
-    } else if ("dir" in e) {
-      pack.entry({ ...common, name: `${e.path}/`, type: "directory", mode: 0o755 });
-    } else if ("symlink" in e) {
-      pack.entry({ ...common, name: e.path, type: "symlink", linkname: e.symlink, mode: 0o777 });
-    } else if ("whiteout" in e) {
-      pack.entry({ ...common, name: `${dir}.wh.${base}`, mode: 0o644, size: 0 }, Buffer.alloc(0));
-    } else {
-      pack.entry(
-        { ...common, name: `${e.path}/.wh..wh..opq`, mode: 0o644, size: 0 },
-        Buffer.alloc(0),
-      );
-    }
+/** The layer tar of `entries`, written by the analyze tests' tar writer (one for both). */
+export function tarOf(entries: LayerEntrySpec[]): Promise<Buffer> {
+  return packTar(entries.map(toFixtureEntry));
+}
+
+function toFixtureEntry(e: LayerEntrySpec): FixtureEntry {
+  if ("content" in e) {
+    const content = typeof e.content === "string" ? Buffer.from(e.content) : e.content;
+    return { kind: "file", path: e.path, content, mode: e.mode };
   }
-  pack.finalize();
-  return done;
+  if ("dir" in e) return dir(e.path);
+  if ("symlink" in e) return symlink(e.path, e.symlink);
+  if ("whiteout" in e) return whiteout(e.path);
+  return opaque(e.path);
 }
 
 /** Writes an image whose config history puts an `empty_layer` entry before every layer. */

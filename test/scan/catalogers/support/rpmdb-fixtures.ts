@@ -5,13 +5,13 @@
 // files are written here from the very header blobs real rpm stored, following each
 // format's layout; the Berkeley DB one is read back by rpm's own `bdb_ro` backend to prove
 // it is a valid database. Cached under test/.work/scan-rpmdb/.
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { WORK_DIR } from "../../../support/debian-image.js";
 import { withFileLock } from "../../../support/file-lock.js";
+import { runOk } from "../../../support/process-control.js";
 import { ensureTools, type RequiredTool } from "../../../support/tools.js";
 
 /** Installed by scripts/install-test-deps.sh when missing; the build fails loudly without. */
@@ -21,6 +21,8 @@ const TOOLS: RequiredTool[] = [
 ];
 
 const CACHE = join(WORK_DIR, "scan-rpmdb");
+/** rpm and rpmbuild are stopped (by PID) if they hang. */
+const TIMEOUT = { timeoutMs: 300_000 };
 
 const SPEC = `Name: berth-tools
 Version: 1.2.3
@@ -89,21 +91,17 @@ async function build(): Promise<void> {
   await writeFile(specs[0] as string, SPEC);
   await writeFile(specs[1] as string, SPEC2);
   for (const spec of specs) {
-    execFileSync("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, spec], {
-      stdio: "pipe",
-    });
+    await runOk("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, spec], TIMEOUT);
   }
-  const rpms = execFileSync("find", [join(top, "RPMS"), "-name", "*.rpm"], { encoding: "utf8" })
+  const rpms = (await runOk("find", [join(top, "RPMS"), "-name", "*.rpm"])).stdout
     .trim()
     .split("\n")
     .sort();
   const sqliteDir = join(CACHE, "sqlite");
   await mkdir(sqliteDir, { recursive: true });
   const rpmArgs = ["--dbpath", sqliteDir, "--define", "_db_backend sqlite"];
-  execFileSync("rpm", ["--initdb", ...rpmArgs], { stdio: "pipe" });
-  execFileSync("rpm", ["-i", "--justdb", "--nodeps", "--nosignature", ...rpmArgs, ...rpms], {
-    stdio: "pipe",
-  });
+  await runOk("rpm", ["--initdb", ...rpmArgs], TIMEOUT);
+  await runOk("rpm", ["-i", "--justdb", "--nodeps", "--nosignature", ...rpmArgs, ...rpms], TIMEOUT);
   // Fold the WAL into the main file, as rpm does when it closes the database for good.
   const db = new Database(join(sqliteDir, "rpmdb.sqlite"));
   db.pragma("wal_checkpoint(TRUNCATE)");
@@ -114,18 +112,18 @@ async function build(): Promise<void> {
     }[]
   ).map((r) => ({ id: r.hnum, blob: r.blob }));
   db.close();
-  const expected = query(rpmArgs);
+  const expected = await query(rpmArgs);
   await writeFile(join(CACHE, "Packages.db"), writeNdb(blobs));
   const bdbDir = join(CACHE, "bdb");
   await mkdir(bdbDir, { recursive: true });
   await writeFile(join(bdbDir, "Packages"), writeBdbHash(blobs));
-  const bdb = query(["--dbpath", bdbDir, "--define", "_db_backend bdb_ro"]);
+  const bdb = await query(["--dbpath", bdbDir, "--define", "_db_backend bdb_ro"]);
   await writeFile(join(CACHE, "ready.json"), JSON.stringify({ expected, bdb }));
 }
 
-function query(args: string[]): string[] {
-  const out = execFileSync("rpm", ["-qa", "--qf", QUERY_FORMAT, ...args], { encoding: "utf8" });
-  return out
+async function query(args: string[]): Promise<string[]> {
+  const { stdout } = await runOk("rpm", ["-qa", "--qf", QUERY_FORMAT, ...args], TIMEOUT);
+  return stdout
     .trim()
     .split("\n")
     .filter((l) => l !== "")

@@ -1,0 +1,189 @@
+// `node --import tsx bench/copy-vs-skopeo.ts [--rounds N] [--size-mib M]`: copies one 1 GiB
+// image (8 layers of incompressible data) registry → registry with `berth copy` and with
+// `skopeo copy`, alternating rounds, between two CNCF reference registries (docker-registry)
+// on 127.0.0.1. Prints each tool's median wall time and throughput, the ratio (skopeo time /
+// berth time: > 1 means berth is faster) and each tool's peak RSS (VmHWM from /proc/PID/status,
+// sampled until the process exits). Run by hand; not part of `npm test`; asserts nothing.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MediaType } from "../src/oci/index.js";
+import { OciLayoutWriter } from "../test/support/oci-layout.js";
+import { startReferenceRegistry } from "../test/support/reference-registry.js";
+import { makeLayer } from "./images.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MiB = 1 << 20;
+
+interface Run {
+  tool: "berth" | "skopeo";
+  seconds: number;
+  peakRssBytes: number;
+}
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+/** Builds (once, cached under test/.work/) a layout of `layers` × `layerMiB` MiB. */
+async function benchLayout(totalMiB: number): Promise<string> {
+  const layers = 8;
+  const layerMiB = Math.max(1, Math.round(totalMiB / layers));
+  const dir = join(ROOT, "test", ".work", `bench-copy-${layers}x${layerMiB}MiB`);
+  if (existsSync(join(dir, "index.json"))) return dir;
+  process.stderr.write(`building a ${layers}×${layerMiB} MiB image in ${dir} (once)…\n`);
+  const layout = await OciLayoutWriter.create(dir);
+  const descriptors = [];
+  const diffIds = [];
+  for (let i = 0; i < layers; i++) {
+    const layer = await makeLayer(`copy-bench-${i}`, layerMiB * MiB);
+    descriptors.push(await layout.writeBlob(layer.gz, layer.descriptor.mediaType));
+    diffIds.push(layer.diffId);
+  }
+  const config = await layout.writeJson(
+    { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: diffIds } },
+    MediaType.OciConfig,
+  );
+  const manifest = await layout.writeJson(
+    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: descriptors },
+    MediaType.OciManifest,
+  );
+  layout.addManifest(manifest, "1");
+  await layout.finish();
+  return dir;
+}
+
+function vmHwm(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a command, sampling its VmHWM every 50 ms; resolves with wall time and peak RSS. */
+function measured(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; peak: number }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    let peak = 0;
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setInterval(() => {
+      if (child.pid) peak = Math.max(peak, vmHwm(child.pid));
+    }, 50);
+    child.on("exit", (code) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code === 0) resolve({ seconds, peak });
+      else reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function intoFreshRegistry<T>(copy: (host: string) => Promise<T>): Promise<T> {
+  const destination = await startReferenceRegistry();
+  try {
+    return await copy(destination.host);
+  } finally {
+    await destination.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+async function main(): Promise<void> {
+  const rounds = argValue("--rounds", 3);
+  const sizeMiB = argValue("--size-mib", 1024);
+  const layout = await benchLayout(sizeMiB);
+  const source = await startReferenceRegistry();
+  const runs: Run[] = [];
+  try {
+    const fromSource = `${source.host}/bench/big:1`;
+    await measured(
+      "skopeo",
+      ["copy", "--quiet", "--dest-tls-verify=false", `oci:${layout}:1`, `docker://${fromSource}`],
+      process.env,
+    );
+    const compiled = existsSync(join(ROOT, "dist", "cli", "main.js"));
+    const berthEnv = { ...process.env, BERTH_FROM_SOURCE: compiled ? "" : "1" };
+    const skopeoArgs = ["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"];
+    for (let round = 1; round <= rounds; round++) {
+      // A fresh destination per run: neither tool may skip or mount blobs an earlier run left
+      // (skopeo's blob-info cache would otherwise mount them across repositories).
+      const b = await intoFreshRegistry((dst) =>
+        measured(
+          process.execPath,
+          [join(ROOT, "bin", "berth.js"), "copy", "-q", fromSource, `${dst}/bench/copy:1`],
+          berthEnv,
+        ),
+      );
+      runs.push({ tool: "berth", seconds: b.seconds, peakRssBytes: b.peak });
+      const s = await intoFreshRegistry((dst) =>
+        measured(
+          "skopeo",
+          [...skopeoArgs, `docker://${fromSource}`, `docker://${dst}/bench/copy:1`],
+          process.env,
+        ),
+      );
+      runs.push({ tool: "skopeo", seconds: s.seconds, peakRssBytes: s.peak });
+      process.stderr.write(
+        `round ${round}: berth ${b.seconds.toFixed(2)} s, skopeo ${s.seconds.toFixed(2)} s\n`,
+      );
+    }
+  } finally {
+    await source.stop();
+  }
+  const startup = await measured(process.execPath, [join(ROOT, "bin", "berth.js"), "--version"], {
+    ...process.env,
+    BERTH_FROM_SOURCE: existsSync(join(ROOT, "dist", "cli", "main.js")) ? "" : "1",
+  });
+  const of = (tool: Run["tool"]) => runs.filter((r) => r.tool === tool);
+  const summary = (tool: Run["tool"]) => ({
+    medianSeconds: median(of(tool).map((r) => r.seconds)),
+    mbPerSecond: (sizeMiB * MiB) / 1e6 / median(of(tool).map((r) => r.seconds)),
+    peakRssMiB: Math.max(...of(tool).map((r) => r.peakRssBytes)) / MiB,
+  });
+  const berth = summary("berth");
+  const skopeo = summary("skopeo");
+  const result = {
+    berthStartupSeconds: startup.seconds,
+    sizeMiB,
+    rounds,
+    berth,
+    skopeo,
+    ratioSkopeoOverBerth: skopeo.medianSeconds / berth.medianSeconds,
+    runs,
+  };
+  process.stdout.write(
+    [
+      `copy ${sizeMiB} MiB registry→registry, ${rounds} rounds (median)`,
+      `  berth   ${berth.medianSeconds.toFixed(2)} s  ${berth.mbPerSecond.toFixed(0)} MB/s  peak RSS ${berth.peakRssMiB.toFixed(0)} MiB`,
+      `  skopeo  ${skopeo.medianSeconds.toFixed(2)} s  ${skopeo.mbPerSecond.toFixed(0)} MB/s  peak RSS ${skopeo.peakRssMiB.toFixed(0)} MiB`,
+      `  ratio (skopeo time / berth time, > 1 = berth faster): ${result.ratioSkopeoOverBerth.toFixed(2)}`,
+      `  (berth's time includes its start-up: \`berth --version\` takes ${startup.seconds.toFixed(2)} s here)`,
+      "",
+    ].join("\n"),
+  );
+  const out = join(ROOT, "bench", "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    join(out, `copy-vs-skopeo-${new Date().toISOString().replace(/[:.]/g, "-")}.json`),
+    JSON.stringify(result, null, 2),
+  );
+}
+
+await main();

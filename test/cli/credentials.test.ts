@@ -1,0 +1,148 @@
+// Credentials as users already have them: after `podman login` against a registry with
+// authentication (CNCF distribution 2.8 with htpasswd), `berth ls` works with no flags;
+// `berth login` verifies first (a wrong password is one sentence and exit 3), stores where
+// docker reads, and `berth logout` removes it; a `docker-credential-*` helper named by
+// credsStore is used. HOME and XDG_RUNTIME_DIR point into a temp dir: the machine's own
+// credential files are never read or written.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ManagedServer, startManagedServer } from "../support/managed-server.js";
+import { freePort, run } from "../support/process-control.js";
+import { DOCKER_REGISTRY_BIN, referenceRegistryConfig } from "../support/reference-registry.js";
+import { syntheticImageLayout } from "../support/synthetic-images.js";
+import { berth, berthOk } from "./berth-cli.js";
+
+let server: ManagedServer;
+let work: string;
+let host: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "berth-cli-creds-"));
+  const home = join(work, "home");
+  const runtime = join(work, "runtime");
+  await mkdir(home, { recursive: true });
+  await mkdir(runtime, { recursive: true, mode: 0o700 });
+  env = {
+    HOME: home,
+    XDG_RUNTIME_DIR: runtime,
+    REGISTRY_AUTH_FILE: "",
+    DOCKER_CONFIG: "",
+    XDG_CONFIG_HOME: join(home, ".config"),
+  };
+  await writeFile(join(work, "htpasswd"), `alice:${bcrypt.hashSync("s3cret-pass", 10)}\n`);
+  const port = await freePort();
+  host = `127.0.0.1:${port}`;
+  const config = [
+    referenceRegistryConfig(host, join(work, "data")),
+    "auth:",
+    "  htpasswd:",
+    "    realm: berth-test",
+    `    path: ${join(work, "htpasswd")}`,
+    "",
+  ].join("\n");
+  await writeFile(join(work, "config.yml"), config);
+  server = await startManagedServer({
+    name: "docker-registry (htpasswd)",
+    command: DOCKER_REGISTRY_BIN,
+    args: ["serve", join(work, "config.yml")],
+    healthUrl: `http://${host}/v2/`,
+  });
+  const image = await syntheticImageLayout(join(work, "layout"), "1.0", {
+    layers: [{ seed: "creds", size: 10_000 }],
+  });
+  await berthOk(["copy", "--creds", "alice:s3cret-pass", image.reference, `${host}/team/app:1.0`], {
+    env: cleanEnv(),
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** The test's environment without empty overrides (empty means "unset" for these tests). */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, ...env, ...extra };
+  for (const key of ["REGISTRY_AUTH_FILE", "DOCKER_CONFIG"]) if (!out[key]) delete out[key];
+  return out;
+}
+
+function podmanLogin(args: string[], input?: string) {
+  return run("podman", ["login", "--tls-verify=false", ...args], {
+    env: cleanEnv(),
+    input,
+    timeoutMs: 60_000,
+  });
+}
+
+describe("credentials", () => {
+  it("refuses to list without credentials, with one sentence pointing at berth login", async () => {
+    const result = await berth(["ls", `${host}/team/app`], { env: cleanEnv() });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/requires authentication.*; run "berth login /);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("uses the credentials podman login stored, with no flags", async () => {
+    const login = await podmanLogin(["-u", "alice", "--password-stdin", host], "s3cret-pass\n");
+    expect(login.code, login.stderr).toBe(0);
+    const authFile = JSON.parse(
+      await readFile(join(env.XDG_RUNTIME_DIR as string, "containers", "auth.json"), "utf8"),
+    ) as {
+      auths: Record<string, unknown>;
+    };
+    expect(Object.keys(authFile.auths)).toContain(host);
+    const result = await berthOk(["ls", `${host}/team/app`], { env: cleanEnv() });
+    expect(result.stdout).toBe("1.0\n");
+    await run("podman", ["logout", host], { env: cleanEnv() });
+  });
+
+  it("berth login verifies the password first and stores it where docker reads it", async () => {
+    const wrong = await berth(["login", host, "-u", "alice", "--password-stdin"], {
+      env: cleanEnv(),
+      input: "nope\n",
+    });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr.trim()).toBe(
+      `berth: Login to ${host} failed: wrong username or password for alice.`,
+    );
+
+    const ok = await berthOk(["login", host, "-u", "alice", "--password-stdin"], {
+      env: cleanEnv(),
+      input: "s3cret-pass\n",
+    });
+    expect(ok.stdout).toContain("Login Succeeded");
+    const dockerConfig = join(env.HOME as string, ".docker", "config.json");
+    const doc = JSON.parse(await readFile(dockerConfig, "utf8")) as {
+      auths: Record<string, { auth: string }>;
+    };
+    expect(Buffer.from(doc.auths[host]?.auth ?? "", "base64").toString()).toBe("alice:s3cret-pass");
+    expect((await berthOk(["ls", `${host}/team/app`], { env: cleanEnv() })).stdout).toBe("1.0\n");
+
+    const out = await berthOk(["logout", host], { env: cleanEnv() });
+    expect(out.stdout).toContain("Removed credentials");
+    expect((await berth(["ls", `${host}/team/app`], { env: cleanEnv() })).code).toBe(3);
+  });
+
+  it("asks a docker-credential helper named by credsStore", async () => {
+    const bin = join(work, "bin");
+    await mkdir(bin, { recursive: true });
+    const helper = join(bin, "docker-credential-berthtest");
+    await writeFile(
+      helper,
+      `#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "${host}" ]; then\n  echo '{"ServerURL":"${host}","Username":"alice","Secret":"s3cret-pass"}'\nelse\n  echo "credentials not found in native keychain"; exit 1\nfi\n`,
+    );
+    await chmod(helper, 0o755);
+    const dockerDir = join(work, "docker-helper");
+    await mkdir(dockerDir, { recursive: true });
+    await writeFile(join(dockerDir, "config.json"), JSON.stringify({ credsStore: "berthtest" }));
+    const result = await berthOk(["ls", `${host}/team/app`], {
+      env: cleanEnv({ DOCKER_CONFIG: dockerDir, PATH: `${bin}:${process.env.PATH}` }),
+    });
+    expect(result.stdout).toBe("1.0\n");
+  });
+});
