@@ -3,64 +3,77 @@
 // any error into one sentence on stderr and a stable exit code. Never prints a stack trace
 // unless BERTH_DEBUG is set.
 import { Command, CommanderError } from "commander";
-import { register as registerAdmin } from "./admin.js";
-import { register as registerAnalyze } from "./analyze.js";
-import { register as registerCatalog } from "./catalog.js";
-import { register as registerConfig } from "./config.js";
-import { register as registerCopy } from "./copy.js";
-import { register as registerDb } from "./db.js";
-import { register as registerDelete } from "./delete.js";
-import { register as registerDigest } from "./digest.js";
 import { CliError, ExitCode } from "./errors.js";
-import { register as registerImageIndex } from "./image-index.js";
-import { register as registerInspect } from "./inspect.js";
-import { register as registerLint } from "./lint.js";
-import { register as registerLoad } from "./load.js";
-import { register as registerLogin } from "./login.js";
-import { register as registerLogout } from "./logout.js";
-import { register as registerLs } from "./ls.js";
-import { register as registerManifest } from "./manifest.js";
-import { register as registerMirror } from "./mirror.js";
-import { register as registerReferrers } from "./referrers.js";
-import { register as registerSave } from "./save.js";
-import { register as registerSbom } from "./sbom.js";
-import { register as registerScan } from "./scan.js";
-import { register as registerServe } from "./serve.js";
-import { register as registerTag } from "./tag.js";
 
-const program = new Command()
-  .name("berth")
-  .description(
-    "Berth: a self-hosted OCI registry with Harbor-class management, and a CLI for images.",
-  )
-  .version("0.1.0")
-  .showHelpAfterError("(run with --help for usage)")
-  .exitOverride();
+type CommandModule = { register(program: Command): void };
 
-registerLint(program);
+/**
+ * Every top-level command and the module that defines it. Modules are imported lazily: a
+ * run of `berth copy` loads only the copy command (and what it needs), which keeps start-up
+ * fast and the resident memory of `berth serve` free of the scanner, linter and analyzer.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  lint: () => import("./lint.js"),
+  serve: () => import("./serve.js"),
+  analyze: () => import("./analyze.js"),
+  scan: () => import("./scan.js"),
+  sbom: () => import("./sbom.js"),
+  db: () => import("./db.js"),
+  admin: () => import("./admin.js"),
+  copy: () => import("./copy.js"),
+  inspect: () => import("./inspect.js"),
+  manifest: () => import("./manifest.js"),
+  config: () => import("./config.js"),
+  digest: () => import("./digest.js"),
+  ls: () => import("./ls.js"),
+  catalog: () => import("./catalog.js"),
+  tag: () => import("./tag.js"),
+  delete: () => import("./delete.js"),
+  referrers: () => import("./referrers.js"),
+  index: () => import("./image-index.js"),
+  save: () => import("./save.js"),
+  load: () => import("./load.js"),
+  mirror: () => import("./mirror.js"),
+  login: () => import("./login.js"),
+  logout: () => import("./logout.js"),
+};
 
-registerServe(program);
-registerAnalyze(program);
-registerScan(program);
-registerSbom(program);
-registerDb(program);
-registerAdmin(program);
-registerCopy(program);
-registerInspect(program);
-registerManifest(program);
-registerConfig(program);
-registerDigest(program);
-registerLs(program);
-registerCatalog(program);
-registerTag(program);
-registerDelete(program);
-registerReferrers(program);
-registerImageIndex(program);
-registerSave(program);
-registerLoad(program);
-registerMirror(program);
-registerLogin(program);
-registerLogout(program);
+const ALIASES: Record<string, string> = { cp: "copy", rm: "delete" };
+
+/** The command named on the command line (`berth [help] NAME …`), or undefined for help. */
+function requestedCommand(args: string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith("-"));
+  const first = words[0] === "help" ? words[1] : words[0];
+  if (first === undefined) return undefined;
+  const name = ALIASES[first] ?? first;
+  return name in COMMANDS ? name : undefined;
+}
+
+async function buildProgram(args: string[]): Promise<Command> {
+  const program = new Command()
+    .name("berth")
+    .description(
+      "Berth: a self-hosted OCI registry with Harbor-class management, and a CLI for images.",
+    )
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  const only = requestedCommand(args);
+  const names = only ? [only] : Object.keys(COMMANDS);
+  const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const mod of modules) mod.register(program);
+  return program;
+}
+
+/** A reader that stops early (`berth ls REPO | head`) is not an error: exit quietly. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? ExitCode.Ok);
+      throw err;
+    });
+  }
+}
 
 function wantsJson(argv: string[]): boolean {
   const i = argv.indexOf("--format");
@@ -68,7 +81,9 @@ function wantsJson(argv: string[]): boolean {
 }
 
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
+    const program = await buildProgram(argv.slice(2));
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
