@@ -1,12 +1,9 @@
-// Raw Distribution-API calls the benchmarks time: monolithic and chunked blob pushes from a
-// file, blob pulls (whole and ranged), manifest puts. Streams from disk with undici; never
-// holds a blob in memory. Independent of Berth's own client so both servers meet the same
-// bytes on the wire.
-import { createReadStream } from "node:fs";
+// Raw Distribution-API calls the benchmarks make with undici: small blobs, mounts, manifest
+// puts, paginated listings (big blobs go through curl-transfer.ts). Independent of Berth's
+// own client so both servers meet the same bytes on the wire.
 import { Agent, request } from "undici";
 
 export const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
-const CHUNK_READ = 1 << 20;
 
 export class BenchHttpError extends Error {}
 
@@ -18,80 +15,6 @@ export async function startUpload(base: string, repo: string): Promise<string> {
   await res.body.dump();
   if (res.statusCode !== 202) throw new BenchHttpError(`POST upload: HTTP ${res.statusCode}`);
   return absolute(base, String(res.headers.location));
-}
-
-/** POST + PUT with the whole file as the body. */
-export async function pushMonolithic(
-  base: string,
-  repo: string,
-  file: string,
-  size: number,
-  digest: string,
-): Promise<void> {
-  const location = await startUpload(base, repo);
-  const res = await request(withDigest(location, digest), {
-    method: "PUT",
-    dispatcher: agent,
-    headers: { "content-type": "application/octet-stream", "content-length": String(size) },
-    body: createReadStream(file, { highWaterMark: CHUNK_READ }),
-  });
-  await res.body.dump();
-  if (res.statusCode !== 201) throw new BenchHttpError(`PUT blob: HTTP ${res.statusCode}`);
-}
-
-/** POST, then PATCH chunks of `chunkSize` with Content-Range, then PUT ?digest=. */
-export async function pushChunked(
-  base: string,
-  repo: string,
-  file: string,
-  size: number,
-  digest: string,
-  chunkSize: number,
-): Promise<void> {
-  let location = await startUpload(base, repo);
-  for (let start = 0; start < size; start += chunkSize) {
-    const end = Math.min(size, start + chunkSize) - 1;
-    const res = await request(location, {
-      method: "PATCH",
-      dispatcher: agent,
-      headers: {
-        "content-type": "application/octet-stream",
-        "content-length": String(end - start + 1),
-        "content-range": `${start}-${end}`,
-      },
-      body: createReadStream(file, { start, end, highWaterMark: CHUNK_READ }),
-    });
-    await res.body.dump();
-    if (res.statusCode !== 202) throw new BenchHttpError(`PATCH chunk: HTTP ${res.statusCode}`);
-    location = absolute(base, String(res.headers.location));
-  }
-  const res = await request(withDigest(location, digest), {
-    method: "PUT",
-    dispatcher: agent,
-    headers: { "content-length": "0" },
-  });
-  await res.body.dump();
-  if (res.statusCode !== 201) throw new BenchHttpError(`PUT close: HTTP ${res.statusCode}`);
-}
-
-/** GETs a blob (optionally a byte range) and returns the number of bytes received. */
-export async function pullBlob(
-  base: string,
-  repo: string,
-  digest: string,
-  range?: { start: number; end: number },
-): Promise<number> {
-  const headers: Record<string, string> = {};
-  if (range) headers.range = `bytes=${range.start}-${range.end}`;
-  const res = await request(`${base}/v2/${repo}/blobs/${digest}`, { dispatcher: agent, headers });
-  const expected = range ? 206 : 200;
-  if (res.statusCode !== expected) {
-    await res.body.dump();
-    throw new BenchHttpError(`GET blob: HTTP ${res.statusCode}, expected ${expected}`);
-  }
-  let received = 0;
-  for await (const chunk of res.body) received += (chunk as Buffer).length;
-  return received;
 }
 
 /** Uploads small in-memory content (configs, tiny layers) as one monolithic blob. */

@@ -1,4 +1,4 @@
-// `npm run bench [-- SCENARIO…] [--rounds N]`: runs each scenario against Berth and the CNCF
+// `npm run bench [-- SCENARIO…] [--rounds N] [--berth-env KEY=VALUE…]`: runs each scenario against Berth and the CNCF
 // reference registry (docker-registry) in alternation, A B A B …, and prints per metric the
 // median and spread of each, the advantage of Berth (> 1 means Berth is better), and each
 // server's peak RSS. Writes the same as JSON to bench/results/. Never asserts timings.
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type MachineLimits, machineInfo, measureLimits } from "./machine.js";
-import type { BenchContext, Metric, Scenario } from "./scenario.js";
+import { type BenchContext, type Metric, metric, type Scenario } from "./scenario.js";
 import { pullScenario, pushChunkedScenario, pushMonolithicScenario } from "./scenarios/blob.js";
 import { idleConnectionsScenario } from "./scenarios/idle-connections.js";
 import { listingScenario } from "./scenarios/listing.js";
@@ -15,6 +15,7 @@ import { requestRateScenario } from "./scenarios/request-rate.js";
 import { concurrentPushScenario, manyLayersScenario } from "./scenarios/skopeo.js";
 import {
   type BenchServer,
+  cpuSeconds,
   peakRss,
   resetPeakRss,
   type ServerName,
@@ -48,12 +49,28 @@ interface ScenarioResult {
   samples: Sample[];
 }
 
-function parseArgs(argv: string[]): { ids: string[]; rounds: number } {
+interface BenchArgs {
+  ids: string[];
+  rounds: number;
+  /** Extra environment for Berth (`--berth-env BERTH_STORAGE_FSYNC=false`), for experiments. */
+  berthEnv: Record<string, string>;
+}
+
+function parseArgs(argv: string[]): BenchArgs {
   const ids: string[] = [];
+  const berthEnv: Record<string, string> = {};
   let rounds = 3;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--rounds") rounds = Number(argv[++i]);
-    else ids.push(argv[i]!);
+    else if (argv[i] === "--berth-env") {
+      const pair = argv[++i] ?? "";
+      const eq = pair.indexOf("=");
+      if (eq < 1) {
+        console.error(`--berth-env wants KEY=VALUE, got "${pair}"`);
+        process.exit(2);
+      }
+      berthEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+    } else ids.push(argv[i]!);
   }
   const known = new Set(SCENARIOS.map((s) => s.id));
   for (const id of ids) {
@@ -66,18 +83,21 @@ function parseArgs(argv: string[]): { ids: string[]; rounds: number } {
     console.error("--rounds must be a positive integer");
     process.exit(2);
   }
-  return { ids, rounds };
+  return { ids, rounds, berthEnv };
 }
 
+const TOOLS = ["docker-registry", "wrk", "skopeo", "curl", "openssl"];
+
 function ensureTools(): void {
-  if (
-    !existsSync("/usr/bin/docker-registry") ||
-    !existsSync("/usr/bin/wrk") ||
-    !existsSync("/usr/bin/skopeo")
-  ) {
+  if (TOOLS.some((tool) => !existsSync(`/usr/bin/${tool}`))) {
     execFileSync("bash", [join(ROOT, "scripts", "install-test-deps.sh")], { stdio: "inherit" });
   }
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  try {
+    execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  } catch {
+    console.error("bench: `npm run build` failed (see above); fix the build first.");
+    process.exit(1);
+  }
 }
 
 async function runScenario(
@@ -93,7 +113,7 @@ async function runScenario(
     const existing = running.get(name);
     if (existing && !scenario.freshServerPerRound) return existing;
     if (existing) await existing.stop();
-    const server = await startServer(name, join(ctx.workDir, "data"));
+    const server = await startServer(name, join(ctx.workDir, "data"), ctx.berthEnv);
     await scenario.setup?.(server, ctx);
     running.set(name, server);
     return server;
@@ -103,7 +123,11 @@ async function runScenario(
       for (const name of SERVERS) {
         const server = await serverFor(name);
         resetPeakRss(server.pid);
+        const cpuBefore = cpuSeconds(server.pid);
         const metrics = await scenario.run(server, ctx, round);
+        // The server's own CPU time for the round: unlike wall time, it barely moves when
+        // something else loads the machine, so it shows the cost of the data path itself.
+        metrics.push(metric("server CPU", "s", cpuSeconds(server.pid) - cpuBefore, false));
         const sample = { server: name, round, metrics, peakRssBytes: peakRss(server.pid) };
         samples.push(sample);
         console.log(
@@ -193,12 +217,14 @@ function printTable(rows: Row[], limits: MachineLimits): void {
 }
 
 async function main(): Promise<void> {
-  const { ids, rounds } = parseArgs(process.argv.slice(2));
+  const { ids, rounds, berthEnv } = parseArgs(process.argv.slice(2));
   const selected = ids.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => ids.includes(s.id));
   ensureTools();
   const workDir = join(ROOT, "bench", ".work");
   mkdirSync(workDir, { recursive: true });
-  const ctx: BenchContext = { workDir };
+  const ctx: BenchContext = { workDir, berthEnv };
+  if (Object.keys(berthEnv).length > 0)
+    console.log(`berth environment: ${JSON.stringify(berthEnv)}`);
   const machine = machineInfo();
   console.log(
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryBytes / 1e9)} GB, kernel ${machine.kernel}, node ${machine.node}`,
@@ -213,7 +239,7 @@ async function main(): Promise<void> {
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), machine, limits, rounds, rows, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, limits, rounds, berthEnv, rows, results }, null, 2)}\n`,
   );
   console.log(`\nresults written to ${file}`);
 }

@@ -13,6 +13,8 @@ export interface Metric {
 export interface BenchContext {
   /** Scratch space for fixtures (bench/.work), on the same disk as the servers' data. */
   readonly workDir: string;
+  /** Extra environment Berth is started with (empty unless `--berth-env` was given). */
+  readonly berthEnv: Record<string, string>;
 }
 
 export interface Scenario {

@@ -20,7 +20,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(name: ServerName, workDir: string): Promise<BenchServer> {
+export async function startServer(
+  name: ServerName,
+  workDir: string,
+  berthEnv: Record<string, string> = {},
+): Promise<BenchServer> {
   await mkdir(workDir, { recursive: true });
   if (name === "reference") {
     const ref = await startReferenceRegistry();
@@ -31,7 +35,7 @@ export async function startServer(name: ServerName, workDir: string): Promise<Be
   // the access log is off, as it is for the reference registry.
   const berth = await startBerth({
     dataDir,
-    env: { BERTH_FROM_SOURCE: "", BERTH_LOG_LEVEL: "warn" },
+    env: { BERTH_FROM_SOURCE: "", BERTH_LOG_LEVEL: "warn", ...berthEnv },
   });
   return {
     name,
@@ -44,6 +48,19 @@ export async function startServer(name: ServerName, workDir: string): Promise<Be
     },
   };
 }
+
+/** User + system CPU time the process has used so far, in seconds (/proc/PID/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start at ") ".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: the unit of /proc/PID/stat times; 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Peak resident set size in bytes since the last reset (VmHWM). */
 export function peakRss(pid: number): number {

@@ -1,5 +1,6 @@
-// Runs wrk (a separate load-generating process) against one URL and parses its report:
-// requests/s, p99 latency, errors (non-2xx/3xx responses and socket errors).
+// Runs a separate load-generating process against one URL and parses its report: requests/s,
+// p99 latency, errors (non-2xx/3xx responses and socket errors). GET goes through wrk; HEAD
+// through head-load.ts, because wrk waits for a HEAD response's body (see there).
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ export interface WrkOptions {
 }
 
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
+  if (options.method === "HEAD") return runHeadLoad(options);
   const script = join(options.scratchDir, `wrk-${options.method ?? "GET"}.lua`);
   writeFileSync(script, `wrk.method = "${options.method ?? "GET"}"\n`);
   const args = [
@@ -34,6 +36,30 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   ];
   const output = await capture("wrk", args);
   return parseWrk(output);
+}
+
+async function runHeadLoad(options: WrkOptions): Promise<WrkResult> {
+  const script = join(import.meta.dirname, "head-load.ts");
+  const output = await capture(process.execPath, [
+    "--import",
+    "tsx",
+    script,
+    options.url,
+    String(options.connections),
+    String(options.seconds),
+    ...Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+  ]);
+  const r = JSON.parse(output.trim().split("\n").at(-1)!) as {
+    requestsPerSecond: number;
+    p99Ms: number;
+    non2xx: number;
+    socketErrors: number;
+  };
+  return {
+    requestsPerSecond: r.requestsPerSecond,
+    p99Ms: r.p99Ms,
+    errors: r.non2xx + r.socketErrors,
+  };
 }
 
 export function parseWrk(output: string): WrkResult {

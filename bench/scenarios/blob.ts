@@ -1,18 +1,29 @@
 // Scenarios 1–3: one 1 GiB incompressible blob pushed monolithically (POST + PUT with the
 // body), pushed in 16 MiB chunks (PATCH … PUT), pulled whole and as a ranged read of its
-// last 100 MiB. Reported as MB/s.
+// last 100 MiB. Reported as MB/s. The client is curl (see curl-transfer.ts); the chunked
+// push sends the blob's 16 MiB pieces, split once into files beside it.
 import { createHash, randomFillSync } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
-import { pullBlob, pushChunked, pushMonolithic } from "../registry-http.js";
+import { pullBlob, pushChunked, pushMonolithic } from "../curl-transfer.js";
 import { type BenchContext, MB, MiB, metric, type Scenario, timed } from "../scenario.js";
 
 const BLOB_SIZE = 1024 * MiB;
 const RANGE_SIZE = 100 * MiB;
+const CHUNK_SIZE = 16 * MiB;
 
 interface BlobFixture {
   file: string;
   digest: string;
+  chunks: { file: string; size: number }[];
 }
 
 let fixture: BlobFixture | undefined;
@@ -34,8 +45,29 @@ async function blobFixture(ctx: BenchContext): Promise<BlobFixture> {
     closeSync(fd);
     writeFileSync(digestFile, `sha256:${hash.digest("hex")}`);
   }
-  fixture = { file, digest: readFileSync(digestFile, "utf8").trim() };
+  fixture = { file, digest: readFileSync(digestFile, "utf8").trim(), chunks: splitChunks(file) };
   return fixture;
+}
+
+/** The blob's CHUNK_SIZE pieces as files `blob-1g.chunk-NNN` (written once). */
+function splitChunks(file: string): { file: string; size: number }[] {
+  const chunks: { file: string; size: number }[] = [];
+  const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  const source = openSync(file, "r");
+  try {
+    for (let offset = 0, i = 0; offset < BLOB_SIZE; offset += CHUNK_SIZE, i++) {
+      const size = Math.min(CHUNK_SIZE, BLOB_SIZE - offset);
+      const path = `${file}.chunk-${String(i).padStart(3, "0")}`;
+      if (!existsSync(path)) {
+        readSync(source, buffer, 0, size, offset);
+        writeFileSync(path, buffer.subarray(0, size));
+      }
+      chunks.push({ file: path, size });
+    }
+  } finally {
+    closeSync(source);
+  }
+  return chunks;
 }
 
 export const pushMonolithicScenario: Scenario = {
@@ -46,7 +78,7 @@ export const pushMonolithicScenario: Scenario = {
   async run(server, ctx, round) {
     const { file, digest } = await blobFixture(ctx);
     const seconds = await timed(() =>
-      pushMonolithic(server.url, `bench/mono${round}`, file, BLOB_SIZE, digest),
+      pushMonolithic(server.url, `bench/mono${round}`, file, digest),
     );
     return [metric("throughput", "MB/s", BLOB_SIZE / MB / seconds, true)];
   },
@@ -58,9 +90,9 @@ export const pushChunkedScenario: Scenario = {
   freshServerPerRound: true,
   prepare: async (ctx) => void (await blobFixture(ctx)),
   async run(server, ctx, round) {
-    const { file, digest } = await blobFixture(ctx);
+    const { chunks, digest } = await blobFixture(ctx);
     const seconds = await timed(() =>
-      pushChunked(server.url, `bench/chunked${round}`, file, BLOB_SIZE, digest, 16 * MiB),
+      pushChunked(server.url, `bench/chunked${round}`, chunks, digest),
     );
     return [metric("throughput", "MB/s", BLOB_SIZE / MB / seconds, true)];
   },
@@ -72,7 +104,7 @@ export const pullScenario: Scenario = {
   prepare: async (ctx) => void (await blobFixture(ctx)),
   async setup(server, ctx) {
     const { file, digest } = await blobFixture(ctx);
-    await pushMonolithic(server.url, "bench/pull", file, BLOB_SIZE, digest);
+    await pushMonolithic(server.url, "bench/pull", file, digest);
   },
   async run(server, ctx) {
     const { digest } = await blobFixture(ctx);

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { BlobVerificationError } from "../client/verifying-stream.js";
 import { type LayerEntry, readImageLayer } from "../image/layer-reader.js";
-import type { Descriptor, HistoryEntry, Platform } from "../oci/index.js";
+import { alignHistory, type Descriptor, type HistoryEntry, type Platform } from "../oci/index.js";
 import type { ImageSource, ResolvedImage } from "../transport/index.js";
 import { type DockerfileLocation, mapHistoryToDockerfile } from "./dockerfile-map.js";
 import {
@@ -24,7 +24,12 @@ import {
   LayeredFilesystem,
 } from "./filesystem.js";
 import { explainWaste, type Finding, type LayerContext } from "./findings.js";
-import { alignHistory } from "./history.js";
+import {
+  type LinkedLintFinding,
+  linkLintToFindings,
+  linkLintToLayers,
+  lintForAnalysis,
+} from "./lint-link.js";
 
 export interface AnalyzeOptions {
   /** The Dockerfile the image was built from, to map layers to its lines. */
@@ -87,6 +92,8 @@ export interface ImageAnalysis {
   readonly totals: AnalysisTotals;
   readonly inefficiencies: readonly Inefficiency[];
   readonly findings: readonly Finding[];
+  /** With --dockerfile: `berth lint`'s findings, each tied to the layer its line produced. */
+  readonly lint?: readonly LinkedLintFinding[];
   readonly warnings: readonly string[];
   /** The merged filesystem with every layer's events, for tree views. Not serialised. */
   readonly filesystem: LayeredFilesystem;
@@ -136,7 +143,12 @@ export async function analyzeImage(
     };
   });
   const efficiency = computeEfficiency(fs);
-  const findings = explainWaste(fs, contexts);
+  const lint = options.dockerfile
+    ? lintForAnalysis(options.dockerfile.text, options.dockerfile.target)
+    : undefined;
+  const findings = lint
+    ? linkLintToFindings(explainWaste(fs, contexts), lint)
+    : explainWaste(fs, contexts);
   return {
     image: source.description,
     platform: image.platform,
@@ -147,6 +159,7 @@ export async function analyzeImage(
     totals: totalsOf(layers, efficiency, findings),
     inefficiencies: efficiency.inefficiencies,
     findings,
+    ...(lint ? { lint: linkLintToLayers(lint, layers) } : {}),
     warnings,
     filesystem: fs,
   };

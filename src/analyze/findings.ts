@@ -4,10 +4,12 @@
 // unchanged (a chmod/chown that copies them), the same content stored by several layers, and
 // build toolchains shipped in the final image. Pure: works on the layered filesystem and the
 // layers' history; never reads blobs.
+
 import { formatByteSize } from "./byte-size.js";
 import type { DockerfileLocation } from "./dockerfile-map.js";
 import type { LayeredFilesystem, PathEvent, PathNode } from "./filesystem.js";
 import { displayCommand, parseCreatedBy } from "./history.js";
+import type { LintNote } from "./lint-link.js";
 
 export type FindingKind =
   /** A package-manager cache or temporary files still in the final image. */
@@ -54,6 +56,8 @@ export interface Finding {
   readonly fromBase: boolean;
   readonly message: string;
   readonly fix: string;
+  /** With --dockerfile: `berth lint` findings on the instruction that caused the waste. */
+  readonly lint?: readonly LintNote[];
 }
 
 interface CachePattern {

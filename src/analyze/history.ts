@@ -1,38 +1,8 @@
-// Ties an image config's `history` to its layers and reads the instruction out of each
-// `created_by`. History has one entry per build step; steps that changed no files carry
-// `empty_layer: true` and own no layer, so the n-th layer belongs to the n-th entry *without*
-// `empty_layer` (the rule dive, docker history and buildkit share). `created_by` is written
-// differently by each builder (classic docker `/bin/sh -c #(nop) …`, buildkit `RUN … #
-// buildkit`, buildah `|2 A=1 B=2 /bin/sh -c …`); this module turns all of them into a
-// keyword and text. Pure: no I/O.
-import type { HistoryEntry } from "../oci/index.js";
-
-/** The history entry (index into config.history) that produced each layer. */
-export interface HistoryAlignment {
-  /** `layerHistory[i]` is the history index of layer i, or undefined when history is short. */
-  readonly layerHistory: readonly (number | undefined)[];
-  /** Non-fatal mismatches worth telling the user about. */
-  readonly warnings: readonly string[];
-}
-
-export function alignHistory(
-  history: readonly HistoryEntry[] | undefined,
-  layerCount: number,
-): HistoryAlignment {
-  const entries = history ?? [];
-  const layerHistory: (number | undefined)[] = [];
-  entries.forEach((entry, index) => {
-    if (entry.empty_layer !== true) layerHistory.push(index);
-  });
-  const warnings: string[] = [];
-  if (entries.length > 0 && layerHistory.length !== layerCount) {
-    warnings.push(
-      `the image config's history lists ${layerHistory.length} layer-creating steps for ${layerCount} layers; commands may be attributed to the wrong layers`,
-    );
-  }
-  layerHistory.length = layerCount;
-  return { layerHistory: Array.from(layerHistory), warnings };
-}
+// Reads the instruction out of each history entry's `created_by`, which each builder writes
+// differently (classic docker `/bin/sh -c #(nop) …`, buildkit `RUN … # buildkit`, buildah
+// `|2 A=1 B=2 /bin/sh -c …`); this module turns all of them into a keyword and text. Which
+// history entry made which layer is `alignHistory` in src/oci/history.ts, shared with
+// `berth inspect` and the scanner. Pure: no I/O.
 
 /** An instruction as recovered from `created_by`. */
 export interface HistoryInstruction {

@@ -2,6 +2,8 @@
 // changes, dive's efficiency and waste totals) with every waste explained by the layer, the
 // instruction and, given the Dockerfile, the line that caused it. Used by `berth analyze`
 // and by anything else that wants an image's layer breakdown (the management API).
+
+export { alignHistory } from "../oci/index.js";
 export {
   type AnalysisTotals,
   AnalyzeError,
@@ -16,7 +18,7 @@ export { type DockerfileLocation, mapHistoryToDockerfile, stageNames } from "./d
 export { computeEfficiency, type EfficiencyTotals, type Inefficiency } from "./efficiency.js";
 export { LayeredFilesystem } from "./filesystem.js";
 export { explainWaste, type Finding, type FindingKind } from "./findings.js";
-export { alignHistory, parseCreatedBy } from "./history.js";
+export { parseCreatedBy } from "./history.js";
 export { analysisToJson, renderReport } from "./report.js";
 export {
   evaluateThresholds,

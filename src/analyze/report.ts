@@ -48,6 +48,7 @@ export function analysisToJson(analysis: ImageAnalysis, extras: ReportExtras = {
     history: analysis.history,
     inefficiencies: analysis.inefficiencies,
     findings: analysis.findings,
+    ...(analysis.lint ? { lint: analysis.lint } : {}),
     ...(extras.ci ? { ci: { passed: extras.ci.every((r) => r.passed), rules: extras.ci } } : {}),
     ...(extras.tree ? { tree: extras.tree.entries } : {}),
     warnings: analysis.warnings,
@@ -87,6 +88,10 @@ export function renderReport(
   }
   out.push("");
   out.push(...findingLines(analysis));
+  if (analysis.lint) {
+    out.push("");
+    out.push(...lintLines(analysis));
+  }
   for (const warning of analysis.warnings) out.push(`warning: ${warning}`);
   if (extras.ci) {
     out.push("");
@@ -134,9 +139,25 @@ function findingLines(analysis: ImageAnalysis): string[] {
     lines.push(`     fix: ${f.fix}`);
     const where = f.cause.dockerfile ?? (f.fromBase ? f.other?.dockerfile : undefined);
     if (where) lines.push(`     at: Dockerfile line ${where.line}: ${where.source}`);
+    for (const l of f.lint ?? []) {
+      lines.push(`     lint: ${l.ruleId} (${l.severity}, line ${l.line}): ${l.message}`);
+    }
   });
   const hidden = analysis.findings.length - FINDINGS_SHOWN;
   if (hidden > 0) lines.push(`  … ${hidden} smaller findings (--format json lists all)`);
+  return lines;
+}
+
+/** `berth lint` on the --dockerfile, each finding with the layer (and bytes) its line made. */
+function lintLines(analysis: ImageAnalysis): string[] {
+  const lint = analysis.lint ?? [];
+  if (lint.length === 0) return ["Dockerfile lint: no findings"];
+  const lines = [`Dockerfile lint: ${lint.length} (berth lint rules; layer = what the line built)`];
+  for (const l of lint) {
+    const layer =
+      l.layer === undefined ? "" : ` [layer ${l.layer}, ${formatByteSize(l.layerBytes ?? 0)}]`;
+    lines.push(`  line ${l.line}: ${l.ruleId} ${l.severity}${layer}: ${l.message}`);
+  }
   return lines;
 }
 

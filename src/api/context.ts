@@ -26,20 +26,31 @@ export interface ArtifactInfo {
   readonly pulledAt: string | null;
 }
 
-/** Read/write access to registry contents, provided by the server's composition root. */
+/** Who changes registry contents through the API (for registry events and the audit log). */
+export interface Acting {
+  /** The principal's name, as the registry names it in its events. */
+  readonly principal: string;
+  readonly remoteAddress: string;
+}
+
+/**
+ * Read/write access to registry contents, provided by the server's composition root.
+ * Deletions publish the same registry events as the /v2/ API (manifest.deleted,
+ * tag.deleted, blob.deleted), so the audit log, caches and other subscribers see them.
+ */
 export interface RegistryView {
   /** Bytes of distinct blobs and manifests stored in the project's repositories. */
   projectUsage(project: string): Promise<number>;
   /** Repositories of one project, or of all when `project` is undefined. */
   listRepositories(project: string | undefined, query?: string): Promise<RepositoryInfo[]>;
-  deleteRepository(repository: string): Promise<boolean>;
+  deleteRepository(repository: string, who: Acting): Promise<boolean>;
   listArtifacts(repository: string): Promise<ArtifactInfo[] | undefined>;
   /** Delete the manifest `reference` (digest or tag) points at, with all its tags. */
-  deleteArtifact(repository: string, reference: string): Promise<boolean>;
+  deleteArtifact(repository: string, reference: string, who: Acting): Promise<boolean>;
   /** Point `tag` at the manifest `reference` names; false when the reference is unknown. */
   addTag(repository: string, reference: string, tag: string): Promise<boolean>;
   /** Remove `tag` if it points at the manifest `reference` names; false otherwise. */
-  removeTag(repository: string, reference: string, tag: string): Promise<boolean>;
+  removeTag(repository: string, reference: string, tag: string, who: Acting): Promise<boolean>;
 }
 
 export interface ApiContext {

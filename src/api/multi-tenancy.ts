@@ -46,7 +46,7 @@ export function multiTenancy(
         adminPassword: options.adminPassword,
       });
       auditRegistryEvents(base.events, auth.audit);
-      return { auth, view: new MetaRegistryView(base.db) };
+      return { auth, view: new MetaRegistryView(base.db, base) };
     })();
     return system;
   };
@@ -60,7 +60,7 @@ export function multiTenancy(
         auth.authorizer,
         auth.audit,
         options.settings.autoCreateProjects,
-      );
+      ).releaseOnCommit(base.events);
     },
     plugins: [
       async (app, ctx) => {

@@ -1,13 +1,27 @@
 // The management API's view onto registry contents, over the registry's metadata tables
 // (src/meta): repository and artifact listings, project storage usage for quotas, and
 // deletions/tagging through meta's own functions. Blob bytes are never touched here:
-// unlinked blobs are reclaimed by garbage collection.
+// unlinked blobs are reclaimed by garbage collection. Deletions do what the /v2/ DELETE
+// route does besides the metadata change: evict the manifest cache and publish the registry
+// event (manifest.deleted, tag.deleted, blob.deleted), which is what the audit log, and any
+// other subscriber (webhooks, replication), records.
 import type { Kysely } from "kysely";
 import { projectOf } from "../auth/permissions.js";
 import type { ProjectUsage } from "../auth/registry-hooks.js";
 import type { Database } from "../meta/database.js";
 import { deleteManifest, deleteTag, resolveTag, unlinkBlob } from "../meta/index.js";
-import type { ArtifactInfo, RegistryView, RepositoryInfo } from "./context.js";
+import type { ManifestCache, RegistryEvents } from "../registry/index.js";
+import type { Acting, ArtifactInfo, RegistryView, RepositoryInfo } from "./context.js";
+
+/** The registry services a deletion must keep in step. */
+export interface RegistryServices {
+  readonly events: RegistryEvents;
+  readonly manifestCache: ManifestCache;
+}
+
+function acting(who: Acting) {
+  return { principal: who.principal, remoteAddress: who.remoteAddress, at: Date.now() };
+}
 
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
@@ -23,7 +37,10 @@ function projectFilter(project: string): { like?: string; exactSingle: boolean }
 }
 
 export class MetaRegistryView implements RegistryView, ProjectUsage {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly registry: RegistryServices,
+  ) {}
 
   async projectUsage(project: string): Promise<number> {
     const ids = await this.repositoryIds(project);
@@ -94,7 +111,7 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
       }));
   }
 
-  async deleteRepository(repository: string): Promise<boolean> {
+  async deleteRepository(repository: string, who: Acting): Promise<boolean> {
     const repo = await this.db
       .selectFrom("repositories")
       .select("id")
@@ -106,13 +123,21 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
       .select("digest")
       .where("repository_id", "=", repo.id)
       .execute();
-    for (const m of manifests) await deleteManifest(this.db, repository, m.digest);
+    for (const m of manifests) await this.removeManifest(repository, m.digest, who);
     const blobs = await this.db
       .selectFrom("repository_blobs")
       .select("digest")
       .where("repository_id", "=", repo.id)
       .execute();
-    for (const b of blobs) await unlinkBlob(this.db, repository, b.digest);
+    for (const b of blobs) {
+      if (await unlinkBlob(this.db, repository, b.digest)) {
+        this.registry.events.publish("blob.deleted", {
+          repository,
+          digest: b.digest,
+          ...acting(who),
+        });
+      }
+    }
     await this.db.deleteFrom("repositories").where("id", "=", repo.id).execute();
     return true;
   }
@@ -159,10 +184,23 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
     return out;
   }
 
-  async deleteArtifact(repository: string, reference: string): Promise<boolean> {
+  async deleteArtifact(repository: string, reference: string, who: Acting): Promise<boolean> {
     const digest = await this.digestOf(repository, reference);
     if (!digest) return false;
-    return (await deleteManifest(this.db, repository, digest)) !== undefined;
+    return this.removeManifest(repository, digest, who);
+  }
+
+  private async removeManifest(repository: string, digest: string, who: Acting) {
+    const deleted = await deleteManifest(this.db, repository, digest);
+    if (!deleted) return false;
+    this.registry.manifestCache.evict(repository, digest);
+    this.registry.events.publish("manifest.deleted", {
+      repository,
+      digest,
+      tags: deleted.tags,
+      ...acting(who),
+    });
+    return true;
   }
 
   async addTag(repository: string, reference: string, tag: string): Promise<boolean> {
@@ -193,10 +231,17 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
     return true;
   }
 
-  async removeTag(repository: string, reference: string, tag: string): Promise<boolean> {
+  async removeTag(
+    repository: string,
+    reference: string,
+    tag: string,
+    who: Acting,
+  ): Promise<boolean> {
     const target = await this.digestOf(repository, reference);
     if (!target || (await resolveTag(this.db, repository, tag)) !== target) return false;
-    return deleteTag(this.db, repository, tag);
+    if (!(await deleteTag(this.db, repository, tag))) return false;
+    this.registry.events.publish("tag.deleted", { repository, tag, ...acting(who) });
+    return true;
   }
 
   private async digestOf(repository: string, reference: string): Promise<string | undefined> {

@@ -3,6 +3,17 @@
 // the project's storage quota must not be exceeded; a blob already stored in the project
 // costs nothing more) and the audit trail of registry events (push, pull, delete).
 // Refusals are the spec's DENIED with a message naming the project and the quota.
+//
+// Concurrency: the registry commits a blob or manifest only after the admission hook has
+// returned, so two pushes checked at the same moment would both see the old usage and could
+// together exceed the quota. QuotaReservations closes that window: the check runs one at a
+// time per project, and bytes it admits stay reserved (counted as used) until the registry
+// reports the commit (`blob.committed` / `manifest.pushed`), when the metadata counts them.
+// A digest reserved by one push costs nothing more to a concurrent push of the same digest
+// (a shared blob counts once). A reservation whose commit never comes (the commit failed
+// after admission) lapses after RESERVATION_TTL_MS. Reservations live in this process: with
+// several replicas behind a load balancer, pushes to one project that land on different
+// replicas at the same instant can still overshoot by up to one push each (see docs/auth.md).
 import type { Admission, BlobCommitRequest, ManifestPutRequest } from "../registry/admission.js";
 import { RegistryError } from "../registry/errors.js";
 import type { RegistryEvents } from "../registry/events.js";
@@ -30,7 +41,90 @@ export function formatQuotaBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** How long admitted-but-uncommitted bytes stay reserved if no commit is reported. */
+export const RESERVATION_TTL_MS = 10 * 60 * 1000;
+
+interface Reservation {
+  readonly digest: string;
+  readonly bytes: number;
+  readonly expires: number;
+}
+
+/** Per-project serialization of quota checks and the bytes admitted but not yet committed. */
+export class QuotaReservations {
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly held = new Map<string, Reservation[]>();
+
+  constructor(
+    private readonly ttlMs = RESERVATION_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Runs `fn` after every earlier call for the same project has finished. */
+  async exclusive<T>(project: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(project) ?? Promise.resolve();
+    let done: () => void = () => {};
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const tail = previous.then(() => mine);
+    this.queues.set(project, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      done();
+      if (this.queues.get(project) === tail) this.queues.delete(project);
+    }
+  }
+
+  /** Live reservations of a project (expired ones are dropped). */
+  private live(project: string): Reservation[] {
+    const now = this.now();
+    const list = (this.held.get(project) ?? []).filter((r) => r.expires > now);
+    if (list.length === 0) this.held.delete(project);
+    else this.held.set(project, list);
+    return list;
+  }
+
+  /** Whether some in-flight push of the project already reserved this digest. */
+  has(project: string, digest: string): boolean {
+    return this.live(project).some((r) => r.digest === digest);
+  }
+
+  /** The project's reserved digests with their sizes, each digest once. */
+  pending(project: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.live(project)) out.set(r.digest, r.bytes);
+    return out;
+  }
+
+  /** Drops every reservation of `digest`: the metadata counts it now. */
+  forget(project: string, digest: string): void {
+    const list = this.live(project).filter((r) => r.digest !== digest);
+    if (list.length === 0) this.held.delete(project);
+    else this.held.set(project, list);
+  }
+
+  reserve(project: string, digest: string, bytes: number): void {
+    const list = this.live(project);
+    list.push({ digest, bytes, expires: this.now() + this.ttlMs });
+    this.held.set(project, list);
+  }
+
+  /** One reservation of `digest` has been committed (or abandoned). */
+  release(project: string, digest: string): void {
+    const list = this.held.get(project);
+    if (!list) return;
+    const i = list.findIndex((r) => r.digest === digest);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.held.delete(project);
+  }
+}
+
 export class PushAdmission implements Admission {
+  private readonly reservations = new QuotaReservations();
+
   constructor(
     private readonly store: AuthStore,
     private readonly usage: ProjectUsage,
@@ -38,6 +132,20 @@ export class PushAdmission implements Admission {
     private readonly audit: AuditLog,
     private readonly autoCreateProjects: boolean,
   ) {}
+
+  /**
+   * Releases reservations as the registry reports commits. Must be called with the events of
+   * the registry this admission serves; without it reservations only lapse by time.
+   */
+  releaseOnCommit(events: RegistryEvents): this {
+    events.on("blob.committed", (e) =>
+      this.reservations.release(projectOf(e.repository), e.digest),
+    );
+    events.on("manifest.pushed", (e) =>
+      this.reservations.release(projectOf(e.repository), e.digest),
+    );
+    return this;
+  }
 
   async beforeBlobCommit(request: BlobCommitRequest): Promise<void> {
     const project = await this.projectForPush(request.repository, request.principal);
@@ -79,16 +187,38 @@ export class PushAdmission implements Admission {
   }
 
   private async checkQuota(project: Project, digest: string, size: number): Promise<void> {
-    if (project.quotaBytes === null) return;
-    if (await this.usage.projectHolds(project.name, digest)) return;
-    const used = await this.usage.projectUsage(project.name);
-    if (used + size > project.quotaBytes) {
-      throw new RegistryError(
-        "DENIED",
-        `quota exceeded: project "${project.name}" may store ${formatQuotaBytes(project.quotaBytes)} ` +
-          `(${project.quotaBytes} bytes); ${used} bytes are used and this push needs ${size} more`,
-      );
+    const limit = project.quotaBytes;
+    if (limit === null) return;
+    const name = project.name;
+    await this.reservations.exclusive(name, async () => {
+      if (await this.usage.projectHolds(name, digest)) return;
+      // Already admitted for a concurrent push that has not committed yet: counted once, but
+      // this push holds its own reservation so that either commit keeps the bytes counted.
+      if (!this.reservations.has(name, digest)) {
+        const used = (await this.usage.projectUsage(name)) + (await this.pendingBytes(name));
+        if (used + size > limit) {
+          throw new RegistryError(
+            "DENIED",
+            `quota exceeded: project "${name}" may store ${formatQuotaBytes(limit)} ` +
+              `(${limit} bytes); ${used} bytes are used and this push needs ${size} more`,
+          );
+        }
+      }
+      this.reservations.reserve(name, digest, size);
+    });
+  }
+
+  /**
+   * Bytes admitted but not yet counted by the metadata. A reserved digest the project already
+   * holds is committed (its event may not have arrived yet) and counts through the metadata.
+   */
+  private async pendingBytes(project: string): Promise<number> {
+    let total = 0;
+    for (const [digest, bytes] of this.reservations.pending(project)) {
+      if (await this.usage.projectHolds(project, digest)) this.reservations.forget(project, digest);
+      else total += bytes;
     }
+    return total;
   }
 }
 

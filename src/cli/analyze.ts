@@ -56,7 +56,9 @@ Numbers as dive defines them: efficiency is the bytes the image needs ÷ the byt
 store; wasted bytes are the bytes of every path stored by more than one layer (written again,
 or deleted by a later layer); user wasted percent is wasted bytes ÷ the bytes of all layers but
 the first. Every waste is explained with the layer (and, with --dockerfile, the line) that
-caused it and a fix.
+caused it and a fix; with --dockerfile the Dockerfile is also linted (berth lint's rules) and
+each lint finding is tied to the layer its line built, each waste to the lint findings of its
+instruction.
 
 Examples:
   berth analyze nginx:1.27                        a registry image (docker:// is implied)
@@ -78,7 +80,10 @@ export function register(program: Command): void {
     )
     .argument("<image>", "REF, docker://REF, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE")
     .option("--platform <os/arch[/variant]>", "which image of a multi-arch index to analyze")
-    .option("--dockerfile <path>", "the Dockerfile the image was built from (maps layers to lines)")
+    .option(
+      "--dockerfile <path>",
+      "the Dockerfile the image was built from (maps layers to lines, lints it)",
+    )
     .option("--target <stage>", "the Dockerfile stage that produced the image (default: last)")
     .option("--tree", "print the merged filesystem as a tree")
     .option("--layer <n>", "print only what layer N added, modified and removed, as a tree")

@@ -8,6 +8,7 @@ import { formatOption, humanSize, printJson, TransferProgress } from "./output.j
 import {
   addRegistryFlags,
   cliAction,
+  positiveInteger,
   type RegistryFlags,
   registryOptionsFrom,
 } from "./registry-flags.js";
@@ -54,7 +55,8 @@ Examples:
   addRegistryFlags(command).action(
     cliAction(async (src: string, dst: string, flags: CopyFlags) => {
       const registry = registryOptionsFrom(flags);
-      if (flags.chunkSize) registry.chunkSize = Number(flags.chunkSize);
+      const concurrency = positiveInteger("--concurrency", flags.concurrency);
+      if (flags.chunkSize) registry.chunkSize = positiveInteger("--chunk-size", flags.chunkSize);
       const source = await openImageSource(src, { registry });
       const progress = new TransferProgress({ quiet: flags.quiet || flags.format === "json" });
       try {
@@ -64,7 +66,7 @@ Examples:
           result = await copyImage(source, dest, {
             all: flags.all,
             platform: flags.platform,
-            concurrency: Number(flags.concurrency) || 4,
+            concurrency,
             onEvent: progress.handle,
           });
         } catch (err) {

@@ -21,6 +21,7 @@ import {
   addRegistryFlags,
   cliAction,
   collect,
+  EXIT_CODES_HELP,
   type RegistryFlags,
   registryOptionsFrom,
 } from "./registry-flags.js";
@@ -41,7 +42,12 @@ interface AnnotateFlags extends RegistryFlags {
 export function register(program: Command): void {
   const index = program
     .command("index")
-    .description("create and edit multi-arch images (image indexes)");
+    .description("create and edit multi-arch images (image indexes)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  berth index create localhost:5000/app:1.0 localhost:5000/app:1.0-amd64 localhost:5000/app:1.0-arm64\n  berth index annotate localhost:5000/app:1.0 --annotation org.opencontainers.image.version=1.0\n\nRun `berth index create --help` or `berth index annotate --help` for their options.",
+    )
+    .addHelpText("after", EXIT_CODES_HELP);
   const create = index
     .command("create")
     .description("make a multi-arch image from per-platform images")

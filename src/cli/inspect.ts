@@ -2,7 +2,7 @@
 // one platform: created, size, labels, env, entrypoint/cmd, user, layers with sizes. Reads
 // manifests and the config only (never layers). Works on every transport.
 import type { Command } from "commander";
-import { formatPlatform, parseManifest } from "../oci/index.js";
+import { alignHistory, formatPlatform, parseManifest } from "../oci/index.js";
 import { openImageSource, resolveImage } from "../transport/index.js";
 import { platformsOf } from "../transport/resolve.js";
 import { formatOption, humanSize, printJson } from "./output.js";
@@ -71,7 +71,13 @@ async function inspect(
   const resolved = await resolveImage(source, { platform });
   const top = resolved.index?.manifest ?? resolved.manifest;
   const parsedTop = parseManifest(top.bytes, top.mediaType);
-  const history = (resolved.config.history ?? []).filter((h) => !h.empty_layer);
+  const history = resolved.config.history ?? [];
+  // Commands are attributed to layers only when history and layers agree (no guessing).
+  const alignment = alignHistory(history, resolved.layers.length);
+  const createdBy = (i: number): string | undefined => {
+    const h = alignment.layerHistory[i];
+    return alignment.warnings.length === 0 && h !== undefined ? history[h]?.created_by : undefined;
+  };
   const cfg = resolved.config.config ?? {};
   return {
     name,
@@ -94,7 +100,7 @@ async function inspect(
         digest: l.digest,
         mediaType: l.mediaType,
         size: l.size,
-        createdBy: history.length === resolved.layers.length ? history[i]?.created_by : undefined,
+        createdBy: createdBy(i),
       })),
     },
   };

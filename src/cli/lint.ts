@@ -15,6 +15,7 @@ import { formatText } from "../lint/format/text.js";
 import {
   CONFIG_FILE_NAME,
   exceedsThreshold,
+  isDocsBaseUrl,
   LintConfigError,
   LintTargetError,
   type LoadedConfig,
@@ -38,6 +39,7 @@ interface LintFlags {
   target?: string;
   buildArg: string[];
   ignore: string[];
+  docsUrl?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -140,12 +142,12 @@ function lintFile(
   }
 }
 
-function render(format: LintFormat, reports: FileReport[]): string {
+function render(format: LintFormat, reports: FileReport[], docsBaseUrl?: string): string {
   switch (format) {
     case "json":
-      return formatJson(reports);
+      return formatJson(reports, docsBaseUrl);
     case "sarif":
-      return formatSarif(reports, TOOL_VERSION);
+      return formatSarif(reports, TOOL_VERSION, docsBaseUrl);
     case "checkstyle":
       return formatCheckstyle(reports);
     default:
@@ -153,12 +155,23 @@ function render(format: LintFormat, reports: FileReport[]): string {
   }
 }
 
+/** --docs-url, else BERTH_LINT_DOCS_URL, else none (docs are named by their source path). */
+function docsBaseUrl(flags: LintFlags): string | undefined {
+  const value = flags.docsUrl ?? process.env.BERTH_LINT_DOCS_URL;
+  if (value === undefined || value === "") return undefined;
+  if (!isDocsBaseUrl(value)) {
+    throw new CliError(`docs URL must be an absolute http(s) URL, got "${value}"`, ExitCode.Usage);
+  }
+  return value;
+}
+
 function run(files: string[] | undefined, flags: LintFlags): void {
+  const docsBase = docsBaseUrl(flags);
   const buildArgs = parseBuildArgs(flags.buildArg);
   const targets = files === undefined || files.length === 0 ? ["Dockerfile"] : files;
   const results = targets.map((f) => lintFile(f, flags, buildArgs));
   const reports = results.map((r) => r.report);
-  process.stdout.write(render(flags.format, reports));
+  process.stdout.write(render(flags.format, reports, docsBase));
   const failing = results.some((r) => {
     const threshold = flags.failureThreshold ?? r.threshold ?? "warning";
     return threshold !== "none" && exceedsThreshold(r.report.findings, threshold);
@@ -193,5 +206,9 @@ export function register(program: Command): void {
       [],
     )
     .option("--ignore <rule>", "rule id to ignore, berth or hadolint (repeatable)", collect, [])
+    .option(
+      "--docs-url <url>",
+      "base URL of the rule pages (docs/lint/) for JSON and SARIF links (env BERTH_LINT_DOCS_URL)",
+    )
     .action((files: string[] | undefined, flags: LintFlags) => run(files, flags));
 }

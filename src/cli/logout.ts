@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { eraseCredential } from "../client/credentials.js";
 import { normalizeRegistry } from "./login.js";
-import { cliAction } from "./registry-flags.js";
+import { cliAction, EXIT_CODES_HELP } from "./registry-flags.js";
 
 export function register(program: Command): void {
   program
@@ -12,6 +12,7 @@ export function register(program: Command): void {
     .argument("<registry>", "host[:port]")
     .option("--authfile <file>", "only this credentials file")
     .addHelpText("after", "\nExample:\n  berth logout registry.example.com")
+    .addHelpText("after", EXIT_CODES_HELP)
     .action(
       cliAction(async (registry: string, flags: { authfile?: string }) => {
         const host = normalizeRegistry(registry);

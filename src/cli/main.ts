@@ -40,8 +40,12 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 
 const ALIASES: Record<string, string> = { cp: "copy", rm: "delete" };
 
-/** The command named on the command line (`berth [help] NAME …`), or undefined for help. */
+/**
+ * The command named on the command line (`berth [help] NAME …`); "none" for `--version`,
+ * which needs no command; undefined when every command is needed (help, unknown names).
+ */
 function requestedCommand(args: string[]): string | undefined {
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) return "none";
   const words = args.filter((a) => !a.startsWith("-"));
   const first = words[0] === "help" ? words[1] : words[0];
   if (first === undefined) return undefined;
@@ -59,7 +63,7 @@ async function buildProgram(args: string[]): Promise<Command> {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   const only = requestedCommand(args);
-  const names = only ? [only] : Object.keys(COMMANDS);
+  const names = only === "none" ? [] : only ? [only] : Object.keys(COMMANDS);
   const modules = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const mod of modules) mod.register(program);
   return program;

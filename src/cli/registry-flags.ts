@@ -24,14 +24,29 @@ export interface RegistryFlags {
   creds?: string;
 }
 
+/** The exit codes every image command shares (docs/cli.md), shown at the end of --help. */
+export const EXIT_CODES_HELP =
+  "\nExit codes: 0 success, 2 bad usage or input (unknown flag, malformed reference,\nunreadable file), 3 the operation failed (network, registry error, authentication).";
+
+/** Adds the shared registry flags, and the exit codes to the end of the command's --help. */
 export function addRegistryFlags(command: Command): Command {
   return command
+    .addHelpText("after", EXIT_CODES_HELP)
     .option("--insecure", "skip TLS verification (and fall back to plain HTTP)")
     .option("--plain-http", "speak plain HTTP to registries (loopback hosts always do)")
     .option("--ca-file <file>", "extra CA certificate to trust (PEM; repeatable)", collect, [])
     .option("--cert-dir <dir>", "certs.d-style directory: <dir>/<registry>/*.crt, *.cert, *.key")
     .option("--authfile <file>", "credentials file (default: docker and podman files)")
     .option("--creds <user:password>", "credentials for this command only");
+}
+
+/** A flag value that must be a positive integer (`-j 4`, `--chunk-size 5242880`). */
+export function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(`${flag} must be a positive whole number, not "${value}"`, ExitCode.Usage);
+  }
+  return n;
 }
 
 /** Commander collector for repeatable options (`--ca-file a --ca-file b`). */

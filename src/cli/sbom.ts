@@ -2,6 +2,7 @@
 // (no vulnerability database needed), for an image, a directory (`fs:PATH`) or to convert an
 // existing SBOM (`sbom:FILE`).
 import type { Command } from "commander";
+import { ScanTargetError } from "../scan/catalogers/errors.js";
 import { memorySource } from "../scan/match/index.js";
 import { renderSbom, SBOM_FORMATS } from "../scan/report/index.js";
 import { collectInventory, evaluateInventory } from "../scan/scan.js";
@@ -48,6 +49,7 @@ export function register(program: Command): void {
         onProgress: (m) => progress.update(m),
       });
     } catch (err) {
+      if (err instanceof ScanTargetError) throw new CliError(err.message, ExitCode.Usage);
       throw asCliError(err);
     } finally {
       progress.done();

@@ -1,9 +1,11 @@
 // `berth scan TARGET`: catalog an image (any transport), a directory (`fs:PATH`) or an SBOM
 // (`sbom:FILE`), match against the local OSV database and report, with Trivy's flags:
 // --severity, --ignore-unfixed, --exit-code, --ignorefile, --vex, --pkg-types, --format, -o.
-// Exit code: N from --exit-code when findings remain after filtering, else 0.
+// Exit code: N from --exit-code when findings remain after filtering, else 0; 2 for bad usage
+// or a bad target (unknown flag value, missing fs: path or sbom: file); 3 when the scan fails.
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { ScanTargetError } from "../scan/catalogers/errors.js";
 import { parsePackageTypes } from "../scan/match/filter.js";
 import { IgnoreFileError, parseIgnoreFile } from "../scan/match/ignore.js";
 import { parseOpenVex, VexError } from "../scan/match/vex.js";
@@ -132,6 +134,7 @@ export function register(program: Command): void {
       });
     } catch (err) {
       if (err instanceof NoDatabaseError) throw new CliError(err.message, ExitCode.Failure);
+      if (err instanceof ScanTargetError) throw usage(err.message);
       throw asCliError(err);
     } finally {
       progress.done();

@@ -29,6 +29,15 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
 /** The user name docker credential helpers give an identity (refresh) token under. */
 const IDENTITY_TOKEN_USER = "<token>";
 
+/** How the token service is retried (the same policy as the registry's own requests). */
+export interface TokenRetry {
+  readonly attempts: number;
+  readonly isRetryable: (err: unknown) => boolean;
+  readonly wait: (attempt: number, reason: string, retryAfterMs?: number) => Promise<void>;
+}
+
+const RETRY_TOKEN_STATUS = new Set([429, 500, 502, 503, 504]);
+
 interface CachedToken {
   readonly token: string;
   readonly expiresAt: number;
@@ -43,6 +52,7 @@ export class AuthSession {
     private readonly credential: () => Promise<Credential | undefined>,
     private readonly dispatcher: Dispatcher,
     private readonly userAgent: string,
+    private readonly retry?: TokenRetry,
   ) {}
 
   get known(): boolean {
@@ -113,15 +123,7 @@ export class AuthSession {
     } else if (credential) {
       headers.authorization = basic(credential);
     }
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(url, { method, headers, body, dispatcher: this.dispatcher });
-    } catch (err) {
-      throw new RegistryError(
-        "unreachable",
-        `cannot reach the token service of ${this.registry} (${url.origin}): ${(err as Error).message}`,
-      );
-    }
+    const res = await this.requestToken(url, { method, headers, body });
     const text = await res.body.text();
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw credential
@@ -157,6 +159,40 @@ export class AuthSession {
       throw new RegistryError("protocol", `the token service of ${this.registry} sent no token`);
     const lifetime = Math.max(60, doc.expires_in ?? 60) * 1000;
     return { token, expiresAt: Date.now() + lifetime - 10_000 };
+  }
+
+  /** One token request, retried on 429/5xx and dropped connections like any registry call. */
+  private async requestToken(
+    url: URL,
+    init: { method: "GET" | "POST"; headers: Record<string, string>; body: string | undefined },
+  ): Promise<Dispatcher.ResponseData> {
+    const attempts = this.retry?.attempts ?? 1;
+    for (let attempt = 1; ; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, { ...init, dispatcher: this.dispatcher });
+      } catch (err) {
+        if (attempt < attempts && this.retry?.isRetryable(err)) {
+          await this.retry.wait(attempt, `token service: ${(err as Error).message}`);
+          continue;
+        }
+        throw new RegistryError(
+          "unreachable",
+          `cannot reach the token service of ${this.registry} (${url.origin}): ${(err as Error).message}`,
+        );
+      }
+      if (RETRY_TOKEN_STATUS.has(res.statusCode) && attempt < attempts && this.retry) {
+        const retryAfter = Number(res.headers["retry-after"]);
+        await res.body.dump();
+        await this.retry.wait(
+          attempt,
+          `token service: HTTP ${res.statusCode}`,
+          Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+        );
+        continue;
+      }
+      return res;
+    }
   }
 }
 

@@ -85,6 +85,11 @@ export class RegistryHttp {
       },
       this.dispatcher,
       this.userAgent,
+      {
+        attempts: options.attempts ?? 5,
+        isRetryable: isRetryableNetworkError,
+        wait: (attempt, reason, retryAfterMs) => this.backoff(attempt, reason, retryAfterMs),
+      },
     );
   }
 
@@ -136,14 +141,17 @@ export class RegistryHttp {
           continue;
         }
       }
-      if (res.statusCode === 401 && !req.allowUnauthorized && replayable && !authRetried) {
+      if (res.statusCode === 401 && !req.allowUnauthorized && replayable) {
         const challenge = headerOf(res, "www-authenticate");
         await res.body.dump();
-        authRetried = true;
-        if (await this.auth.onUnauthorized(challenge, req.scopes, authorization !== undefined)) {
-          attempt--;
-          continue;
+        if (!authRetried) {
+          authRetried = true;
+          if (await this.auth.onUnauthorized(challenge, req.scopes, authorization !== undefined)) {
+            attempt--;
+            continue;
+          }
         }
+        // Refused again with fresh auth: the credentials are wrong (or absent), say which.
         throw await this.unauthorized(req);
       }
       if (RETRY_STATUS.has(res.statusCode) && attempt < attempts) {
@@ -162,7 +170,9 @@ export class RegistryHttp {
 
   /** Turns an unexpected response into a RegistryError (consuming the body). */
   async fail(res: Dispatcher.ResponseData, what: string): Promise<never> {
-    const text = await res.body.text().catch(() => "");
+    // A body already read or dumped must not be read again (undici then never settles).
+    const consumed = res.body.bodyUsed || res.body.readableEnded || res.body.destroyed;
+    const text = consumed ? "" : await res.body.text().catch(() => "");
     const spec = specErrorOf(text);
     const detail = spec.message ? `: ${spec.message}` : "";
     const status = res.statusCode;

@@ -43,6 +43,9 @@ export interface UploadOptions {
 const MANIFEST_ACCEPT = [...MANIFEST_MEDIA_TYPES, MediaType.DockerSchema1Signed].join(", ");
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** Answers to GET /v2/<repo>/referrers/<digest> that mean "no referrers API here". */
+const REFERRERS_UNSUPPORTED = new Set([400, 404, 405, 406, 501]);
+
 const pull = (repo: string) => `repository:${repo}:pull`;
 const push = (repo: string) => `repository:${repo}:pull,push`;
 
@@ -139,9 +142,10 @@ export class RegistryClient {
       scopes: [pull(repo)],
       headers: { accept: MANIFEST_ACCEPT },
     });
+    if (res.statusCode !== 200 && res.statusCode !== 404)
+      await this.http.fail(res, `manifest ${at(repo, reference)}`);
     await res.body.dump();
     if (res.statusCode === 404) return undefined;
-    if (res.statusCode !== 200) await this.http.fail(res, `manifest ${at(repo, reference)}`);
     const digest = headerOf(res, "docker-content-digest");
     if (!digest) {
       const full = await this.getManifest(repo, reference);
@@ -200,10 +204,10 @@ export class RegistryClient {
       path: `/v2/${repo}/blobs/${digest}`,
       scopes: [pull(repo)],
     });
+    if (res.statusCode !== 200 && res.statusCode !== 404)
+      await this.http.fail(res, `blob ${digest} in ${repo}`);
     await res.body.dump();
-    if (res.statusCode === 200) return true;
-    if (res.statusCode === 404) return false;
-    return this.http.fail(res, `blob ${digest} in ${repo}`);
+    return res.statusCode === 200;
   }
 
   /** Streams a blob, resuming with Range after dropped connections; verifies its digest. */
@@ -217,6 +221,8 @@ export class RegistryClient {
       method: "POST",
       path: `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
       scopes: [push(repo), pull(from)],
+      // No right to read `from` is not an error here: the blob is then uploaded instead.
+      allowUnauthorized: true,
     });
     await res.body.dump();
     if (res.statusCode === 201) return true;
@@ -334,11 +340,12 @@ export class RegistryClient {
     });
     const type = baseMediaType(headerOf(res, "content-type") ?? "");
     if (res.statusCode === 200 && type === MediaType.OciIndex) {
-      const doc = JSON.parse(await res.body.text()) as ImageIndex;
-      const all = doc.manifests ?? [];
+      const all = parseIndexManifests(await res.body.text(), `referrers of ${digest}`);
       return artifactType ? all.filter((d) => d.artifactType === artifactType) : all;
     }
-    if (res.statusCode !== 404 && res.statusCode !== 200)
+    // A registry without the API answers 404 (the spec's signal to fall back); older ones
+    // also answer 400/405/406/501 for the unknown route, or 200 with something else.
+    if (res.statusCode !== 200 && !REFERRERS_UNSUPPORTED.has(res.statusCode))
       await this.http.fail(res, `referrers of ${digest}`);
     await res.body.dump();
     return this.referrersByTag(repo, digest, artifactType);
@@ -358,8 +365,7 @@ export class RegistryClient {
       if (err instanceof RegistryError && err.kind === "not-found") return [];
       throw err;
     }
-    const doc = JSON.parse(index.bytes.toString("utf8")) as ImageIndex;
-    const all = doc.manifests ?? [];
+    const all = parseIndexManifests(index.bytes.toString("utf8"), `${repo}:${tag}`);
     return artifactType ? all.filter((m) => m.artifactType === artifactType) : all;
   }
 
@@ -400,6 +406,17 @@ export function nextLink(header: string | undefined, base: string): string | und
   if (!match?.[1]) return undefined;
   const url = new URL(match[1], base);
   return `${url.pathname}${url.search}`;
+}
+
+/** The `manifests` of an index document; a protocol error (not a crash) when it is not one. */
+function parseIndexManifests(text: string, what: string): Descriptor[] {
+  let doc: ImageIndex;
+  try {
+    doc = JSON.parse(text) as ImageIndex;
+  } catch {
+    throw new RegistryError("protocol", `the registry sent invalid JSON for ${what}`);
+  }
+  return Array.isArray(doc?.manifests) ? doc.manifests : [];
 }
 
 function mediaTypeFromBody(bytes: Buffer): string {

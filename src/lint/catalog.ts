@@ -13,7 +13,8 @@ export interface RuleMeta {
   readonly hadolint: readonly string[];
 }
 
-export const DOCS_BASE_URL = "https://github.com/berth-registry/berth/blob/main/docs/lint/";
+/** Where each rule's page lives, relative to the root of the Berth source tree. */
+export const DOCS_PATH = "docs/lint/";
 
 export const RULES: readonly RuleMeta[] = [
   rule("BL1001", "base-image-latest", "warning", "Base image is untagged or uses :latest", [
@@ -139,6 +140,23 @@ export function resolveRuleId(id: string): string[] {
   return BY_HADOLINT.get(upper) ?? [];
 }
 
-export function docsUrl(id: string): string {
-  return `${DOCS_BASE_URL}${id}.md`;
+/**
+ * A rule's documentation: `${base}${id}.md` when a base URL is configured (`--docs-url` or
+ * BERTH_LINT_DOCS_URL, e.g. the docs/lint/ folder of the repository Berth was installed from),
+ * else the page's path in the Berth source tree (`docs/lint/BL1001.md`). Berth ships no
+ * hosted documentation site, so it invents no URL.
+ */
+export function docsUrl(id: string, baseUrl?: string): string {
+  if (baseUrl === undefined || baseUrl === "") return `${DOCS_PATH}${id}.md`;
+  return `${baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`}${id}.md`;
+}
+
+/** A docs base URL must be absolute http(s) (SARIF's helpUri is an absolute URI). */
+export function isDocsBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
 }

@@ -20,8 +20,9 @@ import {
 } from "./types.js";
 
 export {
-  DOCS_BASE_URL,
+  DOCS_PATH,
   docsUrl,
+  isDocsBaseUrl,
   RULES,
   type RuleMeta,
   resolveRuleId,

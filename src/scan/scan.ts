@@ -4,7 +4,7 @@
 // caller's callback.
 import { readFile } from "node:fs/promises";
 import { openImageSource, type TransportOptions } from "../transport/index.js";
-import { catalogFilesystem, catalogImage } from "./catalogers/index.js";
+import { catalogFilesystem, catalogImage, ScanTargetError } from "./catalogers/index.js";
 import { type FilterOptions, filterFindings } from "./match/filter.js";
 import { matchPackages, type RecordSource } from "./match/index.js";
 import { OsvStore } from "./osv/store.js";
@@ -69,9 +69,14 @@ export async function collectInventory(
     try {
       doc = JSON.parse(await readFile(spec.path, "utf8"));
     } catch (err) {
-      throw new Error(`cannot read SBOM ${spec.path}: ${(err as Error).message}`);
+      throw new ScanTargetError(`cannot read SBOM ${spec.path}: ${(err as Error).message}`);
     }
-    const sbom = readSbom(doc, spec.path);
+    let sbom: ReturnType<typeof readSbom>;
+    try {
+      sbom = readSbom(doc, spec.path);
+    } catch (err) {
+      throw new ScanTargetError((err as Error).message);
+    }
     return { artifact: { name: sbom.name, type: "sbom" }, packages: sbom.packages, warnings: [] };
   }
   if (spec.kind === "filesystem") {

@@ -136,6 +136,35 @@ describe("the known image", () => {
     expect(a.layers[3]?.changes.addedBytes).toBe(400 + 5000);
   });
 
+  it("connects berth lint to the layers: each waste names the lint rule of its instruction", async () => {
+    const a = await analyze(known.reference, KNOWN_DOCKERFILE);
+    const [apt] = findingsOf(a, "cache-left-behind");
+    // The 8 kB of apt lists left by layer 1 is what lint rule BL2005 warns about at line 5.
+    expect(apt?.lint?.map((l) => [l.ruleId, l.severity, l.line])).toEqual([
+      ["BL2005", "warning", 5],
+      ["BL2003", "info", 6],
+      ["BL2004", "info", 6],
+    ]);
+    expect(apt?.lint?.[0]?.docs).toBe("docs/lint/BL2005.md");
+    // Wastes caused by base layers or by instructions without lint findings carry none.
+    for (const f of findingsOf(a, "removed-in-later-layer")) expect(f.lint).toBeUndefined();
+    // And each lint finding names the layer its line built, with that layer's size.
+    const layer1 = a.layers[1]?.contentBytes;
+    expect(layer1).toBeGreaterThan(8000);
+    expect(a.lint?.map((l) => [l.ruleId, l.line, l.layer, l.layerBytes])).toEqual([
+      ["BL3005", 2, undefined, undefined],
+      ["BL3013", 2, undefined, undefined],
+      ["BL1002", 2, undefined, undefined],
+      ["BL2005", 5, 1, layer1],
+      ["BL2003", 6, 1, layer1],
+      ["BL2004", 6, 1, layer1],
+    ]);
+    // Without a Dockerfile there is nothing to lint.
+    const plain = await analyze(known.reference);
+    expect(plain.lint).toBeUndefined();
+    expect(findingsOf(plain, "cache-left-behind")[0]?.lint).toBeUndefined();
+  });
+
   it("explains each waste with its layer, instruction, Dockerfile line and a fix", async () => {
     const a = await analyze(known.reference, KNOWN_DOCKERFILE);
     expect(a.layers.map((l) => l.dockerfile?.line)).toEqual([undefined, 5, 8, 9]);

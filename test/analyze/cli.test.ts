@@ -48,6 +48,16 @@ describe("berth analyze", () => {
       "8 kB of /var/lib/apt/lists written by layer 1 `RUN apt-get update && apt-get install -y curl` (Dockerfile line 5) is still in the image",
     );
     expect(result.stdout).toContain("at: Dockerfile line 5: RUN apt-get update && \\");
+    // The lint rule of the same instruction, under the waste it explains…
+    expect(result.stdout).toMatch(
+      /at: Dockerfile line 5: .*\n\s+lint: BL2005 \(warning, line 5\): The apt package lists stay in this layer/,
+    );
+    // …and the Dockerfile's lint findings with the layer (and bytes) each line built.
+    expect(result.stdout).toMatch(/Dockerfile lint: 6 /);
+    expect(result.stdout).toMatch(
+      /line 5: BL2005 warning \[layer 1, [\d.]+ kB\]: The apt package lists/,
+    );
+    expect(result.stdout).toMatch(/line 2: BL1002 info: Base image "debian:12" is not pinned/);
   });
 
   it("prints every number as JSON and exits 1 when a CI threshold is crossed", async () => {

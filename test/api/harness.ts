@@ -10,6 +10,7 @@ import { managementApi } from "../../src/api/index.js";
 import { MetaRegistryView } from "../../src/api/registry-view.js";
 import { basicHeader } from "../../src/auth/credentials.js";
 import { Management } from "../../src/auth/management.js";
+import { auditRegistryEvents } from "../../src/auth/registry-hooks.js";
 import {
   type AuthSettings,
   type AuthSystem,
@@ -20,6 +21,7 @@ import type { AuthTables } from "../../src/meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../src/meta/index.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
 import { MIGRATIONS } from "../../src/meta/migrations/index.js";
+import { ManifestCache, RegistryEvents } from "../../src/registry/index.js";
 
 export const ADMIN = { username: "admin", password: "admin-password-1" };
 export const quietLog = { info() {}, warn() {}, error() {} };
@@ -47,12 +49,14 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
     adminPassword: ADMIN.password,
   });
   const management = new Management(auth.store, auth.audit, auth.authorizer);
+  const events = new RegistryEvents();
+  auditRegistryEvents(events, auth.audit);
   const app = Fastify({ logger: false });
   await app.register(auth.tokenRoutes);
   await app.register(managementApi, {
     auth,
     management,
-    registry: new MetaRegistryView(meta.db),
+    registry: new MetaRegistryView(meta.db, { events, manifestCache: new ManifestCache(0) }),
     version: "test",
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });

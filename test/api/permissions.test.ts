@@ -25,6 +25,7 @@ const MATRIX: Record<string, Who[]> = {
   delete: ["maintainer", "projectAdmin"],
   "see project": ["limitedGuest", "guest", "developer", "maintainer", "projectAdmin"],
   "edit project": ["projectAdmin"],
+  "delete project": ["projectAdmin"],
   "list members": ["guest", "developer", "maintainer", "projectAdmin"],
   "manage members": ["projectAdmin"],
   "list logs": ["guest", "developer", "maintainer", "projectAdmin"],
@@ -90,6 +91,21 @@ async function attempt(action: string, who: Who): Promise<number> {
       return call("GET", "/api/v1/projects/team");
     case "edit project":
       return call("PATCH", "/api/v1/projects/team", { public: false });
+    case "delete project": {
+      // A fresh, empty project with the same members as "team", deleted by `who`.
+      const name = `gone-${counter++}`;
+      const admin = basic(ADMIN);
+      const made = await api(h.url, "POST", "/api/v1/projects", { headers: admin, body: { name } });
+      expect(made.status).toBe(201);
+      for (const role of ROLES) {
+        const r = await api(h.url, "POST", `/api/v1/projects/${name}/members`, {
+          headers: admin,
+          body: { username: role.toLowerCase(), role },
+        });
+        expect(r.status).toBe(201);
+      }
+      return call("DELETE", `/api/v1/projects/${name}`);
+    }
     case "list members":
       return call("GET", "/api/v1/projects/team/members");
     case "manage members":

@@ -207,3 +207,53 @@ describe("browser sessions", () => {
     }
   });
 });
+
+describe("bearer tokens on the management API", () => {
+  it("identify the token's account (with that account's rights only) and refuse bad tokens", async () => {
+    const h = await startApi();
+    try {
+      const admin = basic(ADMIN);
+      expect(
+        (
+          await api(h.url, "POST", "/api/v1/users", {
+            headers: admin,
+            body: { username: "bea", password: "bea-pass-1" },
+          })
+        ).status,
+      ).toBe(201);
+      const issued = await api(h.url, "GET", "/service/token?service=berth", {
+        headers: basic({ username: "bea", password: "bea-pass-1" }),
+      });
+      expect(issued.status).toBe(200);
+      const bearer = { authorization: `Bearer ${(issued.body as { token: string }).token}` };
+      const me = await api(h.url, "GET", "/api/v1/users/current", { headers: bearer });
+      expect(me.body).toEqual({ name: "bea", kind: "user", isAdmin: false });
+      // No CSRF token is needed: a bearer token is never sent by a browser on its own.
+      const made = await api(h.url, "POST", "/api/v1/projects", {
+        headers: bearer,
+        body: { name: "beas" },
+      });
+      expect(made.status).toBe(201);
+      expect((await api(h.url, "GET", "/api/v1/users", { headers: bearer })).status).toBe(403);
+      const token = (issued.body as { token: string }).token;
+      const [header, payload, signature] = token.split(".");
+      const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString());
+      const forged = Buffer.from(JSON.stringify({ ...claims, sub: "admin" })).toString("base64url");
+      for (const bad of [`${header}.${forged}.${signature}`, "not-a-token", `${token}x`]) {
+        const r = await api(h.url, "GET", "/api/v1/users/current", {
+          headers: { authorization: `Bearer ${bad}` },
+        });
+        expect(r.status, bad).toBe(401);
+      }
+      // The account's removal ends what its tokens can do.
+      expect((await api(h.url, "DELETE", "/api/v1/users/bea", { headers: admin })).status).toBe(
+        204,
+      );
+      expect((await api(h.url, "GET", "/api/v1/users/current", { headers: bearer })).status).toBe(
+        401,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});

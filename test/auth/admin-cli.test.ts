@@ -1,12 +1,12 @@
 // `berth admin` as an operator runs it: against a running server (--server, credentials
 // from BERTH_USERNAME/BERTH_PASSWORD) and directly on a data directory (--data). Passwords
 // go in on stdin; a robot secret is printed once and works for a token.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, type ApiHarness, api, basic, startApi } from "../api/harness.js";
-import { BERTH_BIN } from "../support/berth-process.js";
+import { BERTH_BIN, startBerth } from "../support/berth-process.js";
 import { run } from "../support/process-control.js";
 
 const env = { ...process.env, BERTH_FROM_SOURCE: "1" };
@@ -92,6 +92,36 @@ describe("berth admin --server", () => {
     expect((await remote(["project", "delete", "apps"])).code).toBe(0);
   });
 
+  it("signs in with the credentials a podman/docker login stored when the environment has none", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), "berth-admin-home-"));
+    try {
+      const host = new URL(h.url).host;
+      const authfile = path.join(home, "auth.json");
+      const auth = Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString("base64");
+      await writeFile(authfile, JSON.stringify({ auths: { [host]: { auth } } }));
+      const clean: NodeJS.ProcessEnv = { ...env, HOME: home, XDG_CONFIG_HOME: home };
+      delete clean.BERTH_USERNAME;
+      delete clean.BERTH_PASSWORD;
+      delete clean.XDG_RUNTIME_DIR;
+      delete clean.DOCKER_CONFIG;
+      const opts = { env: clean, timeoutMs: 60_000 };
+      const args = [BERTH_BIN, "admin", "--server", h.url, "--format", "json", "user", "list"];
+      const none = await run(process.execPath, args, opts);
+      expect(none.code).toBe(2);
+      expect(`${none.stdout}${none.stderr}`).toContain(`no credentials for ${host}`);
+      const stored = await run(process.execPath, args, {
+        ...opts,
+        env: { ...clean, REGISTRY_AUTH_FILE: authfile },
+      });
+      expect(stored.code, stored.stderr).toBe(0);
+      expect(JSON.parse(stored.stdout).map((u: { username: string }) => u.username)).toContain(
+        "admin",
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it("fails with one sentence and a non-zero exit", async () => {
     const bad = await remote(["member", "add", "nope", "admin", "owner"]);
     expect(bad.code).not.toBe(0);
@@ -142,5 +172,69 @@ describe("berth admin --data", () => {
     expect(robots.stdout).toContain("robot$deploy");
     const short = await local(["user", "create", "x", "--password-stdin"], "short\n");
     expect(short.code).toBe(2);
-  });
+
+    // The rest of the command set, on the same directory.
+    expect(
+      (await local(["user", "create", "temp", "--password-stdin"], "temp-pass-1\n")).code,
+    ).toBe(0);
+    expect(
+      (await local(["user", "passwd", "root2", "--password-stdin"], "root2-pass-2\n")).code,
+    ).toBe(0);
+    expect((await local(["project", "create", "scratch", "--private"])).code).toBe(0);
+    expect((await local(["member", "add", "scratch", "temp", "developer"])).code).toBe(0);
+    const members = await local(["--format", "json", "member", "list", "scratch"]);
+    expect(JSON.parse(members.stdout)).toEqual([
+      expect.objectContaining({ username: "temp", role: "developer" }),
+    ]);
+    expect((await local(["member", "remove", "scratch", "temp"])).code).toBe(0);
+    expect(
+      JSON.parse((await local(["--format", "json", "member", "list", "scratch"])).stdout),
+    ).toEqual([]);
+    expect((await local(["user", "delete", "temp"])).code).toBe(0);
+    expect((await local(["project", "delete", "scratch"])).code).toBe(0);
+    const projects = await local(["project", "list"]);
+    expect(projects.stdout).toMatch(/ops\s+public\s+1\.0 GiB/);
+    expect(projects.stdout).not.toContain("scratch");
+    const project = await local([
+      "robot",
+      "create",
+      "ci",
+      "--project",
+      "ops",
+      "--permission",
+      "pull,push",
+      "--expires",
+      "1d",
+    ]);
+    expect(project.code, project.stderr).toBe(0);
+    const ciSecret = project.stdout.trim();
+    expect((await local(["robot", "disable", "robot$deploy"])).code).toBe(0);
+    const robotList = await local(["--format", "json", "robot", "list"]);
+    const robotsNow = JSON.parse(robotList.stdout) as { name: string; disabled: boolean }[];
+    expect(robotsNow.find((r) => r.name === "robot$deploy")?.disabled).toBe(true);
+    const deploySecret = robot.stdout.trim();
+
+    // A server started on the directory sees all of it.
+    const server = await startBerth({
+      dataDir: dir,
+      env: { BERTH_AUTH: "token", BERTH_ADMIN_PASSWORD: "unused-admin-pass-1" },
+    });
+    try {
+      const as = (username: string, password: string) =>
+        api(server.url, "GET", "/service/token?scope=repository:ops/app:pull,push", {
+          headers: basic({ username, password }),
+        });
+      const root = await as("root2", "root2-pass-2");
+      expect(root.status).toBe(200);
+      expect((await as("root2", "root2-pass-1")).status).toBe(401);
+      expect((await as("temp", "temp-pass-1")).status).toBe(401);
+      expect((await as("robot$ops+ci", ciSecret)).status).toBe(200);
+      expect((await as("robot$deploy", deploySecret)).status).toBe(401);
+    } finally {
+      await server.stop();
+    }
+    expect((await local(["robot", "delete", "robot$ops+ci"])).code).toBe(0);
+    const gone = await local(["--format", "json", "robot", "list", "--project", "ops"]);
+    expect(JSON.parse(gone.stdout)).toEqual([]);
+  }, 120_000);
 });

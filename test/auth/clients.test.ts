@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicHeader } from "../../src/auth/credentials.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import {
+  buildah,
   type ContainerStorage,
   podman,
   privateContainerStorage,
@@ -192,6 +193,73 @@ describe("skopeo", () => {
     );
     expect(r.code).not.toBe(0);
     expect(r.stderr.toLowerCase()).toMatch(/unauthorized|authentication required|invalid username/);
+  });
+});
+
+describe("skopeo login and buildah login", () => {
+  it("store credentials that later pushes and pulls to a private project use", async () => {
+    const skopeoAuth = path.join(work, "skopeo-auth.json");
+    const login = (tool: string, authfile: string, password: string, env?: NodeJS.ProcessEnv) =>
+      run(
+        tool,
+        [
+          ...(tool === "buildah" ? storage.globalFlags : []),
+          "login",
+          "--tls-verify=false",
+          "--authfile",
+          authfile,
+          "-u",
+          "alice",
+          "--password-stdin",
+          berth.host,
+        ],
+        { input: `${password}\n`, env, timeoutMs: 60_000 },
+      );
+    const bad = await login("skopeo", path.join(work, "skopeo-bad.json"), "wrong-password");
+    expect(bad.code).not.toBe(0);
+    const ok = await login("skopeo", skopeoAuth, "alice-pass-1");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("Login Succeeded");
+    await skopeoCopy(image, `docker://${berth.host}/team/via-skopeo:v1`, [
+      "--dest-authfile",
+      skopeoAuth,
+    ]);
+    // Without the stored login the private project stays closed.
+    await expect(
+      skopeoCopy(`docker://${berth.host}/team/via-skopeo:v1`, `oci:${path.join(work, "x")}:v1`),
+    ).rejects.toThrow(/unauthorized|authentication required/i);
+
+    const buildahAuth = path.join(work, "buildah-auth.json");
+    const b = await login("buildah", buildahAuth, "alice-pass-1", storage.env);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toContain("Login Succeeded");
+    const pulled = await buildah(storage, [
+      "pull",
+      "-q",
+      "--tls-verify=false",
+      "--authfile",
+      buildahAuth,
+      `docker://${berth.host}/team/via-skopeo:v1`,
+    ]);
+    const id = pulled.stdout.trim().split("\n").pop() ?? "";
+    expect(id).toMatch(/^[0-9a-f]{12,}$/);
+    await buildah(storage, [
+      "push",
+      "-q",
+      "--tls-verify=false",
+      "--authfile",
+      buildahAuth,
+      id,
+      `docker://${berth.host}/team/via-buildah:v1`,
+    ]);
+    const tags = await skopeo([
+      "list-tags",
+      "--tls-verify=false",
+      "--authfile",
+      skopeoAuth,
+      `docker://${berth.host}/team/via-buildah`,
+    ]);
+    expect(JSON.parse(tags.stdout).Tags).toEqual(["v1"]);
   });
 });
 

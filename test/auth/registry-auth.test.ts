@@ -384,6 +384,168 @@ describe("projects and quotas on push", () => {
   });
 });
 
+describe("quota under concurrent pushes", () => {
+  it("admits only what fits when many uploads close at once, and counts a shared blob once", async () => {
+    expect(
+      (await json("POST", "/api/v1/projects", { name: "race", quotaBytes: 5000 })).status,
+    ).toBe(201);
+    // Ten distinct 1000-byte blobs closed at the same moment, into five repositories: at most
+    // five fit. Each upload is started first so that all the commits race.
+    const blobs = Array.from({ length: 10 }, (_, i) => Buffer.alloc(1000, 100 + i));
+    const sessions = await Promise.all(
+      blobs.map(async (bytes, i) => {
+        const start = await http("POST", `/v2/race/r${i % 5}/blobs/uploads/`, admin);
+        expect(start.status).toBe(202);
+        const url = new URL(start.headers.get("location") ?? "", berth.url);
+        url.searchParams.set("digest", sha(bytes));
+        return { url, bytes, repo: `race/r${i % 5}` };
+      }),
+    );
+    const results = await Promise.all(
+      sessions.map((s) =>
+        http("PUT", `${s.url.pathname}${s.url.search}`, admin, s.bytes, {
+          "content-type": "application/octet-stream",
+        }),
+      ),
+    );
+    const admitted = results.filter((r) => r.status === 201).length;
+    expect(admitted).toBe(5);
+    for (const r of results.filter((x) => x.status !== 201)) {
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.text).errors[0].message).toContain('quota exceeded: project "race"');
+    }
+    // Refused blobs are nowhere to be found.
+    for (const [i, s] of sessions.entries()) {
+      const head = await http("HEAD", `/v2/${s.repo}/blobs/${sha(s.bytes)}`, admin);
+      expect(head.status, `blob ${i}`).toBe(results[i]?.status === 201 ? 200 : 404);
+    }
+    const quota = await json("GET", "/api/v1/projects/race/quota");
+    expect(quota.body).toEqual({ project: "race", limitBytes: 5000, usedBytes: 5000 });
+
+    // One new blob pushed at once into three repositories of a project with room for it
+    // once (but not twice) is admitted everywhere: it counts once.
+    expect(
+      (await json("POST", "/api/v1/projects", { name: "shared", quotaBytes: 3000 })).status,
+    ).toBe(201);
+    const big = Buffer.alloc(2000, 7);
+    const pushes = await Promise.all(
+      ["shared/a", "shared/b", "shared/c"].map((repo) => pushBlob(repo, big, admin)),
+    );
+    expect(pushes.map((r) => r.status)).toEqual([201, 201, 201]);
+    const shared = await json("GET", "/api/v1/projects/shared/quota");
+    expect(shared.body).toEqual({ project: "shared", limitBytes: 3000, usedBytes: 2000 });
+    // Concurrent monolithic pushes (POST ?digest=) of blobs that together exceed the rest.
+    const more = [Buffer.alloc(600, 8), Buffer.alloc(600, 9)];
+    const monolithic = await Promise.all(
+      more.map((bytes, i) =>
+        http("POST", `/v2/shared/m${i}/blobs/uploads/?digest=${sha(bytes)}`, admin, bytes, {
+          "content-type": "application/octet-stream",
+        }),
+      ),
+    );
+    expect(monolithic.map((r) => r.status).sort()).toEqual([201, 403]);
+    const after = await json("GET", "/api/v1/projects/shared/quota");
+    expect(after.body.usedBytes).toBe(2600);
+  });
+});
+
+describe("deletes through the management API", () => {
+  it("act like /v2/ deletes: the manifest is gone at once (no stale cache) and each is audited", async () => {
+    const img = await pushImage("team/gone", "v1", admin, "gone");
+    const accept = { accept: "application/vnd.oci.image.manifest.v1+json" };
+    // Served once by digest, so the registry's manifest cache holds it.
+    const first = await http(
+      "GET",
+      `/v2/team/gone/manifests/${img.digest}`,
+      admin,
+      undefined,
+      accept,
+    );
+    expect(first.status).toBe(200);
+    const art = `/api/v1/projects/team/repositories/${encodeURIComponent("team/gone")}/artifacts`;
+    expect((await json("POST", `${art}/${img.digest}/tags`, { name: "extra" })).status).toBe(201);
+    const dev = await http("DELETE", `${art}/extra/tags/extra`, user("developer"));
+    expect(dev.status).toBe(403);
+    expect((await http("DELETE", `${art}/extra/tags/extra`, user("maintainer"))).status).toBe(204);
+    expect((await http("DELETE", `${art}/${img.digest}`, user("maintainer"))).status).toBe(204);
+    const after = await http(
+      "GET",
+      `/v2/team/gone/manifests/${img.digest}`,
+      admin,
+      undefined,
+      accept,
+    );
+    expect(after.status).toBe(404);
+    expect((await http("GET", "/v2/team/gone/manifests/v1", admin, undefined, accept)).status).toBe(
+      404,
+    );
+    // Removing a whole repository, and a /v2/ tag delete, are audited too.
+    await pushImage("team/doomed", "v1", admin, "doomed");
+    await pushImage("team/doomed", "v2", admin, "doomed2");
+    expect((await http("DELETE", "/v2/team/doomed/manifests/v2", user("maintainer"))).status).toBe(
+      202,
+    );
+    const repo = `/api/v1/projects/team/repositories/${encodeURIComponent("team/doomed")}`;
+    expect((await http("DELETE", repo, user("projectadmin"))).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const deletes = await json(
+      "GET",
+      "/api/v1/audit?action=delete&resource=team/gone&page_size=50",
+    );
+    const gone = deletes.body.items as {
+      actor: string;
+      resourceType: string;
+      resource: string;
+      remoteAddress: string;
+      project: string;
+    }[];
+    expect(gone).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          actor: "maintainer",
+          resourceType: "artifact",
+          resource: `team/gone@${img.digest}`,
+          project: "team",
+          remoteAddress: expect.stringContaining("127.0.0.1"),
+        }),
+        expect.objectContaining({
+          actor: "maintainer",
+          resourceType: "tag",
+          resource: "team/gone:extra",
+        }),
+      ]),
+    );
+    const doomed = await json(
+      "GET",
+      "/api/v1/projects/team/audit?resource=team/doomed&action=delete",
+    );
+    const kinds = (doomed.body.items as { resourceType: string; actor: string }[]).map(
+      (e) => `${e.actor}:${e.resourceType}`,
+    );
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        "maintainer:tag",
+        "projectadmin:repository",
+        "projectadmin:artifact",
+        "projectadmin:blob",
+      ]),
+    );
+    // Filters narrow: by resource type, by outcome, by time.
+    const onlyRepos = await json("GET", "/api/v1/audit?action=delete&resource_type=repository");
+    expect(
+      (onlyRepos.body.items as { resourceType: string }[]).every(
+        (e) => e.resourceType === "repository",
+      ),
+    ).toBe(true);
+    expect(onlyRepos.body.total).toBeGreaterThan(0);
+    const future = await json("GET", "/api/v1/audit?since=2999-01-01T00:00:00Z");
+    expect(future.body.total).toBe(0);
+    const badTime = await json("GET", "/api/v1/audit?since=yesterday");
+    expect(badTime.status).toBe(400);
+  });
+});
+
 describe("audit of registry events", () => {
   it("records pushes and pulls with who and from where", async () => {
     await http("GET", "/v2/team/app/manifests/v1", user("guest"), undefined, {

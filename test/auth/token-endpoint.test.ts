@@ -129,6 +129,68 @@ describe("GET /service/token", () => {
   });
 });
 
+describe("malformed and hostile scope strings", () => {
+  it("are refused with 400 INVALID_SCOPE (never a 500), on GET and POST alike", async () => {
+    const bad = [
+      "repository::pull",
+      ":team/app:pull",
+      "repository",
+      "repository:team/app",
+      "repository:Team/App:pull",
+      "repository:team/../app:pull",
+      "repository:/team/app:pull",
+      "repository:team//app:pull",
+      "repository:team/app:pull;delete",
+      "repository:team/app:pull push",
+      "repository:team/app:PULL",
+      "repository:team/app:pull,,push",
+      "repository:127.0.0.1:5000/team/app:pull",
+      "repo sitory:team/app:pull",
+      `repository:${"a".repeat(300)}:pull`,
+      "repository:team/app\u0000:pull",
+    ];
+    const failures: string[] = [];
+    for (const scope of bad) {
+      const get = await api(h.url, "GET", `/service/token?scope=${encodeURIComponent(scope)}`, {
+        headers: basic(alice),
+      });
+      const code = (get.body as { errors?: { code: string }[] }).errors?.[0]?.code;
+      if (get.status !== 400 || code !== "INVALID_SCOPE") {
+        failures.push(`GET ${JSON.stringify(scope)}: ${get.status} ${JSON.stringify(get.body)}`);
+      }
+      const post = await form({
+        grant_type: "password",
+        username: alice.username,
+        password: alice.password,
+        service: "berth",
+        client_id: "test",
+        scope,
+      });
+      if (post.status !== 400) failures.push(`POST ${JSON.stringify(scope)}: ${post.status}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("well-formed but unknown or over-reaching scopes grant nothing extra", async () => {
+    const grant = async (scope: string) => {
+      const r = await api(h.url, "GET", `/service/token?scope=${encodeURIComponent(scope)}`, {
+        headers: basic(alice),
+      });
+      expect(r.status, scope).toBe(200);
+      return access((r.body as TokenBody).token);
+    };
+    expect(await grant("foo:bar:pull")).toEqual([]);
+    expect(await grant("registry:catalog:push")).toEqual([]);
+    expect(await grant("registry:other:*")).toEqual([]);
+    expect(await grant("repository(plugin):team/app:pull")).toEqual([
+      { type: "repository", name: "team/app", actions: ["pull"] },
+    ]);
+    expect(await grant("repository:team/app:")).toEqual([]);
+    expect(await grant("repository:other/x:pull,push,delete,*")).toEqual([]);
+    expect(await grant("repository:team/app:delete,admin")).toEqual([]);
+  });
+});
+
 describe("POST /service/token (OAuth2)", () => {
   it("password grant with access_type=offline returns a refresh token that works", async () => {
     const first = await form({

@@ -1,11 +1,13 @@
 // Credentials against Berth itself with its token authentication on (Bearer challenge, token
 // endpoint, JWT): after `podman login`, `berth ls` works with no flags; `berth login` with a
-// wrong password is one sentence and exit 3, with the right one it succeeds. HOME and
+// wrong password is one sentence and exit 3, with the right one it succeeds; a token service
+// answering 503 or dropping the connection is retried. HOME and
 // XDG_RUNTIME_DIR point into a temp dir, never at the machine's own credential files.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FaultProxy } from "../client/fault-proxy.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import { run } from "../support/process-control.js";
 import { syntheticImageLayout } from "../support/synthetic-images.js";
@@ -66,6 +68,29 @@ describe("credentials against Berth with token auth", () => {
     expect(login.code, login.stderr).toBe(0);
     expect((await berthOk(["ls", `${server.host}/team/app`], { env })).stdout).toBe("1.0\n");
     await run("podman", ["logout", server.host], { env });
+  });
+
+  it("retries the token service when it answers 503 or drops the connection", async () => {
+    // Berth names its token realm after the Host it was reached by, so through the proxy
+    // the token requests pass the proxy too; only they get the faults.
+    const proxy = await FaultProxy.start(server.host, {
+      faultPaths: /^\/service\/token/,
+      serverErrors: 2,
+      resetConnections: 1,
+    });
+    try {
+      const listed = await berthOk(
+        ["ls", "--creds", `admin:${ADMIN_PASSWORD}`, `${proxy.host}/team/app`],
+        { env },
+      );
+      expect(listed.stdout).toBe("1.0\n");
+      expect(proxy.injected503).toBe(2);
+      expect(proxy.injectedResets).toBe(1);
+      const tokenAnswers = proxy.requests.filter((r) => r.path.startsWith("/service/token"));
+      expect(tokenAnswers.at(-1)?.status).toBe(200);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("berth login refuses a wrong password in one sentence and accepts the right one", async () => {

@@ -1,8 +1,9 @@
 // Credentials as users already have them: after `podman login` against a registry with
 // authentication (CNCF distribution 2.8 with htpasswd), `berth ls` works with no flags;
 // `berth login` verifies first (a wrong password is one sentence and exit 3), stores where
-// docker reads, and `berth logout` removes it; a `docker-credential-*` helper named by
-// credsStore is used. HOME and XDG_RUNTIME_DIR point into a temp dir: the machine's own
+// docker reads, and `berth logout` removes it; REGISTRY_AUTH_FILE (written by `podman login
+// --authfile`) is read, and a wrong stored password is named in one sentence; the
+// `docker-credential-*` helpers named by credHelpers (per registry) and credsStore are used. HOME and XDG_RUNTIME_DIR point into a temp dir: the machine's own
 // credential files are never read or written.
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -126,6 +127,62 @@ describe("credentials", () => {
     const out = await berthOk(["logout", host], { env: cleanEnv() });
     expect(out.stdout).toContain("Removed credentials");
     expect((await berth(["ls", `${host}/team/app`], { env: cleanEnv() })).code).toBe(3);
+  });
+
+  it("reads REGISTRY_AUTH_FILE, and names a wrong stored password in one sentence", async () => {
+    const authFile = join(work, "registry-auth-file.json");
+    const login = await run(
+      "podman",
+      [
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        authFile,
+        "-u",
+        "alice",
+        "--password-stdin",
+        host,
+      ],
+      { env: cleanEnv(), input: "s3cret-pass\n", timeoutMs: 60_000 },
+    );
+    expect(login.code, login.stderr).toBe(0);
+    const listed = await berthOk(["ls", `${host}/team/app`], {
+      env: cleanEnv({ REGISTRY_AUTH_FILE: authFile }),
+    });
+    expect(listed.stdout).toBe("1.0\n");
+
+    const stale = join(work, "stale-auth.json");
+    await writeFile(
+      stale,
+      JSON.stringify({ auths: { [host]: { auth: Buffer.from("alice:old").toString("base64") } } }),
+    );
+    const refused = await berth(["ls", `${host}/team/app`], {
+      env: cleanEnv({ REGISTRY_AUTH_FILE: stale }),
+    });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toMatch(/refused the credentials of alice/);
+  });
+
+  it("asks the docker-credential helper credHelpers names for this registry", async () => {
+    const bin = join(work, "bin-helpers");
+    await mkdir(bin, { recursive: true });
+    const helper = join(bin, "docker-credential-perhost");
+    await writeFile(
+      helper,
+      `#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "${host}" ]; then\n  echo '{"ServerURL":"${host}","Username":"alice","Secret":"s3cret-pass"}'\nelse\n  echo "credentials not found in native keychain"; exit 1\nfi\n`,
+    );
+    await chmod(helper, 0o755);
+    const dockerDir = join(work, "docker-credhelpers");
+    await mkdir(dockerDir, { recursive: true });
+    await writeFile(
+      join(dockerDir, "config.json"),
+      JSON.stringify({ credHelpers: { [host]: "perhost", "other.example.com": "absent" } }),
+    );
+    const result = await berthOk(["ls", `${host}/team/app`], {
+      env: cleanEnv({ DOCKER_CONFIG: dockerDir, PATH: `${bin}:${process.env.PATH}` }),
+    });
+    expect(result.stdout).toBe("1.0\n");
   });
 
   it("asks a docker-credential helper named by credsStore", async () => {

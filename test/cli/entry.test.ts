@@ -19,6 +19,12 @@ describe("berth entry point", () => {
     }
   });
 
+  it("prints its version", async () => {
+    const r = await berth(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it("resolves aliases and `help COMMAND`", async () => {
     const cp = await berth(["cp", "--help"]);
     expect(cp.code).toBe(0);

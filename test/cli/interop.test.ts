@@ -1,7 +1,8 @@
 // `berth` image commands against the real tools and a real registry (CNCF distribution 2.8):
 // `berth save` output loads with `podman load`; an OCI layout written by `berth copy` is read
 // by `skopeo inspect oci:` and `skopeo copy`; a `skopeo copy … docker-archive:` archive loads
-// with `berth load`; `berth index create` output is pulled per platform by `podman pull
+// with `berth load`; `oci-archive:` and `docker-archive:` files go both ways between berth
+// and skopeo/podman; `berth index create` output is pulled per platform by `podman pull
 // --platform`; and the data commands (inspect/manifest/config/digest/ls/catalog/tag/delete/
 // mirror) print what they should with stable exit codes.
 import { createHash } from "node:crypto";
@@ -116,6 +117,17 @@ describe("berth save / load", () => {
     const amd = multi.images.find((i) => i.platform.architecture === "amd64");
     expect(ids.stdout).toContain(`${R}/app/single:2.0 ${single.config.digest}`);
     expect(ids.stdout).toContain(`${R}/app/multi:1.0 ${amd?.image.config.digest}`);
+
+    const layout = join(work, "loaded-layout");
+    const loadedToLayout = JSON.parse(
+      (await berthOk(["load", archive, `oci:${layout}`, "--format", "json"])).stdout,
+    ) as { loaded: { target: string }[] };
+    expect(loadedToLayout.loaded.map((l) => l.target).sort()).toEqual([
+      `oci:${layout}:${R}/app/multi:1.0`,
+      `oci:${layout}:${R}/app/single:2.0`,
+    ]);
+    const fromLayout = await inspectRaw(`oci:${layout}:${R}/app/single:2.0`);
+    expect(fromLayout.json.config?.digest).toBe(single.config.digest);
   });
 
   it("loads an archive written by skopeo copy docker-archive: into a registry", async () => {
@@ -126,6 +138,72 @@ describe("berth save / load", () => {
     const config = await berthOk(["config", `${R}/loaded/single:7`]);
     expect(digestOf(Buffer.from(config.stdout))).toBe(single.config.digest);
     const raw = await inspectRaw(`docker://${R}/loaded/single:7`);
+    expect(raw.json.layers?.length).toBe(2);
+  });
+});
+
+describe("archive transports, both ways", () => {
+  it("writes oci-archive: and docker-archive: files that skopeo and podman read", async () => {
+    const ociArchive = join(work, "berth-multi.oci.tar");
+    await berthOk(["copy", "--all", `${R}/app/multi:1.0`, `oci-archive:${ociArchive}:v1`]);
+    expect((await inspectRaw(`oci-archive:${ociArchive}:v1`)).digest).toBe(multi.index.digest);
+    await skopeoCopy(`oci-archive:${ociArchive}:v1`, `docker://${R}/from-oci-archive/multi:v1`, [
+      "--all",
+    ]);
+    expect((await inspectRaw(`docker://${R}/from-oci-archive/multi:v1`)).digest).toBe(
+      multi.index.digest,
+    );
+
+    const dockerArchive = join(work, "berth-single.docker.tar");
+    await berthOk([
+      "copy",
+      `${R}/app/single:2.0`,
+      `docker-archive:${dockerArchive}:example/berth-single:3`,
+    ]);
+    const config = JSON.parse(
+      (await skopeo(["inspect", "--config", `docker-archive:${dockerArchive}`])).stdout,
+    ) as { config?: { Labels?: Record<string, string> } };
+    expect(config.config?.Labels?.["berth.test.label"]).toBe("cli-single");
+    const loaded = await podman(storage, ["load", "-i", dockerArchive]);
+    expect(loaded.stdout).toContain("example/berth-single:3");
+    const ids = await podman(storage, [
+      "images",
+      "--no-trunc",
+      "--format",
+      "{{.Repository}}:{{.Tag}} {{.ID}}",
+    ]);
+    expect(ids.stdout).toContain(`example/berth-single:3 ${single.config.digest}`);
+  });
+
+  it("reads oci-archive: and docker-archive: files that skopeo wrote", async () => {
+    const ociArchive = join(work, "skopeo-multi.oci.tar");
+    await skopeoCopy(`docker://${R}/app/multi:1.0`, `oci-archive:${ociArchive}:v2`, ["--all"]);
+    await berthOk([
+      "copy",
+      "--all",
+      `oci-archive:${ociArchive}:v2`,
+      `${R}/via-oci-archive/multi:2`,
+    ]);
+    expect((await inspectRaw(`docker://${R}/via-oci-archive/multi:2`)).digest).toBe(
+      multi.index.digest,
+    );
+
+    const dockerArchive = join(work, "skopeo-single.docker.tar");
+    await skopeoCopy(
+      `docker://${R}/app/single:2.0`,
+      `docker-archive:${dockerArchive}:example/skopeo-single:4`,
+    );
+    const out = await berthOk([
+      "copy",
+      "--format",
+      "json",
+      `docker-archive:${dockerArchive}:example/skopeo-single:4`,
+      `${R}/via-docker-archive/single:4`,
+    ]);
+    const copied = JSON.parse(out.stdout) as { digest: string };
+    const raw = await inspectRaw(`docker://${R}/via-docker-archive/single:4`);
+    expect(raw.digest).toBe(copied.digest);
+    expect(raw.json.config?.digest).toBe(single.config.digest);
     expect(raw.json.layers?.length).toBe(2);
   });
 });
@@ -207,13 +285,19 @@ describe("data commands", () => {
     ) as {
       digest: string;
       platforms: string[];
-      image: { platform: string; labels: Record<string, string>; layers: unknown[] };
+      image: {
+        platform: string;
+        labels: Record<string, string>;
+        layers: { createdBy?: string }[];
+      };
     };
     expect(json.digest).toBe(multi.index.digest);
     expect(json.platforms).toEqual(["linux/amd64", "linux/arm64/v8"]);
     expect(json.image.platform).toBe("linux/arm64/v8");
     expect(json.image.labels["berth.test.label"]).toBe("cli-multi-arm64");
     expect(json.image.layers).toHaveLength(2);
+    for (const layer of json.image.layers)
+      expect(layer.createdBy).toMatch(/^synthetic layer .* \(cli-multi-arm64\)$/);
     const text = await berthOk(["inspect", `${R}/app/single:2.0`]);
     expect(text.stdout).toMatch(/Layers \(2\):/);
 

@@ -1,6 +1,7 @@
 // A fault injector for resilience tests: a tiny HTTP proxy on 127.0.0.1 in front of a real
 // registry that forwards everything unchanged, counts requests, and on demand answers 429
-// (with Retry-After: 0) to the first N requests, cuts a blob download after some bytes, or
+// (with Retry-After: 0) to the first N requests, answers 503 to the next N, drops the
+// connection (no answer at all) of the next N, cuts a blob download after some bytes, or
 // holds a blob download mid-way until the test lets it go. It is not a registry and not a
 // mock of one: every answer that is not an injected fault comes from the real upstream.
 import { once } from "node:events";
@@ -23,6 +24,12 @@ export interface RecordedRequest {
 export interface FaultProxyOptions {
   /** Answer 429 to this many requests (the first ones) before forwarding. */
   tooManyRequests?: number;
+  /** Then answer 503 Service Unavailable to this many requests before forwarding. */
+  serverErrors?: number;
+  /** Then close the connection without any answer (a reset) for this many requests. */
+  resetConnections?: number;
+  /** Inject 429/503/resets only into requests whose path matches (default: every request). */
+  faultPaths?: RegExp;
   /** Destroy the first GET of a blob whose path contains this digest after `bytes` bytes. */
   cutBlob?: { digest: string; bytes: number };
   /** Stop forwarding the first GET of this blob after `bytes` bytes and call `onHeld`. */
@@ -32,6 +39,8 @@ export interface FaultProxyOptions {
 export class FaultProxy {
   readonly requests: RecordedRequest[] = [];
   injected429 = 0;
+  injected503 = 0;
+  injectedResets = 0;
   private cut = false;
   private heldOnce = false;
   private readonly held: ServerResponse[] = [];
@@ -78,6 +87,10 @@ export class FaultProxy {
       range: req.headers.range,
     };
     this.requests.push(record);
+    if (this.options.faultPaths && !this.options.faultPaths.test(record.path)) {
+      this.forward(req, res, record);
+      return;
+    }
     if (this.injected429 < (this.options.tooManyRequests ?? 0)) {
       this.injected429++;
       record.status = 429;
@@ -88,6 +101,23 @@ export class FaultProxy {
       );
       return;
     }
+    if (this.injected503 < (this.options.serverErrors ?? 0)) {
+      this.injected503++;
+      record.status = 503;
+      req.resume();
+      res.writeHead(503, { "content-type": "text/plain" });
+      res.end("injected by the test fault proxy");
+      return;
+    }
+    if (this.injectedResets < (this.options.resetConnections ?? 0)) {
+      this.injectedResets++;
+      req.socket.destroy();
+      return;
+    }
+    this.forward(req, res, record);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): void {
     const upstream = request(
       {
         host: this.upstream.split(":")[0],

@@ -1,7 +1,8 @@
 // The registry client and the transports against a real registry (CNCF distribution 2.8):
 // monolithic and chunked uploads, HEAD before upload, cross-repository mounts, tag listing,
 // the referrers fallback to the `sha256-<hex>` tag schema (distribution 2.8 has no referrers
-// API), and resilience through a fault-injecting proxy: 429 answers are retried, a download
+// API), and resilience through a fault-injecting proxy: 429 and 5xx answers and dropped
+// connections are retried with backoff (and given up on after the set attempts), a download
 // cut mid-blob resumes with Range.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -91,6 +92,11 @@ describe("registry client", () => {
     await src.close();
     await dst.close();
     expect(await client.listTags("client/referred")).toEqual(["1.0"]);
+    // A loopback registry named `localhost` is spoken to over plain HTTP with no flag.
+    const byName = new RegistryClient(registry.host.replace("127.0.0.1", "localhost"));
+    expect(byName.http.baseUrl).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(await byName.listTags("client/referred")).toEqual(["1.0"]);
+    await byName.close();
 
     const artifact = artifactFor(image.manifest, "application/vnd.example.sbom", '{"sbom":true}');
     for (const blob of artifact.blobs) await pushBlob("client/referred", blob.bytes);
@@ -143,6 +149,37 @@ describe("resilience (through a fault-injecting proxy in front of the real regis
     } finally {
       await viaProxy.close();
       await proxy.stop();
+    }
+  });
+
+  it("retries 5xx answers and dropped connections with backoff", async () => {
+    const bytes = deterministicBytes("5xx", 20_000);
+    const d = await pushBlob("client/flaky", bytes);
+    const proxy = await FaultProxy.start(registry.host, { serverErrors: 2, resetConnections: 2 });
+    const retries: string[] = [];
+    const viaProxy = new RegistryClient(proxy.host, {
+      backoffMs: 10,
+      onRetry: (e) => retries.push(e.reason),
+    });
+    try {
+      expect(await viaProxy.hasBlob("client/flaky", d.digest)).toBe(true);
+      expect(proxy.injected503).toBe(2);
+      expect(proxy.injectedResets).toBe(2);
+      expect(retries.filter((r) => r.includes("503"))).toHaveLength(2);
+      expect(retries).toHaveLength(4);
+      expect(proxy.requests.at(-1)?.status).toBe(200);
+    } finally {
+      await viaProxy.close();
+      await proxy.stop();
+    }
+    const down = await FaultProxy.start(registry.host, { serverErrors: 10 });
+    const givesUp = new RegistryClient(down.host, { backoffMs: 1, attempts: 3 });
+    try {
+      await expect(givesUp.hasBlob("client/flaky", d.digest)).rejects.toThrow(/HTTP 503/);
+      expect(down.injected503).toBe(3);
+    } finally {
+      await givesUp.close();
+      await down.stop();
     }
   });
 

@@ -83,6 +83,19 @@ describe("berth lint", () => {
     expect(xml).toContain('<error line="2" column="5" severity="warning"');
   });
 
+  it("links rule docs only under a configured base URL (--docs-url)", () => {
+    const plain = JSON.parse(berth(["bad/Dockerfile", "--format", "json"]).stdout);
+    expect(plain.files[0].findings[0].docs).toBe("docs/lint/BL1001.md");
+    const base = "https://code.example.net/berth/docs/lint";
+    const sarif = JSON.parse(
+      berth(["bad/Dockerfile", "--format", "sarif", "--docs-url", base]).stdout,
+    );
+    expect(sarif.runs[0].tool.driver.rules[0].helpUri).toBe(`${base}/BL1001.md`);
+    const bad = berth(["bad/Dockerfile", "--format", "sarif", "--docs-url", "docs/lint"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("docs URL must be an absolute http(s) URL");
+  });
+
   it("exits 2 on a missing file, a bad flag or a bad config", () => {
     const missing = berth(["nope/Dockerfile"]);
     expect(missing.code).toBe(2);

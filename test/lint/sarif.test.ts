@@ -52,7 +52,13 @@ interface SarifLike {
     tool: {
       driver: {
         name: string;
-        rules: { id: string; helpUri: string; shortDescription: { text: string } }[];
+        informationUri?: string;
+        rules: {
+          id: string;
+          helpUri?: string;
+          help: { text: string };
+          shortDescription: { text: string };
+        }[];
       };
     };
     results: {
@@ -69,14 +75,29 @@ interface SarifLike {
   }[];
 }
 
-describe("SARIF output", () => {
-  const log = JSON.parse(formatSarif(reports(), "0.1.0")) as SarifLike;
+const DOCS_BASE = "https://git.example.org/berth/-/blob/v1/docs/lint";
 
-  it("validates against the SARIF 2.1.0 schema", () => {
+describe("SARIF output", () => {
+  const log = JSON.parse(formatSarif(reports(), "0.1.0", `${DOCS_BASE}/`)) as SarifLike;
+  const unlinked = JSON.parse(formatSarif(reports(), "0.1.0")) as SarifLike;
+
+  it("validates against the SARIF 2.1.0 schema, with and without a docs base URL", () => {
     const validate = compileSchema();
-    const ok = validate(log);
-    expect(validate.errors ?? []).toEqual([]);
-    expect(ok).toBe(true);
+    for (const doc of [log, unlinked]) {
+      const ok = validate(doc);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+    }
+  });
+
+  it("invents no URL: without a docs base, rules name their page in the source tree", () => {
+    const driver = unlinked.runs[0].tool.driver;
+    expect(driver.informationUri).toBeUndefined();
+    for (const r of driver.rules) {
+      expect(r.helpUri).toBeUndefined();
+      expect(r.help.text).toContain(`docs/lint/${r.id}.md`);
+    }
+    expect(log.runs[0].tool.driver.informationUri).toBe(`${DOCS_BASE}/README.md`);
   });
 
   it("the schema rejects a broken log (the validator is live)", () => {
@@ -91,7 +112,7 @@ describe("SARIF output", () => {
     expect(log.version).toBe("2.1.0");
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual(RULES.map((r) => r.id));
     for (const r of run.tool.driver.rules) {
-      expect(r.helpUri).toMatch(new RegExp(`^https://.*/${r.id}\\.md$`));
+      expect(r.helpUri).toBe(`${DOCS_BASE}/${r.id}.md`);
       expect(r.shortDescription.text.length).toBeGreaterThan(5);
     }
     expect(run.results.length).toBeGreaterThan(5);
@@ -128,7 +149,11 @@ describe("checkstyle and JSON output", () => {
       "/abs/dir/Dockerfile",
     ]);
     expect(doc.files[0].findings.find((f) => f.ruleId === "BL3011")?.line).toBe(2);
-    expect(doc.files[0].findings[0].docs).toMatch(/BL\d{4}\.md$/);
+    expect(doc.files[0].findings[0].docs).toMatch(/^docs\/lint\/BL\d{4}\.md$/);
+    const linked = JSON.parse(formatJson(reports(), DOCS_BASE)) as typeof doc;
+    expect(linked.files[0].findings[0].docs).toMatch(
+      new RegExp(`^${DOCS_BASE.replace(/[.]/g, "\\.")}/BL\\d{4}\\.md$`),
+    );
     expect(doc.summary.error).toBeGreaterThanOrEqual(1);
   });
 });

@@ -188,6 +188,11 @@ export async function run(
   const stderr: Buffer[] = [];
   child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+  // A command that exits without reading its input (berth --help) closes the pipe first:
+  // EPIPE on our end is expected then, not a failure of the run.
+  child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
   child.stdin.end(options.input ?? "");
   let timer: NodeJS.Timeout | undefined;
   if (options.timeoutMs !== undefined) {

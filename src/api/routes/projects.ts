@@ -7,7 +7,7 @@ import type { Project } from "../../auth/store.js";
 import { actorOf, requireAdmin, requireSignedIn } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction, roleIn } from "../context.js";
 import { conflict, forbidden } from "../errors.js";
-import { PAGE_QUERY, pageRequest, pageSchema, sendPage } from "../pagination.js";
+import { PAGE_QUERY, pageRequest, pageSchema, sendPage, slicePage } from "../pagination.js";
 import { errors, NoContent, ProjectSchema, QuotaSchema } from "../schemas.js";
 
 export const projectParam = {
@@ -28,7 +28,8 @@ export function projectView(project: Project, role: string | null = null) {
 }
 
 export async function projectRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  async function quotaView(project: Project) {
+  type QuotaView = { project: string; limitBytes: number | null; usedBytes: number };
+  async function quotaView(project: Project): Promise<QuotaView> {
     return {
       project: project.name,
       limitBytes: project.quotaBytes,
@@ -265,13 +266,25 @@ export async function projectRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       requireAdmin(await callerOf(request, ctx));
       const page = pageRequest(
         request.query as { sort?: string },
-        ["name", "createdAt"] as const,
-        "name",
+        ["project", "limitBytes", "usedBytes"] as const,
+        "project",
       );
-      const result = await ctx.auth.store.listProjects(page, {});
-      const items = [];
-      for (const p of result.items) items.push(await quotaView(p));
-      return sendPage(request, reply, page, { items, total: result.total });
+      // Usage is not a column: every project's quota view is built, then sorted and sliced.
+      const all = await ctx.auth.store.listProjects(
+        { page: 1, pageSize: 1_000_000_000, sort: "name", descending: false },
+        {},
+      );
+      const views: QuotaView[] = [];
+      for (const p of all.items) views.push(await quotaView(p));
+      const key = (v: QuotaView): string | number =>
+        page.sort === "project" ? v.project : (v[page.sort] ?? Number.POSITIVE_INFINITY);
+      views.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        const order = x < y ? -1 : x > y ? 1 : a.project < b.project ? -1 : 1;
+        return page.descending ? -order : order;
+      });
+      return sendPage(request, reply, page, slicePage(views, page));
     },
   );
 }

@@ -1,13 +1,17 @@
 // Repositories and artifacts as the UI and scripts see them: list/search/delete
 // repositories, list artifacts (tags, size, media type, push/pull times), delete an
 // artifact, add/remove a tag. `{repository}` is the full repository name, URL-encoded
-// (`team%2Fapp`), and must belong to `{project}`. Deletions are audited.
+// (`team%2Fapp`), and must belong to `{project}`. Deletions go through the registry view,
+// which publishes the registry's own events (manifest.deleted, tag.deleted, blob.deleted):
+// the audit log records those exactly as for a /v2/ DELETE, with who and from where.
+// Deleting a repository is recorded once more as such.
 import type { FastifyInstance } from "fastify";
 import { isSystemAdmin } from "../../auth/authorizer.js";
 import { type ProjectAction, projectOf } from "../../auth/permissions.js";
 import { isValidRepositoryName } from "../../auth/scope.js";
 import type { Caller } from "../authn.js";
 import {
+  type Acting,
   type ApiContext,
   callerOf,
   type RepositoryInfo,
@@ -16,6 +20,10 @@ import {
 import { badRequest, notFound } from "../errors.js";
 import { PAGE_QUERY, pageRequest, pageSchema, sendPage, slicePage } from "../pagination.js";
 import { ArtifactSchema, errors, NoContent, RepositorySchema } from "../schemas.js";
+
+function acting(caller: Caller): Acting {
+  return { principal: caller.principal.name, remoteAddress: caller.remoteAddress };
+}
 
 const repoParams = {
   type: "object",
@@ -168,7 +176,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
       const caller = await callerOf(request, ctx);
       const params = request.params as { project: string; repository: string };
       const repository = await requireRepository(caller, params, "repository:delete");
-      if (!(await ctx.registry.deleteRepository(repository)))
+      if (!(await ctx.registry.deleteRepository(repository, acting(caller))))
         throw notFound(`repository "${repository}" not found`);
       await ctx.auth.audit.record({
         actor: caller.principal,
@@ -235,17 +243,10 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
       const caller = await callerOf(request, ctx);
       const params = request.params as { project: string; repository: string; reference: string };
       const repository = await requireRepository(caller, params, "artifact:delete");
-      if (!(await ctx.registry.deleteArtifact(repository, params.reference))) {
+      // Audited through the manifest.deleted event it publishes, as a /v2/ DELETE is.
+      if (!(await ctx.registry.deleteArtifact(repository, params.reference, acting(caller)))) {
         throw notFound(`artifact "${params.reference}" not found in "${repository}"`);
       }
-      await ctx.auth.audit.record({
-        actor: caller.principal,
-        action: "delete",
-        resourceType: "artifact",
-        resource: `${repository}@${params.reference}`,
-        project: params.project,
-        remoteAddress: caller.remoteAddress,
-      });
       return reply.code(204).send();
     },
   );
@@ -310,19 +311,13 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
         tag: string;
       };
       const repository = await requireRepository(caller, params, "tag:delete");
-      if (!(await ctx.registry.removeTag(repository, params.reference, params.tag))) {
+      // Audited through the tag.deleted event it publishes, as a /v2/ DELETE is.
+      const who = acting(caller);
+      if (!(await ctx.registry.removeTag(repository, params.reference, params.tag, who))) {
         throw notFound(
           `tag "${params.tag}" does not point at "${params.reference}" in "${repository}"`,
         );
       }
-      await ctx.auth.audit.record({
-        actor: caller.principal,
-        action: "tag.delete",
-        resourceType: "tag",
-        resource: `${repository}:${params.tag}`,
-        project: params.project,
-        remoteAddress: caller.remoteAddress,
-      });
       return reply.code(204).send();
     },
   );

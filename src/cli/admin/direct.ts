@@ -11,6 +11,7 @@ import { AuthStore, type Robot } from "../../auth/store.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
 import type { AuthTables } from "../../meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../meta/index.js";
+import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { CliError, ExitCode } from "../errors.js";
 import type { AdminBackend, RobotCreate, RobotRow } from "./backend.js";
 
@@ -53,7 +54,9 @@ export class DirectBackend implements AdminBackend {
     const log = { error: (_obj: object, msg: string) => process.stderr.write(`berth: ${msg}\n`) };
     const authorizer = new Authorizer(store);
     const management = new Management(store, new AuditLog(store, log), authorizer);
-    return new DirectBackend(meta, management, new MetaRegistryView(meta.db));
+    // Only listings are used here (no server runs: no cache to evict, no event subscribers).
+    const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
+    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry));
   }
 
   private get store() {

@@ -1,7 +1,9 @@
 // `--format sarif`: SARIF 2.1.0 as GitHub code scanning loads it: the rule catalogue in
-// tool.driver.rules (shortDescription, helpUri, default level), one result per finding with
-// a physicalLocation region. Paths become relative URIs with forward slashes. Pure.
-import { DOCS_BASE_URL, docsUrl, RULES } from "../catalog.js";
+// tool.driver.rules (shortDescription, help, default level; helpUri and informationUri only
+// when a docs base URL is configured, as SARIF requires absolute URIs there and Berth invents
+// none), one result per finding with a physicalLocation region. Paths become relative URIs
+// with forward slashes. Pure.
+import { docsUrl, RULES } from "../catalog.js";
 import type { Severity } from "../types.js";
 import type { FileReport } from "./report.js";
 
@@ -22,15 +24,24 @@ function artifactLocation(path: string): { uri: string; uriBaseId?: string } {
   return { uri: encodeURI(slashed.replace(/^(\.\/)+/, "")), uriBaseId: "%SRCROOT%" };
 }
 
-export function sarifLog(reports: readonly FileReport[], toolVersion: string): object {
+export function sarifLog(
+  reports: readonly FileReport[],
+  toolVersion: string,
+  docsBaseUrl?: string,
+): object {
   const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
+  const linked = docsBaseUrl !== undefined && docsBaseUrl !== "";
   const rules = RULES.map((r) => ({
     id: r.id,
     name: r.name,
     shortDescription: { text: r.summary },
     fullDescription: { text: r.summary },
-    helpUri: docsUrl(r.id),
-    help: { text: `${r.summary}. See ${docsUrl(r.id)}` },
+    ...(linked ? { helpUri: docsUrl(r.id, docsBaseUrl) } : {}),
+    help: {
+      text: linked
+        ? `${r.summary}. See ${docsUrl(r.id, docsBaseUrl)}`
+        : `${r.summary}. See ${docsUrl(r.id)} in the Berth source tree.`,
+    },
     defaultConfiguration: { level: level(r.severity) },
     properties: { tags: ["dockerfile"], hadolint: r.hadolint },
   }));
@@ -65,7 +76,7 @@ export function sarifLog(reports: readonly FileReport[], toolVersion: string): o
         tool: {
           driver: {
             name: "berth-lint",
-            informationUri: DOCS_BASE_URL,
+            ...(linked ? { informationUri: docsUrl("README", docsBaseUrl) } : {}),
             version: toolVersion,
             semanticVersion: toolVersion,
             rules,
@@ -78,6 +89,10 @@ export function sarifLog(reports: readonly FileReport[], toolVersion: string): o
   };
 }
 
-export function formatSarif(reports: readonly FileReport[], toolVersion: string): string {
-  return `${JSON.stringify(sarifLog(reports, toolVersion), null, 2)}\n`;
+export function formatSarif(
+  reports: readonly FileReport[],
+  toolVersion: string,
+  docsBaseUrl?: string,
+): string {
+  return `${JSON.stringify(sarifLog(reports, toolVersion, docsBaseUrl), null, 2)}\n`;
 }

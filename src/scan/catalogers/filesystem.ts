@@ -6,7 +6,7 @@ import { lstat, open, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { assembleCatalog, type CatalogResult } from "./assemble.js";
 import { hasElfMagic } from "./elf.js";
-import { CatalogError } from "./errors.js";
+import { ScanTargetError } from "./errors.js";
 import { EvidenceSet } from "./evidence.js";
 import { interestIn, runCataloger, TEXT_FILE_MAX_BYTES } from "./registry.js";
 
@@ -17,12 +17,12 @@ const NO_LAYER = -1;
 /** Catalogs a directory tree, or a single file (a jar, a lock file, a binary) on its own. */
 export async function catalogFilesystem(target: string): Promise<CatalogResult> {
   const root = await stat(target).catch(() => undefined);
-  if (!root) throw new CatalogError(`${target} does not exist or cannot be read`);
+  if (!root) throw new ScanTargetError(`${target} does not exist or cannot be read`);
   const evidence = new EvidenceSet();
   const warnings: string[] = [];
   if (root.isDirectory()) await walk(target, "", evidence, warnings);
   else if (root.isFile()) await visitFile(dirname(target), basename(target), evidence, warnings);
-  else throw new CatalogError(`${target} is neither a directory nor a regular file`);
+  else throw new ScanTargetError(`${target} is neither a directory nor a regular file`);
   return assembleCatalog(evidence, [], warnings);
 }
 

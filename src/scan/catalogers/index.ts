@@ -4,7 +4,7 @@
 // Maven jars, RubyGems, crates.io, Packagist, NuGet), each with its location and, for
 // images, the layer (digest + command) that introduced it. Matching is not done here.
 export type { CatalogResult } from "./assemble.js";
-export { CatalogError } from "./errors.js";
+export { CatalogError, ScanTargetError } from "./errors.js";
 export { catalogFilesystem } from "./filesystem.js";
 export {
   type CatalogImageOptions,

@@ -47,8 +47,9 @@ export function toSarif(result: ScanResult) {
       {
         tool: {
           driver: {
+            // No informationUri: Berth has no published home page to point at, and SARIF
+            // makes it optional (each rule's helpUri is the advisory's own page).
             name: "berth",
-            informationUri: "https://github.com/berth",
             version: "0.1.0",
             rules: [...rules.values()],
           },

@@ -253,9 +253,20 @@ describe("berth scan", () => {
     const fmt = berth(["scan", `sbom:${bom}`, "--db-dir", db, "--format", "xml"]);
     expect(fmt.status).toBe(2);
     const missing = berth(["scan", `sbom:${join(work, "missing.json")}`, "--db-dir", db]);
-    expect(missing.status).not.toBe(0);
+    expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read SBOM/);
     expect(missing.stderr).not.toMatch(/at .*\.ts:\d+/);
+    writeFileSync(join(work, "not-a-bom.json"), JSON.stringify({ hello: "world" }));
+    const notBom = berth(["scan", `sbom:${join(work, "not-a-bom.json")}`, "--db-dir", db]);
+    expect(notBom.status).toBe(2);
+    expect(notBom.stderr).toMatch(/neither a CycloneDX nor an SPDX JSON SBOM/);
+    const noDir = berth(["scan", `fs:${join(work, "nonexistent")}`, "--db-dir", db]);
+    expect(noDir.status).toBe(2);
+    expect(noDir.stderr).toMatch(/nonexistent does not exist/);
+    expect(noDir.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    const sbomNoDir = berth(["sbom", `fs:${join(work, "nonexistent")}`]);
+    expect(sbomNoDir.status).toBe(2);
+    expect(sbomNoDir.stderr).toMatch(/nonexistent does not exist/);
   });
 
   it("scans a crafted root filesystem (fs:) through the catalogers", () => {
