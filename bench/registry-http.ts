@@ -60,10 +60,18 @@ export async function putManifest(
   if (res.statusCode !== 201) throw new BenchHttpError(`PUT manifest: HTTP ${res.statusCode}`);
 }
 
-/** Walks a paginated list (`tags/list` or `_catalog`) with `n` per page; returns the count. */
-export async function walkPaginated(base: string, firstPath: string, key: string): Promise<number> {
+/**
+ * Walks a paginated list (`tags/list` or `_catalog`) following `Link` headers; returns how
+ * many items and how many pages (requests) it took.
+ */
+export async function walkPaginated(
+  base: string,
+  firstPath: string,
+  key: string,
+): Promise<{ items: number; pages: number }> {
   let next: string | undefined = firstPath;
-  let count = 0;
+  let items = 0;
+  let pages = 0;
   while (next) {
     const res = await request(`${base}${next}`, { dispatcher: agent });
     if (res.statusCode !== 200) {
@@ -71,10 +79,11 @@ export async function walkPaginated(base: string, firstPath: string, key: string
       throw new BenchHttpError(`GET ${next}: HTTP ${res.statusCode}`);
     }
     const page = (await res.body.json()) as Record<string, string[] | null>;
-    count += page[key]?.length ?? 0;
+    items += page[key]?.length ?? 0;
+    pages++;
     next = nextLink(res.headers.link);
   }
-  return count;
+  return { items, pages };
 }
 
 function nextLink(header: string | string[] | undefined): string | undefined {

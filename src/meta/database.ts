@@ -25,7 +25,6 @@ import {
   SqliteDialect,
   sql,
 } from "kysely";
-import pg from "pg";
 import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -90,6 +89,8 @@ async function openSqlite(path: string): Promise<MetaDatabase> {
 const INT8_OID = 20;
 
 async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase> {
+  // Loaded only for PostgreSQL: a single-machine registry on SQLite never pays for it.
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,

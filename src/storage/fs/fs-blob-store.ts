@@ -144,7 +144,7 @@ export class FilesystemBlobStore implements BlobStore {
       await handle.close();
       throw err;
     }
-    const flusher = this.options.fsync ? new BackgroundFlush(handle) : undefined;
+    const flusher = this.options.fsync ? new BackgroundFlush(handle, offset) : undefined;
     const stages: Transform[] = [];
     if (through) stages.push(through);
     if (flusher) stages.push(flusher);
@@ -248,19 +248,28 @@ export class FilesystemBlobStore implements BlobStore {
 /** Bytes written between background fdatasyncs of an upload. */
 const FLUSH_EVERY = 64 * 1024 * 1024;
 
-/** A pass-through that starts an fdatasync whenever FLUSH_EVERY more bytes have passed. */
+/**
+ * A pass-through that starts an fdatasync each time the upload's file crosses another
+ * FLUSH_EVERY boundary. Positions are absolute in the file, so an upload sent as many small
+ * PATCH chunks is flushed as it grows, just like one sent in a single request, and the
+ * commit's fsync only has the tail left.
+ */
 class BackgroundFlush extends Transform {
-  private unflushed = 0;
+  private position: number;
   private inFlight: Promise<void> | undefined;
 
-  constructor(private readonly handle: FileHandle) {
+  constructor(
+    private readonly handle: FileHandle,
+    startOffset: number,
+  ) {
     super({ highWaterMark: 256 * 1024 });
+    this.position = startOffset;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.unflushed += chunk.length;
-    if (this.unflushed >= FLUSH_EVERY && !this.inFlight) {
-      this.unflushed = 0;
+    const before = Math.floor(this.position / FLUSH_EVERY);
+    this.position += chunk.length;
+    if (Math.floor(this.position / FLUSH_EVERY) > before && !this.inFlight) {
       this.inFlight = this.handle
         .datasync()
         .catch(() => {}) // the commit's own fsync reports real failures
