@@ -26,6 +26,9 @@ function openIdle(host: string, port: number): Promise<Socket> {
 export const idleConnectionsScenario: Scenario = {
   id: "idle-connections",
   title: "8. 1,000 idle keep-alive connections held during scenario 4's load (c=32)",
+  // A fresh server each round: after a round's load, garbage collection during the next
+  // round's connection set-up would make "what the connections cost" come out negative.
+  freshServerPerRound: true,
   prepare: async () => {},
   setup: (server) => setupSmallRepo(server),
   async run(server, ctx) {

@@ -7,9 +7,16 @@
 // parser); unknown keys in the file are rejected so a typo never silently falls back to a
 // default. Another module needing settings adds entries to SETTINGS (a minimal additive edit)
 // and a field to BerthConfig.
+
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+
+/** The YAML parser is loaded only when a config file is read: most servers run on env alone. */
+const requireOnDemand = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (requireOnDemand("yaml") as typeof import("yaml")).parse(text);
+}
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 

@@ -64,24 +64,29 @@ describe("berth db", () => {
     const r = berth(["db", "import", RECORDS_DIR, "--db-dir", db]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/12 added, 0 updated, 0 unchanged/);
+    expect(r.stdout).toMatch(/17 added, 0 updated, 0 unchanged/);
     const s = berth(["db", "status", "--db-dir", db, "--format", "json"]);
     const status = JSON.parse(s.stdout) as {
       totalRecords: number;
       ecosystems: { ecosystem: string; records: number }[];
     };
-    expect(status.totalRecords).toBe(12);
+    expect(status.totalRecords).toBe(17);
     expect(status.ecosystems.map((e) => `${e.ecosystem}:${e.records}`)).toEqual([
+      "AlmaLinux:1",
       "Alpine:1",
-      "Debian:3",
+      "Debian:4",
       "Go:1",
-      "Maven:1",
+      "Maven:2",
+      "NuGet:1",
+      "Packagist:1",
       "PyPI:2",
+      "RubyGems:1",
       "crates.io:1",
-      "npm:3",
+      "npm:2",
     ]);
     const table = berth(["db", "status"], { BERTH_DB_DIR: db });
-    expect(table.stdout).toMatch(/^Debian\s+3\s+0\s+2023-10-25T05:00:00Z\s+0h ago$/m);
+    expect(table.stdout).toMatch(/^Debian\s+4\s+0\s+2026-03-09T01:23:37\.553205Z\s+0h ago$/m);
+    expect(table.stdout).toMatch(/^Maven\s+2\s+1\s+2024-07-25T20:12:08Z\s+0h ago$/m);
   });
 
   it("updates from a zip served over HTTP (127.0.0.1) and from a directory", async () => {
@@ -119,7 +124,7 @@ describe("berth db", () => {
       db2,
     ]);
     expect(ok.err).toBe("");
-    expect(ok.out).toMatch(/12 added/);
+    expect(ok.out).toMatch(/17 added/);
     const missing = await run([
       "db",
       "update",
@@ -131,7 +136,7 @@ describe("berth db", () => {
     expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/HTTP 404/);
     const dir = berth(["db", "update", "--source", RECORDS_DIR, "--db-dir", db2]);
-    expect(dir.stdout).toMatch(/0 added, 0 updated, 12 unchanged/);
+    expect(dir.stdout).toMatch(/0 added, 0 updated, 17 unchanged/);
   });
 });
 
@@ -227,6 +232,8 @@ describe("berth scan", () => {
       "GHSA-jf85-cpcp-j695 vex not_affected: vulnerable_code_not_in_execute_path",
       "GHSA-jfh8-c2jp-5v3q ignorefile JNDI disabled",
       "GHSA-jfh8-c2jp-5v3q ignorefile JNDI disabled",
+      "GHSA-jfh8-c2jp-5v3q ignorefile JNDI disabled",
+      "GHSA-jfh8-c2jp-5v3q ignorefile JNDI disabled",
     ]);
   });
 
@@ -235,12 +242,12 @@ describe("berth scan", () => {
       berth(["scan", `sbom:${bom}`, "--db-dir", db, "--format", "sarif"]).stdout,
     ) as { version: string; runs: { results: unknown[] }[] };
     expect(sarif.version).toBe("2.1.0");
-    expect(sarif.runs[0].results.length).toBe(15);
+    expect(sarif.runs[0].results.length).toBe(24);
     const cdx = JSON.parse(
       berth(["scan", `sbom:${bom}`, "--db-dir", db, "--format", "cyclonedx"]).stdout,
     ) as { specVersion: string; vulnerabilities: unknown[] };
     expect(cdx.specVersion).toBe("1.5");
-    expect(cdx.vulnerabilities.length).toBe(11);
+    expect(cdx.vulnerabilities.length).toBe(16);
   });
 
   it("fails clearly: no database, bad flags, unreadable target", () => {
@@ -276,15 +283,15 @@ describe("berth scan", () => {
     mkdirSync(join(root, "app/node_modules/lodash"), { recursive: true });
     writeFileSync(
       join(root, "etc/os-release"),
-      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
+      'PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\nID=debian\n',
     );
     writeFileSync(
       join(root, "var/lib/dpkg/status"),
       [
-        "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u1\nDescription: SSL\n",
-        "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\nDescription: SSL tools\n",
-        "Package: gnupg\nStatus: install ok installed\nArchitecture: all\nSource: gnupg2\nVersion: 2.2.40-1.1\nDescription: GNU privacy guard\n",
-        "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u1\nDescription: C library\n",
+        "Package: libssl1.1\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 1.1.0l-1~deb9u5\nDescription: SSL\n",
+        "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.1.0l-1~deb9u6\nDescription: SSL tools\n",
+        "Package: libssl1.0.2\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl1.0\nVersion: 1.0.2u-1~deb9u7\nDescription: SSL 1.0\n",
+        "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.18.25\nDescription: package manager\n",
       ].join("\n"),
     );
     writeFileSync(
@@ -304,8 +311,8 @@ describe("berth scan", () => {
       .flatMap((t) => t.vulnerabilities.map((v) => `${v.package.name} ${v.id} ${v.fixedVersion}`))
       .sort();
     expect(found).toEqual([
-      "libc6 DSA-5514-1 2.36-9+deb12u3",
-      "libssl3 DSA-5532-1 3.0.11-1~deb12u2",
+      "dpkg DLA-3022-1 1.18.26",
+      "libssl1.1 DLA-3008-1 1.1.0l-1~deb9u6",
       "lodash GHSA-jf85-cpcp-j695 4.17.12",
     ]);
   });

@@ -57,10 +57,10 @@ function scan(
 }
 
 const dpkgStatus = [
-  "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u1\nDescription: SSL\n",
-  "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.11-1~deb12u2\nDescription: SSL tools\n",
-  "Package: gnupg\nStatus: install ok installed\nArchitecture: all\nSource: gnupg2\nVersion: 2.2.40-1.1\nDescription: GNU privacy guard\n",
-  "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u1\nDescription: C library\n",
+  "Package: libssl1.1\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 1.1.0l-1~deb9u5\nDescription: SSL\n",
+  "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.1.0l-1~deb9u6\nDescription: SSL tools\n",
+  "Package: libssl1.0.2\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl1.0\nVersion: 1.0.2u-1~deb9u7\nDescription: SSL 1.0\n",
+  "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.18.25\nDescription: package manager\n",
 ].join("\n");
 
 let debian: BuiltImage;
@@ -70,12 +70,12 @@ beforeAll(async () => {
   await importOsv(db, [RECORDS_DIR]);
   debian = await buildImage([
     {
-      createdBy: "ADD rootfs.tar.xz / # debian bookworm",
+      createdBy: "ADD rootfs.tar.xz / # debian stretch",
       entries: [
         {
           path: "etc/os-release",
           content:
-            'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n',
+            'PRETTY_NAME="Debian GNU/Linux 9 (stretch)"\nNAME="Debian GNU/Linux"\nVERSION_ID="9"\nID=debian\n',
         },
         { path: "var/lib/dpkg/status", content: dpkgStatus },
       ],
@@ -117,9 +117,10 @@ beforeAll(async () => {
             'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n',
         },
         {
+          // A partial upgrade: musl itself is at the fix, musl-utils (same origin) is not.
           path: "lib/apk/db/installed",
           content:
-            "P:libssl3\nV:3.1.2-r0\nA:x86_64\no:openssl\nT:SSL shared libraries\n\nP:libcrypto3\nV:3.1.4-r0\nA:x86_64\no:openssl\nT:Crypto library\n\n",
+            "P:musl\nV:1.2.4-r3\nA:x86_64\no:musl\nT:the musl c library\n\nP:musl-utils\nV:1.2.4-r2\nA:x86_64\no:musl\nT:the musl c library (libc) implementation\n\n",
         },
       ],
     },
@@ -148,10 +149,10 @@ describe("berth scan on built images", () => {
     const { status, report, stderr } = scan(debian.reference);
     expect(stderr).toBe("");
     expect(status).toBe(0);
-    expect(report.os).toMatchObject({ family: "debian", version: "12" });
+    expect(report.os).toMatchObject({ family: "debian", version: "9" });
     expect(findings(report)).toEqual([
-      "libc6@2.36-9+deb12u1 DSA-5514-1 2.36-9+deb12u3 layer0",
-      "libssl3@3.0.11-1~deb12u1 DSA-5532-1 3.0.11-1~deb12u2 layer0",
+      "dpkg@1.18.25 DLA-3022-1 1.18.26 layer0",
+      "libssl1.1@1.1.0l-1~deb9u5 DLA-3008-1 1.1.0l-1~deb9u6 layer0",
       "lodash@4.17.11 GHSA-jf85-cpcp-j695 4.17.12 layer1",
     ]);
     const lodash = report.results
@@ -162,7 +163,7 @@ describe("berth scan on built images", () => {
 
   it("Alpine image: origin package, branch v3.18, fixed version excluded", () => {
     const { report } = scan(alpine.reference);
-    expect(findings(report)).toEqual(["libssl3@3.1.2-r0 ALPINE-CVE-2023-5363 3.1.4-r0 layer0"]);
+    expect(findings(report)).toEqual(["musl-utils@1.2.4-r2 ALPINE-CVE-2025-26519 1.2.4-r3 layer0"]);
   });
 
   it("warns about an OS it cannot match and still checks language packages", async () => {

@@ -24,17 +24,21 @@ describe("severity and fix filters", () => {
   it("keeps only the asked severities", () => {
     const out = filterFindings(findings, { severities: ["CRITICAL"] });
     expect(ids(out.findings)).toEqual([
+      "com.guicedee.services:log4j-core@1.2.1.2-jre17 GHSA-jfh8-c2jp-5v3q",
+      "league/flysystem@1.1.3 GHSA-9f46-5r25-5wfm",
       "lodash@4.17.11 GHSA-jf85-cpcp-j695",
       "org.apache.logging.log4j:log4j-core@2.0-beta9 GHSA-jfh8-c2jp-5v3q",
       "org.apache.logging.log4j:log4j-core@2.14.1 GHSA-jfh8-c2jp-5v3q",
+      "org.xbib.elasticsearch:log4j@6.3.2.1 GHSA-jfh8-c2jp-5v3q",
     ]);
   });
 
   it("--ignore-unfixed drops findings without a fixed version", () => {
     const out = filterFindings(findings, { ignoreUnfixed: true });
-    expect(out.findings.length).toBe(findings.length - 1);
+    expect(out.findings.length).toBe(findings.length - 2);
     expect(ids(findings).filter((x) => !ids(out.findings).includes(x))).toEqual([
-      "Requests@2.28.1 PYSEC-2023-74",
+      "com.guicedee.services:log4j-core@1.2.1.2-jre17 GHSA-jfh8-c2jp-5v3q",
+      "org.xbib.elasticsearch:log4j@6.3.2.1 GHSA-jfh8-c2jp-5v3q",
     ]);
   });
 
@@ -47,23 +51,29 @@ describe("severity and fix filters", () => {
 describe("ignore files", () => {
   it("reads Trivy's plain format with exp: and trailing reasons", () => {
     const rules = parsePlainIgnore(
-      "# accepted risks\nCVE-2023-5363 exp:2024-12-31 # no TLS in this image\n\nGHSA-c2qf-rxjj-qqgw\nCVE-2019-10744 exp:2024-01-01\n",
+      "# accepted risks\nCVE-2023-32681 exp:2024-12-31 # no proxy credentials\n\nGHSA-c2qf-rxjj-qqgw\nCVE-2019-10744 exp:2024-01-01\nCVE-2022-1292\n",
     );
     expect(rules).toEqual([
-      { id: "CVE-2023-5363", reason: "no TLS in this image", expires: "2024-12-31" },
+      { id: "CVE-2023-32681", reason: "no proxy credentials", expires: "2024-12-31" },
       { id: "GHSA-c2qf-rxjj-qqgw", reason: undefined, expires: undefined },
       { id: "CVE-2019-10744", reason: undefined, expires: "2024-01-01" },
+      { id: "CVE-2022-1292", reason: undefined, expires: undefined },
     ]);
     const out = filterFindings(findings, { ignoreRules: rules, now });
-    // CVE-2023-5363 matches DSA-5532-1 and ALPINE-CVE-2023-5363 through aliases; the lodash
-    // rule expired on 2024-01-01 so it no longer applies.
+    // CVE-2023-32681 matches GHSA-j8r2-6x86-q33q and PYSEC-2023-74 through `aliases`,
+    // CVE-2022-1292 matches DLA-3008-1 through `upstream` and ALSA-2022:6224 through `aliases`;
+    // the lodash rule expired on 2024-01-01 so it no longer applies.
     expect(ids(out.suppressed.map((s) => s.finding))).toEqual([
-      "libssl3@3.0.11-1~deb12u1 DSA-5532-1",
-      "libssl3@3.1.2-r0 ALPINE-CVE-2023-5363",
+      "Requests@2.28.1 GHSA-j8r2-6x86-q33q",
+      "Requests@2.28.1 PYSEC-2023-74",
+      "libssl1.1@1.1.0l-1~deb9u5 DLA-3008-1",
+      "openssl-libs@1:3.0.1-38.el9_0 ALSA-2022:6224",
       "semver@5.7.1 GHSA-c2qf-rxjj-qqgw",
       "semver@7.5.1 GHSA-c2qf-rxjj-qqgw",
     ]);
-    expect(out.suppressed[0].reason).toBe("no TLS in this image (until 2024-12-31)");
+    expect(out.suppressed.find((s) => s.finding.vulnerabilityId === "PYSEC-2023-74")?.reason).toBe(
+      "no proxy credentials (until 2024-12-31)",
+    );
     expect(ids(out.findings)).toContain("lodash@4.17.11 GHSA-jf85-cpcp-j695");
   });
 
@@ -78,8 +88,10 @@ describe("ignore files", () => {
 `);
     const out = filterFindings(findings, { ignoreRules: rules, now });
     expect(ids(out.suppressed.map((s) => s.finding))).toEqual([
+      "com.guicedee.services:log4j-core@1.2.1.2-jre17 GHSA-jfh8-c2jp-5v3q",
       "org.apache.logging.log4j:log4j-core@2.0-beta9 GHSA-jfh8-c2jp-5v3q",
       "org.apache.logging.log4j:log4j-core@2.14.1 GHSA-jfh8-c2jp-5v3q",
+      "org.xbib.elasticsearch:log4j@6.3.2.1 GHSA-jfh8-c2jp-5v3q",
       "semver@7.5.1 GHSA-c2qf-rxjj-qqgw",
     ]);
     expect(out.suppressed.find((s) => s.finding.package.name === "semver")?.reason).toBe(
@@ -100,16 +112,16 @@ describe("OpenVEX", () => {
       version: 1,
       statements: [
         {
-          vulnerability: { name: "CVE-2023-4911" },
+          vulnerability: { name: "CVE-2008-5032" },
           products: [
             {
               "@id": "pkg:oci/app@sha256:abcd",
-              subcomponents: [{ "@id": "pkg:deb/debian/libc6@2.36-9+deb12u1" }],
+              subcomponents: [{ "@id": "pkg:deb/debian/vlc@0.8.6-svn20061012.debian-5.1+etch2" }],
             },
           ],
           status: "not_affected",
           justification: "vulnerable_code_not_in_execute_path",
-          impact_statement: "no setuid binaries in the image",
+          impact_statement: "no network streams played",
         },
         {
           vulnerability: { name: "GHSA-jf85-cpcp-j695" },
@@ -129,15 +141,15 @@ describe("OpenVEX", () => {
   it("suppresses not_affected statements for the named packages, with the reason", () => {
     const out = filterFindings(findings, { vex });
     expect(ids(out.suppressed.map((s) => s.finding))).toEqual([
-      "libc6@2.36-9+deb12u1 DSA-5514-1",
       "semver@5.7.1 GHSA-c2qf-rxjj-qqgw",
       "semver@7.5.1 GHSA-c2qf-rxjj-qqgw",
+      "vlc@0.8.6-svn20061012.debian-5.1+etch2 DSA-1819-1",
     ]);
-    expect(out.suppressed[0].reason).toBe(
-      "not_affected: vulnerable_code_not_in_execute_path: no setuid binaries in the image",
+    expect(out.suppressed.find((s) => s.finding.package.name === "vlc")?.reason).toBe(
+      "not_affected: vulnerable_code_not_in_execute_path: no network streams played",
     );
-    // libc6 on Debian 11 is another package URL version: not covered by the statement.
-    expect(ids(out.findings)).toContain("libc6@2.31-13+deb11u6 DSA-5514-1");
+    // vlc 5etch1 is another package URL version: not covered by the statement.
+    expect(ids(out.findings)).toContain("vlc@0.8.6-svn20061012.debian-5etch1 DSA-1819-1");
     expect(ids(out.findings)).toContain("lodash@4.17.11 GHSA-jf85-cpcp-j695");
   });
 

@@ -35,22 +35,41 @@ describe("matching real OSV records", () => {
 
   it("explains a match: source package, range, fix, aliases, layer", () => {
     const [f] = matchPackages([CASES[0].pkg], source);
-    expect(f.package.name).toBe("libssl3");
+    expect(f.package.name).toBe("libssl1.1");
     expect(f.evidence).toEqual({
-      ecosystem: "Debian:12",
+      ecosystem: "Debian:9",
       advisoryPackage: "openssl",
       via: "source",
       kind: "range",
-      range: "ECOSYSTEM >=0, <3.0.11-1~deb12u2",
+      range: "ECOSYSTEM >=0, <1.1.0l-1~deb9u6",
     });
-    expect(f.aliases).toEqual(["CVE-2023-5363"]);
+    // Debian's OSV records name their CVEs in `upstream`, not `aliases`.
+    expect(f.aliases).toEqual(["CVE-2022-1292", "DEBIAN-CVE-2022-1292"]);
     expect(f.status).toBe("fixed");
     expect(f.package.layer?.createdBy).toContain("apt-get");
   });
 
   it("takes Alpine's CVE from `upstream` as an alias", () => {
-    const [f] = matchPackages([CASES[8].pkg], source);
-    expect(f.aliases).toEqual(["CVE-2023-5363"]);
+    const musl = CASES.find((c) => c.pkg.name === "musl-utils")!;
+    const [f] = matchPackages([musl.pkg], source);
+    expect(f.aliases).toEqual(["CVE-2025-26519"]);
+    expect(f.evidence).toMatchObject({ ecosystem: "Alpine:v3.18", via: "source" });
+  });
+
+  it("explains a versions-list match (no range, no fix)", () => {
+    const [f] = matchPackages(
+      [pkg({ name: "org.xbib.elasticsearch:log4j", version: "6.3.2.1", ecosystem: "Maven" })],
+      source,
+    );
+    expect(f.evidence).toEqual({
+      ecosystem: "Maven",
+      advisoryPackage: "org.xbib.elasticsearch:log4j",
+      via: "name",
+      kind: "versions",
+      range: "versions list contains 6.3.2.1",
+    });
+    expect(f.status).toBe("affected");
+    expect(f.fixedVersion).toBeUndefined();
   });
 
   it("rates severity from CVSS vectors and from the source's own rating", () => {
@@ -71,6 +90,22 @@ describe("matching real OSV records", () => {
       "GHSA-j8r2-6x86-q33q MEDIUM 6.1 cvss",
       "PYSEC-2023-74 UNKNOWN - none",
     ]);
+    expect(bySeverity(pkg({ name: "tokio", version: "1.9.0", ecosystem: "crates.io" }))).toEqual([
+      "GHSA-fg7r-2g4j-5cgr HIGH 8.1 cvss",
+    ]);
+    expect(
+      bySeverity(
+        pkg({
+          name: "musl",
+          version: "1.2.4_git20230717-r4",
+          ecosystem: "Alpine",
+          release: "3.19.1",
+        }),
+      ),
+    ).toEqual(["ALPINE-CVE-2025-26519 HIGH 7 cvss"]);
+    expect(
+      bySeverity(pkg({ name: "dpkg", version: "1.18.25", ecosystem: "Debian", release: "9" })),
+    ).toEqual(["DLA-3022-1 UNKNOWN - none"]);
     expect(
       bySeverity(
         pkg({ name: "org.apache.logging.log4j:log4j-core", version: "2.14.1", ecosystem: "Maven" }),

@@ -99,18 +99,28 @@ describe("import", () => {
   it("imports a directory, indexes by ecosystem and name, and reports status", async () => {
     const dir = join(work, "db-dir");
     const summary = await importOsv(dir, [RECORDS_DIR]);
-    expect(summary.added).toBe(12);
+    expect(summary.added).toBe(17);
     expect(summary.ecosystems).toEqual([
+      "AlmaLinux",
       "Alpine",
       "Debian",
       "Go",
       "Maven",
+      "NuGet",
+      "Packagist",
       "PyPI",
+      "RubyGems",
       "crates.io",
       "npm",
     ]);
     const store = OsvStore.open(dir);
-    expect(store.recordsFor("Debian", "openssl").map((r) => r.id)).toEqual(["DSA-5532-1"]);
+    expect(store.recordsFor("Debian", "openssl").map((r) => r.id)).toEqual(["DLA-3008-1"]);
+    expect(
+      store
+        .recordsFor("Debian", "vlc")
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(["DSA-1543-1", "DSA-1819-1"]);
     expect(
       store
         .recordsFor("PyPI", "Requests")
@@ -119,9 +129,15 @@ describe("import", () => {
     ).toEqual(["GHSA-j8r2-6x86-q33q", "PYSEC-2023-74"]);
     expect(store.recordsFor("npm", "left-pad")).toEqual([]);
     const status = store.status();
-    expect(status.totalRecords).toBe(12);
+    expect(status.totalRecords).toBe(17);
     const npm = status.ecosystems.find((e) => e.ecosystem === "npm");
-    expect(npm).toMatchObject({ records: 3, withdrawn: 1, newestModified: "2023-11-06T05:00:00Z" });
+    expect(npm).toMatchObject({ records: 2, withdrawn: 0, newestModified: "2024-08-08T16:23:00Z" });
+    const maven = status.ecosystems.find((e) => e.ecosystem === "Maven");
+    expect(maven).toMatchObject({
+      records: 2,
+      withdrawn: 1,
+      newestModified: "2024-07-25T20:12:08Z",
+    });
     store.close();
   });
 
@@ -129,9 +145,9 @@ describe("import", () => {
     const dir = join(work, "db-incr");
     const zip1 = join(work, "all1.zip");
     fixtureZip(zip1, realRecords());
-    expect((await importOsv(dir, [zip1])).added).toBe(12);
+    expect((await importOsv(dir, [zip1])).added).toBe(17);
     const again = await importOsv(dir, [zip1]);
-    expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 12 });
+    expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 17 });
     const lodash = realRecords().find((r) => r.id === "GHSA-jf85-cpcp-j695")!;
     const newer = { ...lodash, modified: "2025-01-01T00:00:00Z", summary: "newer" };
     const older = { ...lodash, modified: "2001-01-01T00:00:00Z", summary: "older" };
@@ -154,7 +170,7 @@ describe("import", () => {
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, "bad.json"), "{not json");
     writeFileSync(join(src, "noid.json"), JSON.stringify({ modified: "2024-01-01T00:00:00Z" }));
-    writeFileSync(join(src, "ok.json"), readFileSync(join(RECORDS_DIR, "DSA-5532-1.json")));
+    writeFileSync(join(src, "ok.json"), readFileSync(join(RECORDS_DIR, "DLA-3008-1.json")));
     const s = await importOsv(dir, [src]);
     expect(s).toMatchObject({ added: 1, invalid: 2 });
     expect(s.firstProblem).toMatch(/bad\.json: not valid JSON/);
@@ -205,7 +221,7 @@ describe("import", () => {
     await new Promise((r) => child.once("exit", r));
     expect(readFileSync(dbFilePath(dir)).equals(before)).toBe(true);
     const store = OsvStore.open(dir);
-    expect(store.status().totalRecords).toBe(12);
+    expect(store.status().totalRecords).toBe(17);
     expect(store.recordsFor("npm", "pkg-1")).toEqual([]);
     store.close();
     // The next import cleans the dead import's temp file and works.

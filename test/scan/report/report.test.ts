@@ -27,7 +27,7 @@ const AjvDraft04 = AjvDraft04Module.default;
 const source = memorySource(loadRecords());
 const inventory: Inventory = {
   artifact: { name: "oci:./app:1.0", type: "image", digest: `sha256:${"cd".repeat(32)}` },
-  os: { family: "debian", version: "12", name: "Debian GNU/Linux 12 (bookworm)" },
+  os: { family: "debian", version: "9", name: "Debian GNU/Linux 9 (stretch)" },
   packages: CASES.map((c) => c.pkg),
   warnings: [],
 };
@@ -84,20 +84,23 @@ describe("json report", () => {
     });
     expect(report.os).toEqual({
       family: "debian",
-      version: "12",
-      name: "Debian GNU/Linux 12 (bookworm)",
+      version: "9",
+      name: "Debian GNU/Linux 9 (stretch)",
     });
     const total = Object.values(report.summary).reduce((a, b) => a + b, 0);
     expect(total).toBe(expectedTotal);
-    expect(report.summary).toEqual({ UNKNOWN: 9, LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 3 });
+    expect(report.summary).toEqual({ UNKNOWN: 9, LOW: 0, MEDIUM: 1, HIGH: 8, CRITICAL: 6 });
   });
 
   it("groups OS packages first, then one target per language file", () => {
     expect(report.results.map((r) => [r.target, r.class])).toEqual([
-      ["Debian GNU/Linux 12 (bookworm) (debian)", "os-pkgs"],
+      ["Debian GNU/Linux 9 (stretch) (debian)", "os-pkgs"],
       ["app/Go.lock", "lang-pkgs"],
       ["app/Maven.lock", "lang-pkgs"],
+      ["app/NuGet.lock", "lang-pkgs"],
+      ["app/Packagist.lock", "lang-pkgs"],
       ["app/PyPI.lock", "lang-pkgs"],
+      ["app/RubyGems.lock", "lang-pkgs"],
       ["app/crates.io.lock", "lang-pkgs"],
       ["app/npm.lock", "lang-pkgs"],
     ]);
@@ -105,19 +108,19 @@ describe("json report", () => {
 
   it("explains each vulnerability", () => {
     const v = report.results[0].vulnerabilities.find(
-      (x) => x.package.name === "libssl3" && x.id === "DSA-5532-1",
+      (x) => x.package.name === "libssl1.1" && x.id === "DLA-3008-1",
     )!;
     expect(v).toMatchObject({
-      aliases: ["CVE-2023-5363"],
-      installedVersion: "3.0.11-1~deb12u1",
-      fixedVersion: "3.0.11-1~deb12u2",
+      aliases: ["CVE-2022-1292", "DEBIAN-CVE-2022-1292"],
+      installedVersion: "1.1.0l-1~deb9u5",
+      fixedVersion: "1.1.0l-1~deb9u6",
       status: "fixed",
       match: {
-        ecosystem: "Debian:12",
+        ecosystem: "Debian:9",
         advisoryPackage: "openssl",
         via: "source",
         kind: "range",
-        range: "ECOSYSTEM >=0, <3.0.11-1~deb12u2",
+        range: "ECOSYSTEM >=0, <1.1.0l-1~deb9u6",
       },
       package: {
         sourceName: "openssl",
@@ -132,7 +135,7 @@ describe("table report", () => {
   it("shows counts per severity per target and a why-line per finding", () => {
     expect(text).toContain("Total: 3 (UNKNOWN: 0, LOW: 0, MEDIUM: 0, HIGH: 2, CRITICAL: 1)");
     expect(text).toContain(
-      "libssl3 3.0.11-1~deb12u1 (source openssl 3.0.11-1~deb12u1) → DSA-5532-1 (CVE-2023-5363) → Debian:12/openssl ECOSYSTEM >=0, <3.0.11-1~deb12u2 → fixed in 3.0.11-1~deb12u2 → layer 1",
+      "libssl1.1 1.1.0l-1~deb9u5 (source openssl 1.1.0l-1~deb9u5) → DLA-3008-1 (CVE-2022-1292, DEBIAN-CVE-2022-1292) → Debian:9/openssl ECOSYSTEM >=0, <1.1.0l-1~deb9u6 → fixed in 1.1.0l-1~deb9u6 → layer 1",
     );
     expect(text).toContain("RUN apt-get install -y openssl");
   });
@@ -201,13 +204,13 @@ describe("sbom: targets", () => {
       name: "img",
       packages: [
         {
-          name: "libssl3",
+          name: "libssl1.1",
           externalRefs: [
             {
               referenceCategory: "PACKAGE-MANAGER",
               referenceType: "purl",
               referenceLocator:
-                "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12",
+                "pkg:deb/debian/libssl1.1@1.1.0l-1~deb9u5?arch=amd64&upstream=openssl&distro=debian-9",
             },
           ],
         },
@@ -226,9 +229,9 @@ describe("sbom: targets", () => {
     const sbom = readSbom(doc, "spdx.json");
     expect(sbom.packages).toHaveLength(1);
     expect(sbom.packages[0]).toMatchObject({
-      name: "libssl3",
+      name: "libssl1.1",
       ecosystem: "Debian",
-      release: "12",
+      release: "9",
       sourceName: "openssl",
       type: "os",
     });
@@ -236,7 +239,7 @@ describe("sbom: targets", () => {
       { artifact: { name: "spdx.json", type: "sbom" }, packages: sbom.packages, warnings: [] },
       source,
     );
-    expect(allFindings(found).map((f) => f.vulnerabilityId)).toEqual(["DSA-5532-1"]);
+    expect(allFindings(found).map((f) => f.vulnerabilityId)).toEqual(["DLA-3008-1"]);
   });
 
   it("reads a Trivy-style CycloneDX component (source package in properties, distro in purl)", () => {
@@ -246,29 +249,29 @@ describe("sbom: targets", () => {
       components: [
         {
           type: "library",
-          name: "libc6",
-          version: "2.36-9+deb12u1",
-          purl: "pkg:deb/debian/libc6@2.36-9%2Bdeb12u1?arch=amd64&distro=debian-12.4",
+          name: "libvlc0",
+          version: "0.8.6-svn20061012.debian-5.1+etch2",
+          purl: "pkg:deb/debian/libvlc0@0.8.6-svn20061012.debian-5.1%2Betch2?arch=i386&distro=debian-4.0",
           properties: [
-            { name: "aquasecurity:trivy:SrcName", value: "glibc" },
-            { name: "aquasecurity:trivy:SrcVersion", value: "2.36-9+deb12u1" },
+            { name: "aquasecurity:trivy:SrcName", value: "vlc" },
+            { name: "aquasecurity:trivy:SrcVersion", value: "0.8.6-svn20061012.debian-5.1+etch2" },
           ],
         },
       ],
     };
     const sbom = readSbom(doc, "trivy.cdx.json");
     expect(sbom.packages[0]).toMatchObject({
-      name: "libc6",
-      version: "2.36-9+deb12u1",
-      release: "12.4",
-      sourceName: "glibc",
+      name: "libvlc0",
+      version: "0.8.6-svn20061012.debian-5.1+etch2",
+      release: "4.0",
+      sourceName: "vlc",
     });
     const found = evaluateInventory(
       { artifact: { name: "t", type: "sbom" }, packages: sbom.packages, warnings: [] },
       source,
     );
     expect(allFindings(found).map((f) => `${f.vulnerabilityId} ${f.fixedVersion}`)).toEqual([
-      "DSA-5514-1 2.36-9+deb12u3",
+      "DSA-1819-1 0.8.6-svn20061012.debian-5.1+etch3",
     ]);
   });
 
