@@ -6,26 +6,17 @@
 // moment leaves either no blob or a complete one (the caller verified the digest first).
 //
 // Durability costs a full write-back of the blob before the 201. To overlap that with
-// receiving, writeUpload starts an fdatasync in the background every FLUSH_EVERY bytes, so
-// the final fsync at commit only has the tail left. `fsync: false` (storage.fsync) skips all
-// of it: still safe against a killed process (the page cache survives), not against power
-// loss — the trade CNCF distribution's filesystem driver makes by default.
+// receiving, writeUpload starts an fdatasync in the background each time the upload's file
+// crosses another FLUSH_EVERY bytes, on a descriptor of its own (fdatasync flushes the file,
+// whichever descriptor asks), so neither the stream nor the request waits for it and the
+// final fsync at commit only has the tail left. `fsync: false` (storage.fsync) skips all of
+// it: still safe against a killed process (the page cache survives), not against power loss.
 //
 // Never: synchronous fs calls (this is the hot data path), buffering a blob, following a
 // path built from unvalidated input (digests and upload ids are checked against strict
 // grammars before they become paths).
 import { constants, createReadStream } from "node:fs";
-import {
-  access,
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-} from "node:fs/promises";
+import { access, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -48,6 +39,8 @@ export class FilesystemBlobStore implements BlobStore {
   readonly driver = "filesystem";
   /** Directories known to exist (and to be durable), so commits skip mkdir. */
   private readonly knownDirs = new Set<string>();
+  /** Upload files with a background fdatasync in flight (one at a time per file). */
+  private readonly flushing = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -144,15 +137,13 @@ export class FilesystemBlobStore implements BlobStore {
       await handle.close();
       throw err;
     }
-    const flusher = this.options.fsync ? new BackgroundFlush(handle, offset) : undefined;
     const stages: Transform[] = [];
     if (through) stages.push(through);
-    if (flusher) stages.push(flusher);
-    try {
-      await pipeline([source, ...stages, sink]);
-    } finally {
-      await flusher?.settled();
+    if (this.options.fsync) {
+      const path = this.uploadData(id);
+      stages.push(new BackgroundFlush(offset, () => this.flushDetached(path)));
     }
+    await pipeline([source, ...stages, sink]);
     return sink.bytesWritten;
   }
 
@@ -192,6 +183,26 @@ export class FilesystemBlobStore implements BlobStore {
       if (this.options.fsync) await fsyncDir(dirname(target));
     }
     await this.deleteUpload(id);
+  }
+
+  /**
+   * Starts an fdatasync of `path` on a descriptor of its own and does not wait for it.
+   * A failure is ignored here (the upload may be gone by then); the commit's own fsync
+   * reports real ones.
+   */
+  private flushDetached(path: string): void {
+    if (this.flushing.has(path)) return;
+    this.flushing.add(path);
+    (async () => {
+      const handle = await open(path, "r");
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    })()
+      .catch(() => {})
+      .finally(() => this.flushing.delete(path));
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -249,18 +260,16 @@ export class FilesystemBlobStore implements BlobStore {
 const FLUSH_EVERY = 64 * 1024 * 1024;
 
 /**
- * A pass-through that starts an fdatasync each time the upload's file crosses another
- * FLUSH_EVERY boundary. Positions are absolute in the file, so an upload sent as many small
- * PATCH chunks is flushed as it grows, just like one sent in a single request, and the
- * commit's fsync only has the tail left.
+ * A pass-through that calls `flush` each time the upload's file crosses another FLUSH_EVERY
+ * boundary. Positions are absolute in the file, so an upload sent as many PATCH chunks is
+ * flushed as it grows, just like one sent in a single request.
  */
 class BackgroundFlush extends Transform {
   private position: number;
-  private inFlight: Promise<void> | undefined;
 
   constructor(
-    private readonly handle: FileHandle,
     startOffset: number,
+    private readonly flush: () => void,
   ) {
     super({ highWaterMark: 256 * 1024 });
     this.position = startOffset;
@@ -269,19 +278,8 @@ class BackgroundFlush extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     const before = Math.floor(this.position / FLUSH_EVERY);
     this.position += chunk.length;
-    if (Math.floor(this.position / FLUSH_EVERY) > before && !this.inFlight) {
-      this.inFlight = this.handle
-        .datasync()
-        .catch(() => {}) // the commit's own fsync reports real failures
-        .finally(() => {
-          this.inFlight = undefined;
-        });
-    }
+    if (Math.floor(this.position / FLUSH_EVERY) > before) this.flush();
     done(null, chunk);
-  }
-
-  async settled(): Promise<void> {
-    await this.inFlight;
   }
 }
 
