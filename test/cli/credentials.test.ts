@@ -164,15 +164,21 @@ describe("credentials", () => {
     expect(refused.stderr).toMatch(/refused the credentials of alice/);
   });
 
-  it("asks the docker-credential helper credHelpers names for this registry", async () => {
-    const bin = join(work, "bin-helpers");
+  /** A docker-credential-NAME helper in work/DIR that knows alice's password for `host`. */
+  async function credentialHelper(dir: string, name: string): Promise<string> {
+    const bin = join(work, dir);
     await mkdir(bin, { recursive: true });
-    const helper = join(bin, "docker-credential-perhost");
+    const helper = join(bin, `docker-credential-${name}`);
     await writeFile(
       helper,
       `#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "${host}" ]; then\n  echo '{"ServerURL":"${host}","Username":"alice","Secret":"s3cret-pass"}'\nelse\n  echo "credentials not found in native keychain"; exit 1\nfi\n`,
     );
     await chmod(helper, 0o755);
+    return bin;
+  }
+
+  it("asks the docker-credential helper credHelpers names for this registry", async () => {
+    const bin = await credentialHelper("bin-helpers", "perhost");
     const dockerDir = join(work, "docker-credhelpers");
     await mkdir(dockerDir, { recursive: true });
     await writeFile(
@@ -186,14 +192,7 @@ describe("credentials", () => {
   });
 
   it("asks a docker-credential helper named by credsStore", async () => {
-    const bin = join(work, "bin");
-    await mkdir(bin, { recursive: true });
-    const helper = join(bin, "docker-credential-berthtest");
-    await writeFile(
-      helper,
-      `#!/bin/sh\nread server\nif [ "$1" = get ] && [ "$server" = "${host}" ]; then\n  echo '{"ServerURL":"${host}","Username":"alice","Secret":"s3cret-pass"}'\nelse\n  echo "credentials not found in native keychain"; exit 1\nfi\n`,
-    );
-    await chmod(helper, 0o755);
+    const bin = await credentialHelper("bin", "berthtest");
     const dockerDir = join(work, "docker-helper");
     await mkdir(dockerDir, { recursive: true });
     await writeFile(join(dockerDir, "config.json"), JSON.stringify({ credsStore: "berthtest" }));

@@ -334,40 +334,26 @@ describe("data commands", () => {
 
   it("mirror copies matching tags once and then skips them by digest", async () => {
     await berthOk(["tag", `${R}/app/single:2.0`, "2.1"]);
-    const first = JSON.parse(
-      (
-        await berthOk([
-          "mirror",
-          `${R}/app/single`,
-          `${R}/mirror/single`,
-          "--tags",
-          "2.*",
-          "--format",
-          "json",
-        ])
-      ).stdout,
-    ) as {
-      tags: { tag: string; action: string }[];
-    };
+    const mirror = async () =>
+      JSON.parse(
+        (
+          await berthOk([
+            "mirror",
+            `${R}/app/single`,
+            `${R}/mirror/single`,
+            "--tags",
+            "2.*",
+            "--format",
+            "json",
+          ])
+        ).stdout,
+      ) as { tags: { tag: string; action: string }[] };
+    const first = await mirror();
     expect(first.tags.map((t) => `${t.tag}:${t.action}`).sort()).toEqual([
       "2.0:copied",
       "2.1:copied",
     ]);
-    const second = JSON.parse(
-      (
-        await berthOk([
-          "mirror",
-          `${R}/app/single`,
-          `${R}/mirror/single`,
-          "--tags",
-          "2.*",
-          "--format",
-          "json",
-        ])
-      ).stdout,
-    ) as {
-      tags: { action: string }[];
-    };
+    const second = await mirror();
     expect(second.tags.every((t) => t.action === "skipped")).toBe(true);
   });
 
