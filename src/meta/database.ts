@@ -8,6 +8,12 @@
 // - synchronous=FULL: in WAL mode NORMAL can lose the last commits on power loss; FULL
 //   fsyncs the WAL on every commit, so a 201 the registry sent is never lost. Commits are
 //   per push (not per byte), so the cost is small; pull bookkeeping is batched (pull-times.ts).
+// - Relaxed commits (executeRelaxed): a write whose loss on power failure is harmless (an
+//   upload session's progress, reconciled with the bytes on disk after a restart) commits
+//   with synchronous=NORMAL: no fsync, but in the WAL, so it survives a killed process and
+//   becomes durable with the next FULL commit. A chunked upload otherwise fsynced the WAL on
+//   every PATCH, and on a disk busy writing the blob back each fsync blocked the event loop
+//   for tens of milliseconds. PostgreSQL gets the same with synchronous_commit = off.
 // - Prepared statements are cached by SQL text (kysely prepares on every call otherwise),
 //   which keeps manifest GET and blob HEAD cheap.
 //
@@ -17,6 +23,7 @@
 // Never: run SQL that only one dialect understands outside this file and the migrations.
 import BetterSqlite3 from "better-sqlite3";
 import {
+  type Compilable,
   Kysely,
   type Migration,
   type MigrationProvider,
@@ -70,9 +77,9 @@ async function openSqlite(path: string): Promise<MetaDatabase> {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-  });
+  const statements = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  RELAXED_EXECUTORS.set(db, (query) => executeRelaxedSqlite(sqlite, statements, db, query));
   await migrateToLatest(db);
   return {
     db,
@@ -102,6 +109,7 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  RELAXED_EXECUTORS.set(db, (query) => executeRelaxedPostgres(db, query));
   try {
     await migrateToLatest(db);
   } catch (err) {
@@ -118,6 +126,53 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
       await db.destroy();
     },
   };
+}
+
+type RelaxedExecutor = (query: Compilable) => Promise<void>;
+
+/** How each open database runs a relaxed commit; a Kysely made elsewhere runs it normally. */
+const RELAXED_EXECUTORS = new WeakMap<Kysely<Database>, RelaxedExecutor>();
+
+/**
+ * Runs one write whose commit may be lost on power failure (never on a killed process):
+ * see "Relaxed commits" above. Only for state that is reconciled after a restart.
+ */
+export async function executeRelaxed(db: Kysely<Database>, query: Compilable): Promise<void> {
+  const relaxed = RELAXED_EXECUTORS.get(db);
+  if (relaxed) await relaxed(query);
+  else await db.executeQuery(query.compile());
+}
+
+/**
+ * SQLite's safety level cannot change inside a transaction, and a change must not leak to
+ * other writers: so the pragma, the write and the pragma back run synchronously, with no
+ * await in between, and only when no transaction is open (else the write waits its turn
+ * through Kysely and commits as usual).
+ */
+async function executeRelaxedSqlite(
+  sqlite: BetterSqlite3.Database,
+  statements: ReturnType<typeof withStatementCache>,
+  db: Kysely<Database>,
+  query: Compilable,
+): Promise<void> {
+  const compiled = query.compile();
+  if (sqlite.inTransaction) {
+    await db.executeQuery(compiled);
+    return;
+  }
+  sqlite.pragma("synchronous = NORMAL");
+  try {
+    statements.prepare(compiled.sql).run(...(compiled.parameters as unknown[]));
+  } finally {
+    sqlite.pragma("synchronous = FULL");
+  }
+}
+
+async function executeRelaxedPostgres(db: Kysely<Database>, query: Compilable): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`set local synchronous_commit = off`.execute(trx);
+    await trx.executeQuery(query.compile());
+  });
 }
 
 const STATEMENT_CACHE_LIMIT = 512;

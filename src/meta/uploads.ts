@@ -1,7 +1,9 @@
 // Upload session rows: which repository an upload belongs to and how many bytes were
-// acknowledged. Persisted so an upload can resume after a restart of the server.
+// acknowledged. Persisted so an upload can resume after a restart of the server. Progress is
+// written with a relaxed commit (it survives a killed process, maybe not a power loss): the
+// session reconciles it with the bytes storage holds after a restart.
 import type { Kysely } from "kysely";
-import type { Database } from "./database.js";
+import { type Database, executeRelaxed } from "./database.js";
 
 export interface UploadSessionRow {
   id: string;
@@ -48,11 +50,13 @@ export async function setUploadReceived(
   id: string,
   receivedBytes: number,
 ): Promise<void> {
-  await db
-    .updateTable("upload_sessions")
-    .set({ received_bytes: receivedBytes, updated_at: Date.now() })
-    .where("id", "=", id)
-    .execute();
+  await executeRelaxed(
+    db,
+    db
+      .updateTable("upload_sessions")
+      .set({ received_bytes: receivedBytes, updated_at: Date.now() })
+      .where("id", "=", id),
+  );
 }
 
 export async function deleteUploadSession(db: Kysely<Database>, id: string): Promise<void> {

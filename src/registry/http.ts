@@ -29,7 +29,17 @@ export function replyJson(
   value: unknown,
   headOnly = false,
 ): void {
-  const body = JSON.stringify(value);
+  replyJsonText(res, status, headers, JSON.stringify(value), headOnly);
+}
+
+/** Like replyJson, for a body that is JSON text already. */
+export function replyJsonText(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: string,
+  headOnly = false,
+): void {
   headers["Content-Type"] ??= "application/json";
   if (headOnly) {
     headers["Content-Length"] = Buffer.byteLength(body);

@@ -16,6 +16,7 @@ import {
   linkedBlobDigests,
   listReferrers,
   listRepositories,
+  listTagPage,
   listTags,
   type MetaDatabase,
   PullTimes,
@@ -154,6 +155,26 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
         "b",
       ]);
       expect(await listTags(meta.db, "t/app", "_z", 2)).toEqual(["a", "a-1"]);
+      const head = await listTagPage(meta.db, "t/app", undefined, 2);
+      expect({ ...head, json: JSON.parse(head.json) }).toEqual({
+        json: ["1.0", "B"],
+        count: 2,
+        last: "B",
+        more: true,
+      });
+      const tail = await listTagPage(meta.db, "t/app", "again", 2);
+      expect({ ...tail, json: JSON.parse(tail.json) }).toEqual({
+        json: ["also-a", "b"],
+        count: 2,
+        last: "b",
+        more: false,
+      });
+      expect(await listTagPage(meta.db, "t/app", "zzz", 5)).toEqual({
+        json: "[]",
+        count: 0,
+        last: undefined,
+        more: false,
+      });
       expect(await deleteTag(meta.db, "t/app", "B")).toBe(true);
       expect(await deleteTag(meta.db, "t/app", "B")).toBe(false);
       const removed = await deleteManifest(meta.db, "t/app", d(102));
@@ -228,6 +249,28 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
       expect(await staleUploadSessions(meta.db, Date.now() - 60_000)).toEqual([]);
       await deleteUploadSession(meta.db, "s1");
       expect(await findUploadSession(meta.db, "s1")).toBeUndefined();
+    });
+
+    it("writes upload progress while another writer holds a transaction", async () => {
+      await createUploadSession(meta.db, "s2", "u/app");
+      let progressDone = false;
+      let progress: Promise<void> | undefined;
+      // The progress write starts while a transaction is open and must wait for it (on
+      // SQLite it may neither change the safety level inside the transaction nor join it).
+      await meta.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable("upload_sessions")
+          .set({ updated_at: 1 })
+          .where("id", "=", "s2")
+          .execute();
+        progress = setUploadReceived(meta.db, "s2", 4096).then(() => {
+          progressDone = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(progressDone).toBe(false);
+      });
+      await progress;
+      expect(await findUploadSession(meta.db, "s2")).toMatchObject({ receivedBytes: 4096 });
     });
 
     it("records pull times in batches", async () => {
