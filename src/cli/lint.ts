@@ -62,21 +62,50 @@ function readConfig(path: string): LoadedConfig {
   }
 }
 
-/** The config for a Dockerfile: explicit path, else next to the file, else in cwd. */
-function findConfig(dockerfile: string, explicit: string | undefined): LoadedConfig | undefined {
-  if (explicit !== undefined) {
-    if (!existsSync(explicit))
-      throw new CliError(`config file ${explicit} does not exist`, ExitCode.Usage);
-    return readConfig(explicit);
-  }
-  const dirs = dockerfile === "-" ? [process.cwd()] : [dirname(resolve(dockerfile)), process.cwd()];
-  for (const dir of dirs) {
-    for (const name of [CONFIG_FILE_NAME, ".hadolint.yaml", ".hadolint.yml"]) {
-      const candidate = join(dir, name);
-      if (existsSync(candidate)) return readConfig(candidate);
+const CONFIG_NAMES = [CONFIG_FILE_NAME, ".hadolint.yaml", ".hadolint.yml"];
+
+/**
+ * Finds and parses configuration for one run: the explicit --config file, else the first
+ * config file next to the Dockerfile, else in cwd. Each directory is searched, and each file
+ * parsed, once per run: linting many Dockerfiles of one directory costs one lookup.
+ */
+class ConfigFinder {
+  private readonly inDir = new Map<string, string | undefined>();
+  private readonly parsed = new Map<string, LoadedConfig>();
+
+  constructor(private readonly explicit: string | undefined) {}
+
+  /** The config for a Dockerfile (`-` is stdin), if any. */
+  configFor(dockerfile: string): LoadedConfig | undefined {
+    if (this.explicit !== undefined) {
+      if (!this.parsed.has(this.explicit) && !existsSync(this.explicit))
+        throw new CliError(`config file ${this.explicit} does not exist`, ExitCode.Usage);
+      return this.load(this.explicit);
     }
+    const dirs =
+      dockerfile === "-" ? [process.cwd()] : [dirname(resolve(dockerfile)), process.cwd()];
+    for (const dir of dirs) {
+      const path = this.configIn(dir);
+      if (path !== undefined) return this.load(path);
+    }
+    return undefined;
   }
-  return undefined;
+
+  private configIn(dir: string): string | undefined {
+    if (this.inDir.has(dir)) return this.inDir.get(dir);
+    const found = CONFIG_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
+    this.inDir.set(dir, found);
+    return found;
+  }
+
+  private load(path: string): LoadedConfig {
+    let config = this.parsed.get(path);
+    if (config === undefined) {
+      config = readConfig(path);
+      this.parsed.set(path, config);
+    }
+    return config;
+  }
 }
 
 function readDockerfile(path: string): string {
@@ -97,48 +126,72 @@ function parseBuildArgs(pairs: string[]): Record<string, string> {
   return args;
 }
 
-function contextFacts(dir: string | undefined, dockerfile: string) {
-  if (dir === undefined) return undefined;
-  if (!existsSync(dir)) throw new CliError(`build context ${dir} does not exist`, ExitCode.Usage);
-  const perDockerfile = dockerfile === "-" ? "" : `${resolve(dockerfile)}.dockerignore`;
-  return {
-    dockerignorePresent:
-      existsSync(join(dir, ".dockerignore")) || (perDockerfile !== "" && existsSync(perDockerfile)),
-  };
-}
+/**
+ * One `berth lint` invocation: the flags, and what is the same for every Dockerfile (config
+ * lookups, --ignore ids, the context directory), worked out once, when first needed, so
+ * errors surface in the same order as if each file were checked on its own.
+ */
+class LintRun {
+  private readonly configs: ConfigFinder;
+  private extraIgnores: string[] | undefined;
+  private contextDockerignore: boolean | undefined;
 
-function lintFile(
-  path: string,
-  flags: LintFlags,
-  buildArgs: Record<string, string>,
-): { report: FileReport; threshold?: Severity } {
-  const text = readDockerfile(path);
-  const loaded = findConfig(path, flags.config);
-  const extraIgnores = flags.ignore.flatMap((id) => {
-    const ids = resolveRuleId(id);
-    if (ids.length === 0 && !/^DL\d{4}$/i.test(id))
-      throw new CliError(`--ignore names unknown rule "${id}"`, ExitCode.Usage);
-    return ids;
-  });
-  const config = {
-    ignore: [...(loaded?.ignore ?? []), ...extraIgnores],
-    severity: loaded?.severity ?? {},
-    trustedRegistries: loaded?.trustedRegistries ?? [],
-    requiredLabels: loaded?.requiredLabels ?? [],
-  };
-  try {
-    const findings = lintDockerfile(text, {
-      config,
-      buildArgs,
-      target: flags.target,
-      context: contextFacts(flags.context, path),
+  constructor(
+    private readonly flags: LintFlags,
+    private readonly buildArgs: Record<string, string>,
+  ) {
+    this.configs = new ConfigFinder(flags.config);
+  }
+
+  lintFile(path: string): { report: FileReport; threshold?: Severity } {
+    const text = readDockerfile(path);
+    const loaded = this.configs.configFor(path);
+    const config = {
+      ignore: [...(loaded?.ignore ?? []), ...this.ignoredRules()],
+      severity: loaded?.severity ?? {},
+      trustedRegistries: loaded?.trustedRegistries ?? [],
+      requiredLabels: loaded?.requiredLabels ?? [],
+    };
+    try {
+      const findings = lintDockerfile(text, {
+        config,
+        buildArgs: this.buildArgs,
+        target: this.flags.target,
+        context: this.contextFacts(path),
+      });
+      const shown = path === "-" ? "<stdin>" : path;
+      return { report: { path: shown, text, findings }, threshold: loaded?.failureThreshold };
+    } catch (err) {
+      if (err instanceof LintTargetError)
+        throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
+      throw err;
+    }
+  }
+
+  /** Berth ids of the --ignore flags. */
+  private ignoredRules(): string[] {
+    this.extraIgnores ??= this.flags.ignore.flatMap((id) => {
+      const ids = resolveRuleId(id);
+      if (ids.length === 0 && !/^DL\d{4}$/i.test(id))
+        throw new CliError(`--ignore names unknown rule "${id}"`, ExitCode.Usage);
+      return ids;
     });
-    const shown = path === "-" ? "<stdin>" : path;
-    return { report: { path: shown, text, findings }, threshold: loaded?.failureThreshold };
-  } catch (err) {
-    if (err instanceof LintTargetError)
-      throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
-    throw err;
+    return this.extraIgnores;
+  }
+
+  private contextFacts(dockerfile: string): { dockerignorePresent: boolean } | undefined {
+    const dir = this.flags.context;
+    if (dir === undefined) return undefined;
+    if (this.contextDockerignore === undefined) {
+      if (!existsSync(dir))
+        throw new CliError(`build context ${dir} does not exist`, ExitCode.Usage);
+      this.contextDockerignore = existsSync(join(dir, ".dockerignore"));
+    }
+    const perDockerfile = dockerfile === "-" ? "" : `${resolve(dockerfile)}.dockerignore`;
+    return {
+      dockerignorePresent:
+        this.contextDockerignore || (perDockerfile !== "" && existsSync(perDockerfile)),
+    };
   }
 }
 
@@ -169,7 +222,8 @@ function run(files: string[] | undefined, flags: LintFlags): void {
   const docsBase = docsBaseUrl(flags);
   const buildArgs = parseBuildArgs(flags.buildArg);
   const targets = files === undefined || files.length === 0 ? ["Dockerfile"] : files;
-  const results = targets.map((f) => lintFile(f, flags, buildArgs));
+  const lintRun = new LintRun(flags, buildArgs);
+  const results = targets.map((f) => lintRun.lintFile(f));
   const reports = results.map((r) => r.report);
   process.stdout.write(render(flags.format, reports, docsBase));
   const failing = results.some((r) => {

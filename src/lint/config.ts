@@ -1,11 +1,20 @@
 // `.berth-lint.yaml`: parses and validates the linter's configuration from text (the CLI reads
 // the file). Accepts berth's keys and hadolint's (.hadolint.yaml) spellings, and hadolint
-// rule ids wherever rule ids appear. Pure: no I/O; errors name the bad key.
-import { parse } from "yaml";
+// rule ids wherever rule ids appear. Pure: no I/O; errors name the bad key. The YAML parser
+// is loaded on first use: most lint runs have no config file and should not pay for it.
+import { createRequire } from "node:module";
 import { resolveRuleId } from "./catalog.js";
 import { isSeverity, type LintConfig, SEVERITIES, type Severity } from "./types.js";
 
 export const CONFIG_FILE_NAME = ".berth-lint.yaml";
+
+type YamlParse = typeof import("yaml").parse;
+let yamlParse: YamlParse | undefined;
+
+function parseYaml(text: string): unknown {
+  yamlParse ??= (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse;
+  return yamlParse(text);
+}
 
 export interface LoadedConfig extends LintConfig {
   /** `failureThreshold` from the file, if set (the CLI flag wins). */
@@ -75,7 +84,7 @@ function record(value: unknown, key: string): Record<string, unknown> {
 export function parseLintConfig(text: string): LoadedConfig {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYaml(text);
   } catch (err) {
     throw new LintConfigError(
       `config is not valid YAML: ${err instanceof Error ? err.message.split("\n", 1)[0] : String(err)}`,

@@ -70,14 +70,27 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Finding
       const meta = ruleById(ruleId);
       if (meta === undefined) throw new Error(`rule ${ruleId} is not in the catalogue`);
       const severity: Severity = config.severity[ruleId] ?? meta.severity;
-      findings.push({ ruleId, severity, message, ...span });
+      const { line, column, endLine, endColumn } = span;
+      findings.push({ ruleId, severity, message, line, column, endLine, endColumn });
     },
   };
   for (const check of CHECKS) check(ctx);
   const suppressions = collectSuppressions(model);
-  return findings
-    .filter((f) => !suppressed(f, model, suppressions))
-    .sort((a, b) => a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId));
+  const kept =
+    suppressions === null ? findings : findings.filter((f) => !suppressed(f, model, suppressions));
+  return kept.sort(byPosition);
+}
+
+/**
+ * File order, then rule id. Rule ids are `BL` and four digits, so comparing code units orders
+ * them exactly as localeCompare did, without a collator.
+ */
+function byPosition(a: Finding, b: Finding): number {
+  return (
+    a.line - b.line ||
+    a.column - b.column ||
+    (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)
+  );
 }
 
 /** True when some finding is at or above `threshold` (error > warning > info > style). */

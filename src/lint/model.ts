@@ -141,11 +141,34 @@ function spanOf(range: AstRange): Span {
   };
 }
 
-interface Logical {
-  /** Text after continuation removal. */
-  text: string;
-  /** Document offset of each character of `text`. */
-  origin: number[];
+/** Text after continuation removal, and where each of its characters came from. */
+class Logical {
+  text = "";
+  /** Start, in `text`, of each piece copied from the document, ascending. */
+  private readonly pieceStarts: number[] = [];
+  /** Document offset of the first character of each piece. */
+  private readonly pieceOrigins: number[] = [];
+
+  append(document: string, from: number, to: number): void {
+    if (from >= to) return;
+    this.pieceStarts.push(this.text.length);
+    this.pieceOrigins.push(from);
+    this.text += document.slice(from, to);
+  }
+
+  /** Document offset of `text[index]`; undefined outside `text`. */
+  origin(index: number): number | undefined {
+    if (index < 0 || index >= this.text.length) return undefined;
+    const starts = this.pieceStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.pieceOrigins[lo] + index - starts[lo];
+  }
 }
 
 /**
@@ -153,31 +176,33 @@ interface Logical {
  * (trailing blanks allowed) continues it; blank and comment lines inside the continuation are
  * dropped. With heredocs, only the first logical line is joined; bodies are kept verbatim.
  */
-function logicalText(
-  text: string,
-  from: number,
-  to: number,
-  escapeChar: string,
-  track: boolean,
-): Logical {
-  let out = "";
-  const origin: number[] = [];
+function logicalText(text: string, from: number, to: number, escapeChar: string): Logical {
+  const out = new Logical();
+  let piece = from;
   let i = from;
   while (i < to) {
-    const c = text[i];
-    if (c === escapeChar && continuesLine(text, i + 1, to)) {
-      i = skipContinuationLines(text, text.indexOf("\n", i) + 1, to);
-    } else if (c === "\n") {
-      out += text.slice(i, to);
-      if (track) for (let j = i; j < to; j += 1) origin.push(j);
-      break;
-    } else {
-      out += c;
-      if (track) origin.push(i);
-      i += 1;
+    const k = nextSpecial(text, i, to, escapeChar);
+    if (k === to || text[k] === "\n") {
+      out.append(text, piece, to);
+      return out;
     }
+    if (continuesLine(text, k + 1, to)) {
+      out.append(text, piece, k);
+      i = skipContinuationLines(text, text.indexOf("\n", k) + 1, to);
+      piece = i;
+    } else i = k + 1;
   }
-  return { text: out, origin };
+  out.append(text, piece, Math.min(i, to));
+  return out;
+}
+
+/** Index of the first escape character or `\n` in `text[from, to)`, else `to`. */
+function nextSpecial(text: string, from: number, to: number, escapeChar: string): number {
+  for (let j = from; j < to; j += 1) {
+    const c = text[j];
+    if (c === escapeChar || c === "\n") return j;
+  }
+  return to;
 }
 
 function continuesLine(text: string, i: number, to: number): boolean {
@@ -301,7 +326,7 @@ class ModelBuilder {
     const end = this.index.offset(range.end.line, range.end.character);
     const argsStart =
       args.length > 0 ? this.index.offset(args[0].span.line - 1, args[0].span.column - 1) : end;
-    const logical = logicalText(this.text, argsStart, end, this.escapeChar, keyword === "RUN");
+    const logical = logicalText(this.text, argsStart, end, this.escapeChar);
     const firstLine = logical.text.split("\n", 1)[0];
     const scope: Scope = keyword === "FROM" || this.state === null ? this.globals : this.state.vars;
     const flags = flagsOf(node);
@@ -348,7 +373,6 @@ class ModelBuilder {
 
   private runScript(logical: Logical, flags: Flag[]): RunScript {
     const index = this.index;
-    const origin = logical.origin;
     const commands = parseShell(logical.text);
     return {
       script: logical.text,
@@ -356,9 +380,10 @@ class ModelBuilder {
       heredoc: /<<-?\s*["']?[A-Za-z_]/.test(logical.text.split("\n", 1)[0]),
       mounts: mountsOf(flags),
       span(start: number, stop: number): Span {
-        const a = index.position(origin[Math.min(start, origin.length - 1)] ?? 0);
+        const length = logical.text.length;
+        const a = index.position(logical.origin(Math.min(start, length - 1)) ?? 0);
         const b = index.position(
-          (origin[Math.max(start, Math.min(stop, origin.length) - 1)] ?? 0) + 1,
+          (logical.origin(Math.max(start, Math.min(stop, length) - 1)) ?? 0) + 1,
         );
         return { line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
       },

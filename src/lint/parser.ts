@@ -1,9 +1,9 @@
 // The one entry point to dockerfile-ast. dockerfile-ast re-tokenises an instruction's
 // arguments on every getArguments()/getFlags()/getArgumentsRange() call, and its own
-// constructors call them several times per instruction, which made parsing most of the
-// linter's CPU time. The tokenisation is memoised per instruction by wrapping
-// Instruction.prototype.getRawArguments (declared private in dockerfile-ast's typings).
-//
+// constructors call them several times per instruction while parsing (JSONInstruction's
+// constructor alone four times), which made parsing most of the linter's CPU time. The
+// tokenisation is memoised per instruction by wrapping Instruction.prototype.getRawArguments
+// (declared private in dockerfile-ast's typings).
 // Why this is safe, and its limits (audited against dockerfile-ast 0.7.1's lib/instruction.js):
 // getRawArguments reads only the document, range, instruction range and escape character,
 // all set in Instruction's constructor and never changed (the library has no edit API), and
@@ -14,7 +14,12 @@
 // version runs unpatched (correct, just slower). test/lint/parser.test.ts checks the memoised
 // results against fresh computations over the whole fixture corpus.
 // A per-instance memo (installed after parse) was measured too: it misses the calls made
-// while parsing and slowed the linter down, so it was not kept.
+// while parsing and slowed the linter down, so it was not kept. So were a WeakMap instead of
+// the per-instance property (slower) and one cache per document shared by the two instances
+// the parser builds for each instruction (no gain: the lookups cost what they saved). Reading
+// arguments and flags from the text in model.ts instead of asking dockerfile-ast (a port of
+// getRawArguments/getFlags working on offsets) was tried as well: no measurable gain, as the
+// parse tokenises those instructions anyway, so it was not kept.
 import { createRequire } from "node:module";
 import { type Dockerfile, DockerfileParser, Instruction } from "dockerfile-ast";
 

@@ -14,7 +14,9 @@ export interface Suppressions {
   readonly byInstruction: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
-export function collectSuppressions(model: DockerfileModel): Suppressions {
+/** The file's pragmas; null when it has none (no line mentions "ignore"). */
+export function collectSuppressions(model: DockerfileModel): Suppressions | null {
+  if (!model.text.includes("ignore")) return null;
   const global = new Set<string>();
   const byInstruction = new Map<number, Set<string>>();
   const starts = model.instructions.map((i) => i.span.line);
