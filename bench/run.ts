@@ -86,7 +86,7 @@ function parseArgs(argv: string[]): BenchArgs {
   return { ids, rounds, berthEnv };
 }
 
-const TOOLS = ["docker-registry", "wrk", "skopeo", "curl", "openssl"];
+const TOOLS = ["docker-registry", "skopeo", "curl", "openssl"];
 
 function ensureTools(): void {
   if (TOOLS.some((tool) => !existsSync(`/usr/bin/${tool}`))) {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real tools Berth's tests and benchmarks talk to, from Debian's packages:
 # skopeo, podman, buildah (clients), docker-registry (the CNCF reference registry),
-# debootstrap (a real Debian root filesystem), wrk and curl (load generators), zstd, chromium (UI tests),
+# debootstrap (a real Debian root filesystem), curl (blob transfers in bench/), zstd, chromium (UI tests),
 # rpm + golang-go (scan cataloger fixtures: real rpm databases and a real Go binary).
 # postgresql (tests of the PostgreSQL metadata dialect start their own server).
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(skopeo podman buildah docker-registry debootstrap wrk curl zstd uidmap fuse-overlayfs
+packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs
   chromium openssl rpm golang-go postgresql)
 missing=()
 for pkg in "${packages[@]}"; do

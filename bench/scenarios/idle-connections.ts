@@ -31,7 +31,7 @@ export const idleConnectionsScenario: Scenario = {
   freshServerPerRound: true,
   prepare: async () => {},
   setup: (server) => setupSmallRepo(server),
-  async run(server, ctx) {
+  async run(server) {
     const [host, port] = server.host.split(":") as [string, string];
     const before = currentRss(server.pid);
     const sockets: Socket[] = [];
@@ -46,7 +46,7 @@ export const idleConnectionsScenario: Scenario = {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const held = currentRss(server.pid);
-    const load = await requestRateMetrics(server, ctx.workDir, [32]);
+    const load = await requestRateMetrics(server, [32]);
     const byTag = load.filter((m) => m.name.startsWith("manifest GET by tag"));
     const droppedDuringTest = dropped;
     for (const s of sockets) s.destroy();

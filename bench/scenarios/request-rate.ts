@@ -1,9 +1,10 @@
-// Scenario 4: manifest GET by tag and by digest, and blob HEAD, under load from wrk (a
-// separate process) at 32 and 256 concurrent connections: requests/s, p99 latency, errors.
+// Scenario 4: manifest GET by tag and by digest, and blob HEAD, under load from a separate
+// process (bench/http-load.ts) at 32 and 256 concurrent connections: requests/s, p99
+// latency, errors.
 import { MediaType } from "../../src/oci/index.js";
+import { runLoad } from "../load.js";
 import { type Metric, metric, type Scenario } from "../scenario.js";
 import type { BenchServer } from "../servers.js";
-import { runWrk } from "../wrk.js";
 import { pushSmallImage } from "./small-image.js";
 
 const SECONDS = 5;
@@ -12,7 +13,6 @@ const digests = new Map<string, { manifest: string; layer: string }>();
 
 export async function requestRateMetrics(
   server: BenchServer,
-  workDir: string,
   connections: readonly number[],
 ): Promise<Metric[]> {
   const d = digests.get(server.url);
@@ -33,13 +33,12 @@ export async function requestRateMetrics(
   const out: Metric[] = [];
   for (const c of connections) {
     for (const t of targets) {
-      const r = await runWrk({
+      const r = await runLoad({
         url: t.url,
         method: t.method,
         connections: c,
         seconds: SECONDS,
         headers: ACCEPT,
-        scratchDir: workDir,
       });
       out.push(metric(`${t.name} c=${c} req/s`, "req/s", r.requestsPerSecond, true));
       out.push(metric(`${t.name} c=${c} p99`, "ms", r.p99Ms, false));
@@ -59,8 +58,8 @@ export async function setupSmallRepo(server: BenchServer): Promise<void> {
 
 export const requestRateScenario: Scenario = {
   id: "request-rate",
-  title: "4. manifest GET (tag, digest) and blob HEAD under wrk load, 32 and 256 connections",
+  title: "4. manifest GET (tag, digest) and blob HEAD under load, 32 and 256 connections",
   prepare: async () => {},
   setup: (server) => setupSmallRepo(server),
-  run: (server, ctx) => requestRateMetrics(server, ctx.workDir, [32, 256]),
+  run: (server) => requestRateMetrics(server, [32, 256]),
 };

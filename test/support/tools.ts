@@ -24,7 +24,6 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: "debootstrap", debianPackage: "debootstrap", usedFor: "the real Debian image" },
   { command: "openssl", debianPackage: "openssl", usedFor: "TLS certificates" },
   { command: "zstd", debianPackage: "zstd", usedFor: "zstd layers" },
-  { command: "wrk", debianPackage: "wrk", usedFor: "benchmarks" },
   { command: "chromium", debianPackage: "chromium", usedFor: "UI tests" },
   { command: "rpm", debianPackage: "rpm", usedFor: "scan fixtures: real rpm databases" },
   { command: "go", debianPackage: "golang-go", usedFor: "scan fixtures: a real Go binary" },
