@@ -256,8 +256,13 @@ export class FilesystemBlobStore implements BlobStore {
   }
 }
 
-/** Bytes written between background fdatasyncs of an upload. */
-const FLUSH_EVERY = 64 * 1024 * 1024;
+/**
+ * Bytes written between background fdatasyncs of an upload. The kernel starts write-back on
+ * its own only past dirty_background_ratio (gigabytes on a large machine), so these flushes
+ * are what keep the disk busy while bytes arrive. A 1 GiB push on the bench machine,
+ * alternating settings: median 274 MB/s with 8 MiB against 239 MB/s with 64 MiB.
+ */
+const FLUSH_EVERY = 8 * 1024 * 1024;
 
 /**
  * A pass-through that calls `flush` each time the upload's file crosses another FLUSH_EVERY
