@@ -26,9 +26,16 @@ export function columnTypes(dialect: SqlDialect): { bytes: RawBuilder<unknown> }
   return { bytes: dialect === "postgres" ? sql`bytea` : sql`blob` };
 }
 
-/** `[…]` of `column`'s values in `column` order as JSON text (`[]` for no rows). */
+/**
+ * `[…]` of `column`'s values as JSON text (`[]` for no rows), in the order of `rows`, a
+ * subquery sorted by `column` with a LIMIT. PostgreSQL is told the order. SQLite is not:
+ * an ORDER BY inside the aggregate re-sorts what the subquery already sorted, which doubled
+ * the cost of a 10,000-tag listing (7.5 vs 3.5 ms); a subquery with a LIMIT is never
+ * flattened into an aggregate query, so SQLite runs it as a co-routine and the aggregate
+ * sees its rows in order. The metadata contract tests check the order on both dialects.
+ */
 export function jsonTextArray(dialect: SqlDialect, column: Expression<string>): RawBuilder<string> {
   return dialect === "postgres"
     ? sql<string>`coalesce(json_agg(${column} order by ${column}), '[]'::json)::text`
-    : sql<string>`json_group_array(${column} order by ${column})`;
+    : sql<string>`json_group_array(${column})`;
 }
