@@ -8,12 +8,12 @@
 // - synchronous=FULL: in WAL mode NORMAL can lose the last commits on power loss; FULL
 //   fsyncs the WAL on every commit, so a 201 the registry sent is never lost. Commits are
 //   per push (not per byte), so the cost is small; pull bookkeeping is batched (pull-times.ts).
-// - Relaxed commits (executeRelaxed): a write whose loss on power failure is harmless (an
-//   upload session's progress, reconciled with the bytes on disk after a restart) commits
-//   with synchronous=NORMAL: no fsync, but in the WAL, so it survives a killed process and
-//   becomes durable with the next FULL commit. A chunked upload otherwise fsynced the WAL on
-//   every PATCH, and on a disk busy writing the blob back each fsync blocked the event loop
-//   for tens of milliseconds. PostgreSQL gets the same with synchronous_commit = off.
+// - Relaxed commits (executeRelaxed): a write whose loss on power failure is harmless (the
+//   rows of uploads in flight, reconciled with the bytes on disk after a restart: see
+//   uploads.ts) commits with synchronous=NORMAL: no fsync, but in the WAL, so it survives a
+//   killed process and becomes durable with the next FULL commit. A chunked upload otherwise
+//   fsynced the WAL on every PATCH, and on a disk busy writing the blob back each fsync
+//   blocked the event loop for tens of milliseconds. PostgreSQL: synchronous_commit = off.
 // - Prepared statements are cached by SQL text (kysely prepares on every call otherwise),
 //   which keeps manifest GET and blob HEAD cheap.
 //
