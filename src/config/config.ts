@@ -87,6 +87,8 @@ interface Setting {
   env: string;
   parse(value: unknown): unknown;
   apply(config: BerthConfig, value: unknown): void;
+  /** One sentence for the generated configuration reference (docs/configuration.md). */
+  description?: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -104,8 +106,9 @@ function setting<T>(
   env: string,
   parse: (value: unknown) => T,
   apply: (config: BerthConfig, value: T) => void,
+  description?: string,
 ): Setting {
-  return { key, env, parse, apply: (c, v) => apply(c, v as T) };
+  return { key, env, parse, apply: (c, v) => apply(c, v as T), description };
 }
 
 export const SETTINGS: readonly Setting[] = [
