@@ -353,7 +353,7 @@ describe("pom.xml", () => {
     });
   });
 
-  it("resolves ${properties}, ${project.*} and dependencyManagement; no parent lookups", async () => {
+  it("resolves property references, project.* and dependencyManagement; no parent lookups", async () => {
     const drafts = parsePom(await fixture("maven-properties/pom.xml"), "/pom.xml");
     expect(ids(drafts)).toEqual([
       "com.fasterxml.jackson.core:jackson-databind@2.10.5",
