@@ -1,10 +1,11 @@
 // The pnpm-lock.yaml cataloger for source trees (`scan fs:`), for the three key formats pnpm
 // has written: v5 (`/name/1.0.0`, `/@scope/name/1.0.0_peer@1`), v6 (`/name@1.0.0`,
-// `/@scope/name@1.0.0(peer@1)`) and v9 (`name@1.0.0` under `packages:`). Entries marked
-// `dev: true` (v5, v6) are dev-only and left out, as Trivy does; v9 no longer records that, so
-// every v9 package counts. Tarball, git, file and link entries (no registry version) are left
-// out. Entries count only where no node_modules beside the lock file shows what is installed.
-// Pure.
+// `/@scope/name@1.0.0(peer@1)`) and v9 (`name@1.0.0` under `packages:`). Dev-only packages are
+// left out, as Trivy does: v5/v6 mark them `dev: true`; v9 no longer does, so there the
+// packages reachable from the importers' `dependencies`/`optionalDependencies` through the
+// `snapshots:` graph count (a v9 file without `snapshots:` counts every package). Tarball, git,
+// file and link entries (no registry version) are left out. Entries count only where no
+// node_modules beside the lock file shows what is installed. Pure.
 import { parse as parseYaml } from "yaml";
 import type { LibraryDraft } from "./draft.js";
 import { isRecord } from "./json.js";
@@ -28,10 +29,12 @@ export function parsePnpmLock(text: string, location: string): LibraryDraft[] {
   }
   const major = Number.parseInt(String(doc.lockfileVersion), 10);
   const packages = isRecord(doc.packages) ? doc.packages : {};
+  const production = major >= 9 ? productionPackages(doc) : undefined;
   const out: LibraryDraft[] = [];
   const seen = new Set<string>();
   for (const [key, entry] of Object.entries(packages)) {
     if (isRecord(entry) && entry.dev === true) continue;
+    if (production && !production.has(key)) continue;
     const id = major < 6 ? v5Key(key) : v6Key(key);
     const name = isRecord(entry) && typeof entry.name === "string" ? entry.name : id?.name;
     const version =
@@ -59,4 +62,45 @@ function v6Key(key: string): { name: string; version: string } | undefined {
   const at = id.lastIndexOf("@");
   if (at <= 0) return undefined;
   return { name: id.slice(0, at), version: id.slice(at + 1) };
+}
+
+/**
+ * v9: the `packages:` keys reachable from the importers' production dependencies through
+ * `snapshots:` (keys there carry peer suffixes, `name@1.0.0(peer@2)`), or undefined when the
+ * file has no snapshots to follow.
+ */
+function productionPackages(doc: Record<string, unknown>): Set<string> | undefined {
+  const { importers, snapshots } = doc;
+  if (!isRecord(snapshots) || !isRecord(importers)) return undefined;
+  const reached = new Set<string>();
+  const queue: string[] = [];
+  const visit = (deps: unknown) => {
+    if (!isRecord(deps)) return;
+    for (const [name, spec] of Object.entries(deps)) {
+      const version = isRecord(spec) ? spec.version : spec;
+      const key = typeof version === "string" ? snapshotKey(name, version) : undefined;
+      if (key && !reached.has(key)) {
+        reached.add(key);
+        queue.push(key);
+      }
+    }
+  };
+  for (const importer of Object.values(importers)) {
+    if (!isRecord(importer)) continue;
+    visit(importer.dependencies);
+    visit(importer.optionalDependencies);
+  }
+  for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+    const snapshot = snapshots[key];
+    if (!isRecord(snapshot)) continue;
+    visit(snapshot.dependencies);
+    visit(snapshot.optionalDependencies);
+  }
+  return new Set([...reached].map((key) => key.replace(/\(.*$/, "")));
+}
+
+/** `1.0.0(peer@2)` → `name@1.0.0(peer@2)`; an alias `real@1.0.0` is its own key; links: none. */
+function snapshotKey(name: string, version: string): string | undefined {
+  if (/^\d/.test(version)) return `${name}@${version}`;
+  return /^@?[^@(]+@\d/.test(version) ? version : undefined;
 }

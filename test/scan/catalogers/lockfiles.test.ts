@@ -336,6 +336,68 @@ describe("yarn.lock and pnpm-lock.yaml", () => {
       "lockfileVersion: '9.0'\n\npackages:\n\n  thing@https://codeload.github.com/x/thing/tar.gz/abc:\n    resolution: {tarball: https://codeload.github.com/x/thing/tar.gz/abc}\n    version: 1.0.0\n\n  local@file:packages/local:\n    resolution: {directory: packages/local, type: directory}\n";
     expect(ids(parsePnpmLock(odd, "/pnpm-lock.yaml"))).toEqual(["thing@1.0.0"]);
   });
+
+  it("pnpm v9 with snapshots: only what production importers reach counts (dev left out)", () => {
+    const text = [
+      "lockfileVersion: '9.0'",
+      "",
+      "importers:",
+      "",
+      "  .:",
+      "    dependencies:",
+      "      react-dom:",
+      "        specifier: ^18.2.0",
+      "        version: 18.2.0(react@18.2.0)",
+      "      string-width-cjs:",
+      "        specifier: npm:string-width@^4.2.0",
+      "        version: string-width@4.2.3",
+      "      shared:",
+      "        specifier: link:../shared",
+      "        version: link:../shared",
+      "    devDependencies:",
+      "      vitest:",
+      "        specifier: ^1.0.0",
+      "        version: 1.6.0",
+      "",
+      "packages:",
+      "",
+      "  loose-envify@1.4.0:",
+      "    resolution: {integrity: sha512-a}",
+      "  react-dom@18.2.0:",
+      "    resolution: {integrity: sha512-b}",
+      "  react@18.2.0:",
+      "    resolution: {integrity: sha512-c}",
+      "  string-width@4.2.3:",
+      "    resolution: {integrity: sha512-d}",
+      "  tinypool@0.8.4:",
+      "    resolution: {integrity: sha512-e}",
+      "  vitest@1.6.0:",
+      "    resolution: {integrity: sha512-f}",
+      "",
+      "snapshots:",
+      "",
+      "  loose-envify@1.4.0: {}",
+      "  react-dom@18.2.0(react@18.2.0):",
+      "    dependencies:",
+      "      loose-envify: 1.4.0",
+      "      react: 18.2.0",
+      "  react@18.2.0:",
+      "    dependencies:",
+      "      loose-envify: 1.4.0",
+      "  string-width@4.2.3: {}",
+      "  tinypool@0.8.4: {}",
+      "  vitest@1.6.0:",
+      "    dependencies:",
+      "      tinypool: 0.8.4",
+      "",
+    ].join("\n");
+    expect(ids(parsePnpmLock(text, "/pnpm-lock.yaml"))).toEqual([
+      "loose-envify@1.4.0",
+      "react-dom@18.2.0",
+      "react@18.2.0",
+      "string-width@4.2.3",
+    ]);
+  });
 });
 
 describe("pom.xml", () => {
