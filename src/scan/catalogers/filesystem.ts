@@ -23,8 +23,10 @@ export async function catalogFilesystem(target: string): Promise<CatalogResult> 
   const evidence = new EvidenceSet();
   const warnings: string[] = [];
   if (root.isDirectory()) await walk(target, "", evidence, warnings);
-  else if (root.isFile()) await visitFile(dirname(target), basename(target), evidence, warnings);
-  else throw new ScanTargetError(`${target} is neither a directory nor a regular file`);
+  else if (root.isFile()) {
+    // Only the named file is the target: files beside it (go.sum for go.mod) are not read.
+    await visitFile(dirname(target), basename(target), evidence, warnings, false);
+  } else throw new ScanTargetError(`${target} is neither a directory nor a regular file`);
   return assembleCatalog(evidence, [], warnings);
 }
 
@@ -45,7 +47,13 @@ async function walk(root: string, rel: string, evidence: EvidenceSet, warnings: 
   }
 }
 
-async function visitFile(root: string, path: string, evidence: EvidenceSet, warnings: string[]) {
+async function visitFile(
+  root: string,
+  path: string,
+  evidence: EvidenceSet,
+  warnings: string[],
+  withCompanions = true,
+) {
   const full = join(root, path);
   const stats = await lstat(full);
   const interest = interestIn(path, stats.mode, "filesystem");
@@ -73,9 +81,10 @@ async function visitFile(root: string, path: string, evidence: EvidenceSet, warn
     warnings.push(`${location}: could not be read`);
     return;
   }
-  const companion = cataloger.companion
-    ? await readCompanion(join(root, cataloger.companion(path)), cataloger.maxBytes)
-    : undefined;
+  const companion =
+    cataloger.companion && withCompanions
+      ? await readCompanion(join(root, cataloger.companion(path)), cataloger.maxBytes)
+      : undefined;
   evidence.putPackages(
     path,
     NO_LAYER,

@@ -64,7 +64,8 @@ export interface FileCataloger {
   readonly scope?: "source";
   /**
    * Another file beside this one the parser needs (go.mod reads go.sum); the walker hands in
-   * its bytes, or nothing when it does not exist. Only `source` catalogers have one.
+   * its bytes, or nothing when it does not exist or is not part of the target (an `fs:` scan
+   * of a single file reads that file alone). Only `source` catalogers have one.
    */
   readonly companion?: (path: string) => string;
   /** Largest file read whole; bigger ones are streamed if `streaming` is set, else skipped. */

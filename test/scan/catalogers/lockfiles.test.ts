@@ -161,6 +161,19 @@ describe("go.mod and go.sum", () => {
     expect(parseGoSum(sum, "/go.sum", "module x\n")).toEqual([]);
   });
 
+  it("fs: of a single go.sum or go.mod reads that file alone", async () => {
+    const sum = await catalogFilesystem(join(FIXTURES, "gomod/go.sum"));
+    expect(sum.packages).toHaveLength(8);
+    expect(sum.packages.every((p) => p.locations[0] === "/go.sum")).toBe(true);
+    const mod = await catalogFilesystem(join(FIXTURES, "gomod/go.mod"));
+    expect(mod.packages.map((p) => p.name)).toEqual([
+      "github.com/gorilla/sessions",
+      "github.com/graphql-go/graphql",
+      "github.com/graphql-go/handler",
+      "github.com/secure-for-ai/secureai-microsvs",
+    ]);
+  });
+
   it("rejects a file that is not a go.mod", () => {
     expect(() => parseGoMod("{ not go }\n", "/go.mod")).toThrow(/not a go\.mod directive/);
     expect(() => parseGoMod("go 1.20\n", "/go.mod")).toThrow(/no module directive/);
