@@ -80,7 +80,7 @@ export function register(program: Command): void {
     )
     .argument(
       "<target>",
-      "image (docker://, oci:, oci-archive:, docker-archive:, REF), fs:PATH or sbom:FILE",
+      "image (docker://, oci:, oci-archive:, docker-archive:, REF), fs:PATH (a root filesystem or a source tree: its lock files are read too) or sbom:FILE",
     )
     .option("--severity <list>", "only these severities, e.g. CRITICAL,HIGH")
     .option("--ignore-unfixed", "hide vulnerabilities without a fixed version")

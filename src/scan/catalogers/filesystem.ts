@@ -1,6 +1,8 @@
 // Catalogs a directory (a project checkout or an unpacked root filesystem) or a single file:
 // walks it without following symlinks or crossing into /proc, /sys and /dev, and hands the
-// files the catalogers want to the same parsers the image walk uses. Reads; never writes.
+// files the catalogers want to the same parsers the image walk uses — plus, as Trivy's `fs`
+// scan does, the lock files of a source tree (requirements.txt, go.mod, yarn.lock …), which an
+// image scan leaves alone. Reads; never writes.
 import { createReadStream } from "node:fs";
 import { lstat, open, readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -21,8 +23,10 @@ export async function catalogFilesystem(target: string): Promise<CatalogResult> 
   const evidence = new EvidenceSet();
   const warnings: string[] = [];
   if (root.isDirectory()) await walk(target, "", evidence, warnings);
-  else if (root.isFile()) await visitFile(dirname(target), basename(target), evidence, warnings);
-  else throw new ScanTargetError(`${target} is neither a directory nor a regular file`);
+  else if (root.isFile()) {
+    // Only the named file is the target: files beside it (go.sum for go.mod) are not read.
+    await visitFile(dirname(target), basename(target), evidence, warnings, false);
+  } else throw new ScanTargetError(`${target} is neither a directory nor a regular file`);
   return assembleCatalog(evidence, [], warnings);
 }
 
@@ -43,10 +47,16 @@ async function walk(root: string, rel: string, evidence: EvidenceSet, warnings: 
   }
 }
 
-async function visitFile(root: string, path: string, evidence: EvidenceSet, warnings: string[]) {
+async function visitFile(
+  root: string,
+  path: string,
+  evidence: EvidenceSet,
+  warnings: string[],
+  withCompanions = true,
+) {
   const full = join(root, path);
   const stats = await lstat(full);
-  const interest = interestIn(path, stats.mode);
+  const interest = interestIn(path, stats.mode, "filesystem");
   if (!interest) return;
   const location = `/${path}`;
   if (interest.kind === "text") {
@@ -71,11 +81,22 @@ async function visitFile(root: string, path: string, evidence: EvidenceSet, warn
     warnings.push(`${location}: could not be read`);
     return;
   }
+  const companion =
+    cataloger.companion && withCompanions
+      ? await readCompanion(join(root, cataloger.companion(path)), cataloger.maxBytes)
+      : undefined;
   evidence.putPackages(
     path,
     NO_LAYER,
-    runCataloger(cataloger, bytes, location, (m) => warnings.push(m)),
+    runCataloger(cataloger, bytes, location, (m) => warnings.push(m), companion),
   );
+}
+
+/** The file a cataloger reads beside another (go.sum for go.mod): a regular file, not too big. */
+async function readCompanion(path: string, maxBytes: number): Promise<Buffer | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats?.isFile() || stats.size > maxBytes) return undefined;
+  return readFile(path).catch(() => undefined);
 }
 
 async function startsWithElf(path: string): Promise<boolean> {

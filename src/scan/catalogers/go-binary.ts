@@ -239,7 +239,8 @@ export function toolchainVersion(goVersion: string): string | undefined {
   return `v${m[1]}.${m[2]}.${m[3] ?? "0"}${pre}`;
 }
 
-function goDraft(path: string, version: string, location: string): LibraryDraft {
+/** A Go module as a package: `pkg:golang/<path without its last element>/<last>@<version>`. */
+export function goDraft(path: string, version: string, location: string): LibraryDraft {
   const slash = path.lastIndexOf("/");
   return library(
     {

@@ -93,7 +93,7 @@ async function visit(
 ): Promise<void> {
   if (entry.whiteout === "file") return evidence.whiteout(entry.path);
   if (entry.whiteout === "opaque") return evidence.opaque(entry.path, layer);
-  const interest = entry.type === "file" ? interestIn(entry.path, entry.mode) : undefined;
+  const interest = entry.type === "file" ? interestIn(entry.path, entry.mode, "image") : undefined;
   if (!interest) return evidence.replaced(entry.path);
   const location = `/${entry.path}`;
   if (interest.kind === "text") {

@@ -2,7 +2,10 @@
 // layers in order, whiteouts honoured, nothing unpacked to disk) or in a directory. OS
 // packages (dpkg, apk, rpm: sqlite/ndb/bdb) and language packages (npm, PyPI, Go binaries,
 // Maven jars, RubyGems, crates.io, Packagist, NuGet), each with its location and, for
-// images, the layer (digest + command) that introduced it. Matching is not done here.
+// images, the layer (digest + command) that introduced it; for directories also the lock files
+// of a source tree (requirements.txt, Pipfile.lock, poetry.lock, uv.lock, go.mod/go.sum,
+// Gemfile.lock, composer.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, pom.xml).
+// Matching is not done here.
 export type { CatalogResult } from "./assemble.js";
 export { CatalogError, ScanTargetError } from "./errors.js";
 export { catalogFilesystem } from "./filesystem.js";

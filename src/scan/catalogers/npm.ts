@@ -1,9 +1,10 @@
 // The npm cataloger: installed packages from `node_modules/<name>/package.json` (and
-// `node_modules/@scope/<name>/package.json`, at any depth of nesting), and — for projects
-// shipped without node_modules — the packages a `package-lock.json` (v1, v2, v3) or
-// `yarn.lock` (classic and berry) pins. Dev-only lock entries are left out. Pure.
+// `node_modules/@scope/<name>/package.json`, at any depth of nesting), and — for source trees
+// shipped without node_modules — the packages a `package-lock.json` (v1, v2, v3) pins
+// (yarn.ts and pnpm.ts read the other lock files). Dev-only lock entries are left out. Pure.
 import { type LibraryDraft, library } from "./draft.js";
 import { isRecord, parseJson } from "./json.js";
+import { parseLockJson } from "./lock-parse.js";
 import { purl } from "./purl.js";
 
 export function wantsNpmPackageJson(path: string): boolean {
@@ -12,7 +13,7 @@ export function wantsNpmPackageJson(path: string): boolean {
 
 export function wantsNpmLockfile(path: string): boolean {
   if (path.includes("node_modules/")) return false;
-  return /(?:^|\/)(?:package-lock\.json|yarn\.lock)$/.test(path);
+  return /(?:^|\/)package-lock\.json$/.test(path);
 }
 
 export function parseNpmPackageJson(text: string, location: string): LibraryDraft[] {
@@ -25,16 +26,17 @@ export function parseNpmPackageJson(text: string, location: string): LibraryDraf
 }
 
 export function parseNpmLockfile(text: string, location: string): LibraryDraft[] {
+  return asLockfileDrafts(parsePackageLock(text, location), location);
+}
+
+/** Marks lock-file entries as such: they count only where no node_modules shows what is installed. */
+export function asLockfileDrafts(drafts: LibraryDraft[], location: string): LibraryDraft[] {
   const dir = location.slice(0, location.lastIndexOf("/"));
-  const drafts = location.endsWith("yarn.lock")
-    ? parseYarnLock(text, location)
-    : parsePackageLock(text, location);
   return drafts.map((d) => ({ ...d, fromLockfileIn: dir }));
 }
 
 function parsePackageLock(text: string, location: string): LibraryDraft[] {
-  const doc = parseJson(text);
-  if (!isRecord(doc)) return [];
+  const doc = parseLockJson(text, "package-lock.json");
   const out: LibraryDraft[] = [];
   if (isRecord(doc.packages)) {
     for (const [key, value] of Object.entries(doc.packages)) {
@@ -65,42 +67,7 @@ function nameFromLockPath(key: string): string | undefined {
   return at === -1 ? undefined : key.slice(at + "node_modules/".length);
 }
 
-/** yarn.lock: `"a@^1", a@~1.2:` headers followed by an indented `version "1.2.3"` line. */
-function parseYarnLock(text: string, location: string): LibraryDraft[] {
-  const out: LibraryDraft[] = [];
-  const seen = new Set<string>();
-  let names: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    if (line === "" || line.startsWith("#")) continue;
-    if (!line.startsWith(" ")) {
-      names = line
-        .replace(/:$/, "")
-        .split(",")
-        .map((spec) => specName(spec.trim().replace(/^"|"$/g, "")))
-        .filter((n): n is string => n !== undefined);
-      continue;
-    }
-    const version = /^\s+version:?\s+"?([^"\s]+)"?/.exec(line)?.[1];
-    if (!version || names.length === 0 || names[0] === "__metadata") continue;
-    for (const name of new Set(names)) {
-      const key = `${name}@${version}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push(npmDraft(name, version, location));
-    }
-    names = [];
-  }
-  return out;
-}
-
-/** `@scope/name@^1.0.0` → `@scope/name`; `name@npm:^1` → `name`. */
-function specName(spec: string): string | undefined {
-  const at = spec.indexOf("@", spec.startsWith("@") ? 1 : 0);
-  const name = at === -1 ? spec : spec.slice(0, at);
-  return name === "" ? undefined : name;
-}
-
-function npmDraft(
+export function npmDraft(
   name: string,
   version: string,
   location: string,

@@ -1,7 +1,9 @@
 // The PHP cataloger: packages Composer installed, from `vendor/composer/installed.json` in
-// both formats (v1: a JSON array; v2, Composer ≥ 2.0: `{ "packages": [...] }`). Pure.
+// both formats (v1: a JSON array; v2, Composer ≥ 2.0: `{ "packages": [...] }`), and — in source
+// trees only — the packages a `composer.lock` pins (`packages` and `packages-dev`). Pure.
 import { type LibraryDraft, library } from "./draft.js";
 import { isRecord, parseJson } from "./json.js";
+import { parseLockJson } from "./lock-parse.js";
 import { purl } from "./purl.js";
 
 export function wantsComposerInstalled(path: string): boolean {
@@ -15,6 +17,23 @@ export function parseComposerInstalled(text: string, location: string): LibraryD
     : isRecord(doc) && Array.isArray(doc.packages)
       ? doc.packages
       : [];
+  return packagistDrafts(list, location);
+}
+
+export function wantsComposerLock(path: string): boolean {
+  if (path.includes("vendor/")) return false;
+  return /(?:^|\/)composer\.lock$/.test(path);
+}
+
+/** composer.lock: `{ "packages": [...], "packages-dev": [...] }`, entries as in installed.json. */
+export function parseComposerLock(text: string, location: string): LibraryDraft[] {
+  const doc = parseLockJson(text, "composer.lock");
+  if (!Array.isArray(doc.packages)) throw new Error('not a composer.lock: no "packages" list');
+  const dev = Array.isArray(doc["packages-dev"]) ? doc["packages-dev"] : [];
+  return packagistDrafts([...doc.packages, ...dev], location);
+}
+
+function packagistDrafts(list: readonly unknown[], location: string): LibraryDraft[] {
   const out: LibraryDraft[] = [];
   for (const entry of list) {
     if (!isRecord(entry)) continue;

@@ -1,4 +1,4 @@
-// The Rust cataloger: crates from `Cargo.lock` (packages with a registry or git source; the
+// The Rust cataloger: crates from `Cargo.lock` (TOML; packages with a registry or git source; the
 // workspace's own crates have none and are left out) and from the dependency list that
 // `cargo auditable` embeds in binaries (ELF section `.dep-v0`: zlib-compressed JSON
 // `{ "packages": [{ name, version, source, root? }] }`; the root crate and local crates
@@ -7,6 +7,7 @@ import { inflateSync } from "node:zlib";
 import { type LibraryDraft, library } from "./draft.js";
 import { parseElf } from "./elf.js";
 import { isRecord, parseJson } from "./json.js";
+import { parseTomlLock } from "./lock-parse.js";
 import { purl } from "./purl.js";
 
 const MAX_AUDIT_JSON = 8 * 1024 * 1024;
@@ -16,17 +17,15 @@ export function wantsCargoLock(path: string): boolean {
 }
 
 export function parseCargoLock(text: string, location: string): LibraryDraft[] {
+  const doc = parseTomlLock(text, "Cargo.lock");
+  if (doc.package === undefined) return [];
+  if (!Array.isArray(doc.package)) throw new Error('not a Cargo.lock: "package" is not an array');
   const out: LibraryDraft[] = [];
-  for (const block of text.split(/^\[\[package\]\]\s*$/m).slice(1)) {
-    const fields = new Map<string, string>();
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith("[")) break;
-      const m = /^(\w+)\s*=\s*"([^"]*)"/.exec(line.trim());
-      if (m) fields.set(m[1] as string, m[2] as string);
-    }
-    const name = fields.get("name");
-    const version = fields.get("version");
-    if (!name || !version || !fields.get("source")) continue;
+  for (const entry of doc.package) {
+    if (!isRecord(entry)) continue;
+    const { name, version, source } = entry;
+    if (typeof name !== "string" || typeof version !== "string" || !name || !version) continue;
+    if (typeof source !== "string" || source === "") continue;
     out.push(crateDraft(name, version, location));
   }
   return out;

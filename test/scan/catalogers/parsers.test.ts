@@ -23,6 +23,7 @@ import { detectOs, parseOsRelease } from "../../../src/scan/catalogers/os-releas
 import { purl } from "../../../src/scan/catalogers/purl.js";
 import { parsePythonMetadata } from "../../../src/scan/catalogers/python.js";
 import { parseGemspec } from "../../../src/scan/catalogers/ruby.js";
+import { parseYarnLock } from "../../../src/scan/catalogers/yarn.js";
 import { goFixture } from "./support/go-fixture.js";
 
 const names = (drafts: Draft[]) =>
@@ -137,10 +138,7 @@ describe("npm", () => {
     expect(names(parseNpmLockfile(v1, "/p/package-lock.json"))).toEqual(["a@1.0.0", "b@2.0.0"]);
     const berry =
       '__metadata:\n  version: 6\n\n"@scope/pkg@npm:^1.0.0":\n  version: 1.2.0\n  resolution: "@scope/pkg@npm:1.2.0"\n\n"ms@npm:2.1.2, ms@npm:^2.1.1":\n  version: 2.1.2\n';
-    expect(names(parseNpmLockfile(berry, "/p/yarn.lock"))).toEqual([
-      "@scope/pkg@1.2.0",
-      "ms@2.1.2",
-    ]);
+    expect(names(parseYarnLock(berry, "/p/yarn.lock"))).toEqual(["@scope/pkg@1.2.0", "ms@2.1.2"]);
   });
 });
 
