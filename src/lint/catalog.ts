@@ -83,6 +83,12 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL2017", "merge-consecutive-runs", "info", "Consecutive RUN instructions could be merged", [
     "DL3059",
   ]),
+  rule("BL2018", "apt-not-apt-get", "warning", "apt used instead of apt-get or apt-cache", [
+    "DL3027",
+  ]),
+  rule("BL2019", "wget-no-progress", "warning", "wget without --progress or a quieter log", [
+    "DL3047",
+  ]),
   rule("BL3001", "add-local-file", "warning", "ADD of a local file; use COPY", ["DL3020"]),
   rule("BL3002", "add-url", "warning", "ADD of a URL without --checksum", []),
   rule(
