@@ -1,32 +1,13 @@
 // Rules about how RUN uses the shell (BL2014–BL2017, BL2019): pipes without pipefail (above
 // all a download piped into a shell), sudo, cd instead of WORKDIR, RUNs that could be one
 // layer, and wget filling the build log with its progress output.
-import type { InstructionInfo } from "../model.js";
+import { type InstructionInfo, shellFor } from "../model.js";
 import { commandName, type ShellCommand } from "../shell.js";
 import { argsOf } from "./command-line.js";
-import type { Check, RuleContext } from "./context.js";
+import type { Check } from "./context.js";
 
 const POSIX_SHELLS = /(^|\/)(sh|bash|ash|dash|zsh|ksh)$/;
 const SHELL_NAMES = new Set(["sh", "bash", "ash", "dash", "zsh", "ksh"]);
-
-/** The SHELL in force for `info`: the last SHELL before it in its stage chain, if any. */
-function shellFor(ctx: RuleContext, info: InstructionInfo): readonly string[] | null {
-  const chain: number[] = [];
-  for (
-    let s: number | null = info.stage;
-    s !== null && !chain.includes(s);
-    s = ctx.model.stages[s].parent
-  )
-    chain.unshift(s);
-  let shell: readonly string[] | null = null;
-  for (const s of chain) {
-    for (const other of ctx.model.stages[s].instructions) {
-      if (other === info) return shell;
-      if (other.keyword === "SHELL" && other.execForm !== null) shell = other.execForm;
-    }
-  }
-  return shell;
-}
 
 function setsPipefail(c: ShellCommand): boolean {
   if (commandName(c) !== "set") return false;
@@ -39,7 +20,7 @@ const pipefail: Check = (ctx) => {
     const run = info.run;
     if (run === null || info.stage < 0) continue;
     // SHELL applies only to shell form; exec form runs exactly the argv it names.
-    const shell = info.execForm === null ? shellFor(ctx, info) : null;
+    const shell = info.execForm === null ? shellFor(ctx.model, info) : null;
     if (shell !== null) {
       if (!POSIX_SHELLS.test(shell[0] ?? "")) continue;
       if (shell.some((a, k) => a === "pipefail" && /^-[a-zA-Z]*o$/.test(shell[k - 1] ?? "")))
