@@ -9,11 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { formatCheckstyle } from "../lint/format/checkstyle.js";
-import { formatJson } from "../lint/format/json.js";
 import type { FileReport } from "../lint/format/report.js";
-import { formatSarif } from "../lint/format/sarif.js";
-import { formatText } from "../lint/format/text.js";
 import {
   CONFIG_FILE_NAME,
   exceedsThreshold,
@@ -250,16 +246,25 @@ async function shellCheckAll(
   });
 }
 
-function render(format: LintFormat, reports: FileReport[], docsBaseUrl?: string): string {
+/** The chosen format's module is the only one loaded (a pre-commit hook pays for text only). */
+async function render(
+  format: LintFormat,
+  reports: FileReport[],
+  docsBaseUrl?: string,
+): Promise<string> {
   switch (format) {
     case "json":
-      return formatJson(reports, docsBaseUrl);
+      return (await import("../lint/format/json.js")).formatJson(reports, docsBaseUrl);
     case "sarif":
-      return formatSarif(reports, TOOL_VERSION, docsBaseUrl);
+      return (await import("../lint/format/sarif.js")).formatSarif(
+        reports,
+        TOOL_VERSION,
+        docsBaseUrl,
+      );
     case "checkstyle":
-      return formatCheckstyle(reports);
+      return (await import("../lint/format/checkstyle.js")).formatCheckstyle(reports);
     default:
-      return formatText(reports);
+      return (await import("../lint/format/text.js")).formatText(reports);
   }
 }
 
@@ -285,7 +290,7 @@ async function run(files: string[] | undefined, flags: LintFlags): Promise<void>
     text: p.text,
     findings: p.prepared.findings(shellcheck[i]),
   }));
-  process.stdout.write(render(flags.format, reports, docsBase));
+  process.stdout.write(await render(flags.format, reports, docsBase));
   const failing = prepared.some((p, i) => {
     const threshold = flags.failureThreshold ?? p.threshold ?? "warning";
     return threshold !== "none" && exceedsThreshold(reports[i].findings, threshold);
