@@ -23,7 +23,7 @@ import {
   type LayerChangeCounts,
   LayeredFilesystem,
 } from "./filesystem.js";
-import { explainWaste, type Finding, type LayerContext } from "./findings.js";
+import { explainWaste, type Finding, type LayerContext, type LayerOrigin } from "./findings.js";
 import {
   type LinkedLintFinding,
   linkLintToFindings,
@@ -55,7 +55,9 @@ export interface LayerAnalysis {
   readonly created?: string;
   readonly comment?: string;
   readonly dockerfile?: DockerfileLocation;
+  /** Known to come from the base image (only with a matching --dockerfile). */
   readonly fromBase: boolean;
+  readonly origin: LayerOrigin;
   readonly changes: LayerChangeCounts;
 }
 
@@ -76,7 +78,10 @@ export interface AnalysisTotals {
   /** dive's user size: Σ layer content bytes except the first layer's. */
   readonly userSizeBytes: number;
   readonly wastedBytes: number;
+  /** The part of wastedBytes stored by layers above the first. */
+  readonly userWastedBytes: number;
   readonly efficiency: number;
+  /** userWastedBytes ÷ userSizeBytes: a ratio between 0 and 1. */
   readonly userWastedPercent: number;
   /** Bytes the findings attribute to fixable causes (groups may overlap dive's waste). */
   readonly explainedBytes: number;
@@ -139,6 +144,7 @@ export async function analyzeImage(
       comment: entry?.comment,
       dockerfile: context.dockerfile,
       fromBase: context.fromBase,
+      origin: context.origin,
       changes: changes[index] as LayerChangeCounts,
     };
   });
@@ -207,8 +213,9 @@ function totalsOf(
     sizeBytes: sum(sizes),
     userSizeBytes: userBytes,
     wastedBytes: efficiency.wastedBytes,
+    userWastedBytes: efficiency.userWastedBytes,
     efficiency: efficiency.efficiency,
-    userWastedPercent: userWastedPercent(efficiency.wastedBytes, userBytes),
+    userWastedPercent: userWastedPercent(efficiency.userWastedBytes, userBytes),
     explainedBytes: sum(findings.map((f) => f.bytes)),
   };
 }
@@ -221,15 +228,18 @@ function layerContexts(
   const firstMapped = dockerfileMap?.size ? Math.min(...dockerfileMap.keys()) : undefined;
   return layerHistory.map((historyIndex, index) => {
     const dockerfile = historyIndex === undefined ? undefined : dockerfileMap?.get(historyIndex);
-    let fromBase = index === 0;
-    if (firstMapped !== undefined) {
-      fromBase = historyIndex !== undefined && historyIndex < firstMapped;
+    // Only a Dockerfile that matched the history says where the base image ends; without one,
+    // no layer (not even the first) is blamed on the base image.
+    let origin: LayerOrigin = "unknown";
+    if (firstMapped !== undefined && historyIndex !== undefined) {
+      origin = historyIndex < firstMapped ? "base" : "dockerfile";
     }
     return {
       index,
       createdBy: historyIndex === undefined ? undefined : history[historyIndex]?.created_by,
       dockerfile,
-      fromBase,
+      origin,
+      fromBase: origin === "base",
     };
   });
 }

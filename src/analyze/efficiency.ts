@@ -1,7 +1,8 @@
 // dive's image totals, computed from the layered filesystem's per-path events: the
 // efficiency score, wasted bytes and user wasted percent, with dive's definitions (see
-// docs/analyze.md for them and for the two places Berth deliberately differs: opaque
-// directories and removed directories count as removals of every path beneath them).
+// docs/analyze.md for them and for the places Berth deliberately differs: opaque and removed
+// directories count as removals of every path beneath them, and user wasted percent counts
+// only the wasted bytes the user layers store, so it is a ratio between 0 and 1).
 // Pure: no I/O.
 import type { LayeredFilesystem, PathNode } from "./filesystem.js";
 
@@ -22,6 +23,11 @@ export interface EfficiencyTotals {
   readonly efficiency: number;
   /** Σ over inefficient paths of all their event sizes. */
   readonly wastedBytes: number;
+  /**
+   * The part of wastedBytes stored by the user layers (every layer above the first): Σ over
+   * inefficient paths of their event sizes in layers 1…n. Never more than the user size.
+   */
+  readonly userWastedBytes: number;
   readonly minimumBytes: number;
   readonly discoveredBytes: number;
   /** Largest first. */
@@ -32,6 +38,7 @@ export function computeEfficiency(fs: LayeredFilesystem): EfficiencyTotals {
   let minimumBytes = 0;
   let discoveredBytes = 0;
   let wastedBytes = 0;
+  let userWastedBytes = 0;
   const inefficiencies: Inefficiency[] = [];
   for (const node of fs.walk()) {
     const tally = tallyPath(node);
@@ -40,6 +47,7 @@ export function computeEfficiency(fs: LayeredFilesystem): EfficiencyTotals {
     discoveredBytes += tally.cumulative;
     if (tally.layers.length < 2) continue;
     wastedBytes += tally.cumulative;
+    userWastedBytes += tally.cumulative - tally.firstLayerBytes;
     inefficiencies.push({
       path: `/${node.path}`,
       count: tally.layers.length,
@@ -49,22 +57,31 @@ export function computeEfficiency(fs: LayeredFilesystem): EfficiencyTotals {
   }
   inefficiencies.sort((a, b) => b.wastedBytes - a.wastedBytes || cmp(a.path, b.path));
   const efficiency = discoveredBytes === 0 ? 1 : minimumBytes / discoveredBytes;
-  return { efficiency, wastedBytes, minimumBytes, discoveredBytes, inefficiencies };
+  return {
+    efficiency,
+    wastedBytes,
+    userWastedBytes,
+    minimumBytes,
+    discoveredBytes,
+    inefficiencies,
+  };
 }
 
 function tallyPath(
   node: PathNode,
-): { cumulative: number; minimum: number; layers: number[] } | undefined {
+): { cumulative: number; minimum: number; firstLayerBytes: number; layers: number[] } | undefined {
   let cumulative = 0;
+  let firstLayerBytes = 0;
   let minimum = -1;
   const layers: number[] = [];
   for (const event of node.events) {
     if (!event.counted) continue;
     cumulative += event.size;
+    if (event.layer === 0) firstLayerBytes += event.size;
     if (minimum < 0 || event.size < minimum) minimum = event.size;
     layers.push(event.layer);
   }
-  return layers.length === 0 ? undefined : { cumulative, minimum, layers };
+  return layers.length === 0 ? undefined : { cumulative, minimum, firstLayerBytes, layers };
 }
 
 /**
@@ -76,12 +93,13 @@ export function userSizeBytes(layerContentSizes: readonly number[]): number {
 }
 
 /**
- * wasted ÷ user bytes. dive divides by zero for a single-layer image; Berth answers 0 when
- * nothing is wasted and Infinity (reported as `null` in JSON) when waste has no user bytes.
+ * User wasted percent, as a ratio: the wasted bytes the user layers store ÷ the user size.
+ * Both count the same layers' bytes, so the result is between 0 and 1 (dive divides all wasted
+ * bytes, the base layer's included, by the user size: a layer that only deletes a big base
+ * file then scores millions of percent). 0 for an image without user bytes.
  */
-export function userWastedPercent(wastedBytes: number, userBytes: number): number {
-  if (userBytes > 0) return wastedBytes / userBytes;
-  return wastedBytes === 0 ? 0 : Number.POSITIVE_INFINITY;
+export function userWastedPercent(userWastedBytes: number, userBytes: number): number {
+  return userBytes > 0 ? userWastedBytes / userBytes : 0;
 }
 
 function cmp(a: string, b: string): number {

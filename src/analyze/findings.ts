@@ -25,11 +25,19 @@ export type FindingKind =
   /** A compiler toolchain or headers left in the final image. */
   | "build-toolchain";
 
+/**
+ * Who made a layer: the base image, the Dockerfile being analyzed, or nobody knows (no
+ * --dockerfile, or none of its instructions matched the history): an image's history does
+ * not say where its base ends.
+ */
+export type LayerOrigin = "base" | "dockerfile" | "unknown";
+
 export interface LayerContext {
   readonly index: number;
   readonly createdBy?: string;
   readonly dockerfile?: DockerfileLocation;
-  /** The layer came from the base image, not from the Dockerfile being analyzed. */
+  readonly origin: LayerOrigin;
+  /** The layer is known to come from the base image (origin "base"). */
   readonly fromBase: boolean;
 }
 
@@ -53,7 +61,10 @@ export interface Finding {
   /** The other layer involved: the later one that deleted or replaced the bytes, or (for
    * duplicate-content) the earlier one that first stored the same content. */
   readonly other?: LayerReference;
+  /** The cause layer is known to be the base image's. */
   readonly fromBase: boolean;
+  /** Who made the cause layer. */
+  readonly origin: LayerOrigin;
   readonly message: string;
   readonly fix: string;
   /** With --dockerfile: `berth lint` findings on the instruction that caused the waste. */
@@ -275,7 +286,7 @@ function collectLive(
     addToGroup(groups, key, path, last.size);
     return;
   }
-  if (layers[last.layer]?.fromBase) return;
+  if (mayBeBase(layers[last.layer])) return;
   if (TOOLCHAIN.some((re) => re.test(path))) {
     addToGroup(groups, { kind: "build-toolchain", layer: last.layer }, path, last.size);
   }
@@ -296,6 +307,16 @@ function collectDuplicates(
       addToGroup(groups, key, copy.path, copy.size);
     }
   }
+}
+
+/**
+ * Known to be the base image's, or the first layer of an image whose base is unknown (dive
+ * calls it the base layer): toolchains there are not the user's to remove.
+ */
+function mayBeBase(layer: LayerContext | undefined): boolean {
+  return (
+    layer !== undefined && (layer.fromBase || (layer.origin === "unknown" && layer.index === 0))
+  );
 }
 
 function matchCache(path: string): { pattern: CachePattern; root: string } | undefined {
@@ -336,6 +357,7 @@ function toFinding(group: Group, layers: readonly LayerContext[]): Finding {
   const cause = reference(layers, group.layer);
   const other = group.later === undefined ? undefined : reference(layers, group.later);
   const fromBase = layers[group.layer]?.fromBase ?? false;
+  const origin = layers[group.layer]?.origin ?? "unknown";
   const examples = group.examples
     .sort((a, b) => b.size - a.size)
     .slice(0, 5)
@@ -347,7 +369,12 @@ function toFinding(group: Group, layers: readonly LayerContext[]): Finding {
       : `/${group.commonDir ?? ""}`;
   const size = formatByteSize(group.bytes);
   const what = group.files === 1 ? path : `${path} (${group.files} files)`;
-  const { message, fix } = explain(group, { cause, later: other, size, what, fromBase, layers });
+  const explained = explain(group, { cause, later: other, size, what, fromBase, layers });
+  const { message } = explained;
+  const fix =
+    origin === "unknown" && group.layer === 0
+      ? `${explained.fix}; ${UNKNOWN_BASE_NOTE}`
+      : explained.fix;
   return {
     kind: group.kind,
     bytes: group.bytes,
@@ -357,10 +384,15 @@ function toFinding(group: Group, layers: readonly LayerContext[]): Finding {
     cause,
     other,
     fromBase,
+    origin,
     message,
     fix,
   };
 }
+
+/** Said of layer 0 when nothing tells whether the base image or the user made it. */
+const UNKNOWN_BASE_NOTE =
+  "if layer 0 is your base image's, choose a base image without these files instead (run with --dockerfile so Berth can tell the base image's layers from yours)";
 
 interface Wording {
   cause: LayerReference;

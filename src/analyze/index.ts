@@ -17,7 +17,7 @@ export { formatByteSize, parseByteSize } from "./byte-size.js";
 export { type DockerfileLocation, mapHistoryToDockerfile, stageNames } from "./dockerfile-map.js";
 export { computeEfficiency, type EfficiencyTotals, type Inefficiency } from "./efficiency.js";
 export { LayeredFilesystem } from "./filesystem.js";
-export { explainWaste, type Finding, type FindingKind } from "./findings.js";
+export { explainWaste, type Finding, type FindingKind, type LayerOrigin } from "./findings.js";
 export { parseCreatedBy } from "./history.js";
 export { analysisToJson, renderReport } from "./report.js";
 export {

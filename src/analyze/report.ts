@@ -13,7 +13,7 @@ export interface ReportExtras {
   tree?: { entries: readonly TreeEntry[]; options: TreeOptions };
 }
 
-/** The `--format json` document. Infinity (waste without user bytes) becomes null. */
+/** The `--format json` document. Ratios (efficiency, userWastedPercent) are 0…1. */
 export function analysisToJson(analysis: ImageAnalysis, extras: ReportExtras = {}): object {
   const t = analysis.totals;
   return {
@@ -23,7 +23,8 @@ export function analysisToJson(analysis: ImageAnalysis, extras: ReportExtras = {
     configDigest: analysis.configDigest,
     efficiency: t.efficiency,
     wastedBytes: t.wastedBytes,
-    userWastedPercent: Number.isFinite(t.userWastedPercent) ? t.userWastedPercent : null,
+    userWastedBytes: t.userWastedBytes,
+    userWastedPercent: t.userWastedPercent,
     sizeBytes: t.sizeBytes,
     userSizeBytes: t.userSizeBytes,
     compressedBytes: t.compressedBytes,
@@ -43,6 +44,7 @@ export function analysisToJson(analysis: ImageAnalysis, extras: ReportExtras = {
       historyIndex: l.historyIndex,
       dockerfile: l.dockerfile,
       fromBase: l.fromBase,
+      origin: l.origin,
       changes: l.changes,
     })),
     history: analysis.history,
@@ -73,7 +75,7 @@ export function renderReport(
   out.push(...layerTable(analysis));
   out.push("");
   out.push(
-    `Efficiency ${formatPercent(t.efficiency)}  ·  wasted ${formatByteSize(t.wastedBytes)}  ·  user wasted ${formatPercent(t.userWastedPercent)}  ·  size ${formatByteSize(t.sizeBytes)} (user ${formatByteSize(t.userSizeBytes)})  ·  compressed ${formatByteSize(t.compressedBytes)}`,
+    `Efficiency ${formatPercent(t.efficiency)}  ·  wasted ${formatByteSize(t.wastedBytes)}  ·  user wasted ${formatPercent(t.userWastedPercent)} (${formatByteSize(t.userWastedBytes)})  ·  size ${formatByteSize(t.sizeBytes)} (user ${formatByteSize(t.userSizeBytes)})  ·  compressed ${formatByteSize(t.compressedBytes)}`,
   );
   if (extras.tree) {
     out.push("");

@@ -29,10 +29,14 @@ export class ThresholdError extends Error {
   }
 }
 
+/**
+ * Efficiency and user wasted percent are ratios from 0 to 1, and so are their thresholds: a
+ * value above 1 (`20` meant as 20%) could never fail (or never pass), so it is refused.
+ */
 export function parseRatio(text: string, what: string): number {
   const value = Number(text.trim());
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
-    throw new ThresholdError(`${what} must be a non-negative number, got "${text}"`);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ThresholdError(`${what} must be a ratio from 0 to 1 (0.2 for 20%), got "${text}"`);
   }
   return value;
 }

@@ -54,8 +54,11 @@ interface AnalyzeFlags extends RegistryFlags {
 const HELP_AFTER = `
 Numbers as dive defines them: efficiency is the bytes the image needs ÷ the bytes its layers
 store; wasted bytes are the bytes of every path stored by more than one layer (written again,
-or deleted by a later layer); user wasted percent is wasted bytes ÷ the bytes of all layers but
-the first. Every waste is explained with the layer (and, with --dockerfile, the line) that
+or deleted by a later layer); user wasted percent is the part of those wasted bytes stored by
+the layers above the first ÷ those layers' bytes (a ratio from 0 to 1; thresholds are ratios
+too: 0.1 means 10%). Without --dockerfile Berth cannot tell which layers are the base image's,
+so it never blames the base image; with it, layers before the Dockerfile's first instruction
+are the base image's. Every waste is explained with the layer (and, with --dockerfile, the line) that
 caused it and a fix; with --dockerfile the Dockerfile is also linted (berth lint's rules) and
 each lint finding is tied to the layer its line built, each waste to the lint findings of its
 instruction.

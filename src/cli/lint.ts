@@ -1,17 +1,15 @@
 // `berth lint [Dockerfile…]`: the thin I/O shell around the pure linter in src/lint/. Reads
 // each Dockerfile (or stdin for `-`), finds its configuration (--config, else
 // .berth-lint.yaml or .hadolint.yaml next to the Dockerfile, else in the current directory),
-// checks the build context for a .dockerignore when --context is given, prints the chosen
-// format and sets the exit code: 1 when a finding reaches --failure-threshold, 2 on usage
-// errors. Never prints a stack trace.
+// checks the build context for a .dockerignore when --context is given, runs ShellCheck over
+// the shell-form RUNs of every file at once (unless --no-shellcheck or `shellcheck: false`;
+// a missing shellcheck is a note on stderr, never a failure), prints the chosen format and
+// sets the exit code: 1 when a finding reaches --failure-threshold, 2 on usage errors. Never
+// prints a stack trace. The ShellCheck runner is loaded only when some RUN needs it.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { formatCheckstyle } from "../lint/format/checkstyle.js";
-import { formatJson } from "../lint/format/json.js";
 import type { FileReport } from "../lint/format/report.js";
-import { formatSarif } from "../lint/format/sarif.js";
-import { formatText } from "../lint/format/text.js";
 import {
   CONFIG_FILE_NAME,
   exceedsThreshold,
@@ -19,12 +17,14 @@ import {
   LintConfigError,
   LintTargetError,
   type LoadedConfig,
-  lintDockerfile,
+  type PreparedLint,
   parseLintConfig,
+  prepareLint,
   resolveRuleId,
   SEVERITIES,
   type Severity,
 } from "../lint/index.js";
+import type { ShellCheckComment } from "../lint/shellcheck.js";
 import { CliError, ExitCode } from "./errors.js";
 
 const TOOL_VERSION = "0.1.0";
@@ -40,6 +40,8 @@ interface LintFlags {
   buildArg: string[];
   ignore: string[];
   docsUrl?: string;
+  /** False with --no-shellcheck. */
+  shellcheck: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -143,7 +145,7 @@ class LintRun {
     this.configs = new ConfigFinder(flags.config);
   }
 
-  lintFile(path: string): { report: FileReport; threshold?: Severity } {
+  lintFile(path: string): PreparedFile {
     const text = readDockerfile(path);
     const loaded = this.configs.configFor(path);
     const config = {
@@ -153,14 +155,19 @@ class LintRun {
       requiredLabels: loaded?.requiredLabels ?? [],
     };
     try {
-      const findings = lintDockerfile(text, {
+      const prepared = prepareLint(text, {
         config,
         buildArgs: this.buildArgs,
         target: this.flags.target,
         context: this.contextFacts(path),
       });
-      const shown = path === "-" ? "<stdin>" : path;
-      return { report: { path: shown, text, findings }, threshold: loaded?.failureThreshold };
+      return {
+        path: path === "-" ? "<stdin>" : path,
+        text,
+        prepared,
+        shellcheck: this.flags.shellcheck && loaded?.shellcheck !== false,
+        threshold: loaded?.failureThreshold,
+      };
     } catch (err) {
       if (err instanceof LintTargetError)
         throw new CliError(`${path}: ${err.message}`, ExitCode.Usage);
@@ -195,16 +202,69 @@ class LintRun {
   }
 }
 
-function render(format: LintFormat, reports: FileReport[], docsBaseUrl?: string): string {
+/** One Dockerfile, parsed and configured, waiting for ShellCheck's comments (if any). */
+interface PreparedFile {
+  readonly path: string;
+  readonly text: string;
+  readonly prepared: PreparedLint;
+  /** Whether its RUNs are to be checked with ShellCheck. */
+  readonly shellcheck: boolean;
+  readonly threshold?: Severity;
+}
+
+const SHELLCHECK_MISSING =
+  "berth: note: shellcheck is not installed, so RUN scripts were not checked with ShellCheck (install it, e.g. `apt-get install shellcheck`, or pass --no-shellcheck)\n";
+
+/**
+ * ShellCheck's comments for every file that wants them, from one batch over all their RUNs;
+ * undefined for a file that is not checked (or when shellcheck is not installed: a note).
+ */
+async function shellCheckAll(
+  files: readonly PreparedFile[],
+): Promise<(readonly (readonly ShellCheckComment[])[] | undefined)[]> {
+  const wanted = files.map((f) => (f.shellcheck ? f.prepared.shellCheckJobs() : []));
+  const scripts = wanted.flatMap((jobs) => jobs.map((j) => j.script));
+  if (scripts.length === 0) return files.map((f) => (f.shellcheck ? [] : undefined));
+  const { runShellCheck, ShellCheckError } = await import("../lint/shellcheck-runner.js");
+  let result: Awaited<ReturnType<typeof runShellCheck>>;
+  try {
+    result = await runShellCheck(scripts);
+  } catch (err) {
+    if (err instanceof ShellCheckError) throw new CliError(err.message, ExitCode.Failure);
+    throw err;
+  }
+  if (!result.available) {
+    process.stderr.write(SHELLCHECK_MISSING);
+    return files.map(() => undefined);
+  }
+  let next = 0;
+  return files.map((f, i) => {
+    if (!f.shellcheck) return undefined;
+    const comments = result.comments.slice(next, next + wanted[i].length);
+    next += wanted[i].length;
+    return comments;
+  });
+}
+
+/** The chosen format's module is the only one loaded (a pre-commit hook pays for text only). */
+async function render(
+  format: LintFormat,
+  reports: FileReport[],
+  docsBaseUrl?: string,
+): Promise<string> {
   switch (format) {
     case "json":
-      return formatJson(reports, docsBaseUrl);
+      return (await import("../lint/format/json.js")).formatJson(reports, docsBaseUrl);
     case "sarif":
-      return formatSarif(reports, TOOL_VERSION, docsBaseUrl);
+      return (await import("../lint/format/sarif.js")).formatSarif(
+        reports,
+        TOOL_VERSION,
+        docsBaseUrl,
+      );
     case "checkstyle":
-      return formatCheckstyle(reports);
+      return (await import("../lint/format/checkstyle.js")).formatCheckstyle(reports);
     default:
-      return formatText(reports);
+      return (await import("../lint/format/text.js")).formatText(reports);
   }
 }
 
@@ -218,17 +278,22 @@ function docsBaseUrl(flags: LintFlags): string | undefined {
   return value;
 }
 
-function run(files: string[] | undefined, flags: LintFlags): void {
+async function run(files: string[] | undefined, flags: LintFlags): Promise<void> {
   const docsBase = docsBaseUrl(flags);
   const buildArgs = parseBuildArgs(flags.buildArg);
   const targets = files === undefined || files.length === 0 ? ["Dockerfile"] : files;
   const lintRun = new LintRun(flags, buildArgs);
-  const results = targets.map((f) => lintRun.lintFile(f));
-  const reports = results.map((r) => r.report);
-  process.stdout.write(render(flags.format, reports, docsBase));
-  const failing = results.some((r) => {
-    const threshold = flags.failureThreshold ?? r.threshold ?? "warning";
-    return threshold !== "none" && exceedsThreshold(r.report.findings, threshold);
+  const prepared = targets.map((f) => lintRun.lintFile(f));
+  const shellcheck = await shellCheckAll(prepared);
+  const reports: FileReport[] = prepared.map((p, i) => ({
+    path: p.path,
+    text: p.text,
+    findings: p.prepared.findings(shellcheck[i]),
+  }));
+  process.stdout.write(await render(flags.format, reports, docsBase));
+  const failing = prepared.some((p, i) => {
+    const threshold = flags.failureThreshold ?? p.threshold ?? "warning";
+    return threshold !== "none" && exceedsThreshold(reports[i].findings, threshold);
   });
   process.exitCode = failing ? ExitCode.Findings : ExitCode.Ok;
 }
@@ -263,6 +328,10 @@ export function register(program: Command): void {
     .option(
       "--docs-url <url>",
       "base URL of the rule pages (docs/lint/) for JSON and SARIF links (env BERTH_LINT_DOCS_URL)",
+    )
+    .option(
+      "--no-shellcheck",
+      "do not check shell-form RUN scripts with ShellCheck (config: shellcheck: false)",
     )
     .action((files: string[] | undefined, flags: LintFlags) => run(files, flags));
 }

@@ -83,6 +83,12 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL2017", "merge-consecutive-runs", "info", "Consecutive RUN instructions could be merged", [
     "DL3059",
   ]),
+  rule("BL2018", "apt-not-apt-get", "warning", "apt used instead of apt-get or apt-cache", [
+    "DL3027",
+  ]),
+  rule("BL2019", "wget-no-progress", "warning", "wget without --progress or a quieter log", [
+    "DL3047",
+  ]),
   rule("BL3001", "add-local-file", "warning", "ADD of a local file; use COPY", ["DL3020"]),
   rule("BL3002", "add-url", "warning", "ADD of a URL without --checksum", []),
   rule(
@@ -126,17 +132,23 @@ for (const r of RULES) {
   for (const h of r.hadolint) BY_HADOLINT.set(h, [...(BY_HADOLINT.get(h) ?? []), r.id]);
 }
 
+/** ShellCheck's ids (`SC2086`): reported as ShellCheck names them, not in the catalogue. */
+export function isShellCheckId(id: string): boolean {
+  return /^SC\d{4}$/.test(id);
+}
+
 export function ruleById(id: string): RuleMeta | undefined {
   return BY_ID.get(id);
 }
 
 /**
- * Berth rule ids an id from a config file or pragma stands for: itself for a berth id, the
- * corresponding rules for a hadolint id, nothing for an unknown id.
+ * Rule ids an id from a config file or pragma stands for: itself for a berth id or a
+ * ShellCheck id (`SC2086`, reported as is), the corresponding rules for a hadolint id,
+ * nothing for an unknown id.
  */
 export function resolveRuleId(id: string): string[] {
   const upper = id.trim().toUpperCase();
-  if (BY_ID.has(upper)) return [upper];
+  if (BY_ID.has(upper) || isShellCheckId(upper)) return [upper];
   return BY_HADOLINT.get(upper) ?? [];
 }
 
@@ -144,9 +156,11 @@ export function resolveRuleId(id: string): string[] {
  * A rule's documentation: `${base}${id}.md` when a base URL is configured (`--docs-url` or
  * BERTH_LINT_DOCS_URL, e.g. the docs/lint/ folder of the repository Berth was installed from),
  * else the page's path in the Berth source tree (`docs/lint/BL1001.md`). Berth ships no
- * hosted documentation site, so it invents no URL.
+ * hosted documentation site, so it invents no URL. A ShellCheck id links to ShellCheck's own
+ * wiki page for it.
  */
 export function docsUrl(id: string, baseUrl?: string): string {
+  if (isShellCheckId(id)) return `https://www.shellcheck.net/wiki/${id}`;
   if (baseUrl === undefined || baseUrl === "") return `${DOCS_PATH}${id}.md`;
   return `${baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`}${id}.md`;
 }

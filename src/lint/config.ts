@@ -19,6 +19,8 @@ function parseYaml(text: string): unknown {
 export interface LoadedConfig extends LintConfig {
   /** `failureThreshold` from the file, if set (the CLI flag wins). */
   readonly failureThreshold?: Severity;
+  /** `shellcheck: false` turns ShellCheck off for the Dockerfiles this file configures. */
+  readonly shellcheck?: boolean;
 }
 
 export class LintConfigError extends Error {
@@ -46,6 +48,7 @@ const KNOWN_KEYS = new Set([
   "label-schema",
   "failureThreshold",
   "failure-threshold",
+  "shellcheck",
 ]);
 
 function stringList(value: unknown, key: string): string[] {
@@ -56,7 +59,10 @@ function stringList(value: unknown, key: string): string[] {
   return value;
 }
 
-/** Berth ids for a configured id; unknown BL ids are errors, unmatched DL ids do nothing. */
+/**
+ * Rule ids for a configured id (berth, ShellCheck `SC…`, or hadolint's, which map to berth's);
+ * unknown BL ids are errors, unmatched DL ids do nothing.
+ */
 function ruleIds(id: string, key: string): string[] {
   const ids = resolveRuleId(id);
   if (ids.length === 0 && !/^DL\d{4}$/i.test(id.trim())) {
@@ -114,6 +120,9 @@ export function parseLintConfig(text: string): LoadedConfig {
   }
   const labelSchema = Object.keys(record(root["label-schema"], "label-schema"));
   const thresholdValue = root.failureThreshold ?? root["failure-threshold"];
+  if (root.shellcheck !== undefined && typeof root.shellcheck !== "boolean") {
+    throw new LintConfigError('config key "shellcheck" must be true or false');
+  }
   return {
     ignore,
     severity,
@@ -121,5 +130,6 @@ export function parseLintConfig(text: string): LoadedConfig {
     requiredLabels: [...stringList(root.requiredLabels, "requiredLabels"), ...labelSchema],
     failureThreshold:
       thresholdValue === undefined ? undefined : severityOf(thresholdValue, "failureThreshold"),
+    ...(root.shellcheck === undefined ? {} : { shellcheck: root.shellcheck }),
   };
 }

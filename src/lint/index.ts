@@ -1,7 +1,9 @@
 // The Dockerfile linter's pure core: `lintDockerfile(text, options)` parses a Dockerfile,
 // runs every rule, applies configuration (ignores, severity overrides) and inline pragmas,
-// and returns findings sorted by position. No I/O: the CLI (src/cli/lint.ts) reads files,
-// finds config and checks the build context, then formats the result.
+// and returns findings sorted by position. `prepareLint` does the same in two steps so that
+// ShellCheck's comments (from the I/O shell, src/lint/shellcheck-runner.ts) on the RUN
+// scripts it hands out go through the same ignores, severities and pragmas. No I/O: the CLI
+// (src/cli/lint.ts) reads files, finds config, runs shellcheck and formats the result.
 import { ruleById } from "./catalog.js";
 import { buildModel, imageChain } from "./model.js";
 import { collectSuppressions, suppressed } from "./pragmas.js";
@@ -11,6 +13,12 @@ import { packageChecks } from "./rules/packages.js";
 import { secretChecks } from "./rules/secrets.js";
 import { shellUsageChecks } from "./rules/shell-usage.js";
 import { stageChecks } from "./rules/stages.js";
+import {
+  findingsOf,
+  type ShellCheckComment,
+  type ShellCheckJob,
+  shellCheckJobs,
+} from "./shellcheck.js";
 import {
   EMPTY_CONFIG,
   type Finding,
@@ -48,6 +56,22 @@ export class LintTargetError extends Error {
 
 /** Lints one Dockerfile. Throws LintTargetError when `options.target` names no stage. */
 export function lintDockerfile(text: string, options: LintOptions = {}): Finding[] {
+  return prepareLint(text, options).findings();
+}
+
+/** A parsed Dockerfile whose findings may include ShellCheck's comments on its RUNs. */
+export interface PreparedLint {
+  /** The shell-form RUNs ShellCheck should check, with the script to give it for each. */
+  shellCheckJobs(): readonly ShellCheckJob[];
+  /**
+   * Every finding: the rules', plus ShellCheck's when `shellcheck[i]` holds its comments on
+   * `shellCheckJobs()[i]`, all through the same configuration and pragmas.
+   */
+  findings(shellcheck?: readonly (readonly ShellCheckComment[])[]): Finding[];
+}
+
+/** Parses one Dockerfile. Throws LintTargetError when `options.target` names no stage. */
+export function prepareLint(text: string, options: LintOptions = {}): PreparedLint {
   const config = options.config ?? EMPTY_CONFIG;
   const model = buildModel(text, options.buildArgs ?? {});
   let target = model.stages.length - 1;
@@ -74,16 +98,39 @@ export function lintDockerfile(text: string, options: LintOptions = {}): Finding
       findings.push({ ruleId, severity, message, line, column, endLine, endColumn });
     },
   };
-  for (const check of CHECKS) check(ctx);
-  const suppressions = collectSuppressions(model);
-  const kept =
-    suppressions === null ? findings : findings.filter((f) => !suppressed(f, model, suppressions));
-  return kept.sort(byPosition);
+  let jobs: ShellCheckJob[] | undefined;
+  let checked = false;
+  return {
+    shellCheckJobs() {
+      jobs ??= shellCheckJobs(model);
+      return jobs;
+    },
+    findings(shellcheck) {
+      if (!checked) {
+        for (const check of CHECKS) check(ctx);
+        checked = true;
+      }
+      const all = [...findings];
+      if (shellcheck !== undefined) {
+        const list = this.shellCheckJobs();
+        list.forEach((job, i) => {
+          for (const f of findingsOf(job, shellcheck[i] ?? [])) {
+            if (ignored.has(f.ruleId)) continue;
+            all.push({ ...f, severity: config.severity[f.ruleId] ?? f.severity });
+          }
+        });
+      }
+      const suppressions = collectSuppressions(model);
+      const kept =
+        suppressions === null ? all : all.filter((f) => !suppressed(f, model, suppressions));
+      return kept.sort(byPosition);
+    },
+  };
 }
 
 /**
- * File order, then rule id. Rule ids are `BL` and four digits, so comparing code units orders
- * them exactly as localeCompare did, without a collator.
+ * File order, then rule id. Rule ids are `BL` or `SC` and four digits, so comparing code units
+ * orders them exactly as localeCompare did, without a collator.
  */
 function byPosition(a: Finding, b: Finding): number {
   return (

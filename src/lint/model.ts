@@ -490,3 +490,26 @@ export function imageChain(model: DockerfileModel, target: number): number[] {
   }
   return chain;
 }
+
+/**
+ * The SHELL in force for `info` (its exec-form argv): the last SHELL before it in its stage or
+ * the stages it builds on (SHELL is image configuration, so `FROM base` inherits it); null
+ * for Docker's default `/bin/sh -c`.
+ */
+export function shellFor(model: DockerfileModel, info: InstructionInfo): readonly string[] | null {
+  const chain: number[] = [];
+  for (
+    let s: number | null = info.stage;
+    s !== null && s >= 0 && !chain.includes(s);
+    s = model.stages[s].parent
+  )
+    chain.unshift(s);
+  let shell: readonly string[] | null = null;
+  for (const s of chain) {
+    for (const other of model.stages[s].instructions) {
+      if (other === info) return shell;
+      if (other.keyword === "SHELL" && other.execForm !== null) shell = other.execForm;
+    }
+  }
+  return shell;
+}

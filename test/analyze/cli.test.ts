@@ -37,10 +37,10 @@ describe("berth analyze", () => {
     const result = await berth(known.reference, "--dockerfile", dockerfile);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    // efficiency 23400/35900 = 65.18%, wasted 18500 B, user wasted 18500/23900 = 77.41%
+    // efficiency 23400/35900 = 65.18%, wasted 18500 B, user wasted 6500/23900 = 27.20%
     expect(result.stdout).toContain("Efficiency 65.18%");
     expect(result.stdout).toContain("wasted 18.5 kB");
-    expect(result.stdout).toContain("user wasted 77.41%");
+    expect(result.stdout).toContain("user wasted 27.20% (6.5 kB)");
     expect(result.stdout).toMatch(
       /^\s+1\s+\d+ B\s+16\.4 kB\s+2\s+1\s+0\s+\[line 5\] RUN apt-get update/m,
     );
@@ -76,7 +76,8 @@ describe("berth analyze", () => {
     const doc = JSON.parse(result.stdout);
     expect(doc.wastedBytes).toBe(18500);
     expect(doc.efficiency).toBeCloseTo(23400 / 35900, 12);
-    expect(doc.userWastedPercent).toBeCloseTo(18500 / 23900, 12);
+    expect(doc.userWastedPercent).toBeCloseTo(6500 / 23900, 12);
+    expect(doc.userWastedBytes).toBe(6500);
     expect(doc.sizeBytes).toBe(35900);
     expect(doc.userSizeBytes).toBe(23900);
     expect(doc.layers).toHaveLength(4);

@@ -35,7 +35,7 @@ label-schema:
 failure-threshold: info
 strict-labels: true
 `);
-    expect(c.ignore).toEqual(["BL1001"]);
+    expect(c.ignore).toEqual(["BL1001", "BL2018"]);
     expect(c.severity).toEqual({ BL2016: "error", BL2014: "info" });
     expect(c.requiredLabels).toEqual(["maintainer"]);
     expect(c.failureThreshold).toBe("info");
@@ -69,7 +69,9 @@ describe("config applied by lintDockerfile", () => {
     expect(resolveRuleId("dl3006")).toEqual(["BL1001"]);
     expect(resolveRuleId("DL3032")).toEqual(["BL2012"]);
     expect(resolveRuleId("DL3040")).toEqual(["BL2012"]);
-    expect(resolveRuleId("DL3027")).toEqual([]);
+    expect(resolveRuleId("DL3027")).toEqual(["BL2018"]);
+    expect(resolveRuleId("DL3047")).toEqual(["BL2019"]);
+    expect(resolveRuleId("DL3010")).toEqual([]);
   });
 
   it("rejects an unknown --target stage", () => {

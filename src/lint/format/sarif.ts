@@ -1,9 +1,10 @@
 // `--format sarif`: SARIF 2.1.0 as GitHub code scanning loads it: the rule catalogue in
 // tool.driver.rules (shortDescription, help, default level; helpUri and informationUri only
 // when a docs base URL is configured, as SARIF requires absolute URIs there and Berth invents
-// none), one result per finding with a physicalLocation region. Paths become relative URIs
-// with forward slashes. Pure.
-import { docsUrl, RULES } from "../catalog.js";
+// none), one result per finding with a physicalLocation region. ShellCheck's checks that
+// were reported (SC2086 …) are appended to the rules, with ShellCheck's wiki page as helpUri.
+// Paths become relative URIs with forward slashes. Pure.
+import { docsUrl, isShellCheckId, RULES } from "../catalog.js";
 import type { Severity } from "../types.js";
 import type { FileReport } from "./report.js";
 
@@ -29,8 +30,11 @@ export function sarifLog(
   toolVersion: string,
   docsBaseUrl?: string,
 ): object {
-  const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
   const linked = docsBaseUrl !== undefined && docsBaseUrl !== "";
+  const shellcheckIds = [
+    ...new Set(reports.flatMap((r) => r.findings.map((f) => f.ruleId)).filter(isShellCheckId)),
+  ].sort();
+  const ruleIndex = new Map([...RULES.map((r) => r.id), ...shellcheckIds].map((id, i) => [id, i]));
   const rules = RULES.map((r) => ({
     id: r.id,
     name: r.name,
@@ -45,6 +49,18 @@ export function sarifLog(
     defaultConfiguration: { level: level(r.severity) },
     properties: { tags: ["dockerfile"], hadolint: r.hadolint },
   }));
+  for (const id of shellcheckIds) {
+    rules.push({
+      id,
+      name: id,
+      shortDescription: { text: `ShellCheck ${id}` },
+      fullDescription: { text: `ShellCheck ${id} in a RUN script` },
+      helpUri: docsUrl(id),
+      help: { text: `ShellCheck ${id}. See ${docsUrl(id)}` },
+      defaultConfiguration: { level: "warning" },
+      properties: { tags: ["dockerfile", "shellcheck"], hadolint: [] },
+    });
+  }
   const results = reports.flatMap((report) => {
     const lines = report.text.split("\n");
     return report.findings.map((f) => ({

@@ -1,4 +1,5 @@
-// Rules about package managers inside RUN (BL2001–BL2013): apt-get, apk, pip, npm, yum/dnf.
+// Rules about package managers inside RUN (BL2001–BL2013, BL2018): apt-get, apk, pip, npm,
+// yum/dnf, and `apt` where apt-get belongs.
 // They read tokenised shell commands (never substrings). Rules about what stays in the image
 // (caches, lists) only apply to stages that end up in the target image: a builder stage's
 // caches never reach it.
@@ -469,6 +470,21 @@ const rpmYes: Check = (ctx) => {
   }
 };
 
+// ---- apt (hadolint DL3027) ------------------------------------------------------------
+
+/** hadolint's DL3027 message, word for word. */
+const APT_MESSAGE =
+  "Do not use apt as it is meant to be a end-user tool, use apt-get or apt-cache instead";
+
+/** `apt` (the interactive front end) run by a RUN, wherever in the script. */
+const aptFrontEnd: Check = (ctx) => {
+  for (const { run } of runs(ctx)) {
+    for (const c of run.commands) {
+      if (commandName(c) === "apt") ctx.report("BL2018", spanOfCommand(run, c), APT_MESSAGE);
+    }
+  }
+};
+
 export const packageChecks: readonly Check[] = [
   aptUpdateAlone,
   aptInstall,
@@ -481,4 +497,5 @@ export const packageChecks: readonly Check[] = [
   npmPins,
   rpmClean,
   rpmYes,
+  aptFrontEnd,
 ];

@@ -1,31 +1,13 @@
-// Rules about how RUN uses the shell (BL2014–BL2017): pipes without pipefail (above all a
-// download piped into a shell), sudo, cd instead of WORKDIR, and RUNs that could be one layer.
-import type { InstructionInfo } from "../model.js";
+// Rules about how RUN uses the shell (BL2014–BL2017, BL2019): pipes without pipefail (above
+// all a download piped into a shell), sudo, cd instead of WORKDIR, RUNs that could be one
+// layer, and wget filling the build log with its progress output.
+import { type InstructionInfo, shellFor } from "../model.js";
 import { commandName, type ShellCommand } from "../shell.js";
 import { argsOf } from "./command-line.js";
-import type { Check, RuleContext } from "./context.js";
+import type { Check } from "./context.js";
 
 const POSIX_SHELLS = /(^|\/)(sh|bash|ash|dash|zsh|ksh)$/;
 const SHELL_NAMES = new Set(["sh", "bash", "ash", "dash", "zsh", "ksh"]);
-
-/** The SHELL in force for `info`: the last SHELL before it in its stage chain, if any. */
-function shellFor(ctx: RuleContext, info: InstructionInfo): readonly string[] | null {
-  const chain: number[] = [];
-  for (
-    let s: number | null = info.stage;
-    s !== null && !chain.includes(s);
-    s = ctx.model.stages[s].parent
-  )
-    chain.unshift(s);
-  let shell: readonly string[] | null = null;
-  for (const s of chain) {
-    for (const other of ctx.model.stages[s].instructions) {
-      if (other === info) return shell;
-      if (other.keyword === "SHELL" && other.execForm !== null) shell = other.execForm;
-    }
-  }
-  return shell;
-}
 
 function setsPipefail(c: ShellCommand): boolean {
   if (commandName(c) !== "set") return false;
@@ -38,7 +20,7 @@ const pipefail: Check = (ctx) => {
     const run = info.run;
     if (run === null || info.stage < 0) continue;
     // SHELL applies only to shell form; exec form runs exactly the argv it names.
-    const shell = info.execForm === null ? shellFor(ctx, info) : null;
+    const shell = info.execForm === null ? shellFor(ctx.model, info) : null;
     if (shell !== null) {
       if (!POSIX_SHELLS.test(shell[0] ?? "")) continue;
       if (shell.some((a, k) => a === "pipefail" && /^-[a-zA-Z]*o$/.test(shell[k - 1] ?? "")))
@@ -122,4 +104,46 @@ const mergeRuns: Check = (ctx) => {
   }
 };
 
-export const shellUsageChecks: readonly Check[] = [pipefail, sudo, runCd, mergeRuns];
+// ---- wget without --progress (hadolint DL3047) ---------------------------------------
+
+/** hadolint's DL3047 message, word for word (its missing space after "`." included). */
+const WGET_MESSAGE =
+  "Avoid use of wget without progress bar. Use `wget --progress=dot:giga <url>`.Or consider using `-q` or `-nv` (shorthands for `--quiet` or `--no-verbose`).";
+
+const WGET_QUIETING_LONG = new Set([
+  "progress",
+  "quiet",
+  "no-verbose",
+  "output-file",
+  "append-output",
+]);
+/** Short options that quiet wget's log: -q (quiet), -o (log to a file), -a (append to one). */
+const WGET_QUIETING_SHORT = ["q", "o", "a"];
+
+/**
+ * hadolint's condition: wget names none of --progress, -q/--quiet, -nv/--no-verbose,
+ * -o/--output-file, -a/--append-output. As in hadolint, a short-option cluster counts when
+ * it contains one of the letters (`-qO-`), and a long option is matched by its name.
+ */
+export function wgetQuietsProgress(args: readonly string[]): boolean {
+  return args.some((a) => {
+    if (a.startsWith("--")) return WGET_QUIETING_LONG.has(a.slice(2).split("=", 1)[0]);
+    if (!a.startsWith("-") || a.length < 2) return false;
+    if (a === "-nv") return true;
+    const letters = a.slice(1);
+    return WGET_QUIETING_SHORT.some((letter) => letters.includes(letter));
+  });
+}
+
+const wgetProgress: Check = (ctx) => {
+  for (const info of ctx.model.instructions) {
+    const run = info.run;
+    if (run === null) continue;
+    for (const c of run.commands) {
+      if (commandName(c) !== "wget" || wgetQuietsProgress(argsOf(c))) continue;
+      ctx.report("BL2019", run.span(c.start, c.end), WGET_MESSAGE);
+    }
+  }
+};
+
+export const shellUsageChecks: readonly Check[] = [pipefail, sudo, runCd, mergeRuns, wgetProgress];

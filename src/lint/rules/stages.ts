@@ -1,6 +1,6 @@
 // Rules about base images and build stages (BL1xxx): tags and digests, trusted registries,
 // stage names and references, unused stages, --platform use, required labels.
-import { parseImageReference } from "../../oci/index.js";
+import { parseImageReference } from "../../oci/reference.js";
 import { expand } from "../expand.js";
 import type { InstructionInfo, Span, Stage } from "../model.js";
 import type { Check, RuleContext } from "./context.js";
