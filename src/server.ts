@@ -22,7 +22,6 @@
 // `Connection: close`, let in-flight requests finish for up to drainTimeout, then close the
 // remaining connections, stop timers, flush pull times and close the database.
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -40,6 +39,7 @@ import {
   RegistryEvents,
   UploadSessions,
 } from "./registry/index.js";
+import { ensurePrivateDir, formatMode, looseModes } from "./storage/fs/data-dir.js";
 import { createBlobStore } from "./storage/index.js";
 
 /** Everything a plugin or hook factory may use. */
@@ -80,10 +80,11 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true });
+  await ensurePrivateDir(config.dataDir);
   const store = createBlobStore(config.storage);
   await store.init();
   const meta = await openDatabase(await databaseSettings(config));
+  await warnAboutLooseModes(config, logger);
   const events = new RegistryEvents((err) => logger.error({ err }, "event listener failed"));
   const pullTimes = new PullTimes(meta.db, 5000, (err) =>
     logger.error({ err }, "recording pull times failed"),
@@ -235,8 +236,21 @@ async function shutdown(
 async function databaseSettings(config: BerthConfig): Promise<DatabaseSettings> {
   const { driver, path, url, poolSize } = config.database;
   if (driver === "postgres") return { driver, url, poolSize };
-  if (path !== ":memory:") await mkdir(dirname(path), { recursive: true });
+  if (path !== ":memory:") await ensurePrivateDir(dirname(path));
   return { driver, path };
+}
+
+/** One warning per data path (directory or top-level entry) other local users may open. */
+async function warnAboutLooseModes(config: BerthConfig, logger: Logger): Promise<void> {
+  const dirs = new Set([config.dataDir, config.storage.path]);
+  for (const dir of dirs) {
+    for (const { path, mode } of await looseModes(dir)) {
+      logger.warn(
+        { path, mode: formatMode(mode) },
+        `${path} has mode ${formatMode(mode)}: other local users may read it (chmod go-rwx)`,
+      );
+    }
+  }
 }
 
 async function resolveHook<T extends object>(
