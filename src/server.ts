@@ -18,6 +18,9 @@
 // for encapsulation). ctx.events is the RegistryEvents emitter (blob.committed,
 // manifest.pushed, …); ctx.db is the Kysely database; ctx.store the BlobStore.
 //
+// TLS (tls.cert/tls.key): the same handler behind one HTTP/2 + HTTP/1.1 secure server
+// (src/tls-server.ts); reloadTls() swaps the certificate for new handshakes (SIGHUP).
+//
 // Shutdown (close()): stop accepting, answer new requests on open connections with
 // `Connection: close`, let in-flight requests finish for up to drainTimeout, then close the
 // remaining connections, stop timers, flush pull times and close the database.
@@ -41,6 +44,7 @@ import {
 } from "./registry/index.js";
 import { ensurePrivateDir, formatMode, looseModes } from "./storage/fs/data-dir.js";
 import { createBlobStore } from "./storage/index.js";
+import { createSecureHttpServer, type SecureHttpServer } from "./tls-server.js";
 
 /** Everything a plugin or hook factory may use. */
 export interface ServerContext extends RegistryContext {
@@ -66,6 +70,8 @@ export interface RunningServer {
   readonly port: number;
   readonly context: ServerContext;
   close(): Promise<void>;
+  /** Re-reads tls.cert/tls.key for new handshakes (SIGHUP); false when TLS is off. */
+  reloadTls(): Promise<boolean>;
 }
 
 export function createLogger(level: BerthConfig["logLevel"]): Logger {
@@ -106,9 +112,15 @@ export async function startServer(
 
   let closing = false;
   let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
-  const server = createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
-    dispatch(req, res);
-  });
+  // HTTPS (HTTP/2 + HTTP/1.1) when tls.cert/tls.key are set (src/tls-server.ts), else HTTP.
+  const secure = config.tls.cert
+    ? await createSecureHttpServer(config.tls, (req, res) => dispatch(req, res))
+    : undefined;
+  const server =
+    (secure?.server as unknown as Server | undefined) ??
+    createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
+      dispatch(req, res);
+    });
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   // Node requires headersTimeout > keepAliveTimeout for reused connections to be safe.
   server.headersTimeout = config.keepAliveTimeoutMs + 5_000;
@@ -150,6 +162,11 @@ export async function startServer(
         );
       });
     }
+    // HTTP/2 names the host `:authority`; everything downstream reads `host`.
+    const authority = req.headers[":authority"];
+    if (req.headers.host === undefined && typeof authority === "string") {
+      req.headers.host = authority;
+    }
     const url = req.url ?? "/";
     if (url.startsWith("/v2")) {
       void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
@@ -189,8 +206,8 @@ export async function startServer(
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
   const address = server.address() as AddressInfo;
-  const url = `http://${formatHost(address.address)}:${address.port}`;
-  logger.info({ url, data: config.dataDir }, "berth registry listening");
+  const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
+  logger.info({ url, data: config.dataDir, tls: secure !== undefined }, "berth registry listening");
 
   let closed: Promise<void> | undefined;
   return {
@@ -199,8 +216,15 @@ export async function startServer(
     context: ctx,
     close() {
       closing = true;
-      closed ??= shutdown(server, app, ctx, config.drainTimeoutMs);
+      secure?.closeSessions();
+      closed ??= shutdown(server, app, ctx, config.drainTimeoutMs, secure);
       return closed;
+    },
+    async reloadTls() {
+      if (!secure) return false;
+      await secure.reload();
+      logger.info({ cert: config.tls.cert }, "TLS certificate reloaded");
+      return true;
     },
   };
 }
@@ -210,6 +234,7 @@ async function shutdown(
   app: FastifyInstance,
   ctx: ServerContext,
   drainTimeoutMs: number,
+  secure?: SecureHttpServer,
 ): Promise<void> {
   const drained = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -218,7 +243,8 @@ async function shutdown(
   const timedOut = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
       ctx.logger.warn("drain timeout reached; closing remaining connections");
-      server.closeAllConnections();
+      if (secure) secure.closeAllConnections();
+      else server.closeAllConnections();
       resolve();
     }, drainTimeoutMs);
   });
