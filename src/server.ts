@@ -208,6 +208,8 @@ export async function startServer(
   const address = server.address() as AddressInfo;
   const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
   logger.info({ url, data: config.dataDir, tls: secure !== undefined }, "berth registry listening");
+  // Start-up lines (warnings included) reach the operator now, not when the buffer fills.
+  logger.flush();
 
   let closed: Promise<void> | undefined;
   return {

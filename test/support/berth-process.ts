@@ -61,6 +61,8 @@ export interface StartBerthOptions {
    * signed the certificate, trusted by the health check. `url` is then https://127.0.0.1:PORT.
    */
   tls?: { cert: string; key: string; ca: string };
+  /** Start under this umask (through `sh -c 'umask …; exec node …'`, so the PID is node's). */
+  umask?: number;
 }
 
 export async function startBerth(options: StartBerthOptions = {}): Promise<BerthProcess> {
@@ -72,8 +74,10 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     const listen = `127.0.0.1:${port}`;
     const started = await startManagedServer({
       name: "berth",
-      command: process.execPath,
-      args: [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+      ...commandFor(
+        [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+        options.umask,
+      ),
       // An open registry (no auth) unless the caller asks for auth with BERTH_AUTH.
       env: {
         ...process.env,
@@ -106,5 +110,18 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     kill9: server.kill9,
     exitStatus: server.exitStatus,
     removeData: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** node with `args`, or, given a umask, the same through a shell that sets it and execs node. */
+function commandFor(
+  args: string[],
+  umask: number | undefined,
+): { command: string; args: string[] } {
+  if (umask === undefined) return { command: process.execPath, args };
+  const octal = umask.toString(8).padStart(3, "0");
+  return {
+    command: "/bin/sh",
+    args: ["-c", `umask ${octal} && exec "$0" "$@"`, process.execPath, ...args],
   };
 }
