@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes, sha256 } from "../registry/harness.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import {
   type ContainerStorage,
@@ -188,6 +189,40 @@ describe("TLS in the server", { timeout: 300_000 }, () => {
         (JSON.parse(body!) as { items: { name: string }[] }).items.map((p) => p.name),
       ).toContain("library");
     }
+  });
+
+  it("streams a blob up and down the /v2/ data path over HTTP/2", async () => {
+    const blob = randomBytes(3 * 1024 * 1024, 5);
+    const file = join(work, "blob.bin");
+    await writeFile(file, blob);
+    const digest = sha256(blob);
+    const base = ["-sS", "--http2", "--cacert", pki.ca.cert, "-u", `admin:${ADMIN_PASSWORD}`];
+    const pushed = await runOk("curl", [
+      ...base,
+      "-X",
+      "POST",
+      "-H",
+      "Content-Type: application/octet-stream",
+      "--data-binary",
+      `@${file}`,
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code} %{http_version}",
+      `${berth.url}/v2/library/h2/blobs/uploads/?digest=${digest}`,
+    ]);
+    expect(pushed.stdout).toBe("201 2");
+    const pulledFile = join(work, "blob.back");
+    const pulled = await runOk("curl", [
+      ...base,
+      "-o",
+      pulledFile,
+      "-w",
+      "%{http_code} %{http_version}",
+      `${berth.url}/v2/library/h2/blobs/${digest}`,
+    ]);
+    expect(pulled.stdout).toBe("200 2");
+    expect(sha256(await readFile(pulledFile))).toBe(digest);
   });
 
   it("refuses TLS 1.1 and below", async () => {
