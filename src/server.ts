@@ -145,7 +145,8 @@ export async function startServer(
     const requestId = requestIdOf(req);
     const remoteAddress = req.socket.remoteAddress ?? "";
     res.setHeader("X-Request-Id", requestId);
-    if (closing) res.setHeader("Connection", "close");
+    // HTTP/2 has no Connection header (a closing server sends GOAWAY instead).
+    if (closing && req.httpVersionMajor < 2) res.setHeader("Connection", "close");
     if (logger.isLevelEnabled("info")) {
       res.once("close", () => {
         logger.info(

@@ -60,7 +60,8 @@ export function replyError(req: IncomingMessage, res: ServerResponse, err: Regis
   if (err.status === 401 && !headers["WWW-Authenticate"]) {
     headers["WWW-Authenticate"] = 'Basic realm="berth"';
   }
-  if (hasUnreadBody(req)) headers.Connection = "close";
+  // HTTP/1.1 only: on HTTP/2 the stream ends alone, the connection's other streams go on.
+  if (hasUnreadBody(req) && req.httpVersionMajor < 2) headers.Connection = "close";
   const body = errorBody(err);
   if (req.method === "HEAD") {
     headers["Content-Length"] = Buffer.byteLength(body);

@@ -225,6 +225,32 @@ describe("TLS in the server", { timeout: 300_000 }, () => {
     expect(sha256(await readFile(pulledFile))).toBe(digest);
   });
 
+  it("answers an oversized manifest over HTTP/2 with 413 (no HTTP/1.1-only headers)", async () => {
+    const file = join(work, "huge-manifest.json");
+    await writeFile(file, Buffer.alloc(5 * 1024 * 1024, 0x20));
+    const refused = await runOk("curl", [
+      "-sS",
+      "--http2",
+      "--cacert",
+      pki.ca.cert,
+      "-u",
+      `admin:${ADMIN_PASSWORD}`,
+      "-X",
+      "PUT",
+      "-H",
+      "Content-Type: application/vnd.oci.image.manifest.v1+json",
+      "--data-binary",
+      `@${file}`,
+      "-w",
+      "\n%{http_code} %{http_version}",
+      `${berth.url}/v2/library/h2/manifests/huge`,
+    ]);
+    const lines = refused.stdout.split("\n");
+    expect(lines.at(-1)).toBe("413 2");
+    expect(refused.stdout).toContain("SIZE_INVALID");
+    expect(berth.output()).not.toContain("UnsupportedWarning");
+  });
+
   it("refuses TLS 1.1 and below", async () => {
     const outcome = await new Promise<string>((resolve) => {
       const socket = connect({
