@@ -18,11 +18,13 @@
 // for encapsulation). ctx.events is the RegistryEvents emitter (blob.committed,
 // manifest.pushed, …); ctx.db is the Kysely database; ctx.store the BlobStore.
 //
+// TLS (tls.cert/tls.key): the same handler behind one HTTP/2 + HTTP/1.1 secure server
+// (src/tls-server.ts); reloadTls() swaps the certificate for new handshakes (SIGHUP).
+//
 // Shutdown (close()): stop accepting, answer new requests on open connections with
 // `Connection: close`, let in-flight requests finish for up to drainTimeout, then close the
 // remaining connections, stop timers, flush pull times and close the database.
 import { randomUUID } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -40,7 +42,9 @@ import {
   RegistryEvents,
   UploadSessions,
 } from "./registry/index.js";
+import { ensurePrivateDir, formatMode, looseModes } from "./storage/fs/data-dir.js";
 import { createBlobStore } from "./storage/index.js";
+import { createSecureHttpServer, type SecureHttpServer } from "./tls-server.js";
 
 /** Everything a plugin or hook factory may use. */
 export interface ServerContext extends RegistryContext {
@@ -66,6 +70,8 @@ export interface RunningServer {
   readonly port: number;
   readonly context: ServerContext;
   close(): Promise<void>;
+  /** Re-reads tls.cert/tls.key for new handshakes (SIGHUP); false when TLS is off. */
+  reloadTls(): Promise<boolean>;
 }
 
 export function createLogger(level: BerthConfig["logLevel"]): Logger {
@@ -80,10 +86,11 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  await mkdir(config.dataDir, { recursive: true });
+  await ensurePrivateDir(config.dataDir);
   const store = createBlobStore(config.storage);
   await store.init();
   const meta = await openDatabase(await databaseSettings(config));
+  await warnAboutLooseModes(config, logger);
   const events = new RegistryEvents((err) => logger.error({ err }, "event listener failed"));
   const pullTimes = new PullTimes(meta.db, 5000, (err) =>
     logger.error({ err }, "recording pull times failed"),
@@ -105,9 +112,15 @@ export async function startServer(
 
   let closing = false;
   let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {};
-  const server = createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
-    dispatch(req, res);
-  });
+  // HTTPS (HTTP/2 + HTTP/1.1) when tls.cert/tls.key are set (src/tls-server.ts), else HTTP.
+  const secure = config.tls.cert
+    ? await createSecureHttpServer(config.tls, (req, res) => dispatch(req, res))
+    : undefined;
+  const server =
+    (secure?.server as unknown as Server | undefined) ??
+    createServer({ keepAlive: true, highWaterMark: 1024 * 1024 }, (req, res) => {
+      dispatch(req, res);
+    });
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   // Node requires headersTimeout > keepAliveTimeout for reused connections to be safe.
   server.headersTimeout = config.keepAliveTimeoutMs + 5_000;
@@ -132,7 +145,8 @@ export async function startServer(
     const requestId = requestIdOf(req);
     const remoteAddress = req.socket.remoteAddress ?? "";
     res.setHeader("X-Request-Id", requestId);
-    if (closing) res.setHeader("Connection", "close");
+    // HTTP/2 has no Connection header (a closing server sends GOAWAY instead).
+    if (closing && req.httpVersionMajor < 2) res.setHeader("Connection", "close");
     if (logger.isLevelEnabled("info")) {
       res.once("close", () => {
         logger.info(
@@ -148,6 +162,11 @@ export async function startServer(
           "request",
         );
       });
+    }
+    // HTTP/2 names the host `:authority`; everything downstream reads `host`.
+    const authority = req.headers[":authority"];
+    if (req.headers.host === undefined && typeof authority === "string") {
+      req.headers.host = authority;
     }
     const url = req.url ?? "/";
     if (url.startsWith("/v2")) {
@@ -188,8 +207,10 @@ export async function startServer(
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
   const address = server.address() as AddressInfo;
-  const url = `http://${formatHost(address.address)}:${address.port}`;
-  logger.info({ url, data: config.dataDir }, "berth registry listening");
+  const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
+  logger.info({ url, data: config.dataDir, tls: secure !== undefined }, "berth registry listening");
+  // Start-up lines (warnings included) reach the operator now, not when the buffer fills.
+  logger.flush();
 
   let closed: Promise<void> | undefined;
   return {
@@ -198,8 +219,15 @@ export async function startServer(
     context: ctx,
     close() {
       closing = true;
-      closed ??= shutdown(server, app, ctx, config.drainTimeoutMs);
+      secure?.closeSessions();
+      closed ??= shutdown(server, app, ctx, config.drainTimeoutMs, secure);
       return closed;
+    },
+    async reloadTls() {
+      if (!secure) return false;
+      await secure.reload();
+      logger.info({ cert: config.tls.cert }, "TLS certificate reloaded");
+      return true;
     },
   };
 }
@@ -209,6 +237,7 @@ async function shutdown(
   app: FastifyInstance,
   ctx: ServerContext,
   drainTimeoutMs: number,
+  secure?: SecureHttpServer,
 ): Promise<void> {
   const drained = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
@@ -217,7 +246,8 @@ async function shutdown(
   const timedOut = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
       ctx.logger.warn("drain timeout reached; closing remaining connections");
-      server.closeAllConnections();
+      if (secure) secure.closeAllConnections();
+      else server.closeAllConnections();
       resolve();
     }, drainTimeoutMs);
   });
@@ -235,8 +265,21 @@ async function shutdown(
 async function databaseSettings(config: BerthConfig): Promise<DatabaseSettings> {
   const { driver, path, url, poolSize } = config.database;
   if (driver === "postgres") return { driver, url, poolSize };
-  if (path !== ":memory:") await mkdir(dirname(path), { recursive: true });
+  if (path !== ":memory:") await ensurePrivateDir(dirname(path));
   return { driver, path };
+}
+
+/** One warning per data path (directory or top-level entry) other local users may open. */
+async function warnAboutLooseModes(config: BerthConfig, logger: Logger): Promise<void> {
+  const dirs = new Set([config.dataDir, config.storage.path]);
+  for (const dir of dirs) {
+    for (const { path, mode } of await looseModes(dir)) {
+      logger.warn(
+        { path, mode: formatMode(mode) },
+        `${path} has mode ${formatMode(mode)}: other local users may read it (chmod go-rwx)`,
+      );
+    }
+  }
 }
 
 async function resolveHook<T extends object>(

@@ -73,7 +73,9 @@ export async function callerOf(request: FastifyRequest, ctx: ApiContext): Promis
 
 /**
  * The project, if the caller may perform `action` in it. Projects the caller cannot even
- * see answer 404 (their existence is not revealed); visible ones without the right, 403.
+ * see answer exactly as projects that do not exist (their existence is not revealed): 401
+ * to anonymous callers, 404 to signed-in ones. Visible ones without the right: 403 (401
+ * when anonymous).
  */
 export async function requireProjectAction(
   ctx: ApiContext,
@@ -84,7 +86,7 @@ export async function requireProjectAction(
   const project = await ctx.auth.store.findProject(projectName);
   const actions = await ctx.auth.authorizer.projectActions(caller.account, projectName);
   if (!project || !actions.has("project:read")) {
-    if (!caller.account && project) throw unauthorized();
+    if (!caller.account) throw unauthorized();
     throw notFound(`project "${projectName}" not found`);
   }
   if (!actions.has(action)) {

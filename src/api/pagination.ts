@@ -1,16 +1,28 @@
 // Pagination and sorting of every list in the management API: `page` (1-based),
 // `page_size` (1-100, default 20) and `sort` (a field name, `-field` for descending),
 // answered as `{items, total, page, pageSize}` plus `X-Total-Count` and a `Link` header.
+// Every page number and size is checked here (the route schemas say the same for the
+// OpenAPI document): out-of-range or non-integer values answer 400, never reach SQL.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Page, PageRequest } from "../auth/store.js";
 import { badRequest } from "./errors.js";
 
+/** The highest page number accepted (a million pages of 100: far past any real list). */
+export const MAX_PAGE = 1_000_000;
+export const MAX_PAGE_SIZE = 100;
+
 export const PAGE_QUERY = {
-  page: { type: "integer", minimum: 1, default: 1, description: "1-based page number" },
+  page: {
+    type: "integer",
+    minimum: 1,
+    maximum: MAX_PAGE,
+    default: 1,
+    description: "1-based page number",
+  },
   page_size: {
     type: "integer",
     minimum: 1,
-    maximum: 100,
+    maximum: MAX_PAGE_SIZE,
     default: 20,
     description: "items per page",
   },
@@ -47,7 +59,21 @@ export function pageRequest<S extends string>(
     sort = field as S;
     descending = desc;
   }
-  return { page: query.page ?? 1, pageSize: query.page_size ?? 20, sort, descending };
+  return {
+    page: boundedInteger("page", query.page ?? 1, MAX_PAGE),
+    pageSize: boundedInteger("page_size", query.page_size ?? 20, MAX_PAGE_SIZE),
+    sort,
+    descending,
+  };
+}
+
+function boundedInteger(name: string, value: unknown, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    throw badRequest(
+      `${name} must be an integer from 1 to ${max}, got ${String(value).slice(0, 40)}`,
+    );
+  }
+  return value;
 }
 
 export function sendPage<T>(

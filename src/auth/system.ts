@@ -23,6 +23,8 @@ export interface AuthSettings {
   readonly issuer: string;
   /** Public base URL (https://registry.example.com); default: from the request's Host header. */
   readonly publicUrl?: string;
+  /** Scheme of a realm derived from the Host header: `https` when Berth serves TLS itself. */
+  readonly scheme?: "http" | "https";
   readonly tokenTtlSeconds: number;
   readonly refreshTtlSeconds: number;
   /** Use an htpasswd file (bcrypt) as an extra user source, as registry:2 does. */
@@ -128,7 +130,7 @@ export async function createAuthSystem(options: {
     if (settings.publicUrl) return `${settings.publicUrl.replace(/\/+$/, "")}${TOKEN_PATH}`;
     const raw = typeof headers.host === "string" ? headers.host : "";
     const host = /^[A-Za-z0-9.\-:[\]]+$/.test(raw) ? raw : "localhost";
-    return `http://${host}${TOKEN_PATH}`;
+    return `${settings.scheme ?? "http"}://${host}${TOKEN_PATH}`;
   };
   const controller = new TokenAccessController(tokens, accounts, authorizer, {
     realm: realmFor,

@@ -1,5 +1,6 @@
 // `berth serve`: loads the configuration (file, BERTH_* environment, flags), starts the
 // registry server and runs until SIGTERM/SIGINT, then drains in-flight requests and exits 0.
+// SIGHUP reloads the TLS certificate and key (tls.cert / tls.key) without dropping anything.
 // A bad setting stops start-up with one sentence naming the key (exit 2).
 // The server's modules (fastify, kysely, sqlite, pino) are imported only when `serve` runs,
 // so other commands do not pay for loading them.
@@ -41,6 +42,7 @@ async function serve(options: ServeOptions): Promise<void> {
   try {
     running = await startServer(config, await multiTenancyFor(config));
   } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, ExitCode.Usage);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
       throw new CliError(
@@ -69,6 +71,21 @@ async function serve(options: ServeOptions): Promise<void> {
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+    // SIGHUP: re-read tls.cert/tls.key; new handshakes use them, open connections stay.
+    process.on("SIGHUP", () => {
+      running.reloadTls().then(
+        (reloaded) =>
+          process.stderr.write(
+            reloaded
+              ? "berth: SIGHUP received, TLS certificate reloaded\n"
+              : "berth: SIGHUP received, nothing to reload (TLS is off)\n",
+          ),
+        (err) =>
+          process.stderr.write(
+            `berth: SIGHUP received, TLS reload failed, keeping the old certificate: ${err instanceof Error ? err.message : err}\n`,
+          ),
+      );
+    });
   });
 }
 
@@ -79,7 +96,10 @@ async function multiTenancyFor(config: import("../config/config.js").BerthConfig
   const { authSettingsFrom } = await import("../auth/system.js");
   let settings: ReturnType<typeof authSettingsFrom>;
   try {
-    settings = authSettingsFrom(config.auth, process.env);
+    settings = {
+      ...authSettingsFrom(config.auth, process.env),
+      scheme: config.tls.cert ? "https" : "http",
+    };
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message : String(err), ExitCode.Usage);
   }

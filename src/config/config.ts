@@ -72,6 +72,11 @@ export interface BerthConfig {
     /** An htpasswd file (bcrypt) as an extra user source; "" = none. */
     htpasswdPath: string;
   };
+  /** HTTPS (HTTP/1.1 and HTTP/2) when both are set: PEM file paths, "" = plain HTTP. */
+  tls: {
+    cert: string;
+    key: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -186,6 +191,24 @@ export const SETTINGS: readonly Setting[] = [
   setting("auth.htpasswd", "BERTH_AUTH_HTPASSWD_PATH", parseNonEmptyString, (c, v) => {
     c.auth.htpasswdPath = v;
   }),
+  setting(
+    "tls.cert",
+    "BERTH_TLS_CERT",
+    parseNonEmptyString,
+    (c, v) => {
+      c.tls.cert = v;
+    },
+    "PEM certificate chain (server certificate first) to serve HTTPS with; reloaded on SIGHUP.",
+  ),
+  setting(
+    "tls.key",
+    "BERTH_TLS_KEY",
+    parseNonEmptyString,
+    (c, v) => {
+      c.tls.key = v;
+    },
+    "PEM private key of tls.cert; reloaded on SIGHUP.",
+  ),
 ];
 
 export const MiB = 1024 * 1024;
@@ -211,6 +234,7 @@ export function defaultConfig(): BerthConfig {
       autoCreateProjects: false,
       htpasswdPath: "",
     },
+    tls: { cert: "", key: "" },
   };
 }
 
@@ -263,6 +287,11 @@ function checkCombinations(config: BerthConfig): void {
       "invalid setting database.url (BERTH_DATABASE_URL): required when database.driver is postgres",
     );
   }
+  if ((config.tls.cert === "") !== (config.tls.key === "")) {
+    const missing =
+      config.tls.cert === "" ? "tls.cert (BERTH_TLS_CERT)" : "tls.key (BERTH_TLS_KEY)";
+    throw new ConfigError(`invalid setting ${missing}: tls.cert and tls.key must be set together`);
+  }
 }
 
 function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
@@ -272,6 +301,8 @@ function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
   config.database.path = config.database.path
     ? abs(config.database.path)
     : resolve(config.dataDir, "berth.db");
+  if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
+  if (config.tls.key) config.tls.key = abs(config.tls.key);
   return config;
 }
 

@@ -69,21 +69,22 @@ export async function findRepositoryBlob(
   return REPOSITORY_BLOB.first(db, { repository, digest });
 }
 
-/** Of `digests`, those linked to the repository. */
+/** Of `digests`, those linked to the repository, with their stored sizes (digest → bytes). */
 export async function linkedBlobDigests(
   db: Kysely<Database>,
   repositoryId: number,
   digests: readonly string[],
-): Promise<Set<string>> {
-  const found = new Set<string>();
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
   for (const batch of batches(digests, 500)) {
     const rows = await db
-      .selectFrom("repository_blobs")
-      .select("digest")
-      .where("repository_id", "=", repositoryId)
-      .where("digest", "in", batch)
+      .selectFrom("repository_blobs as rb")
+      .innerJoin("blobs as b", "b.digest", "rb.digest")
+      .select(["rb.digest as digest", "b.size as size"])
+      .where("rb.repository_id", "=", repositoryId)
+      .where("rb.digest", "in", batch)
       .execute();
-    for (const r of rows) found.add(r.digest);
+    for (const r of rows) found.set(r.digest, Number(r.size));
   }
   return found;
 }

@@ -21,6 +21,7 @@
 // below 2^53) by a per-pool type parser, so rows look the same as SQLite's; name columns
 // use COLLATE "C" (see the migration) so listings sort in byte order as the spec wants.
 // Never: run SQL that only one dialect understands outside this file and the migrations.
+import { open } from "node:fs/promises";
 import BetterSqlite3 from "better-sqlite3";
 import {
   type Compilable,
@@ -72,6 +73,11 @@ export async function openDatabase(settings: DatabaseSettings): Promise<MetaData
 }
 
 async function openSqlite(path: string): Promise<MetaDatabase> {
+  if (path !== ":memory:" && !path.startsWith("file:")) {
+    // The database holds password hashes: create it owner-only whatever the umask. SQLite
+    // gives its -wal and -shm files the database file's mode, so they are 0600 too.
+    await (await open(path, "a", 0o600)).close();
+  }
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");

@@ -136,21 +136,21 @@ export async function resolveTag(
   return (await TAG_DIGEST.first(db, { repository, tag }))?.digest;
 }
 
-/** Of `digests`, those stored as manifests in the repository. */
+/** Of `digests`, those stored as manifests in the repository, with their sizes (digest → bytes). */
 export async function existingManifestDigests(
   db: Kysely<Database>,
   repositoryId: number,
   digests: readonly string[],
-): Promise<Set<string>> {
-  const found = new Set<string>();
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
   for (const batch of batches(digests, 500)) {
     const rows = await db
       .selectFrom("manifests")
-      .select("digest")
+      .select(["digest", "size"])
       .where("repository_id", "=", repositoryId)
       .where("digest", "in", batch)
       .execute();
-    for (const r of rows) found.add(r.digest);
+    for (const r of rows) found.set(r.digest, Number(r.size));
   }
   return found;
 }

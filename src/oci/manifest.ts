@@ -119,10 +119,19 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   return { kind: "image", mediaType, image, subject: image.subject };
 }
 
+/** Strict: a manifest with bytes that are not UTF-8 is refused, not decoded with U+FFFD. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 function parseJsonObject(bytes: Uint8Array): JsonObject {
+  let text: string;
   let doc: unknown;
   try {
-    doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new ManifestError("manifest is not valid UTF-8");
+  }
+  try {
+    doc = JSON.parse(text);
   } catch {
     throw new ManifestError("manifest is not valid JSON");
   }
@@ -264,6 +273,30 @@ export function referencedDescriptors(parsed: ParsedManifest): {
   // Layers with `urls` are foreign (non-distributable) and may legitimately live elsewhere.
   const layers = parsed.image.layers.filter((l) => !(l.urls && l.urls.length > 0));
   return { blobs: [parsed.image.config, ...layers], manifests: [] };
+}
+
+/**
+ * Every descriptor the manifest requires the registry to hold, each with its place in the
+ * document (`config`, `layers[2]`, `manifests[0]`) for error messages. Foreign layers (with
+ * `urls`) are left out, as in referencedDescriptors.
+ */
+export function placedDescriptors(
+  parsed: ParsedManifest,
+): { place: string; kind: "blob" | "manifest"; descriptor: Descriptor }[] {
+  if (parsed.kind === "index") {
+    return parsed.index.manifests.map((descriptor, i) => ({
+      place: `manifests[${i}]`,
+      kind: "manifest" as const,
+      descriptor,
+    }));
+  }
+  const placed = [{ place: "config", kind: "blob" as const, descriptor: parsed.image.config }];
+  parsed.image.layers.forEach((descriptor, i) => {
+    if (!(descriptor.urls && descriptor.urls.length > 0)) {
+      placed.push({ place: `layers[${i}]`, kind: "blob" as const, descriptor });
+    }
+  });
+  return placed;
 }
 
 /** The artifact type the referrers API reports: `artifactType`, else the config type. */

@@ -60,7 +60,8 @@ export function replyError(req: IncomingMessage, res: ServerResponse, err: Regis
   if (err.status === 401 && !headers["WWW-Authenticate"]) {
     headers["WWW-Authenticate"] = 'Basic realm="berth"';
   }
-  if (hasUnreadBody(req)) headers.Connection = "close";
+  // HTTP/1.1 only: on HTTP/2 the stream ends alone, the connection's other streams go on.
+  if (hasUnreadBody(req) && req.httpVersionMajor < 2) headers.Connection = "close";
   const body = errorBody(err);
   if (req.method === "HEAD") {
     headers["Content-Length"] = Buffer.byteLength(body);
@@ -92,24 +93,57 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return Number(value);
 }
 
-/** Reads a whole (small) body, refusing more than `limit` bytes with 413 SIZE_INVALID. */
-export async function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a whole (small) body, refusing more than `limit` bytes with 413 SIZE_INVALID. On a
+ * body over the limit (declared, or found while reading a chunked one) it stops reading but
+ * leaves the request undestroyed, so replyError answers with `Connection: close` and the
+ * server ends the connection after the 413 instead of keeping an unread body on a
+ * keep-alive socket.
+ */
+export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () =>
     new RegistryError("SIZE_INVALID", `body exceeds the limit of ${limit} bytes`, {
       status: 413,
       detail: { limit },
     });
   const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    total += buffer.length;
-    if (total > limit) throw tooLarge();
-    chunks.push(buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const stop = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        stop();
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const onClose = () => {
+      stop();
+      reject(new Error("the client closed the connection before the body ended"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 /** The `Range: 0-N` value for an upload holding `size` bytes (`0-0` when empty, as clients expect). */

@@ -34,6 +34,7 @@ import {
   ManifestError,
   type ParsedManifest,
   parseManifest,
+  placedDescriptors,
   referencedDescriptors,
   tryParseDigest,
 } from "../oci/index.js";
@@ -207,42 +208,47 @@ function parseOrReject(bytes: Buffer, contentType: string | undefined): ParsedMa
   }
 }
 
-/** Every config/layer blob and child manifest must be in this repository. */
+/**
+ * Every config/layer blob and child manifest must be in this repository, with the size the
+ * descriptor declares (clients read exactly `size` bytes; a wrong size breaks pulls).
+ */
 async function requireReferencesPresent(
   ctx: RegistryContext,
   repository: string,
   parsed: ParsedManifest,
 ): Promise<void> {
-  const refs = referencedDescriptors(parsed);
-  if (refs.blobs.length === 0 && refs.manifests.length === 0) return;
+  const placed = placedDescriptors(parsed);
+  if (placed.length === 0) return;
   const repositoryId = await findRepositoryId(ctx.db, repository);
-  const blobDigests = refs.blobs.map((d) => d.digest);
-  const childDigests = refs.manifests.map((d) => d.digest);
-  const haveBlobs =
+  const digestsOf = (kind: "blob" | "manifest") =>
+    placed.filter((p) => p.kind === kind).map((p) => p.descriptor.digest);
+  const none = new Map<string, number>();
+  const blobs =
     repositoryId === undefined
-      ? new Set<string>()
-      : await linkedBlobDigests(ctx.db, repositoryId, blobDigests);
-  const missingBlob = blobDigests.find((d) => !haveBlobs.has(d));
-  if (missingBlob) {
-    throw new RegistryError(
-      "MANIFEST_BLOB_UNKNOWN",
-      "manifest references a blob unknown to this repository",
-      {
-        detail: { digest: missingBlob },
-      },
-    );
-  }
-  const haveChildren =
+      ? none
+      : await linkedBlobDigests(ctx.db, repositoryId, digestsOf("blob"));
+  const children =
     repositoryId === undefined
-      ? new Set<string>()
-      : await existingManifestDigests(ctx.db, repositoryId, childDigests);
-  const missingChild = childDigests.find((d) => !haveChildren.has(d));
-  if (missingChild) {
-    throw new RegistryError(
-      "MANIFEST_BLOB_UNKNOWN",
-      "index references a manifest unknown to this repository",
-      { detail: { digest: missingChild } },
-    );
+      ? none
+      : await existingManifestDigests(ctx.db, repositoryId, digestsOf("manifest"));
+  for (const { place, kind, descriptor } of placed) {
+    const stored = (kind === "blob" ? blobs : children).get(descriptor.digest);
+    if (stored === undefined) {
+      throw new RegistryError(
+        "MANIFEST_BLOB_UNKNOWN",
+        kind === "blob"
+          ? "manifest references a blob unknown to this repository"
+          : "index references a manifest unknown to this repository",
+        { detail: { digest: descriptor.digest } },
+      );
+    }
+    if (stored !== descriptor.size) {
+      throw new RegistryError(
+        "MANIFEST_INVALID",
+        `manifest invalid: ${place}.size is ${descriptor.size} but ${descriptor.digest} has ${stored} bytes`,
+        { detail: { descriptor: place, digest: descriptor.digest, size: descriptor.size, stored } },
+      );
+    }
   }
 }
 

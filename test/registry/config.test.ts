@@ -98,6 +98,20 @@ describe("loadConfig", () => {
   });
 });
 
+describe("tls settings", () => {
+  it("are set together, as absolute paths", () => {
+    const c = loadConfig({
+      env: { BERTH_TLS_CERT: "tls/server.crt", BERTH_TLS_KEY: "/etc/berth/server.key" },
+      cwd: "/srv",
+    });
+    expect(c.tls).toEqual({ cert: "/srv/tls/server.crt", key: "/etc/berth/server.key" });
+    expect(loadConfig({ env: {} }).tls).toEqual({ cert: "", key: "" });
+    expect(() => loadConfig({ env: { BERTH_TLS_CERT: "/x.crt" } })).toThrow(
+      "invalid setting tls.key (BERTH_TLS_KEY): tls.cert and tls.key must be set together",
+    );
+  });
+});
+
 describe("berth serve", () => {
   it("exits 2 with one sentence naming the key for a bad setting", async () => {
     const bin = resolve(import.meta.dirname, "../../bin/berth.js");

@@ -64,7 +64,7 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
       await linkBlob(meta.db, "r/two", d(1));
       expect(await findRepositoryBlob(meta.db, "r/two", d(1))).toEqual({ size: 1234 });
       const id = (await findRepositoryId(meta.db, "r/one"))!;
-      expect([...(await linkedBlobDigests(meta.db, id, [d(1), d(2)]))]).toEqual([d(1)]);
+      expect([...(await linkedBlobDigests(meta.db, id, [d(1), d(2)]))]).toEqual([[d(1), 1234]]);
       expect(await unlinkBlob(meta.db, "r/one", d(1))).toBe(true);
       expect(await unlinkBlob(meta.db, "r/one", d(1))).toBe(false);
       expect(await findRepositoryBlob(meta.db, "r/one", d(1))).toBeUndefined();
@@ -96,7 +96,9 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
       expect(await resolveTag(meta.db, "m/app", "v1")).toBe(d(10));
       expect(await getManifestByDigest(meta.db, "m/other", d(10))).toBeUndefined();
       const id = (await findRepositoryId(meta.db, "m/app"))!;
-      expect([...(await existingManifestDigests(meta.db, id, [d(10), d(11)]))]).toEqual([d(10)]);
+      expect([...(await existingManifestDigests(meta.db, id, [d(10), d(11)]))]).toEqual([
+        [d(10), content.length],
+      ]);
       // Pushing again is idempotent; a tag moves.
       await putManifest(meta.db, {
         repository: "m/app",

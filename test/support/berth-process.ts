@@ -14,10 +14,12 @@
 //
 // Auth is off (BERTH_AUTH=none) unless the caller's env sets BERTH_AUTH (e.g. "token").
 // It must never signal a process it did not start, and never bind anything but 127.0.0.1.
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Agent } from "undici";
 import { startManagedServer } from "./managed-server.js";
 import { withFreePort } from "./process-control.js";
 
@@ -25,7 +27,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BERTH_BIN = join(REPO_ROOT, "bin", "berth.js");
 
 export interface BerthProcess {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`) */
   url: string;
   /** 127.0.0.1:PORT (the registry host part of an image reference) */
   host: string;
@@ -54,28 +56,48 @@ export interface StartBerthOptions {
   /** Extra arguments after `serve ...`. */
   args?: string[];
   startTimeoutMs?: number;
+  /**
+   * Serve HTTPS (BERTH_TLS_CERT/BERTH_TLS_KEY are set from these); `ca` is the PEM that
+   * signed the certificate, trusted by the health check. `url` is then https://127.0.0.1:PORT.
+   */
+  tls?: { cert: string; key: string; ca: string };
+  /** Start under this umask (through `sh -c 'umask …; exec node …'`, so the PID is node's). */
+  umask?: number;
 }
 
 export async function startBerth(options: StartBerthOptions = {}): Promise<BerthProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "berth-data-")));
   const ownsData = options.dataDir === undefined && !options.keepData;
+  const tls = options.tls;
+  const scheme = tls ? "https" : "http";
   const { port, server } = await withFreePort(async (port) => {
     const listen = `127.0.0.1:${port}`;
     const started = await startManagedServer({
       name: "berth",
-      command: process.execPath,
-      args: [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+      ...commandFor(
+        [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+        options.umask,
+      ),
       // An open registry (no auth) unless the caller asks for auth with BERTH_AUTH.
-      env: { ...process.env, BERTH_FROM_SOURCE: "1", BERTH_AUTH: "none", ...options.env },
+      env: {
+        ...process.env,
+        BERTH_FROM_SOURCE: "1",
+        BERTH_AUTH: "none",
+        ...(tls ? { BERTH_TLS_CERT: tls.cert, BERTH_TLS_KEY: tls.key } : {}),
+        ...options.env,
+      },
       cwd: REPO_ROOT,
-      healthUrl: `http://${listen}/healthz`,
+      healthUrl: `${scheme}://${listen}/healthz`,
+      healthDispatcher: tls
+        ? new Agent({ connect: { ca: readFileSync(tls.ca, "utf8") } })
+        : undefined,
       startTimeoutMs: options.startTimeoutMs,
     });
     return { port, server: started };
   });
   const host = `127.0.0.1:${port}`;
   return {
-    url: `http://${host}`,
+    url: `${scheme}://${host}`,
     host,
     port,
     pid: server.pid,
@@ -88,5 +110,18 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     kill9: server.kill9,
     exitStatus: server.exitStatus,
     removeData: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** node with `args`, or, given a umask, the same through a shell that sets it and execs node. */
+function commandFor(
+  args: string[],
+  umask: number | undefined,
+): { command: string; args: string[] } {
+  if (umask === undefined) return { command: process.execPath, args };
+  const octal = umask.toString(8).padStart(3, "0");
+  return {
+    command: "/bin/sh",
+    args: ["-c", `umask ${octal} && exec "$0" "$@"`, process.execPath, ...args],
   };
 }

@@ -59,6 +59,8 @@ export interface StartServerOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   healthUrl: string;
+  /** undici dispatcher for the health check (https with a test CA). */
+  healthDispatcher?: unknown;
   startTimeoutMs?: number;
   name: string;
 }
@@ -85,6 +87,7 @@ export async function startManagedServer(options: StartServerOptions): Promise<M
         timeoutMs: options.startTimeoutMs ?? 90_000,
         child,
         describe,
+        dispatcher: options.healthDispatcher,
       }),
       spawnError,
     ]);

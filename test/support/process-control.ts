@@ -36,6 +36,8 @@ export async function waitForHttp(
     child?: ChildProcess;
     describe?: () => string;
     ready?: (status: number) => boolean;
+    /** An undici dispatcher for fetch (e.g. an Agent trusting a test CA for https URLs). */
+    dispatcher?: unknown;
   } = {},
 ): Promise<void> {
   const ready = options.ready ?? ((status: number) => status < 500);
@@ -48,7 +50,10 @@ export async function waitForHttp(
       );
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(2_000),
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      } as RequestInit);
       await response.body?.cancel();
       if (ready(response.status)) return;
       lastError = `HTTP ${response.status}`;

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { isSystemAdmin } from "../../auth/authorizer.js";
 import type { Project } from "../../auth/store.js";
+import { MAX_BYTES } from "../../auth/units.js";
 import { actorOf, requireAdmin, requireSignedIn } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction, roleIn } from "../context.js";
 import { conflict, forbidden } from "../errors.js";
@@ -14,6 +15,13 @@ export const projectParam = {
   type: "object",
   required: ["project"],
   properties: { project: { type: "string" } },
+} as const;
+
+/** A quota in bytes, `null` = unlimited; bounded so that it is stored exactly. */
+const QUOTA_BYTES = {
+  type: ["integer", "null"],
+  minimum: 0,
+  maximum: MAX_BYTES,
 } as const;
 
 export function projectView(project: Project, role: string | null = null) {
@@ -96,7 +104,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: ApiContext): Prom
             name: { type: "string" },
             public: { type: "boolean", default: false },
             quotaBytes: {
-              type: ["integer", "null"],
+              ...QUOTA_BYTES,
               default: null,
               description: "system administrators only",
             },
@@ -153,7 +161,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         params: projectParam,
         body: {
           type: "object",
-          properties: { public: { type: "boolean" }, quotaBytes: { type: ["integer", "null"] } },
+          properties: { public: { type: "boolean" }, quotaBytes: QUOTA_BYTES },
         },
         response: {
           200: { description: "the updated project", ...ProjectSchema },
@@ -230,7 +238,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         body: {
           type: "object",
           required: ["limitBytes"],
-          properties: { limitBytes: { type: ["integer", "null"], minimum: 0 } },
+          properties: { limitBytes: QUOTA_BYTES },
         },
         response: {
           200: { description: "quota and usage", ...QuotaSchema },

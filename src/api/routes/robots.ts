@@ -3,11 +3,12 @@
 // is in the creation and refresh responses only; the database keeps its sha256.
 import type { FastifyInstance } from "fastify";
 import { isSystemAdmin } from "../../auth/authorizer.js";
+import { ManagementError } from "../../auth/management.js";
 import type { Robot } from "../../auth/store.js";
-import { parseDuration } from "../../auth/units.js";
-import { actorOf, type Caller, requireAdmin } from "../authn.js";
+import { DURATION_HINT, parseDuration } from "../../auth/units.js";
+import { actorOf, type Caller, requireAdmin, requireSignedIn } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction } from "../context.js";
-import { badRequest } from "../errors.js";
+import { ApiError, badRequest, notFound } from "../errors.js";
 import { PAGE_QUERY, pageRequest, pageSchema, sendPage } from "../pagination.js";
 import {
   errors,
@@ -45,21 +46,37 @@ function expiresAtFrom(body: { expiresAt?: string | null; expiresIn?: string }):
   if (body.expiresIn !== undefined) {
     const ms = parseDuration(body.expiresIn);
     if (ms === undefined)
-      throw badRequest(`cannot read expiresIn "${body.expiresIn}" (use e.g. 30d, 12h, never)`);
+      throw badRequest(`cannot read expiresIn "${body.expiresIn.slice(0, 40)}" (${DURATION_HINT})`);
     return ms === null ? null : new Date(Date.now() + ms).toISOString();
   }
   return body.expiresAt ?? null;
 }
 
 export async function robotRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  /** The robot, if the caller may manage (or, with `read`, list) it. */
+  /**
+   * The robot, if the caller may manage (or, with `read`, list) it. A robot the caller may
+   * not even list answers exactly as one that does not exist (401 anonymous, 404 signed in),
+   * so its existence is not revealed; one it may list but not manage, 403.
+   */
   async function robotFor(caller: Caller, id: string, read: boolean): Promise<Robot> {
-    const robot = await ctx.management.requireRobot(id);
-    if (robot.level === "project" && robot.project && !isSystemAdmin(caller.account)) {
-      await requireProjectAction(ctx, caller, robot.project, read ? "robot:list" : "robot:manage");
-    } else {
-      requireAdmin(caller);
+    requireSignedIn(caller);
+    const robot = await ctx.management.requireRobot(id).catch((err: unknown) => {
+      if (err instanceof ManagementError && err.code === "NOT_FOUND") return undefined;
+      throw err;
+    });
+    const hidden = () => notFound(`robot "${id.slice(0, 200)}" not found`);
+    if (isSystemAdmin(caller.account)) {
+      if (!robot) throw hidden();
+      return robot;
     }
+    if (robot?.level !== "project" || !robot.project) throw hidden();
+    try {
+      await requireProjectAction(ctx, caller, robot.project, "robot:list");
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) throw hidden();
+      throw err;
+    }
+    if (!read) await requireProjectAction(ctx, caller, robot.project, "robot:manage");
     return robot;
   }
 

@@ -3,7 +3,7 @@
 // is printed exactly once, at creation.
 import type { Command } from "commander";
 import { ManagementError } from "../../auth/management.js";
-import { parseDuration, parseSize } from "../../auth/units.js";
+import { DURATION_HINT, parseDuration, parseSize, SIZE_HINT } from "../../auth/units.js";
 import { CliError, ExitCode } from "../errors.js";
 import { humanSize, printJson, printLines, renderTable } from "../output.js";
 import type { AdminBackend } from "./backend.js";
@@ -119,10 +119,7 @@ export function registerProjectCommands(admin: Command, factory: BackendFactory)
         const opts = command.opts() as { private?: boolean; quota?: string };
         const quota = opts.quota === undefined ? null : parseSize(opts.quota);
         if (quota === undefined)
-          throw new CliError(
-            `cannot read --quota "${opts.quota}" (use e.g. 10GiB, 500MB)`,
-            ExitCode.Usage,
-          );
+          throw new CliError(`cannot read --quota "${opts.quota}" (${SIZE_HINT})`, ExitCode.Usage);
         const created = await backend.createProject(name, opts.private !== true, quota);
         done(
           command,
@@ -234,7 +231,7 @@ export function registerRobotCommands(admin: Command, factory: BackendFactory): 
         const ms = parseDuration(opts.expires);
         if (ms === undefined)
           throw new CliError(
-            `cannot read --expires "${opts.expires}" (use e.g. 30d, 12h, never)`,
+            `cannot read --expires "${opts.expires}" (${DURATION_HINT})`,
             ExitCode.Usage,
           );
         if (!opts.system && opts.project.length !== 1) {

@@ -12,6 +12,9 @@
 // final fsync at commit only has the tail left. `fsync: false` (storage.fsync) skips all of
 // it: still safe against a killed process (the page cache survives), not against power loss.
 //
+// Files are created 0600 and directories 0700 whatever the umask: blobs may be private
+// layers, readable only by the account Berth runs as.
+//
 // Never: synchronous fs calls (this is the hot data path), buffering a blob, following a
 // path built from unvalidated input (digests and upload ids are checked against strict
 // grammars before they become paths).
@@ -32,6 +35,10 @@ import {
 /** 1 MiB stream buffers: fewer syscalls and event-loop turns per byte on large blobs. */
 export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
+/** Owner-only modes for everything this driver creates (umask only removes bits). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 const DIGEST_PATH_GRAMMAR = /^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$/;
 const UPLOAD_ID_GRAMMAR = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -48,8 +55,8 @@ export class FilesystemBlobStore implements BlobStore {
   ) {}
 
   async init(): Promise<void> {
-    await mkdir(join(this.root, "blobs"), { recursive: true });
-    await mkdir(join(this.root, "uploads"), { recursive: true });
+    await mkdir(join(this.root, "blobs"), { recursive: true, mode: DIR_MODE });
+    await mkdir(join(this.root, "uploads"), { recursive: true, mode: DIR_MODE });
   }
 
   async check(): Promise<void> {
@@ -111,8 +118,8 @@ export class FilesystemBlobStore implements BlobStore {
 
   async createUpload(id: string): Promise<void> {
     const dir = this.uploadDir(id);
-    await mkdir(dir, { recursive: true });
-    const handle = await open(join(dir, "data"), "w");
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    const handle = await open(join(dir, "data"), "w", FILE_MODE);
     await handle.close();
   }
 
@@ -241,7 +248,7 @@ export class FilesystemBlobStore implements BlobStore {
   /** mkdir -p, fsyncing each parent whose entry list changed, so the blob path survives a crash. */
   private async ensureDurableDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const first = await mkdir(dir, { recursive: true });
+    const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
     if (first !== undefined && this.options.fsync) {
       // Every directory from `first` down to `dir` is new: fsync each one's parent.
       let current = dir;
