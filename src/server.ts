@@ -30,6 +30,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { type Logger, pino } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
+import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
   ADMIT_ALL,
@@ -119,11 +120,13 @@ export async function startServer(
     // The access log is written once per request in dispatch(), for every path.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: "x-request-id",
+    frameworkErrors: answerFrameworkError,
     serverFactory: (handler) => {
       fastifyHandler = handler;
       return server;
     },
   });
+  installFallbacks(app);
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
   await app.ready();
 
@@ -149,12 +152,17 @@ export async function startServer(
         );
       });
     }
-    const url = req.url ?? "/";
-    if (url.startsWith("/v2")) {
+    // Routing looks at the path only: a query string never changes which handler answers.
+    const path = pathOf(req.url ?? "/");
+    if (path === "/v2" || path.startsWith("/v2/")) {
       void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
-    } else if (url === "/healthz") {
+    } else if ((path === "/healthz" || path === "/readyz") && !isReadMethod(req.method)) {
+      sendStatus(res, 405, errorBody("METHOD_NOT_ALLOWED", `${path} answers GET and HEAD only`), {
+        Allow: "GET, HEAD",
+      });
+    } else if (path === "/healthz") {
       sendStatus(res, 200, { status: "ok" });
-    } else if (url === "/readyz") {
+    } else if (path === "/readyz") {
       void readiness(res);
     } else {
       req.headers["x-request-id"] = requestId;
@@ -256,12 +264,22 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function sendStatus(res: ServerResponse, status: number, body: unknown): void {
+function isReadMethod(method: string | undefined): boolean {
+  return method === "GET" || method === "HEAD";
+}
+
+function sendStatus(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",
+    ...headers,
   });
   res.end(text);
 }
