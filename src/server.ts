@@ -27,10 +27,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
 import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
+import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
   ADMIT_ALL,
@@ -69,18 +70,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createLogger(level: BerthConfig["logLevel"]): Logger {
-  return pino(
-    { level, timestamp: pino.stdTimeFunctions.isoTime, base: undefined },
-    pino.destination({ sync: false, minLength: 4096 }),
-  );
+/** The operator's log (src/logging/logger.ts): one format on stdout, flushed every second. */
+export function createLogger(
+  level: BerthConfig["logLevel"],
+  format: BerthConfig["logFormat"] = "json",
+): Logger {
+  return createOperatorLog(level, format);
 }
 
 export async function startServer(
   config: BerthConfig,
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   await mkdir(config.dataDir, { recursive: true });
   const store = createBlobStore(config.storage);
   await store.init();
@@ -197,7 +199,7 @@ export async function startServer(
   pullTimes.start();
   const address = server.address() as AddressInfo;
   const url = `http://${formatHost(address.address)}:${address.port}`;
-  logger.info({ url, data: config.dataDir }, "berth registry listening");
+  logger.info({ url, data: config.dataDir }, `berth registry listening on ${url}`);
 
   let closed: Promise<void> | undefined;
   return {
