@@ -29,9 +29,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
+import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
+import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
   ADMIT_ALL,
@@ -74,18 +76,19 @@ export interface RunningServer {
   reloadTls(): Promise<boolean>;
 }
 
-export function createLogger(level: BerthConfig["logLevel"]): Logger {
-  return pino(
-    { level, timestamp: pino.stdTimeFunctions.isoTime, base: undefined },
-    pino.destination({ sync: false, minLength: 4096 }),
-  );
+/** The operator's log (src/logging/logger.ts): one format on stdout, flushed every second. */
+export function createLogger(
+  level: BerthConfig["logLevel"],
+  format: BerthConfig["logFormat"] = "json",
+): Logger {
+  return createOperatorLog(level, format);
 }
 
 export async function startServer(
   config: BerthConfig,
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   await ensurePrivateDir(config.dataDir);
   const store = createBlobStore(config.storage);
   await store.init();
@@ -132,11 +135,13 @@ export async function startServer(
     // The access log is written once per request in dispatch(), for every path.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: "x-request-id",
+    frameworkErrors: answerFrameworkError,
     serverFactory: (handler) => {
       fastifyHandler = handler;
       return server;
     },
   });
+  installFallbacks(app);
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
   await app.ready();
 
@@ -168,12 +173,17 @@ export async function startServer(
     if (req.headers.host === undefined && typeof authority === "string") {
       req.headers.host = authority;
     }
-    const url = req.url ?? "/";
-    if (url.startsWith("/v2")) {
+    // Routing looks at the path only: a query string never changes which handler answers.
+    const path = pathOf(req.url ?? "/");
+    if (path === "/v2" || path.startsWith("/v2/")) {
       void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
-    } else if (url === "/healthz") {
+    } else if ((path === "/healthz" || path === "/readyz") && !isReadMethod(req.method)) {
+      sendStatus(res, 405, errorBody("METHOD_NOT_ALLOWED", `${path} answers GET and HEAD only`), {
+        Allow: "GET, HEAD",
+      });
+    } else if (path === "/healthz") {
       sendStatus(res, 200, { status: "ok" });
-    } else if (url === "/readyz") {
+    } else if (path === "/readyz") {
       void readiness(res);
     } else {
       req.headers["x-request-id"] = requestId;
@@ -208,7 +218,10 @@ export async function startServer(
   pullTimes.start();
   const address = server.address() as AddressInfo;
   const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
-  logger.info({ url, data: config.dataDir, tls: secure !== undefined }, "berth registry listening");
+  logger.info(
+    { url, data: config.dataDir, tls: secure !== undefined },
+    `berth registry listening on ${url}`,
+  );
   // Start-up lines (warnings included) reach the operator now, not when the buffer fills.
   logger.flush();
 
@@ -299,12 +312,22 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function sendStatus(res: ServerResponse, status: number, body: unknown): void {
+function isReadMethod(method: string | undefined): boolean {
+  return method === "GET" || method === "HEAD";
+}
+
+function sendStatus(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",
+    ...headers,
   });
   res.end(text);
 }

@@ -3,9 +3,10 @@
 // with the context (auth system, management operations, registry view). Errors are
 // rendered as {"errors":[{"code","message"}]} and responses are never cached.
 import type { FastifyInstance } from "fastify";
+import { answerUnmatched } from "../http/fallback.js";
 import type { ApiContext } from "./context.js";
 import { DOCS_PAGE } from "./docs-page.js";
-import { apiErrorHandler, errorBody } from "./errors.js";
+import { apiErrorHandler } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
 import { memberRoutes } from "./routes/members.js";
@@ -28,11 +29,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
     async (api) => {
       api.addHook("onRoute", (route) => collectRoute(routes, route));
       api.setErrorHandler(apiErrorHandler);
-      api.setNotFoundHandler((request, reply) =>
-        reply
-          .code(404)
-          .send(errorBody("NOT_FOUND", `no API route ${request.method} ${request.url}`)),
-      );
+      api.setNotFoundHandler(answerUnmatched);
       api.addHook("onSend", async (_request, reply, payload) => {
         reply.header("cache-control", "no-store");
         return payload;

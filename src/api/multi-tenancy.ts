@@ -3,6 +3,7 @@
 // admission, subscribed to registry events for the audit log, and serving the token
 // endpoint and the management API as Fastify plugins. server.ts calls this; nothing else.
 import type { Kysely } from "kysely";
+import { adminPasswordFile } from "../auth/admin-password-file.js";
 import { Management } from "../auth/management.js";
 import { auditRegistryEvents, PushAdmission } from "../auth/registry-hooks.js";
 import {
@@ -18,7 +19,7 @@ import { MetaRegistryView } from "./registry-view.js";
 
 export interface MultiTenancyOptions {
   readonly settings: AuthSettings;
-  /** BERTH_ADMIN_PASSWORD: the first administrator's password (else a random one is logged once). */
+  /** BERTH_ADMIN_PASSWORD: the first administrator's password (else a random one, shown once). */
   readonly adminPassword?: string;
   readonly version: string;
 }
@@ -44,6 +45,12 @@ export function multiTenancy(
         settings: options.settings,
         log,
         adminPassword: options.adminPassword,
+        // A generated password reaches the operator on stderr whatever the log level, and
+        // stays in DATA/admin-password (0600) until it is changed.
+        bootstrap: {
+          passwordFile: adminPasswordFile(base.config.dataDir),
+          announce: (message) => process.stderr.write(message),
+        },
       });
       auditRegistryEvents(base.events, auth.audit);
       return { auth, view: new MetaRegistryView(base.db, base) };

@@ -169,7 +169,12 @@ export const SystemInfoSchema = {
   properties: {
     name: { type: "string" },
     version: { type: "string" },
-    authMode: { type: "string", enum: ["database", "database+htpasswd"] },
+    authMode: {
+      type: "string",
+      enum: ["token", "none"],
+      description: "auth.mode as configured (BERTH_AUTH)",
+    },
+    htpasswd: { type: "boolean", description: "an htpasswd file is an extra user source" },
     service: { type: "string" },
     tokenEndpoint: { type: "string" },
     autoCreateProjects: { type: "boolean" },

@@ -9,7 +9,7 @@ import type { AuthTables } from "../meta/auth-schema.js";
 import { AccountDirectory } from "./accounts.js";
 import { AuditLog } from "./audit.js";
 import { Authorizer } from "./authorizer.js";
-import { type BootstrapLog, bootstrapAuth } from "./bootstrap.js";
+import { type BootstrapLog, type BootstrapOptions, bootstrapAuth } from "./bootstrap.js";
 import { TokenAccessController } from "./controller.js";
 import { HtpasswdFile } from "./htpasswd.js";
 import { LoginThrottle } from "./rate-limit.js";
@@ -98,10 +98,12 @@ export async function createAuthSystem(options: {
   settings: AuthSettings;
   log: AuthLog;
   adminPassword?: string;
+  /** Where a generated admin password is kept and how it is shown (src/auth/bootstrap.ts). */
+  bootstrap?: BootstrapOptions;
 }): Promise<AuthSystem> {
   const { settings } = options;
   const store = new AuthStore(options.db);
-  await bootstrapAuth(store, options.log, options.adminPassword);
+  await bootstrapAuth(store, options.log, options.adminPassword, options.bootstrap);
   const key = await SigningKey.loadOrCreate(path.join(options.dataDir, "auth"));
   const tokens = new TokenService(key, {
     issuer: settings.issuer,

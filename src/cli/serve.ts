@@ -57,14 +57,14 @@ async function serve(options: ServeOptions): Promise<void> {
     }
     throw err;
   }
-  process.stderr.write(`berth: registry listening on ${running.url} (data in ${config.dataDir})\n`);
+  // What the server says about itself goes to its log (one format per stream; the
+  // "listening on" record is written by startServer).
+  const log = running.context.logger;
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`berth: ${signal} received, draining requests\n`);
+      log.info({ signal }, `${signal} received, draining requests`);
       running.close().then(resolve, (err) => {
-        process.stderr.write(
-          `berth: shutdown failed: ${err instanceof Error ? err.message : err}\n`,
-        );
+        log.error({ err }, "shutdown failed");
         process.exitCode = ExitCode.Failure;
         resolve();
       });

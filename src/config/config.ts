@@ -20,12 +20,18 @@ function parseYaml(text: string): unknown {
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
+/** `auto`: pretty when stdout is a terminal, JSON otherwise (src/logging/logger.ts). */
+export type LogFormat = "auto" | "json" | "pretty";
+
+const LOG_FORMATS: readonly LogFormat[] = ["auto", "json", "pretty"];
+
 export interface BerthConfig {
   /** `host:port` the HTTP server binds. */
   listen: string;
   /** Root of everything Berth stores (absolute path). */
   dataDir: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   storage: {
     driver: "filesystem";
     path: string;
@@ -93,7 +99,7 @@ interface Setting {
   parse(value: unknown): unknown;
   apply(config: BerthConfig, value: unknown): void;
   /** One sentence for the generated configuration reference (docs/configuration.md). */
-  description?: string;
+  description: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -111,30 +117,75 @@ function setting<T>(
   env: string,
   parse: (value: unknown) => T,
   apply: (config: BerthConfig, value: T) => void,
-  description?: string,
+  description: string,
 ): Setting {
   return { key, env, parse, apply: (c, v) => apply(c, v as T), description };
 }
 
 export const SETTINGS: readonly Setting[] = [
-  setting("listen", "BERTH_LISTEN", parseListen, (c, v) => {
-    c.listen = v;
-  }),
-  setting("data", "BERTH_DATA", parseNonEmptyString, (c, v) => {
-    c.dataDir = v;
-  }),
-  setting("logLevel", "BERTH_LOG_LEVEL", parseLogLevel, (c, v) => {
-    c.logLevel = v;
-  }),
-  setting("storage.driver", "BERTH_STORAGE_DRIVER", oneOf(["filesystem"] as const), (c, v) => {
-    c.storage.driver = v;
-  }),
-  setting("storage.path", "BERTH_STORAGE_PATH", parseNonEmptyString, (c, v) => {
-    c.storage.path = v;
-  }),
-  setting("storage.fsync", "BERTH_STORAGE_FSYNC", parseBoolean, (c, v) => {
-    c.storage.fsync = v;
-  }),
+  setting(
+    "listen",
+    "BERTH_LISTEN",
+    parseListen,
+    (c, v) => {
+      c.listen = v;
+    },
+    "Address the HTTP server binds: `host:port`, `[::1]:port`, `:port` (all interfaces) or a bare port (loopback).",
+  ),
+  setting(
+    "data",
+    "BERTH_DATA",
+    parseNonEmptyString,
+    (c, v) => {
+      c.dataDir = v;
+    },
+    "Data directory holding the database, blobs and uploads; a relative path is resolved against the working directory.",
+  ),
+  setting(
+    "logLevel",
+    "BERTH_LOG_LEVEL",
+    parseLogLevel,
+    (c, v) => {
+      c.logLevel = v;
+    },
+    "Least severe level logged: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (the access log is written at `info`, so `warn` turns it off).",
+  ),
+  setting(
+    "log.format",
+    "BERTH_LOG_FORMAT",
+    oneOf(LOG_FORMATS),
+    (c, v) => {
+      c.logFormat = v;
+    },
+    "Format of the log on stdout: `json` (one JSON object per line), `pretty` (for people) or `auto` (pretty when stdout is a terminal, else JSON).",
+  ),
+  setting(
+    "storage.driver",
+    "BERTH_STORAGE_DRIVER",
+    oneOf(["filesystem"] as const),
+    (c, v) => {
+      c.storage.driver = v;
+    },
+    "Blob storage driver (`filesystem`).",
+  ),
+  setting(
+    "storage.path",
+    "BERTH_STORAGE_PATH",
+    parseNonEmptyString,
+    (c, v) => {
+      c.storage.path = v;
+    },
+    "Root of the filesystem driver, holding `blobs/` and `uploads/`; unset means the data directory.",
+  ),
+  setting(
+    "storage.fsync",
+    "BERTH_STORAGE_FSYNC",
+    parseBoolean,
+    (c, v) => {
+      c.storage.fsync = v;
+    },
+    "Fsync every blob before acknowledging it; `false` still survives a killed process (the kernel keeps the written data) but not a power loss.",
+  ),
   setting(
     "database.driver",
     "BERTH_DATABASE_DRIVER",
@@ -142,55 +193,152 @@ export const SETTINGS: readonly Setting[] = [
     (c, v) => {
       c.database.driver = v;
     },
+    "Metadata database: `sqlite` (one file in the data directory) or `postgres` (which several replicas can share).",
   ),
-  setting("database.url", "BERTH_DATABASE_URL", parsePostgresUrl, (c, v) => {
-    c.database.url = v;
-  }),
-  setting("database.poolSize", "BERTH_DATABASE_POOL_SIZE", parseCount, (c, v) => {
-    c.database.poolSize = v;
-  }),
-  setting("database.path", "BERTH_DATABASE_PATH", parseNonEmptyString, (c, v) => {
-    c.database.path = v;
-  }),
-  setting("uploads.purgeAfter", "BERTH_UPLOAD_PURGE_AFTER", parseDuration, (c, v) => {
-    c.uploads.purgeAfterMs = v;
-  }),
-  setting("uploads.purgeInterval", "BERTH_UPLOAD_PURGE_INTERVAL", parseDuration, (c, v) => {
-    c.uploads.purgeIntervalMs = v;
-  }),
-  setting("manifests.maxBytes", "BERTH_MAX_MANIFEST_BYTES", parseByteSize, (c, v) => {
-    c.manifests.maxBytes = v;
-  }),
-  setting("manifests.cacheEntries", "BERTH_MANIFEST_CACHE_ENTRIES", parseCount, (c, v) => {
-    c.manifests.cacheEntries = v;
-  }),
-  setting("delete.enabled", "BERTH_DELETE_ENABLED", parseBoolean, (c, v) => {
-    c.deleteEnabled = v;
-  }),
-  setting("shutdown.drainTimeout", "BERTH_DRAIN_TIMEOUT", parseDuration, (c, v) => {
-    c.drainTimeoutMs = v;
-  }),
-  setting("http.keepAliveTimeout", "BERTH_KEEPALIVE_TIMEOUT", parseDuration, (c, v) => {
-    c.keepAliveTimeoutMs = v;
-  }),
-  setting("auth.mode", "BERTH_AUTH", oneOf(["token", "none"] as const), (c, v) => {
-    c.auth.mode = v;
-  }),
-  setting("auth.service", "BERTH_AUTH_SERVICE", parseNonEmptyString, (c, v) => {
-    c.auth.service = v;
-  }),
-  setting("auth.publicUrl", "BERTH_PUBLIC_URL", parseNonEmptyString, (c, v) => {
-    c.auth.publicUrl = v;
-  }),
-  setting("auth.tokenTtl", "BERTH_TOKEN_TTL", parseDuration, (c, v) => {
-    c.auth.tokenTtlMs = v;
-  }),
-  setting("auth.autoCreateProjects", "BERTH_AUTO_CREATE_PROJECTS", parseBoolean, (c, v) => {
-    c.auth.autoCreateProjects = v;
-  }),
-  setting("auth.htpasswd", "BERTH_AUTH_HTPASSWD_PATH", parseNonEmptyString, (c, v) => {
-    c.auth.htpasswdPath = v;
-  }),
+  setting(
+    "database.url",
+    "BERTH_DATABASE_URL",
+    parsePostgresUrl,
+    (c, v) => {
+      c.database.url = v;
+    },
+    "PostgreSQL connection URL such as `postgres://user:password@host:5432/berth`, required when `database.driver` is `postgres`.",
+  ),
+  setting(
+    "database.poolSize",
+    "BERTH_DATABASE_POOL_SIZE",
+    parseCount,
+    (c, v) => {
+      c.database.poolSize = v;
+    },
+    "Most PostgreSQL connections one server process keeps open.",
+  ),
+  setting(
+    "database.path",
+    "BERTH_DATABASE_PATH",
+    parseNonEmptyString,
+    (c, v) => {
+      c.database.path = v;
+    },
+    "SQLite database file; unset means `berth.db` in the data directory.",
+  ),
+  setting(
+    "uploads.purgeAfter",
+    "BERTH_UPLOAD_PURGE_AFTER",
+    parseDuration,
+    (c, v) => {
+      c.uploads.purgeAfterMs = v;
+    },
+    "Upload sessions untouched for this long are deleted with their data.",
+  ),
+  setting(
+    "uploads.purgeInterval",
+    "BERTH_UPLOAD_PURGE_INTERVAL",
+    parseDuration,
+    (c, v) => {
+      c.uploads.purgeIntervalMs = v;
+    },
+    "How often the purge of abandoned upload sessions runs.",
+  ),
+  setting(
+    "manifests.maxBytes",
+    "BERTH_MAX_MANIFEST_BYTES",
+    parseByteSize,
+    (c, v) => {
+      c.manifests.maxBytes = v;
+    },
+    "Largest manifest accepted; a larger PUT gets `413 SIZE_INVALID`.",
+  ),
+  setting(
+    "manifests.cacheEntries",
+    "BERTH_MANIFEST_CACHE_ENTRIES",
+    parseCount,
+    (c, v) => {
+      c.manifests.cacheEntries = v;
+    },
+    "Entries in the in-memory LRU of manifests by digest (`0` disables it; do so when several replicas share one database and manifests are deleted).",
+  ),
+  setting(
+    "delete.enabled",
+    "BERTH_DELETE_ENABLED",
+    parseBoolean,
+    (c, v) => {
+      c.deleteEnabled = v;
+    },
+    "Allow `DELETE` of manifests, tags and blobs (`405 UNSUPPORTED` when off).",
+  ),
+  setting(
+    "shutdown.drainTimeout",
+    "BERTH_DRAIN_TIMEOUT",
+    parseDuration,
+    (c, v) => {
+      c.drainTimeoutMs = v;
+    },
+    "On SIGTERM, how long in-flight requests may take before their connections are closed.",
+  ),
+  setting(
+    "http.keepAliveTimeout",
+    "BERTH_KEEPALIVE_TIMEOUT",
+    parseDuration,
+    (c, v) => {
+      c.keepAliveTimeoutMs = v;
+    },
+    "How long an idle keep-alive connection is held open.",
+  ),
+  setting(
+    "auth.mode",
+    "BERTH_AUTH",
+    oneOf(["token", "none"] as const),
+    (c, v) => {
+      c.auth.mode = v;
+    },
+    "`token`: users, projects and Docker token authentication; `none`: an open registry without accounts.",
+  ),
+  setting(
+    "auth.service",
+    "BERTH_AUTH_SERVICE",
+    parseNonEmptyString,
+    (c, v) => {
+      c.auth.service = v;
+    },
+    "The `service` named in authentication challenges and the tokens' audience.",
+  ),
+  setting(
+    "auth.publicUrl",
+    "BERTH_PUBLIC_URL",
+    parseNonEmptyString,
+    (c, v) => {
+      c.auth.publicUrl = v;
+    },
+    "Base URL clients use (`https://registry.example.com`), for the token realm; unset means derived from each request's `Host` header.",
+  ),
+  setting(
+    "auth.tokenTtl",
+    "BERTH_TOKEN_TTL",
+    parseDuration,
+    (c, v) => {
+      c.auth.tokenTtlMs = v;
+    },
+    "Lifetime of registry access tokens.",
+  ),
+  setting(
+    "auth.autoCreateProjects",
+    "BERTH_AUTO_CREATE_PROJECTS",
+    parseBoolean,
+    (c, v) => {
+      c.auth.autoCreateProjects = v;
+    },
+    "Let system administrators' pushes create projects that do not exist yet.",
+  ),
+  setting(
+    "auth.htpasswd",
+    "BERTH_AUTH_HTPASSWD_PATH",
+    parseNonEmptyString,
+    (c, v) => {
+      c.auth.htpasswdPath = v;
+    },
+    "An htpasswd file (bcrypt entries) used as an extra source of users; unset means none.",
+  ),
   setting(
     "tls.cert",
     "BERTH_TLS_CERT",
@@ -219,6 +367,7 @@ export function defaultConfig(): BerthConfig {
     listen: "127.0.0.1:5000",
     dataDir: "./data",
     logLevel: "info",
+    logFormat: "auto",
     storage: { driver: "filesystem", path: "", fsync: true },
     database: { driver: "sqlite", path: "", url: "", poolSize: 10 },
     uploads: { purgeAfterMs: 24 * 3600_000, purgeIntervalMs: 3600_000 },

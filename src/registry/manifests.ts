@@ -60,6 +60,20 @@ function parseReference(reference: string): ManifestReference {
   return { tag: reference };
 }
 
+/**
+ * A reference read by GET/HEAD. One that is neither a valid tag nor a digest names no
+ * manifest, so it is answered `404 MANIFEST_UNKNOWN` as CNCF distribution does (a PUT of
+ * such a reference stays a 400: the client sent something it can fix).
+ */
+function parsePullReference(reference: string): ManifestReference {
+  try {
+    return parseReference(reference);
+  } catch (err) {
+    if (err instanceof RegistryError) throw manifestUnknown(reference);
+    throw err;
+  }
+}
+
 function manifestUnknown(reference: string): RegistryError {
   return new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", {
     detail: { reference: reference.slice(0, 200) },
@@ -80,7 +94,7 @@ async function loadByDigest(
 
 export async function getManifest(ctx: RegistryContext, call: RegistryCall, reference: string) {
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
-  const ref = parseReference(reference);
+  const ref = parsePullReference(reference);
   const digest = ref.digest?.value ?? (await resolveTag(ctx.db, call.repository, ref.tag!));
   let manifest = digest ? await loadByDigest(ctx, call.repository, digest) : undefined;
   if (!manifest) throw manifestUnknown(reference);

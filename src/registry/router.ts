@@ -94,7 +94,7 @@ export async function handleRegistryRequest(
       return;
     }
     if (path === "/v2/_catalog") {
-      if (method !== "GET" && method !== "HEAD") throw methodNotAllowed(method);
+      if (method !== "GET" && method !== "HEAD") throw methodNotAllowed(method, ["GET", "HEAD"]);
       await catalogRoute(ctx, { ...base, repository: "" });
       return;
     }
@@ -108,7 +108,7 @@ export async function handleRegistryRequest(
         });
       }
       const handler = route.methods[method];
-      if (!handler) throw methodNotAllowed(method);
+      if (!handler) throw methodNotAllowed(method, Object.keys(route.methods));
       await handler(ctx, { ...base, repository }, m[2] === undefined ? "" : decode(m[2]));
       return;
     }
@@ -129,7 +129,9 @@ export async function handleRegistryRequest(
 
 /** GET /v2/: the API version check clients use to find out whether they are logged in. */
 async function baseRoute(ctx: RegistryContext, call: RegistryCall): Promise<void> {
-  if (call.method !== "GET" && call.method !== "HEAD") throw methodNotAllowed(call.method);
+  if (call.method !== "GET" && call.method !== "HEAD") {
+    throw methodNotAllowed(call.method, ["GET", "HEAD"]);
+  }
   await authorize(ctx, call, { kind: "registry" });
   reply(
     call.res,
@@ -139,8 +141,10 @@ async function baseRoute(ctx: RegistryContext, call: RegistryCall): Promise<void
   );
 }
 
-function methodNotAllowed(method: string): RegistryError {
-  return new RegistryError("UNSUPPORTED", `method ${method.slice(0, 20)} not allowed here`);
+function methodNotAllowed(method: string, allowed: string[]): RegistryError {
+  return new RegistryError("UNSUPPORTED", `method ${method.slice(0, 20)} not allowed here`, {
+    headers: { Allow: allowed.join(", ") },
+  });
 }
 
 function decode(text: string): string {

@@ -180,6 +180,20 @@ describe("validation", () => {
     expect(await errorCode(name)).toBe("NAME_INVALID");
   });
 
+  it("answers 404 MANIFEST_UNKNOWN to GET/HEAD of a reference that is neither tag nor digest", async () => {
+    await pushImage(url, "m/badref", "v1", { seed: 77 });
+    for (const ref of ["t".repeat(129), "-leading-dash", "sha256:zz", "bad%20tag", "sha256:"]) {
+      const get = await fetch(`${url}/v2/m/badref/manifests/${ref}`);
+      expect(get.status, ref).toBe(404);
+      expect(await errorCode(get)).toBe("MANIFEST_UNKNOWN");
+      const head = await fetch(`${url}/v2/m/badref/manifests/${ref}`, { method: "HEAD" });
+      expect(head.status, ref).toBe(404);
+    }
+    // A PUT of such a reference is still the client's mistake: 400.
+    const put = await putManifest("m/badref", "-leading-dash", "{}");
+    expect(put.status).toBe(400);
+  });
+
   it("answers MANIFEST_UNKNOWN for unknown tags and digests", async () => {
     for (const ref of ["nope", sha256("nope")]) {
       const res = await fetch(`${url}/v2/m/app/manifests/${ref}`);

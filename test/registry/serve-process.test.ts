@@ -28,17 +28,27 @@ async function startServe(): Promise<{
     process.execPath,
     [bin, "serve", "--listen", "127.0.0.1:0", "--data", join(dir, "data")],
     {
-      env: { ...process.env, BERTH_FROM_SOURCE: "1", BERTH_LOG_LEVEL: "warn", BERTH_AUTH: "none" },
-      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        BERTH_FROM_SOURCE: "1",
+        BERTH_LOG_LEVEL: "info",
+        BERTH_LOG_FORMAT: "json",
+        BERTH_AUTH: "none",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
   );
   children.push(child);
   const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
   const url = await new Promise<string>((done, fail) => {
     let err = "";
+    // The startup line is a record of the JSON log on stdout.
     child.stderr!.on("data", (d) => {
       err += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
+    });
+    child.stdout!.on("data", (d) => {
+      err += d;
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(err);
       if (m) done(m[1]!);
     });
     child.on("close", () => fail(new Error(`berth serve exited early: ${err}`)));

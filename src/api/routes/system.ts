@@ -19,7 +19,9 @@ export async function systemRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       return {
         name: "berth",
         version: ctx.version,
-        authMode: settings.htpasswdPath ? "database+htpasswd" : "database",
+        // The value operators configure (`auth.mode`); the API is served only in token mode.
+        authMode: "token",
+        htpasswd: settings.htpasswdPath !== undefined,
         service: settings.service,
         tokenEndpoint: ctx.auth.realmFor(request.headers),
         autoCreateProjects: settings.autoCreateProjects,
