@@ -36,6 +36,13 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   mirror: () => import("./mirror.js"),
   login: () => import("./login.js"),
   logout: () => import("./logout.js"),
+  key: () => import("./key.js"),
+  sign: () => import("./sign.js"),
+  verify: () => import("./verify.js"),
+  attest: () => import("./attest.js"),
+  "verify-attestation": () => import("./verify-attestation.js"),
+  tree: () => import("./tree.js"),
+  download: () => import("./download.js"),
 };
 
 const ALIASES: Record<string, string> = { cp: "copy", rm: "delete" };
