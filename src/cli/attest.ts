@@ -9,14 +9,14 @@ import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson } from "./output.js";
 import { addRegistryFlags, cliAction, type RegistryFlags } from "./registry-flags.js";
 import { clientFor, registryReference } from "./registry-ref.js";
-import { booleanFlag, privateKeyFromFile, referrersMode } from "./signing-keys.js";
+import { privateKeyFromFile, referrersMode } from "./signing-keys.js";
 
 interface AttestFlags extends RegistryFlags {
   key: string;
   predicate: string;
   type: string;
   registryReferrersMode: string;
-  newBundleFormat?: string | boolean;
+  newBundleFormat?: boolean;
   format: string;
 }
 
@@ -50,7 +50,8 @@ export function register(program: Command): void {
       "custom",
     )
     .option("--registry-referrers-mode <mode>", "legacy or oci-1-1", "legacy")
-    .option("--new-bundle-format [bool]", "store a Sigstore bundle referrer")
+    .option("--new-bundle-format", "store a Sigstore bundle referrer")
+    .option("--no-new-bundle-format", "the simple-signing payload under the .sig tag (default)")
     .addOption(formatOption())
     .addHelpText(
       "after",
@@ -67,7 +68,7 @@ export function register(program: Command): void {
         throw err;
       }
       const predicate = readPredicate(flags.predicate);
-      const bundle = booleanFlag("--new-bundle-format", flags.newBundleFormat, false);
+      const bundle = flags.newBundleFormat === true;
       referrersMode(flags.registryReferrersMode);
       const key = await privateKeyFromFile(flags.key);
       const client = clientFor(ref, flags);

@@ -8,19 +8,14 @@ import { signImage } from "../sign/image-signing.js";
 import { formatOption, printJson } from "./output.js";
 import { addRegistryFlags, cliAction, collect, type RegistryFlags } from "./registry-flags.js";
 import { clientFor, registryReference } from "./registry-ref.js";
-import {
-  booleanFlag,
-  parseAnnotations,
-  privateKeyFromFile,
-  referrersMode,
-} from "./signing-keys.js";
+import { parseAnnotations, privateKeyFromFile, referrersMode } from "./signing-keys.js";
 
 interface SignFlags extends RegistryFlags {
   key: string;
   annotations: string[];
   recursive?: boolean;
   registryReferrersMode: string;
-  newBundleFormat?: string | boolean;
+  newBundleFormat?: boolean;
   format: string;
 }
 
@@ -42,7 +37,8 @@ export function register(program: Command): void {
       "legacy (sha256-<hex>.sig tag) or oci-1-1 (referrer)",
       "legacy",
     )
-    .option("--new-bundle-format [bool]", "write a Sigstore bundle referrer (cosign 3's format)")
+    .option("--new-bundle-format", "write a Sigstore bundle referrer (cosign 3's format)")
+    .option("--no-new-bundle-format", "the simple-signing payload under the .sig tag (default)")
     .addOption(formatOption())
     .addHelpText(
       "after",
@@ -55,7 +51,7 @@ export function register(program: Command): void {
         annotations: parseAnnotations(flags.annotations),
         recursive: flags.recursive === true,
         referrersMode: referrersMode(flags.registryReferrersMode),
-        bundle: booleanFlag("--new-bundle-format", flags.newBundleFormat, false),
+        bundle: flags.newBundleFormat === true,
       };
       const key = await privateKeyFromFile(flags.key);
       const client = clientFor(ref, flags);

@@ -87,15 +87,3 @@ export function referrersMode(value: string): "legacy" | "oci-1-1" {
     ExitCode.Usage,
   );
 }
-
-/** cosign spells booleans `--flag=false`; commander hands those over as strings. */
-export function booleanFlag(
-  name: string,
-  value: string | boolean | undefined,
-  fallback: boolean,
-): boolean {
-  if (value === undefined) return fallback;
-  if (value === true || value === "true") return true;
-  if (value === false || value === "false") return false;
-  throw new CliError(`${name} is true or false, not "${value}"`, ExitCode.Usage);
-}
