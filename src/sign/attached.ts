@@ -148,3 +148,25 @@ function formatOfLayer(mediaType: string): SignatureFormat | undefined {
     return "bundle";
   return undefined;
 }
+
+const ATTACHMENT_TAG = /^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$/;
+const ATTACHMENT_ARTIFACT_TYPES = new Set([
+  COSIGN_SIGNATURE_ARTIFACT_TYPE,
+  COSIGN_ATTESTATION_ARTIFACT_TYPE,
+  BUNDLE_V03_MEDIA_TYPE,
+]);
+
+/**
+ * Whether a manifest is itself a signature, attestation, SBOM or other attachment (which a
+ * trust policy never gates: verifiers must be able to fetch them): it has a `subject`, is
+ * stored under a `sha256-<hex>[.sig|.att|.sbom]` tag, or carries signature layers.
+ */
+export function isAttachmentArtifact(
+  manifest: { subject?: Descriptor; artifactType?: string; layers?: Descriptor[] },
+  tag?: string,
+): boolean {
+  if (manifest.subject) return true;
+  if (tag !== undefined && ATTACHMENT_TAG.test(tag)) return true;
+  if (manifest.artifactType && ATTACHMENT_ARTIFACT_TYPES.has(manifest.artifactType)) return true;
+  return (manifest.layers ?? []).some((l) => formatOfLayer(l.mediaType) !== undefined);
+}

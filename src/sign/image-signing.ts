@@ -50,12 +50,25 @@ export interface SignResult {
   stored: Published;
 }
 
-/** The subject's descriptor (digest, media type, size) and the manifest's parsed form. */
+/**
+ * The subject's descriptor (digest, media type, size), by HEAD: a trust policy never gates
+ * HEAD, so images of an enforcing project can still be signed and verified. With
+ * `withChildren`, the index is read (GET) for the manifests it lists.
+ */
 export async function resolveSubject(
   client: RegistryClient,
   ref: ImageReference,
+  withChildren = false,
 ): Promise<{ descriptor: Descriptor; children: Descriptor[] }> {
-  const m = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
+  const reference = ref.digest ?? ref.tag ?? "latest";
+  const head = withChildren ? undefined : await client.headManifest(ref.repository, reference);
+  if (head) {
+    return {
+      descriptor: { mediaType: head.mediaType, digest: head.digest, size: head.size },
+      children: [],
+    };
+  }
+  const m = await client.getManifest(ref.repository, reference);
   const parsed = parseManifest(m.bytes, m.mediaType);
   return {
     descriptor: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length },
@@ -74,7 +87,7 @@ export async function signImage(
   key: KeyObject,
   options: SignOptions,
 ): Promise<SignResult[]> {
-  const { descriptor, children } = await resolveSubject(client, ref);
+  const { descriptor, children } = await resolveSubject(client, ref, options.recursive);
   const subjects = options.recursive ? [descriptor, ...children] : [descriptor];
   const results: SignResult[] = [];
   for (const subject of subjects) {
