@@ -1,11 +1,14 @@
 // What the management API's routes share: the auth system, the management operations, the
 // view onto registry contents (repositories, artifacts, usage), and the per-request caller.
 import type { FastifyRequest } from "fastify";
+import type { Kysely } from "kysely";
 import type { Account } from "../auth/accounts.js";
 import type { Management } from "../auth/management.js";
 import type { ProjectAction } from "../auth/permissions.js";
 import type { Project } from "../auth/store.js";
 import type { AuthSystem } from "../auth/system.js";
+import type { Database } from "../meta/index.js";
+import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 
@@ -53,11 +56,20 @@ export interface RegistryView {
   removeTag(repository: string, reference: string, tag: string, who: Acting): Promise<boolean>;
 }
 
+/** What the trust routes need of the registry's trust enforcement (policy/trust-admission.ts). */
+export interface TrustService {
+  readonly db: Kysely<Database>;
+  invalidate(project: string): void;
+  reader(repository: string): AttachmentReader;
+}
+
 export interface ApiContext {
   readonly auth: AuthSystem;
   readonly management: Management;
   readonly registry: RegistryView;
   readonly version: string;
+  /** Signature enforcement; absent when the server runs without it. */
+  readonly trust?: TrustService;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -15,6 +15,7 @@ import { repositoryRoutes } from "./routes/repositories.js";
 import { robotRoutes } from "./routes/robots.js";
 import { sessionRoutes } from "./routes/session.js";
 import { systemRoutes } from "./routes/system.js";
+import { trustRoutes } from "./routes/trust.js";
 import { userRoutes } from "./routes/users.js";
 
 export const API_PREFIX = "/api/v1";
@@ -47,6 +48,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         robotRoutes,
         repositoryRoutes,
         auditRoutes,
+        trustRoutes,
       ]) {
         await plugin(api, ctx);
       }

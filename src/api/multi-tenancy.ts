@@ -13,6 +13,8 @@ import {
   createAuthSystem,
 } from "../auth/system.js";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
+import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -27,7 +29,9 @@ export interface MultiTenancyOptions {
 export function multiTenancy(
   options: MultiTenancyOptions,
 ): Required<Pick<StartServerOptions, "access" | "admission" | "plugins">> {
-  let system: Promise<{ auth: AuthSystem; view: MetaRegistryView }> | undefined;
+  let system:
+    | Promise<{ auth: AuthSystem; view: MetaRegistryView; trust: TrustAdmission }>
+    | undefined;
   const ensure = (base: ServerBase) => {
     system ??= (async () => {
       const log: AuthLog = {
@@ -53,33 +57,57 @@ export function multiTenancy(
         },
       });
       auditRegistryEvents(base.events, auth.audit);
-      return { auth, view: new MetaRegistryView(base.db, base) };
+      const trust = new TrustAdmission({
+        db: base.db,
+        store: base.store,
+        events: base.events,
+        audit: trustAudit(auth.audit),
+      });
+      return { auth, view: new MetaRegistryView(base.db, base), trust };
     })();
     return system;
   };
   return {
     access: async (base) => (await ensure(base)).auth.controller,
     admission: async (base) => {
-      const { auth, view } = await ensure(base);
-      return new PushAdmission(
+      const { auth, view, trust } = await ensure(base);
+      const push = new PushAdmission(
         auth.store,
         view,
         auth.authorizer,
         auth.audit,
         options.settings.autoCreateProjects,
       ).releaseOnCommit(base.events);
+      return composeAdmissions(push, trust);
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view } = await ensure(ctx);
+        const { auth, view, trust } = await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,
           management: new Management(auth.store, auth.audit, auth.authorizer),
           registry: view,
           version: options.version,
+          trust,
         });
       },
     ],
+  };
+}
+
+/** Refused (or, in report mode, reported) pulls go to the audit log. */
+function trustAudit(audit: AuthSystem["audit"]): TrustAuditSink {
+  return {
+    refused: (e) =>
+      audit.note({
+        actor: e.principal,
+        action: "pull",
+        resourceType: "artifact",
+        resource: `${e.repository}@${e.digest}`,
+        project: e.project,
+        outcome: e.mode === "enforce" ? "failure" : "success",
+        detail: { policy: "trust", mode: e.mode, reason: e.reason },
+      }),
   };
 }

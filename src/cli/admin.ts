@@ -11,6 +11,7 @@ import {
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
+import { registerTrustCommands } from "./admin/trust.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
 
@@ -55,4 +56,5 @@ export function register(program: Command): void {
   registerProjectCommands(admin, openBackend);
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
+  registerTrustCommands(admin, openBackend);
 }

@@ -36,6 +36,13 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   mirror: () => import("./mirror.js"),
   login: () => import("./login.js"),
   logout: () => import("./logout.js"),
+  key: () => import("./key.js"),
+  sign: () => import("./sign.js"),
+  verify: () => import("./verify.js"),
+  attest: () => import("./attest.js"),
+  "verify-attestation": () => import("./verify-attestation.js"),
+  tree: () => import("./tree.js"),
+  download: () => import("./download.js"),
 };
 
 const ALIASES: Record<string, string> = { cp: "copy", rm: "delete" };
@@ -84,8 +91,25 @@ function wantsJson(argv: string[]): boolean {
   return (i !== -1 && argv[i + 1] === "json") || argv.includes("--format=json");
 }
 
-async function main(argv: string[]): Promise<void> {
+/**
+ * cosign spells its boolean flags `--new-bundle-format=false`; commander's booleans take no
+ * value. Rewrites those spellings to `--flag` / `--no-flag` so both styles work.
+ */
+const COSIGN_BOOLEAN_FLAGS = ["--new-bundle-format"];
+
+function normalizeBooleanFlags(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const [flag, value] = arg.split("=", 2);
+    if (flag === undefined || !COSIGN_BOOLEAN_FLAGS.includes(flag)) return arg;
+    if (value === "true") return flag;
+    if (value === "false") return `--no-${flag.slice(2)}`;
+    return arg;
+  });
+}
+
+async function main(rawArgv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe();
+  const argv = normalizeBooleanFlags(rawArgv);
   try {
     const program = await buildProgram(argv.slice(2));
     await program.parseAsync(argv);

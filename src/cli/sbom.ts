@@ -13,6 +13,7 @@ import {
   type RegistryFlags,
   registryOptionsFrom,
 } from "./registry-flags.js";
+import { attachSbom } from "./sbom-attach.js";
 import { writeOutput } from "./scan.js";
 import { ttyProgress } from "./scan-progress.js";
 
@@ -20,6 +21,7 @@ interface SbomFlags extends RegistryFlags {
   format: string;
   output?: string;
   platform?: string;
+  attach?: boolean;
 }
 
 export function register(program: Command): void {
@@ -32,7 +34,12 @@ export function register(program: Command): void {
     )
     .option("-f, --format <format>", `SBOM format: ${SBOM_FORMATS.join(", ")}`, "cyclonedx")
     .option("-o, --output <file>", "write the SBOM to a file")
-    .option("--platform <os/arch>", "platform to pick from a multi-platform image");
+    .option("--platform <os/arch>", "platform to pick from a multi-platform image")
+    .option("--attach", "also attach the SBOM to the registry image as an OCI 1.1 referrer")
+    .addHelpText(
+      "after",
+      "\nExample:\n  berth sbom 127.0.0.1:5000/team/app:1.0 --format spdx-json --attach",
+    );
   addRegistryFlags(command).action(async (target: string, flags: SbomFlags) => {
     if (!(SBOM_FORMATS as readonly string[]).includes(flags.format)) {
       throw new CliError(
@@ -56,6 +63,14 @@ export function register(program: Command): void {
     }
     for (const w of inventory.warnings) process.stderr.write(`berth: warning: ${w}\n`);
     const result = evaluateInventory(inventory, memorySource([]));
-    writeOutput(renderSbom(result, flags.format as (typeof SBOM_FORMATS)[number]), flags.output);
+    const format = flags.format as (typeof SBOM_FORMATS)[number];
+    const document = renderSbom(result, format);
+    if (flags.attach) {
+      const attached = await attachSbom(target, format, document, flags).catch((err: unknown) => {
+        throw asCliError(err);
+      });
+      process.stderr.write(`Attached the SBOM to ${target} as referrer ${attached}\n`);
+    }
+    writeOutput(document, flags.output);
   });
 }

@@ -164,6 +164,20 @@ export class RegistryClient {
     bytes: Buffer,
     mediaType: string,
   ): Promise<string> {
+    return (await this.putManifestAndSubject(repo, reference, bytes, mediaType)).digest;
+  }
+
+  /**
+   * PUT of a manifest that may carry a `subject`: also says whether the registry processed
+   * the subject (the `OCI-Subject` header of OCI 1.1). When it did not, the pusher maintains
+   * the `sha256-<hex>` referrers tag itself.
+   */
+  async putManifestAndSubject(
+    repo: string,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectProcessed: boolean }> {
     const res = await this.http.send({
       method: "PUT",
       path: `/v2/${repo}/manifests/${reference}`,
@@ -175,7 +189,10 @@ export class RegistryClient {
       await this.http.fail(res, `manifest ${at(repo, reference)}`);
     }
     await res.body.dump();
-    return headerOf(res, "docker-content-digest") ?? digestOf(bytes);
+    return {
+      digest: headerOf(res, "docker-content-digest") ?? digestOf(bytes),
+      subjectProcessed: headerOf(res, "oci-subject") !== undefined,
+    };
   }
 
   async deleteManifest(repo: string, digest: string): Promise<void> {

@@ -7,4 +7,5 @@ export * from "./pull-times.js";
 export * from "./repositories.js";
 export type * from "./schema.js";
 export * from "./tags.js";
+export * from "./trust-policies.js";
 export * from "./uploads.js";

@@ -25,6 +25,8 @@ export interface ManifestPutRequest {
 }
 
 export interface ManifestPullRequest {
+  /** GET serves the manifest; HEAD only its digest, media type and size. */
+  method: "GET" | "HEAD";
   repository: string;
   digest: string;
   tag?: string;
@@ -43,3 +45,28 @@ export interface Admission {
 
 /** Admits everything. */
 export const ADMIT_ALL: Admission = {};
+
+/** Several admissions as one: each hook runs in order; the first refusal wins. */
+export function composeAdmissions(...admissions: Admission[]): Admission {
+  const hooks = <K extends keyof Admission>(name: K) =>
+    admissions
+      .map((a) => a[name]?.bind(a))
+      .filter((h): h is NonNullable<Admission[K]> => h !== undefined);
+  const blob = hooks("beforeBlobCommit");
+  const put = hooks("beforeManifestPut");
+  const pull = hooks("beforeManifestPull");
+  const composed: Admission = {};
+  if (blob.length)
+    composed.beforeBlobCommit = async (r) => {
+      for (const h of blob) await h(r);
+    };
+  if (put.length)
+    composed.beforeManifestPut = async (r) => {
+      for (const h of put) await h(r);
+    };
+  if (pull.length)
+    composed.beforeManifestPull = async (r) => {
+      for (const h of pull) await h(r);
+    };
+  return composed;
+}

@@ -100,6 +100,7 @@ export async function getManifest(ctx: RegistryContext, call: RegistryCall, refe
   if (!manifest) throw manifestUnknown(reference);
   if (ref.tag !== undefined) manifest = await negotiate(ctx, call, manifest);
   await ctx.admission.beforeManifestPull?.({
+    method: call.method === "HEAD" ? "HEAD" : "GET",
     repository: call.repository,
     digest: manifest.digest,
     tag: ref.tag,

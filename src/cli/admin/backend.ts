@@ -42,6 +42,14 @@ export interface RobotCreate {
   description?: string | null;
 }
 
+/** A project's trust policy as `berth admin trust show` prints it. */
+export interface TrustPolicyRow {
+  project: string;
+  mode: "off" | "report" | "enforce";
+  keys: Array<{ fingerprint: string; publicKey: string; createdAt?: string }>;
+  updatedAt: string | null;
+}
+
 export interface AdminBackend {
   createUser(username: string, password: string, isAdmin: boolean): Promise<UserRow>;
   listUsers(): Promise<UserRow[]>;
@@ -60,6 +68,14 @@ export interface AdminBackend {
   listRobots(project?: string): Promise<RobotRow[]>;
   disableRobot(idOrName: string): Promise<RobotRow>;
   deleteRobot(idOrName: string): Promise<void>;
+
+  getTrustPolicy(project: string): Promise<TrustPolicyRow>;
+  /** Replaces mode and keys (PEM texts); the server validates the keys. */
+  setTrustPolicy(
+    project: string,
+    mode: TrustPolicyRow["mode"],
+    keys: string[],
+  ): Promise<TrustPolicyRow>;
 
   close(): Promise<void>;
 }

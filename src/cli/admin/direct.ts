@@ -10,10 +10,16 @@ import { type Actor, Management } from "../../auth/management.js";
 import { AuthStore, type Robot } from "../../auth/store.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
 import type { AuthTables } from "../../meta/auth-schema.js";
-import { type MetaDatabase, openDatabase } from "../../meta/index.js";
+import {
+  getTrustPolicy,
+  type MetaDatabase,
+  openDatabase,
+  setTrustPolicy,
+} from "../../meta/index.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
+import { KeyFormatError, keyFingerprint, loadPublicKey } from "../../sign/keys.js";
 import { CliError, ExitCode } from "../errors.js";
-import type { AdminBackend, RobotCreate, RobotRow } from "./backend.js";
+import type { AdminBackend, RobotCreate, RobotRow, TrustPolicyRow } from "./backend.js";
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -36,6 +42,7 @@ export class DirectBackend implements AdminBackend {
     private readonly meta: MetaDatabase,
     private readonly management: Management,
     private readonly registry: MetaRegistryView,
+    private readonly audit: AuditLog,
   ) {}
 
   static async open(dataDir: string, configFile?: string): Promise<DirectBackend> {
@@ -53,10 +60,11 @@ export class DirectBackend implements AdminBackend {
     const store = new AuthStore(meta.db as unknown as Kysely<AuthTables>);
     const log = { error: (_obj: object, msg: string) => process.stderr.write(`berth: ${msg}\n`) };
     const authorizer = new Authorizer(store);
-    const management = new Management(store, new AuditLog(store, log), authorizer);
+    const audit = new AuditLog(store, log);
+    const management = new Management(store, audit, authorizer);
     // Only listings are used here (no server runs: no cache to evict, no event subscribers).
     const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
-    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry));
+    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry), audit);
   }
 
   private get store() {
@@ -133,6 +141,58 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.management.deleteRobot(OPERATOR, await this.management.requireRobot(idOrName));
+  }
+
+  async getTrustPolicy(project: string): Promise<TrustPolicyRow> {
+    const stored = await getTrustPolicy(this.meta.db, project);
+    if (!stored) throw new CliError(`project "${project}" not found`, ExitCode.Failure);
+    return {
+      project,
+      mode: stored.mode,
+      updatedAt: stored.updatedAt,
+      keys: stored.keys.map((k) => ({
+        fingerprint: k.fingerprint,
+        publicKey: k.publicKeyPem,
+        createdAt: k.createdAt,
+      })),
+    };
+  }
+
+  async setTrustPolicy(
+    project: string,
+    mode: TrustPolicyRow["mode"],
+    pems: string[],
+  ): Promise<TrustPolicyRow> {
+    const keys = pems.map((pem, i) => {
+      let key: ReturnType<typeof loadPublicKey>;
+      try {
+        key = loadPublicKey(pem);
+      } catch (err) {
+        if (err instanceof KeyFormatError)
+          throw new CliError(`key ${i + 1}: ${err.message}`, ExitCode.Usage);
+        throw err;
+      }
+      return {
+        fingerprint: keyFingerprint(key),
+        publicKeyPem: key.export({ type: "spki", format: "pem" }).toString(),
+      };
+    });
+    if (mode !== "off" && keys.length === 0) {
+      throw new CliError(`mode "${mode}" needs at least one trusted public key`, ExitCode.Usage);
+    }
+    if (!(await setTrustPolicy(this.meta.db, project, mode, keys))) {
+      throw new CliError(`project "${project}" not found`, ExitCode.Failure);
+    }
+    await this.audit.record({
+      actor: OPERATOR,
+      action: "trust.update",
+      resourceType: "project",
+      resource: project,
+      project,
+      remoteAddress: OPERATOR.remoteAddress,
+      detail: { mode, keys: keys.map((k) => k.fingerprint) },
+    });
+    return this.getTrustPolicy(project);
   }
 
   async close() {

@@ -9,6 +9,7 @@ import type {
   ProjectRow,
   RobotCreate,
   RobotRow,
+  TrustPolicyRow,
   UserRow,
 } from "./backend.js";
 
@@ -157,4 +158,19 @@ export class RemoteBackend implements AdminBackend {
     await this.call("DELETE", `/api/v1/robots/${encodeURIComponent(idOrName)}`);
   }
   async close() {}
+
+  getTrustPolicy(project: string): Promise<TrustPolicyRow> {
+    return this.call("GET", `/api/v1/projects/${encodeURIComponent(project)}/trust`);
+  }
+
+  setTrustPolicy(
+    project: string,
+    mode: TrustPolicyRow["mode"],
+    keys: string[],
+  ): Promise<TrustPolicyRow> {
+    return this.call("PUT", `/api/v1/projects/${encodeURIComponent(project)}/trust`, {
+      mode,
+      keys,
+    });
+  }
 }
