@@ -9,6 +9,7 @@ import { apiErrorHandler, errorBody } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
 import { memberRoutes } from "./routes/members.js";
+import { policyRoutes } from "./routes/policies.js";
 import { projectRoutes } from "./routes/projects.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { robotRoutes } from "./routes/robots.js";
@@ -50,6 +51,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         robotRoutes,
         repositoryRoutes,
         auditRoutes,
+        policyRoutes,
       ]) {
         await plugin(api, ctx);
       }

@@ -4,7 +4,6 @@
 // endpoint and the management API as Fastify plugins. server.ts calls this; nothing else.
 import type { Kysely } from "kysely";
 import { Management } from "../auth/management.js";
-import { auditRegistryEvents, PushAdmission } from "../auth/registry-hooks.js";
 import {
   type AuthLog,
   type AuthSettings,
@@ -12,8 +11,12 @@ import {
   createAuthSystem,
 } from "../auth/system.js";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { chainAdmissions, ImmutableTags } from "../policy/immutable-tags.js";
+import { PushAdmission } from "../policy/push-admission.js";
+import { PolicyService } from "../policy/service.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
+import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
 
 export interface MultiTenancyOptions {
@@ -26,7 +29,14 @@ export interface MultiTenancyOptions {
 export function multiTenancy(
   options: MultiTenancyOptions,
 ): Required<Pick<StartServerOptions, "access" | "admission" | "plugins">> {
-  let system: Promise<{ auth: AuthSystem; view: MetaRegistryView }> | undefined;
+  let system:
+    | Promise<{
+        auth: AuthSystem;
+        view: MetaRegistryView;
+        management: Management;
+        policies: PolicyService;
+      }>
+    | undefined;
   const ensure = (base: ServerBase) => {
     system ??= (async () => {
       const log: AuthLog = {
@@ -46,7 +56,10 @@ export function multiTenancy(
         adminPassword: options.adminPassword,
       });
       auditRegistryEvents(base.events, auth.audit);
-      return { auth, view: new MetaRegistryView(base.db, base) };
+      const view = new MetaRegistryView(base.db, base);
+      const management = new Management(auth.store, auth.audit, auth.authorizer);
+      const policies = new PolicyService(base.db, management, auth.audit, view.deletionServices());
+      return { auth, view, management, policies };
     })();
     return system;
   };
@@ -54,22 +67,24 @@ export function multiTenancy(
     access: async (base) => (await ensure(base)).auth.controller,
     admission: async (base) => {
       const { auth, view } = await ensure(base);
-      return new PushAdmission(
+      const push = new PushAdmission(
         auth.store,
-        view,
+        view.accounting,
         auth.authorizer,
         auth.audit,
         options.settings.autoCreateProjects,
       ).releaseOnCommit(base.events);
+      return chainAdmissions(push, new ImmutableTags(base.db));
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view } = await ensure(ctx);
+        const { auth, view, management, policies } = await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,
-          management: new Management(auth.store, auth.audit, auth.authorizer),
+          management,
           registry: view,
+          policies,
           version: options.version,
         });
       },

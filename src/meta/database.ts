@@ -35,13 +35,14 @@ import {
 import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
 import { MIGRATIONS } from "./migrations/index.js";
+import type { PolicyTables } from "./policy-schema.js";
 import type { RegistryTables } from "./schema.js";
 
 /**
  * The whole database as Kysely sees it: an intersection of table groups. Another module
  * adds its tables as `RegistryTables & AuthTables` (its own schema file + migration).
  */
-export type Database = RegistryTables & AuthTables;
+export type Database = RegistryTables & AuthTables & PolicyTables;
 
 export type DatabaseSettings =
   | {

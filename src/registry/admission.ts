@@ -32,6 +32,20 @@ export interface ManifestPullRequest {
   principal: Principal;
 }
 
+/** A deletion about to happen: the tags and manifests it removes (a tag delete lists no manifest). */
+export interface DeleteRequest {
+  repository: string;
+  tags: string[];
+  manifests: string[];
+}
+
+/** Pointing an existing manifest at a tag outside a manifest PUT (the management API's retag). */
+export interface TagMoveRequest {
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
 export interface Admission {
   /** Before a finished upload (or a mount) becomes a blob of the repository. */
   beforeBlobCommit?(request: BlobCommitRequest): Promise<void>;
@@ -39,6 +53,10 @@ export interface Admission {
   beforeManifestPut?(request: ManifestPutRequest): Promise<void>;
   /** Before a manifest is served (GET and HEAD). */
   beforeManifestPull?(request: ManifestPullRequest): Promise<void>;
+  /** Before tags or manifests are deleted (/v2/ DELETE, management API, retention). */
+  beforeDelete?(request: DeleteRequest): Promise<void>;
+  /** Before a tag is pointed at an existing manifest by the management API. */
+  beforeTagMove?(request: TagMoveRequest): Promise<void>;
 }
 
 /** Admits everything. */

@@ -12,8 +12,6 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import type { Principal } from "../auth/access.js";
 import {
-  deleteManifest,
-  deleteTag,
   existingManifestDigests,
   findRepositoryId,
   getManifestByDigest,
@@ -39,6 +37,7 @@ import {
 } from "../oci/index.js";
 import { authorize, repositoryTarget } from "./authorize.js";
 import type { RegistryCall, RegistryContext } from "./context.js";
+import { executeDeletion, planDeletion } from "./deletion.js";
 import { RegistryError } from "./errors.js";
 import { readLimitedBody, reply } from "./http.js";
 
@@ -279,25 +278,13 @@ export async function deleteManifestRoute(
   }
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "delete"));
   const ref = parseReference(reference);
-  const base = {
-    repository: call.repository,
+  const target = ref.tag !== undefined ? { tag: ref.tag } : { digest: ref.digest.value };
+  const plan = await planDeletion(ctx.db, call.repository, target);
+  if (!plan) throw manifestUnknown(reference);
+  // /v2/ never forces: a manifest an index lists is refused (see registry/deletion.ts).
+  await executeDeletion(ctx, plan, {
     principal: principal.name,
     remoteAddress: call.remoteAddress,
-  };
-  if (ref.tag !== undefined) {
-    if (!(await deleteTag(ctx.db, call.repository, ref.tag))) throw manifestUnknown(reference);
-    ctx.events.publish("tag.deleted", { ...base, tag: ref.tag, at: Date.now() });
-    reply(call.res, 202, {});
-    return;
-  }
-  const deleted = await deleteManifest(ctx.db, call.repository, ref.digest.value);
-  if (!deleted) throw manifestUnknown(reference);
-  ctx.manifestCache.evict(call.repository, ref.digest.value);
-  ctx.events.publish("manifest.deleted", {
-    ...base,
-    digest: ref.digest.value,
-    tags: deleted.tags,
-    at: Date.now(),
   });
   reply(call.res, 202, {});
 }
