@@ -10,6 +10,11 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import {
+  registerImmutableCommands,
+  registerQuotaCommands,
+  registerRetentionCommands,
+} from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
@@ -55,4 +60,7 @@ export function register(program: Command): void {
   registerProjectCommands(admin, openBackend);
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
+  registerQuotaCommands(admin, openBackend);
+  registerImmutableCommands(admin, openBackend);
+  registerRetentionCommands(admin, openBackend);
 }

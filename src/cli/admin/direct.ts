@@ -11,9 +11,10 @@ import { AuthStore, type Robot } from "../../auth/store.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
 import type { AuthTables } from "../../meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../meta/index.js";
+import { PolicyService } from "../../policy/service.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { CliError, ExitCode } from "../errors.js";
-import type { AdminBackend, RobotCreate, RobotRow } from "./backend.js";
+import type { AdminBackend, QuotaTarget, RobotCreate, RobotRow } from "./backend.js";
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -36,6 +37,7 @@ export class DirectBackend implements AdminBackend {
     private readonly meta: MetaDatabase,
     private readonly management: Management,
     private readonly registry: MetaRegistryView,
+    private readonly policies: PolicyService,
   ) {}
 
   static async open(dataDir: string, configFile?: string): Promise<DirectBackend> {
@@ -53,10 +55,14 @@ export class DirectBackend implements AdminBackend {
     const store = new AuthStore(meta.db as unknown as Kysely<AuthTables>);
     const log = { error: (_obj: object, msg: string) => process.stderr.write(`berth: ${msg}\n`) };
     const authorizer = new Authorizer(store);
-    const management = new Management(store, new AuditLog(store, log), authorizer);
-    // Only listings are used here (no server runs: no cache to evict, no event subscribers).
+    const audit = new AuditLog(store, log);
+    const management = new Management(store, audit, authorizer);
+    // No server runs: no cache to evict, no event subscribers. Deletions (retention runs)
+    // are audited by the policy service as one run.
     const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
-    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry));
+    const view = new MetaRegistryView(meta.db, registry);
+    const policies = new PolicyService(meta.db, management, audit, view.deletionServices());
+    return new DirectBackend(meta, management, view, policies);
   }
 
   private get store() {
@@ -133,6 +139,32 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.management.deleteRobot(OPERATOR, await this.management.requireRobot(idOrName));
+  }
+
+  async setQuota(target: QuotaTarget, limitBytes: number | null) {
+    const scope = await this.policies.resolveScope(target);
+    return this.policies.setQuota(OPERATOR, scope, limitBytes);
+  }
+
+  async addImmutableRule(project: string, repositoryPattern: string, tagPattern: string) {
+    return (await this.policies.addImmutableRule(OPERATOR, project, repositoryPattern, tagPattern))
+      .rule;
+  }
+  async listImmutableRules(project: string) {
+    return this.policies.immutableRules(project);
+  }
+  async removeImmutableRule(project: string, id: string) {
+    await this.policies.removeImmutableRule(OPERATOR, project, id);
+  }
+
+  async setRetention(project: string, doc: unknown) {
+    return this.policies.setRetentionPolicy(OPERATOR, project, doc);
+  }
+  async getRetention(project: string) {
+    return this.policies.retentionPolicy(project);
+  }
+  async runRetention(project: string, dryRun: boolean) {
+    return this.policies.runRetention(OPERATOR, project, { dryRun });
   }
 
   async close() {
