@@ -191,7 +191,7 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
   }
 
   private async removeManifest(repository: string, digest: string, who: Acting) {
-    const deleted = await deleteManifest(this.db, repository, digest);
+    const deleted = await deleteManifest(this.db, repository, digest, who);
     if (!deleted) return false;
     this.registry.manifestCache.evict(repository, digest);
     this.registry.events.publish("manifest.deleted", {
@@ -239,7 +239,7 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
   ): Promise<boolean> {
     const target = await this.digestOf(repository, reference);
     if (!target || (await resolveTag(this.db, repository, tag)) !== target) return false;
-    if (!(await deleteTag(this.db, repository, tag))) return false;
+    if (!(await deleteTag(this.db, repository, tag, who))) return false;
     this.registry.events.publish("tag.deleted", { repository, tag, ...acting(who) });
     return true;
   }

@@ -2,9 +2,13 @@
 export * from "./blobs.js";
 export * from "./database.js";
 export * from "./dialect.js";
+export * from "./jobs.js";
+export type * from "./jobs-schema.js";
 export * from "./manifests.js";
+export * from "./outbox.js";
 export * from "./pull-times.js";
 export * from "./repositories.js";
+export * from "./schedules.js";
 export type * from "./schema.js";
 export * from "./tags.js";
 export * from "./uploads.js";

@@ -18,6 +18,8 @@ import {
   findRepositoryId,
   getManifestByDigest,
   linkedBlobDigests,
+  type ManifestToStore,
+  MissingReferenceError,
   putManifest,
   resolveTag,
   type StoredManifest,
@@ -173,7 +175,7 @@ export async function putManifestRoute(
     principal,
   });
   const refs = referencedDescriptors(parsed);
-  await putManifest(ctx.db, {
+  await storeManifest(ctx, {
     repository: call.repository,
     digest,
     mediaType: parsed.mediaType,
@@ -186,6 +188,7 @@ export async function putManifestRoute(
       ...refs.manifests.map((d) => ({ kind: "manifest" as const, digest: d.digest })),
     ],
     tag: ref.tag,
+    actor: { principal: principal.name, remoteAddress: call.remoteAddress },
   });
   const headers: OutgoingHttpHeaders = {
     Location: `/v2/${call.repository}/manifests/${digest}`,
@@ -194,6 +197,25 @@ export async function putManifestRoute(
   if (parsed.subject) headers["OCI-Subject"] = parsed.subject.digest;
   reply(call.res, 201, headers);
   publishPushed(ctx, call, principal, parsed, digest, bytes.length, ref.tag);
+}
+
+/**
+ * putManifest, with a reference that vanished between the first check and the commit
+ * (garbage collection took an unreferenced link meanwhile) answered as the spec's error.
+ */
+async function storeManifest(ctx: RegistryContext, m: ManifestToStore): Promise<void> {
+  try {
+    await putManifest(ctx.db, m);
+  } catch (err) {
+    if (!(err instanceof MissingReferenceError)) throw err;
+    throw new RegistryError(
+      "MANIFEST_BLOB_UNKNOWN",
+      err.kind === "blob"
+        ? "manifest references a blob unknown to this repository"
+        : "index references a manifest unknown to this repository",
+      { detail: { digest: err.digest } },
+    );
+  }
 }
 
 function parseOrReject(bytes: Buffer, contentType: string | undefined): ParsedManifest {
@@ -285,12 +307,17 @@ export async function deleteManifestRoute(
     remoteAddress: call.remoteAddress,
   };
   if (ref.tag !== undefined) {
-    if (!(await deleteTag(ctx.db, call.repository, ref.tag))) throw manifestUnknown(reference);
+    const actor = { principal: principal.name, remoteAddress: call.remoteAddress };
+    if (!(await deleteTag(ctx.db, call.repository, ref.tag, actor)))
+      throw manifestUnknown(reference);
     ctx.events.publish("tag.deleted", { ...base, tag: ref.tag, at: Date.now() });
     reply(call.res, 202, {});
     return;
   }
-  const deleted = await deleteManifest(ctx.db, call.repository, ref.digest.value);
+  const deleted = await deleteManifest(ctx.db, call.repository, ref.digest.value, {
+    principal: principal.name,
+    remoteAddress: call.remoteAddress,
+  });
   if (!deleted) throw manifestUnknown(reference);
   ctx.manifestCache.evict(call.repository, ref.digest.value);
   ctx.events.publish("manifest.deleted", {
