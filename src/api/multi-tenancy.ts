@@ -13,6 +13,7 @@ import {
 import type { AuthTables } from "../meta/auth-schema.js";
 import { chainAdmissions, ImmutableTags } from "../policy/immutable-tags.js";
 import { PushAdmission } from "../policy/push-admission.js";
+import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js";
 import { PolicyService } from "../policy/service.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
@@ -58,7 +59,14 @@ export function multiTenancy(
       auditRegistryEvents(base.events, auth.audit);
       const view = new MetaRegistryView(base.db, base);
       const management = new Management(auth.store, auth.audit, auth.authorizer);
-      const policies = new PolicyService(base.db, management, auth.audit, view.deletionServices());
+      const policies = new PolicyService(
+        base.db,
+        management,
+        auth.audit,
+        view.deletionServices(),
+        jobSchedules(base.jobs),
+      );
+      await registerRetentionJobs(base.jobs, base.db, policies);
       return { auth, view, management, policies };
     })();
     return system;

@@ -208,7 +208,7 @@ export class MetaRegistryView implements RegistryView {
   }
 
   private async removeManifest(repository: string, digest: string, who: Acting) {
-    const deleted = await deleteManifest(this.db, repository, digest);
+    const deleted = await deleteManifest(this.db, repository, digest, who);
     if (!deleted) return false;
     this.registry.manifestCache.evict(repository, digest);
     this.registry.events.publish("manifest.deleted", {

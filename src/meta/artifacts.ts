@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import { batches } from "./blobs.js";
 import type { Database } from "./database.js";
+import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { findRepositoryId } from "./repositories.js";
 
 export interface ManifestFacts {
@@ -99,14 +100,16 @@ export interface ManifestsDeleted {
 
 /**
  * Deletes the manifests `digests` of the repository (with their tags and references) in one
- * transaction. With `refuseIfListed`, nothing is deleted when a manifest outside the set still
- * lists one of them as a child (checked inside the transaction).
+ * transaction, with a `manifest.deleted` outbox event per manifest in the same transaction.
+ * With `refuseIfListed`, nothing is deleted when a manifest outside the set still lists one
+ * of them as a child (checked inside the transaction).
  */
 export async function deleteManifests(
   db: Kysely<Database>,
   repository: string,
   digests: readonly string[],
   refuseIfListed: boolean,
+  actor: OutboxActor = SYSTEM_ACTOR,
 ): Promise<ManifestsDeleted> {
   return db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, repository);
@@ -157,9 +160,13 @@ export async function deleteManifests(
       await trx.deleteFrom("manifest_references").where("manifest_id", "in", batch).execute();
       await trx.deleteFrom("manifests").where("id", "in", batch).execute();
     }
-    return {
-      deleted: rows.map((r) => ({ digest: r.digest, tags: tagsById.get(Number(r.id)) ?? [] })),
-      listedBy: [],
-    };
+    const deleted = rows.map((r) => ({ digest: r.digest, tags: tagsById.get(Number(r.id)) ?? [] }));
+    for (const m of deleted) {
+      await appendOutbox(trx, "manifest.deleted", repository, actor, {
+        digest: m.digest,
+        tags: m.tags,
+      });
+    }
+    return { deleted, listedBy: [] };
   });
 }

@@ -50,7 +50,7 @@ export interface RetentionPolicyView {
 /** A problem with a cron expression, or undefined when croner accepts it. */
 export function cronProblem(expression: string): string | undefined {
   try {
-    new Cron(expression, { paused: true }).stop();
+    new Cron(expression, { paused: true, mode: "5-or-6-parts" }).stop();
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -58,6 +58,11 @@ export function cronProblem(expression: string): string | undefined {
 }
 
 const invalid = (message: string) => new ManagementError("INVALID", message);
+
+/** Where a project's retention schedule runs (the job scheduler; none for `--data` use). */
+export interface RetentionSchedules {
+  set(project: string, cron: string | null): Promise<void>;
+}
 
 export class PolicyService {
   private readonly accounting: MetaStorageAccounting;
@@ -67,6 +72,7 @@ export class PolicyService {
     private readonly management: Management,
     private readonly audit: AuditLog,
     private readonly deletion: DeletionServices,
+    private readonly schedules?: RetentionSchedules,
   ) {
     this.accounting = new MetaStorageAccounting(db);
   }
@@ -219,6 +225,7 @@ export class PolicyService {
       schedule: policy.schedule,
       updatedBy: actor.name,
     });
+    await this.schedules?.set(project, policy.schedule);
     await this.audit.record({
       actor,
       action: "retention.update",
@@ -237,6 +244,7 @@ export class PolicyService {
     await this.management.requireProject(project);
     if (!(await deleteRetentionPolicy(this.db, project)))
       throw new ManagementError("NOT_FOUND", `project "${project}" has no retention policy`);
+    await this.schedules?.set(project, null);
     await this.audit.record({
       actor,
       action: "retention.delete",

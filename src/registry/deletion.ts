@@ -141,7 +141,7 @@ export async function executeDeletion(
   });
   const base = { repository, principal: who.principal, remoteAddress: who.remoteAddress };
   if (plan.target.tag !== undefined) {
-    if (!(await deleteTag(services.db, repository, plan.target.tag))) {
+    if (!(await deleteTag(services.db, repository, plan.target.tag, who))) {
       throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", {
         detail: { reference: plan.target.tag },
       });
@@ -151,7 +151,7 @@ export async function executeDeletion(
   }
   // Referrers first in the event order, the requested manifest last; one transaction for all.
   const digests = plan.manifests.map((m) => m.digest);
-  const result = await deleteManifests(services.db, repository, digests, !force);
+  const result = await deleteManifests(services.db, repository, digests, !force, who);
   if (result.listedBy.length > 0) throw listedByError(repository, result.listedBy);
   for (const m of [...result.deleted].reverse()) {
     services.manifestCache.evict(repository, m.digest);

@@ -16,6 +16,8 @@ import {
   findRepositoryId,
   getManifestByDigest,
   linkedBlobDigests,
+  type ManifestToStore,
+  MissingReferenceError,
   putManifest,
   resolveTag,
   type StoredManifest,
@@ -172,7 +174,7 @@ export async function putManifestRoute(
     principal,
   });
   const refs = referencedDescriptors(parsed);
-  await putManifest(ctx.db, {
+  await storeManifest(ctx, {
     repository: call.repository,
     digest,
     mediaType: parsed.mediaType,
@@ -185,6 +187,7 @@ export async function putManifestRoute(
       ...refs.manifests.map((d) => ({ kind: "manifest" as const, digest: d.digest })),
     ],
     tag: ref.tag,
+    actor: { principal: principal.name, remoteAddress: call.remoteAddress },
   });
   const headers: OutgoingHttpHeaders = {
     Location: `/v2/${call.repository}/manifests/${digest}`,
@@ -193,6 +196,25 @@ export async function putManifestRoute(
   if (parsed.subject) headers["OCI-Subject"] = parsed.subject.digest;
   reply(call.res, 201, headers);
   publishPushed(ctx, call, principal, parsed, digest, bytes.length, ref.tag);
+}
+
+/**
+ * putManifest, with a reference that vanished between the first check and the commit
+ * (garbage collection took an unreferenced link meanwhile) answered as the spec's error.
+ */
+async function storeManifest(ctx: RegistryContext, m: ManifestToStore): Promise<void> {
+  try {
+    await putManifest(ctx.db, m);
+  } catch (err) {
+    if (!(err instanceof MissingReferenceError)) throw err;
+    throw new RegistryError(
+      "MANIFEST_BLOB_UNKNOWN",
+      err.kind === "blob"
+        ? "manifest references a blob unknown to this repository"
+        : "index references a manifest unknown to this repository",
+      { detail: { digest: err.digest } },
+    );
+  }
 }
 
 function parseOrReject(bytes: Buffer, contentType: string | undefined): ParsedManifest {

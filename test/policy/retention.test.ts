@@ -307,3 +307,63 @@ describe("the rules file", () => {
     });
   });
 });
+
+describe("retention as a job", () => {
+  it("a project's schedule fires a retention job that runs the stored policy", async () => {
+    const { createJobs } = await import("../../src/jobs/index.js");
+    const { pino } = await import("pino");
+    const { AuthStore } = await import("../../src/auth/store.js");
+    const { AuditLog } = await import("../../src/auth/audit.js");
+    const { Authorizer } = await import("../../src/auth/authorizer.js");
+    const { Management } = await import("../../src/auth/management.js");
+    const { PolicyService } = await import("../../src/policy/service.js");
+    const { jobSchedules, registerRetentionJobs } = await import(
+      "../../src/policy/retention-jobs.js"
+    );
+    const store = new AuthStore(meta.db as never);
+    const audit = new AuditLog(store, { error() {} });
+    const management = new Management(store, audit, new Authorizer(store));
+    const operator = { name: "op", kind: "system" as const, isAdmin: true };
+    await management.createProject(operator, { name: "fx", isPublic: false, quotaBytes: null });
+    const jobs = createJobs(meta.db, pino({ level: "silent" }), {
+      workers: { pollMs: 50 },
+      schedulerTickMs: 3_600_000,
+    });
+    const policies = new PolicyService(meta.db, management, audit, services(), jobSchedules(jobs));
+    await registerRetentionJobs(jobs, meta.db, policies);
+    await policies.setRetentionPolicy(operator, "fx", {
+      schedule: "0 3 * * *",
+      rules: [
+        { repositories: { matching: "app" }, tags: { matching: "v*" }, retain: { always: true } },
+      ],
+    });
+    jobs.start();
+    try {
+      const [id] = await jobs.scheduler.tick(Date.now() + 2 * DAY);
+      expect(id).toBeDefined();
+      const done = await jobs.queue.wait(id as number);
+      expect(done).toMatchObject({
+        kind: "retention",
+        state: "succeeded",
+        payload: { project: "fx" },
+      });
+      expect(done.result).toMatchObject({ deleted: 2, retained: 8 }); // m5 and m6; idx is immutable
+      const left = (await repositoryFacts(meta.db, "fx/app"))!.manifests;
+      expect(names(left.map((m) => m.digest))).toEqual([
+        "c1",
+        "c2",
+        "idx",
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+        "sig",
+      ]);
+      // Removing the policy removes its schedule: nothing fires any more.
+      await policies.deleteRetentionPolicy(operator, "fx");
+      expect(await jobs.scheduler.tick(Date.now() + 4 * DAY)).toEqual([]);
+    } finally {
+      await jobs.stop();
+    }
+  });
+});
