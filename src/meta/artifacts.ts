@@ -69,7 +69,11 @@ export async function repositoryFacts(
   return { repository, manifests: [...byId.values()] };
 }
 
-/** Names of the repositories whose first path component is `project` (or bare names for library). */
+/**
+ * Names of the repositories whose first path component is `project` (or bare names for
+ * library). LIKE narrows the scan (`_` in a project name is a wildcard there, and SQLite
+ * has no default escape character); the exact filter after it decides.
+ */
 export async function projectRepositories(
   db: Kysely<Database>,
   project: string,
@@ -80,7 +84,7 @@ export async function projectRepositories(
     .where((eb) =>
       project === "library"
         ? eb.or([eb("name", "like", "library/%"), eb("name", "not like", "%/%")])
-        : eb("name", "like", `${project.replace(/[%_\\]/g, "\\$&")}/%`),
+        : eb("name", "like", `${project}/%`),
     )
     .orderBy("name")
     .execute();
