@@ -33,6 +33,7 @@ import type { Logger } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
 import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
+import { createJobs, type Jobs } from "./jobs/index.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
@@ -51,6 +52,8 @@ import { createSecureHttpServer, type SecureHttpServer } from "./tls-server.js";
 /** Everything a plugin or hook factory may use. */
 export interface ServerContext extends RegistryContext {
   readonly meta: MetaDatabase;
+  /** Background jobs: queue, workers, scheduler, outbox (src/jobs, docs/lifecycle.md). */
+  readonly jobs: Jobs;
 }
 
 /** The services available before access and admission are chosen. */
@@ -108,6 +111,10 @@ export async function startServer(
     manifestCache: new ManifestCache(config.manifests.cacheEntries),
     uploads: new UploadSessions(meta.db, store, logger),
     pullTimes,
+    jobs: createJobs(meta.db, logger, {
+      run: config.jobs.workers > 0,
+      workers: { concurrency: config.jobs.workers, pollMs: config.jobs.pollIntervalMs },
+    }),
   };
   const access = await resolveHook(options.access, base, () => new OpenAccess());
   const admission = await resolveHook(options.admission, base, () => ADMIT_ALL);
@@ -216,6 +223,7 @@ export async function startServer(
   });
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
+  base.jobs.start();
   const address = server.address() as AddressInfo;
   const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
   logger.info(
@@ -268,6 +276,7 @@ async function shutdown(
   clearInterval(sweeper);
   clearTimeout(timer);
   ctx.uploads.stopPurging();
+  await ctx.jobs.stop();
   await ctx.pullTimes.stop();
   await app.close();
   await ctx.meta.close();

@@ -8,6 +8,9 @@ import type { ProjectAction } from "../auth/permissions.js";
 import type { Project } from "../auth/store.js";
 import type { AuthSystem } from "../auth/system.js";
 import type { Database } from "../meta/index.js";
+import type { QuotaScope } from "../policy/quotas.js";
+import type { PolicyService } from "../policy/service.js";
+import type { DeletionPlan } from "../registry/deletion.js";
 import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
@@ -48,8 +51,21 @@ export interface RegistryView {
   listRepositories(project: string | undefined, query?: string): Promise<RepositoryInfo[]>;
   deleteRepository(repository: string, who: Acting): Promise<boolean>;
   listArtifacts(repository: string): Promise<ArtifactInfo[] | undefined>;
-  /** Delete the manifest `reference` (digest or tag) points at, with all its tags. */
-  deleteArtifact(repository: string, reference: string, who: Acting): Promise<boolean>;
+  /** Bytes held by a repository, a project or the whole registry. */
+  usage(scope: QuotaScope): Promise<number>;
+  /** What deleting the manifest `reference` (digest or tag) points at would remove. */
+  planArtifactDeletion(repository: string, reference: string): Promise<DeletionPlan | undefined>;
+  /**
+   * Delete the manifest `reference` (digest or tag) points at, with all its tags and its
+   * referrers (registry/deletion.ts); undefined when unknown. Throws a RegistryError when
+   * refused (immutable tag; an index lists it and `force` is not set).
+   */
+  deleteArtifact(
+    repository: string,
+    reference: string,
+    who: Acting,
+    force?: boolean,
+  ): Promise<DeletionPlan | undefined>;
   /** Point `tag` at the manifest `reference` names; false when the reference is unknown. */
   addTag(repository: string, reference: string, tag: string): Promise<boolean>;
   /** Remove `tag` if it points at the manifest `reference` names; false otherwise. */
@@ -67,6 +83,8 @@ export interface ApiContext {
   readonly auth: AuthSystem;
   readonly management: Management;
   readonly registry: RegistryView;
+  /** Quotas, immutability and retention rules (policy/service.ts). */
+  readonly policies: PolicyService;
   readonly version: string;
   /** Signature enforcement; absent when the server runs without it. */
   readonly trust?: TrustService;

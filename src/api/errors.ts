@@ -4,6 +4,7 @@
 // answered as 500 without details (never a stack trace to the client).
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ManagementError } from "../auth/management.js";
+import { RegistryError } from "../registry/errors.js";
 
 export class ApiError extends Error {
   constructor(
@@ -43,6 +44,10 @@ export function apiErrorHandler(
 ) {
   if (error instanceof ApiError) {
     for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    return reply.code(error.status).send(errorBody(error.code, error.message));
+  }
+  // Refusals from the registry's own code paths (immutable tags, index-protected deletes).
+  if (error instanceof RegistryError && error.status < 500) {
     return reply.code(error.status).send(errorBody(error.code, error.message));
   }
   if (error instanceof ManagementError) {

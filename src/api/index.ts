@@ -10,6 +10,7 @@ import { apiErrorHandler } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
 import { memberRoutes } from "./routes/members.js";
+import { policyRoutes } from "./routes/policies.js";
 import { projectRoutes } from "./routes/projects.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { robotRoutes } from "./routes/robots.js";
@@ -49,6 +50,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         repositoryRoutes,
         auditRoutes,
         trustRoutes,
+        policyRoutes,
       ]) {
         await plugin(api, ctx);
       }

@@ -5,7 +5,6 @@
 import type { Kysely } from "kysely";
 import { adminPasswordFile } from "../auth/admin-password-file.js";
 import { Management } from "../auth/management.js";
-import { auditRegistryEvents, PushAdmission } from "../auth/registry-hooks.js";
 import {
   type AuthLog,
   type AuthSettings,
@@ -13,10 +12,15 @@ import {
   createAuthSystem,
 } from "../auth/system.js";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { ImmutableTags } from "../policy/immutable-tags.js";
+import { PushAdmission } from "../policy/push-admission.js";
+import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js";
+import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
+import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
 
 export interface MultiTenancyOptions {
@@ -30,7 +34,13 @@ export function multiTenancy(
   options: MultiTenancyOptions,
 ): Required<Pick<StartServerOptions, "access" | "admission" | "plugins">> {
   let system:
-    | Promise<{ auth: AuthSystem; view: MetaRegistryView; trust: TrustAdmission }>
+    | Promise<{
+        auth: AuthSystem;
+        view: MetaRegistryView;
+        management: Management;
+        policies: PolicyService;
+        trust: TrustAdmission;
+      }>
     | undefined;
   const ensure = (base: ServerBase) => {
     system ??= (async () => {
@@ -57,13 +67,23 @@ export function multiTenancy(
         },
       });
       auditRegistryEvents(base.events, auth.audit);
+      const view = new MetaRegistryView(base.db, base);
+      const management = new Management(auth.store, auth.audit, auth.authorizer);
+      const policies = new PolicyService(
+        base.db,
+        management,
+        auth.audit,
+        view.deletionServices(),
+        jobSchedules(base.jobs),
+      );
+      await registerRetentionJobs(base.jobs, base.db, policies);
       const trust = new TrustAdmission({
         db: base.db,
         store: base.store,
         events: base.events,
         audit: trustAudit(auth.audit),
       });
-      return { auth, view: new MetaRegistryView(base.db, base), trust };
+      return { auth, view, management, policies, trust };
     })();
     return system;
   };
@@ -73,21 +93,22 @@ export function multiTenancy(
       const { auth, view, trust } = await ensure(base);
       const push = new PushAdmission(
         auth.store,
-        view,
+        view.accounting,
         auth.authorizer,
         auth.audit,
         options.settings.autoCreateProjects,
       ).releaseOnCommit(base.events);
-      return composeAdmissions(push, trust);
+      return composeAdmissions(push, new ImmutableTags(base.db), trust);
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, trust } = await ensure(ctx);
+        const { auth, view, management, policies, trust } = await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,
-          management: new Management(auth.store, auth.audit, auth.authorizer),
+          management,
           registry: view,
+          policies,
           version: options.version,
           trust,
         });

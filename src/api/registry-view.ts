@@ -1,16 +1,24 @@
 // The management API's view onto registry contents, over the registry's metadata tables
 // (src/meta): repository and artifact listings, project storage usage for quotas, and
-// deletions/tagging through meta's own functions. Blob bytes are never touched here:
-// unlinked blobs are reclaimed by garbage collection. Deletions do what the /v2/ DELETE
-// route does besides the metadata change: evict the manifest cache and publish the registry
-// event (manifest.deleted, tag.deleted, blob.deleted), which is what the audit log, and any
-// other subscriber (webhooks, replication), records.
+// deletions/tagging. Blob bytes are never touched here: unlinked blobs are reclaimed by
+// garbage collection. Artifact and tag deletions go through registry/deletion.ts, the code
+// the /v2/ DELETE route runs (immutable tags refused, indexes protected, referrers deleted
+// with their subject, cache evicted, registry events published for the audit log and any
+// other subscriber). Retags ask the same immutability rules as a manifest PUT.
 import type { Kysely } from "kysely";
 import { projectOf } from "../auth/permissions.js";
-import type { ProjectUsage } from "../auth/registry-hooks.js";
 import type { Database } from "../meta/database.js";
-import { deleteManifest, deleteTag, resolveTag, unlinkBlob } from "../meta/index.js";
-import type { ManifestCache, RegistryEvents } from "../registry/index.js";
+import { deleteManifest, resolveTag, unlinkBlob } from "../meta/index.js";
+import { ImmutableTags } from "../policy/immutable-tags.js";
+import { MetaStorageAccounting, type QuotaScope } from "../policy/quotas.js";
+import {
+  type Admission,
+  type DeletionPlan,
+  executeDeletion,
+  type ManifestCache,
+  planDeletion,
+  type RegistryEvents,
+} from "../registry/index.js";
 import type { Acting, ArtifactInfo, RegistryView, RepositoryInfo } from "./context.js";
 
 /** The registry services a deletion must keep in step. */
@@ -36,48 +44,25 @@ function projectFilter(project: string): { like?: string; exactSingle: boolean }
     : { like: `${project}/%`, exactSingle: false };
 }
 
-export class MetaRegistryView implements RegistryView, ProjectUsage {
+export class MetaRegistryView implements RegistryView {
+  readonly accounting: MetaStorageAccounting;
+  /** The hooks deletions and retags ask (immutable tags). */
+  private readonly guard: Admission;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly registry: RegistryServices,
-  ) {}
-
-  async projectUsage(project: string): Promise<number> {
-    const ids = await this.repositoryIds(project);
-    if (ids.length === 0) return 0;
-    const blobs = await this.db
-      .selectFrom("blobs")
-      .select((eb) => eb.fn.sum<number | string>("size").as("total"))
-      .where("digest", "in", (eb) =>
-        eb.selectFrom("repository_blobs").select("digest").where("repository_id", "in", ids),
-      )
-      .executeTakeFirst();
-    const manifestRows = await this.db
-      .selectFrom("manifests")
-      .select(["digest", "size"])
-      .where("repository_id", "in", ids)
-      .execute();
-    const manifests = new Map(manifestRows.map((m) => [m.digest, Number(m.size)]));
-    return Number(blobs?.total ?? 0) + [...manifests.values()].reduce((a, b) => a + b, 0);
+  ) {
+    this.accounting = new MetaStorageAccounting(db);
+    this.guard = new ImmutableTags(db);
   }
 
-  async projectHolds(project: string, digest: string): Promise<boolean> {
-    const ids = await this.repositoryIds(project);
-    if (ids.length === 0) return false;
-    const blob = await this.db
-      .selectFrom("repository_blobs")
-      .select("digest")
-      .where("repository_id", "in", ids)
-      .where("digest", "=", digest)
-      .executeTakeFirst();
-    if (blob) return true;
-    const manifest = await this.db
-      .selectFrom("manifests")
-      .select("digest")
-      .where("repository_id", "in", ids)
-      .where("digest", "=", digest)
-      .executeTakeFirst();
-    return manifest !== undefined;
+  async projectUsage(project: string): Promise<number> {
+    return this.accounting.usage({ kind: "project", project });
+  }
+
+  async usage(scope: QuotaScope): Promise<number> {
+    return this.accounting.usage(scope);
   }
 
   async listRepositories(project: string | undefined, query?: string): Promise<RepositoryInfo[]> {
@@ -118,6 +103,13 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
       .where("name", "=", repository)
       .executeTakeFirst();
     if (!repo) return false;
+    const tags = await this.db
+      .selectFrom("tags")
+      .select("name")
+      .where("repository_id", "=", repo.id)
+      .execute();
+    // A repository holding an immutable tag cannot be deleted (nothing is removed).
+    await this.guard.beforeDelete?.({ repository, tags: tags.map((t) => t.name), manifests: [] });
     const manifests = await this.db
       .selectFrom("manifests")
       .select("digest")
@@ -184,14 +176,39 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
     return out;
   }
 
-  async deleteArtifact(repository: string, reference: string, who: Acting): Promise<boolean> {
+  async planArtifactDeletion(
+    repository: string,
+    reference: string,
+  ): Promise<DeletionPlan | undefined> {
     const digest = await this.digestOf(repository, reference);
-    if (!digest) return false;
-    return this.removeManifest(repository, digest, who);
+    if (!digest) return undefined;
+    return planDeletion(this.db, repository, { digest });
+  }
+
+  async deleteArtifact(
+    repository: string,
+    reference: string,
+    who: Acting,
+    force = false,
+  ): Promise<DeletionPlan | undefined> {
+    const plan = await this.planArtifactDeletion(repository, reference);
+    if (!plan) return undefined;
+    await executeDeletion(this.deletionServices(), plan, who, force);
+    return plan;
+  }
+
+  /** What registry/deletion.ts needs to delete as this view does (retention uses it). */
+  deletionServices() {
+    return {
+      db: this.db,
+      events: this.registry.events,
+      manifestCache: this.registry.manifestCache,
+      admission: this.guard,
+    };
   }
 
   private async removeManifest(repository: string, digest: string, who: Acting) {
-    const deleted = await deleteManifest(this.db, repository, digest);
+    const deleted = await deleteManifest(this.db, repository, digest, who);
     if (!deleted) return false;
     this.registry.manifestCache.evict(repository, digest);
     this.registry.events.publish("manifest.deleted", {
@@ -214,6 +231,7 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
       .where("m.digest", "=", digest)
       .executeTakeFirst();
     if (!row) return false;
+    await this.guard.beforeTagMove?.({ repository, tag, digest });
     const now = Date.now();
     await this.db
       .insertInto("tags")
@@ -239,27 +257,13 @@ export class MetaRegistryView implements RegistryView, ProjectUsage {
   ): Promise<boolean> {
     const target = await this.digestOf(repository, reference);
     if (!target || (await resolveTag(this.db, repository, tag)) !== target) return false;
-    if (!(await deleteTag(this.db, repository, tag))) return false;
-    this.registry.events.publish("tag.deleted", { repository, tag, ...acting(who) });
+    const plan = await planDeletion(this.db, repository, { tag });
+    if (!plan) return false;
+    await executeDeletion(this.deletionServices(), plan, who);
     return true;
   }
 
   private async digestOf(repository: string, reference: string): Promise<string | undefined> {
     return DIGEST.test(reference) ? reference : resolveTag(this.db, repository, reference);
-  }
-
-  private async repositoryIds(project: string): Promise<number[]> {
-    const rows = await this.listRepositories(project);
-    if (rows.length === 0) return [];
-    const ids = await this.db
-      .selectFrom("repositories")
-      .select("id")
-      .where(
-        "name",
-        "in",
-        rows.map((r) => r.name),
-      )
-      .execute();
-    return ids.map((r) => r.id);
   }
 }

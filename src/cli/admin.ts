@@ -10,6 +10,11 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import {
+  registerImmutableCommands,
+  registerQuotaCommands,
+  registerRetentionCommands,
+} from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { registerTrustCommands } from "./admin/trust.js";
 import { CliError, ExitCode } from "./errors.js";
@@ -57,4 +62,7 @@ export function register(program: Command): void {
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
   registerTrustCommands(admin, openBackend);
+  registerQuotaCommands(admin, openBackend);
+  registerImmutableCommands(admin, openBackend);
+  registerRetentionCommands(admin, openBackend);
 }

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
+import { Cron } from "croner";
 
 /** The YAML parser is loaded only when a config file is read: most servers run on env alone. */
 const requireOnDemand = createRequire(import.meta.url);
@@ -82,6 +83,20 @@ export interface BerthConfig {
   tls: {
     cert: string;
     key: string;
+  };
+  /** Background jobs (src/jobs; docs/lifecycle.md). */
+  jobs: {
+    /** Jobs this process runs at once; 0 = it runs no jobs, schedules or outbox delivery. */
+    workers: number;
+    /** How often (ms) idle workers look for due jobs. */
+    pollIntervalMs: number;
+  };
+  /** Online garbage collection (src/jobs/gc.ts; docs/lifecycle.md). */
+  gc: {
+    /** Unreferenced links and untagged manifests younger than this (ms) are kept. */
+    graceMs: number;
+    /** Cron expression for scheduled GC runs; "" = no schedule. */
+    schedule: string;
   };
 }
 
@@ -357,7 +372,58 @@ export const SETTINGS: readonly Setting[] = [
     },
     "PEM private key of tls.cert; reloaded on SIGHUP.",
   ),
+  setting(
+    "jobs.workers",
+    "BERTH_JOBS_WORKERS",
+    parseCount,
+    (c, v) => {
+      c.jobs.workers = v;
+    },
+    "How many background jobs (GC, …) this process runs at once; 0 makes it run none.",
+  ),
+  setting(
+    "jobs.pollInterval",
+    "BERTH_JOBS_POLL_INTERVAL",
+    parseDuration,
+    (c, v) => {
+      c.jobs.pollIntervalMs = v;
+    },
+    "How often idle workers look for due jobs in the database.",
+  ),
+  setting(
+    "gc.grace",
+    "BERTH_GC_GRACE",
+    parseDuration,
+    (c, v) => {
+      c.gc.graceMs = v;
+    },
+    "Garbage collection keeps unreferenced blob links and untagged manifests younger than this (0 for tests).",
+  ),
+  setting(
+    "gc.schedule",
+    "BERTH_GC_SCHEDULE",
+    parseCronOrEmpty,
+    (c, v) => {
+      c.gc.schedule = v;
+    },
+    'Cron expression (e.g. "0 3 * * *") for scheduled garbage collection; empty means no schedule.',
+  ),
 ];
+
+/** A cron expression for croner (5 or 6 fields), or "" for none. */
+function parseCronOrEmpty(value: unknown): string {
+  if (typeof value !== "string") throw new Error("must be a cron expression such as 0 3 * * *");
+  const text = value.trim();
+  if (text === "") return "";
+  try {
+    new Cron(text, { paused: true, mode: "5-or-6-parts" }).stop();
+  } catch (err) {
+    throw new Error(
+      `must be a cron expression such as 0 3 * * * (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  return text;
+}
 
 export const MiB = 1024 * 1024;
 
@@ -384,6 +450,8 @@ export function defaultConfig(): BerthConfig {
       htpasswdPath: "",
     },
     tls: { cert: "", key: "" },
+    jobs: { workers: 2, pollIntervalMs: 1000 },
+    gc: { graceMs: 2 * 3600_000, schedule: "" },
   };
 }
 

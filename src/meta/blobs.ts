@@ -2,19 +2,33 @@
 // is readable in a repository only through a repository_blobs link, so a guessed digest
 // never reads another repository's data.
 import type { Kysely } from "kysely";
-import type { Database } from "./database.js";
+import { type Database, executeRelaxedReturning } from "./database.js";
+import { dialectOf } from "./dialect.js";
+import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
 import { ensureRepository } from "./repositories.js";
 
+/** A link or mount refused because garbage collection is deleting the blob's bytes. */
+export class BlobDeletingError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} is being garbage-collected`);
+    this.name = "BlobDeletingError";
+  }
+}
+
 /**
- * Records a committed blob and links it to the repository, in one transaction. Call only
- * after the bytes are durable in storage.
+ * Records a committed blob and links it to the repository, in one transaction, with a
+ * `blob.committed` outbox event. Call only after the bytes are durable in storage and the
+ * row was pinned (pinBlob) before they were committed: the pin is what keeps garbage
+ * collection from claiming the row meanwhile (see src/jobs/gc.ts). Re-recording refreshes
+ * the link's time, so a re-uploaded blob gets a fresh grace period.
  */
 export async function recordBlobInRepository(
   db: Kysely<Database>,
   repository: string,
   digest: string,
   size: number,
+  actor: OutboxActor = SYSTEM_ACTOR,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const now = Date.now();
@@ -23,29 +37,172 @@ export async function recordBlobInRepository(
       .values({ digest, size, created_at: now })
       .onConflict((oc) => oc.column("digest").doNothing())
       .execute();
+    await requireLiveBlob(trx, digest);
     const repositoryId = await ensureRepository(trx, repository);
-    await trx
-      .insertInto("repository_blobs")
-      .values({ repository_id: repositoryId, digest, created_at: now })
-      .onConflict((oc) => oc.columns(["repository_id", "digest"]).doNothing())
-      .execute();
+    await upsertLink(trx, repositoryId, digest, now);
+    await appendOutbox(trx, "blob.committed", repository, actor, { digest, size, mounted: false });
   });
 }
 
-/** Links an already-known blob to another repository (cross-repository mount). */
+/**
+ * Links an already-known blob to another repository (cross-repository mount), with a
+ * `blob.committed` outbox event. False when the blob is unknown or being garbage-collected
+ * (the client then uploads it, as the spec allows).
+ */
 export async function linkBlob(
   db: Kysely<Database>,
   repository: string,
   digest: string,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  actor: OutboxActor = SYSTEM_ACTOR,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const blob = await lockBlobRow(trx, digest, "share");
+    if (!blob || blob.deleting_at !== null) return false;
     const repositoryId = await ensureRepository(trx, repository);
-    await trx
-      .insertInto("repository_blobs")
-      .values({ repository_id: repositoryId, digest, created_at: Date.now() })
-      .onConflict((oc) => oc.columns(["repository_id", "digest"]).doNothing())
-      .execute();
+    await upsertLink(trx, repositoryId, digest, Date.now());
+    await appendOutbox(trx, "blob.committed", repository, actor, {
+      digest,
+      size: Number(blob.size),
+      mounted: true,
+    });
+    return true;
   });
+}
+
+async function upsertLink(
+  trx: Kysely<Database>,
+  repositoryId: number,
+  digest: string,
+  now: number,
+): Promise<void> {
+  await trx
+    .insertInto("repository_blobs")
+    .values({ repository_id: repositoryId, digest, created_at: now })
+    .onConflict((oc) => oc.columns(["repository_id", "digest"]).doUpdateSet({ created_at: now }))
+    .execute();
+}
+
+async function requireLiveBlob(trx: Kysely<Database>, digest: string): Promise<void> {
+  const blob = await lockBlobRow(trx, digest, "share");
+  if (!blob || blob.deleting_at !== null) throw new BlobDeletingError(digest);
+}
+
+/**
+ * The blob row, locked against GC's claim (`share`) or against links (`update`) until the
+ * transaction ends. SQLite serialises whole transactions, so it needs no row locks.
+ */
+export async function lockBlobRow(
+  trx: Kysely<Database>,
+  digest: string,
+  mode: "share" | "update",
+): Promise<{ size: number; deleting_at: number | null; pinned_until: number | null } | undefined> {
+  const query = trx
+    .selectFrom("blobs")
+    .select(["size", "deleting_at", "pinned_until"])
+    .where("digest", "=", digest);
+  if (dialectOf(trx) !== "postgres") return query.executeTakeFirst();
+  return (mode === "share" ? query.forShare() : query.forUpdate()).executeTakeFirst();
+}
+
+export type PinResult = { pinned: true } | { pinned: false; deletingSince: number };
+
+/**
+ * Before an upload commits its bytes under `digest`: creates the blob row if needed and pins
+ * it until `until` (ms), so GC cannot claim it while the bytes are being committed. One
+ * statement, a relaxed commit (losing it on power failure only loses an unacknowledged
+ * upload). When GC has already claimed the row the pin is refused: the caller waits until
+ * the row is gone (finishBlobDeletion) and pins again.
+ */
+export async function pinBlob(
+  db: Kysely<Database>,
+  digest: string,
+  size: number,
+  until: number,
+): Promise<PinResult> {
+  const rows = await executeRelaxedReturning<{ deleting_at: number | null }>(
+    db,
+    db
+      .insertInto("blobs")
+      .values({ digest, size, created_at: Date.now(), pinned_until: until })
+      .onConflict((oc) =>
+        oc
+          .column("digest")
+          .doUpdateSet({ pinned_until: until })
+          .where("blobs.deleting_at", "is", null),
+      )
+      .returning("deleting_at"),
+  );
+  if (rows.length > 0) return { pinned: true };
+  const row = await db
+    .selectFrom("blobs")
+    .select("deleting_at")
+    .where("digest", "=", digest)
+    .executeTakeFirst();
+  // Gone in between (GC finished): pinning again will insert a fresh row.
+  if (!row || row.deleting_at === null) return { pinned: false, deletingSince: 0 };
+  return { pinned: false, deletingSince: Number(row.deleting_at) };
+}
+
+/**
+ * GC's claim on a blob (phase "mark"): sets `deleting_at` if the blob has no repository link
+ * and no live pin, in one transaction holding the row lock, so no link can appear in
+ * between. True when claimed (or already claimed earlier by a GC that died).
+ */
+export async function claimBlobForDeletion(
+  db: Kysely<Database>,
+  digest: string,
+  now: number,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const blob = await lockBlobRow(trx, digest, "update");
+    if (!blob) return false;
+    if (blob.deleting_at !== null) return true;
+    if (blob.pinned_until !== null && Number(blob.pinned_until) > now) return false;
+    const link = await trx
+      .selectFrom("repository_blobs")
+      .select("digest")
+      .where("digest", "=", digest)
+      .limit(1)
+      .executeTakeFirst();
+    if (link) return false;
+    await trx.updateTable("blobs").set({ deleting_at: now }).where("digest", "=", digest).execute();
+    return true;
+  });
+}
+
+/**
+ * Phase "sweep" of one claimed blob: with the row locked and still claimed, runs
+ * `removeBytes` and deletes the row. A no-op when the row is gone or not claimed. Safe to
+ * run twice (a GC that resumes after a takeover): the second finds nothing to do.
+ */
+export async function finishBlobDeletion(
+  db: Kysely<Database>,
+  digest: string,
+  removeBytes: () => Promise<void>,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const blob = await lockBlobRow(trx, digest, "update");
+    if (!blob || blob.deleting_at === null) return false;
+    await removeBytes();
+    await trx
+      .deleteFrom("blobs")
+      .where("digest", "=", digest)
+      .where("deleting_at", "is not", null)
+      .execute();
+    return true;
+  });
+}
+
+/** Blobs GC has claimed but not finished (a GC that died, or one running now). */
+export async function claimedBlobs(db: Kysely<Database>, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("blobs")
+    .select("digest")
+    .where("deleting_at", "is not", null)
+    .orderBy("digest")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.digest);
 }
 
 const REPOSITORY_BLOB = new PreparedQuery<{ size: number }, { repository: string; digest: string }>(

@@ -35,7 +35,9 @@ import {
 } from "kysely";
 import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
+import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
+import type { PolicyTables } from "./policy-schema.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
 
@@ -43,7 +45,7 @@ import type { TrustTables } from "./trust-policies.js";
  * The whole database as Kysely sees it: an intersection of table groups. Another module
  * adds its tables as `RegistryTables & AuthTables` (its own schema file + migration).
  */
-export type Database = RegistryTables & AuthTables & TrustTables;
+export type Database = RegistryTables & AuthTables & JobsTables & PolicyTables & TrustTables;
 
 export type DatabaseSettings =
   | {
@@ -87,6 +89,7 @@ async function openSqlite(path: string): Promise<MetaDatabase> {
   const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   RELAXED_EXECUTORS.set(db, (query) => executeRelaxedSqlite(sqlite, statements, db, query));
+  RELAXED_RETURNING.set(db, (query) => returningRelaxedSqlite(sqlite, statements, db, query));
   await migrateToLatest(db);
   return {
     db,
@@ -115,8 +118,18 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
           : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle pooled connection that the server ends (restart, failover, shutdown) reports an
+  // error on the pool; unheard, it would crash the process. The pool drops that connection
+  // and the next query opens a new one.
+  pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   RELAXED_EXECUTORS.set(db, (query) => executeRelaxedPostgres(db, query));
+  RELAXED_RETURNING.set(db, (query) =>
+    db.transaction().execute(async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      return (await trx.executeQuery(query.compile())).rows;
+    }),
+  );
   try {
     await migrateToLatest(db);
   } catch (err) {
@@ -136,6 +149,9 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
 }
 
 type RelaxedExecutor = (query: Compilable) => Promise<void>;
+type RelaxedReturningExecutor = (query: Compilable) => Promise<unknown[]>;
+
+const RELAXED_RETURNING = new WeakMap<Kysely<Database>, RelaxedReturningExecutor>();
 
 /** How each open database runs a relaxed commit; a Kysely made elsewhere runs it normally. */
 const RELAXED_EXECUTORS = new WeakMap<Kysely<Database>, RelaxedExecutor>();
@@ -170,6 +186,33 @@ async function executeRelaxedSqlite(
   sqlite.pragma("synchronous = NORMAL");
   try {
     statements.prepare(compiled.sql).run(...(compiled.parameters as unknown[]));
+  } finally {
+    sqlite.pragma("synchronous = FULL");
+  }
+}
+
+/** executeRelaxed for a write with RETURNING: the returned rows. */
+export async function executeRelaxedReturning<Row>(
+  db: Kysely<Database>,
+  query: Compilable<Row>,
+): Promise<Row[]> {
+  const relaxed = RELAXED_RETURNING.get(db);
+  if (relaxed) return (await relaxed(query)) as Row[];
+  return (await db.executeQuery(query.compile())).rows;
+}
+
+/** As executeRelaxedSqlite, returning the statement's rows. */
+async function returningRelaxedSqlite(
+  sqlite: BetterSqlite3.Database,
+  statements: ReturnType<typeof withStatementCache>,
+  db: Kysely<Database>,
+  query: Compilable,
+): Promise<unknown[]> {
+  const compiled = query.compile();
+  if (sqlite.inTransaction) return (await db.executeQuery(compiled)).rows;
+  sqlite.pragma("synchronous = NORMAL");
+  try {
+    return statements.prepare(compiled.sql).all(...(compiled.parameters as unknown[]));
   } finally {
     sqlite.pragma("synchronous = FULL");
   }

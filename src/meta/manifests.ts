@@ -6,6 +6,8 @@
 import type { Kysely } from "kysely";
 import { batches } from "./blobs.js";
 import type { Database } from "./database.js";
+import { dialectOf } from "./dialect.js";
+import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
 import { ensureRepository, findRepositoryId } from "./repositories.js";
 import type { ManifestReferenceKind } from "./schema.js";
@@ -29,13 +31,37 @@ export interface ManifestToStore {
   annotations?: Record<string, string>;
   references: { kind: ManifestReferenceKind; digest: string }[];
   tag?: string;
+  /** Who pushed it, for the `manifest.pushed` outbox event (default: system). */
+  actor?: OutboxActor;
 }
 
-/** Stores the manifest, its references and (optionally) points a tag at it, atomically. */
+/**
+ * A referenced blob is not linked to the repository, or a child manifest is not in it, at
+ * the moment of the commit (GC removed it after the request's first check).
+ */
+export class MissingReferenceError extends Error {
+  constructor(
+    readonly kind: ManifestReferenceKind,
+    readonly digest: string,
+  ) {
+    super(`${kind} ${digest} is not in the repository`);
+    this.name = "MissingReferenceError";
+  }
+}
+
+/**
+ * Stores the manifest, its references and (optionally) points a tag at it, atomically, with a
+ * `manifest.pushed` outbox event. Inside the transaction every referenced blob link and child
+ * manifest is locked (PostgreSQL: FOR SHARE; SQLite serialises transactions) and must exist,
+ * else MissingReferenceError: garbage collection deletes a link or manifest only while
+ * holding the same rows FOR UPDATE and re-checking for references, so it can never remove
+ * what a committed manifest points at (see src/jobs/gc.ts).
+ */
 export async function putManifest(db: Kysely<Database>, m: ManifestToStore): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const now = Date.now();
     const repositoryId = await ensureRepository(trx, m.repository);
+    await requireReferencesLocked(trx, repositoryId, m.references);
     await trx
       .insertInto("manifests")
       .values({
@@ -84,7 +110,51 @@ export async function putManifest(db: Kysely<Database>, m: ManifestToStore): Pro
         )
         .execute();
     }
+    await appendOutbox(trx, "manifest.pushed", m.repository, m.actor ?? SYSTEM_ACTOR, {
+      digest: m.digest,
+      ...(m.tag !== undefined ? { tag: m.tag } : {}),
+      mediaType: m.mediaType,
+      size: m.content.length,
+      ...(m.artifactType !== undefined ? { artifactType: m.artifactType } : {}),
+      ...(m.subjectDigest !== undefined ? { subject: m.subjectDigest } : {}),
+    });
   });
+}
+
+async function requireReferencesLocked(
+  trx: Kysely<Database>,
+  repositoryId: number,
+  references: readonly { kind: ManifestReferenceKind; digest: string }[],
+): Promise<void> {
+  const postgres = dialectOf(trx) === "postgres";
+  const blobs = [...new Set(references.filter((r) => r.kind === "blob").map((r) => r.digest))];
+  const children = [
+    ...new Set(references.filter((r) => r.kind === "manifest").map((r) => r.digest)),
+  ];
+  for (const batch of batches(blobs, 500)) {
+    const query = trx
+      .selectFrom("repository_blobs")
+      .select("digest")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "in", batch);
+    const found = new Set(
+      (await (postgres ? query.forShare() : query).execute()).map((r) => r.digest),
+    );
+    const missing = batch.find((d) => !found.has(d));
+    if (missing) throw new MissingReferenceError("blob", missing);
+  }
+  for (const batch of batches(children, 500)) {
+    const query = trx
+      .selectFrom("manifests")
+      .select("digest")
+      .where("repository_id", "=", repositoryId)
+      .where("digest", "in", batch);
+    const found = new Set(
+      (await (postgres ? query.forShare() : query).execute()).map((r) => r.digest),
+    );
+    const missing = batch.find((d) => !found.has(d));
+    if (missing) throw new MissingReferenceError("manifest", missing);
+  }
 }
 
 const MANIFEST_BY_DIGEST = new PreparedQuery<
@@ -155,11 +225,15 @@ export async function existingManifestDigests(
   return found;
 }
 
-/** Deletes a manifest and every tag pointing at it; returns the removed tags, or undefined. */
+/**
+ * Deletes a manifest and every tag pointing at it, with a `manifest.deleted` outbox event;
+ * returns the removed tags, or undefined.
+ */
 export async function deleteManifest(
   db: Kysely<Database>,
   repository: string,
   digest: string,
+  actor: OutboxActor = SYSTEM_ACTOR,
 ): Promise<{ tags: string[] } | undefined> {
   return db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, repository);
@@ -179,7 +253,9 @@ export async function deleteManifest(
     await trx.deleteFrom("tags").where("manifest_id", "=", row.id).execute();
     await trx.deleteFrom("manifest_references").where("manifest_id", "=", row.id).execute();
     await trx.deleteFrom("manifests").where("id", "=", row.id).execute();
-    return { tags: tags.map((t) => t.name) };
+    const removed = tags.map((t) => t.name);
+    await appendOutbox(trx, "manifest.deleted", repository, actor, { digest, tags: removed });
+    return { tags: removed };
   });
 }
 

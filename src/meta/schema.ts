@@ -19,6 +19,10 @@ export interface BlobsTable {
   digest: string;
   size: number;
   created_at: number;
+  /** An upload is committing these bytes until then (ms): GC keeps the row (0004). */
+  pinned_until: number | null;
+  /** GC claimed the row at this time: new links are refused until it is gone (0004). */
+  deleting_at: number | null;
 }
 
 /** Which repositories may serve which blob: uploaded there, mounted, or pushed in a manifest. */

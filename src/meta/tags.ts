@@ -2,6 +2,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.js";
 import { dialectOf, jsonTextArray } from "./dialect.js";
+import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
 
 /** One page of a repository's tags, as the JSON array text the response embeds. */
@@ -82,18 +83,26 @@ export async function listTags(
   return JSON.parse((await listTagPage(db, repository, last, limit)).json) as string[];
 }
 
-/** Removes a tag (the manifest stays); false when the tag did not exist. */
+/**
+ * Removes a tag (the manifest stays), with a `tag.deleted` outbox event in the same
+ * transaction; false when the tag did not exist.
+ */
 export async function deleteTag(
   db: Kysely<Database>,
   repository: string,
   tag: string,
+  actor: OutboxActor = SYSTEM_ACTOR,
 ): Promise<boolean> {
-  const result = await db
-    .deleteFrom("tags")
-    .where("name", "=", tag)
-    .where("repository_id", "=", (eb) =>
-      eb.selectFrom("repositories").select("id").where("name", "=", repository),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .deleteFrom("tags")
+      .where("name", "=", tag)
+      .where("repository_id", "=", (eb) =>
+        eb.selectFrom("repositories").select("id").where("name", "=", repository),
+      )
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) return false;
+    await appendOutbox(trx, "tag.deleted", repository, actor, { tag });
+    return true;
+  });
 }

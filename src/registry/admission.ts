@@ -34,6 +34,20 @@ export interface ManifestPullRequest {
   principal: Principal;
 }
 
+/** A deletion about to happen: the tags and manifests it removes (a tag delete lists no manifest). */
+export interface DeleteRequest {
+  repository: string;
+  tags: string[];
+  manifests: string[];
+}
+
+/** Pointing an existing manifest at a tag outside a manifest PUT (the management API's retag). */
+export interface TagMoveRequest {
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
 export interface Admission {
   /** Before a finished upload (or a mount) becomes a blob of the repository. */
   beforeBlobCommit?(request: BlobCommitRequest): Promise<void>;
@@ -41,32 +55,34 @@ export interface Admission {
   beforeManifestPut?(request: ManifestPutRequest): Promise<void>;
   /** Before a manifest is served (GET and HEAD). */
   beforeManifestPull?(request: ManifestPullRequest): Promise<void>;
+  /** Before tags or manifests are deleted (/v2/ DELETE, management API, retention). */
+  beforeDelete?(request: DeleteRequest): Promise<void>;
+  /** Before a tag is pointed at an existing manifest by the management API. */
+  beforeTagMove?(request: TagMoveRequest): Promise<void>;
 }
 
 /** Admits everything. */
 export const ADMIT_ALL: Admission = {};
 
-/** Several admissions as one: each hook runs in order; the first refusal wins. */
+/** Several admissions as one: each hook runs in order; the first refusal wins. Hooks no part
+ * has stay undefined, so the registry skips them (no work on the pull path for nothing). */
 export function composeAdmissions(...admissions: Admission[]): Admission {
-  const hooks = <K extends keyof Admission>(name: K) =>
-    admissions
-      .map((a) => a[name]?.bind(a))
-      .filter((h): h is NonNullable<Admission[K]> => h !== undefined);
-  const blob = hooks("beforeBlobCommit");
-  const put = hooks("beforeManifestPut");
-  const pull = hooks("beforeManifestPull");
   const composed: Admission = {};
-  if (blob.length)
-    composed.beforeBlobCommit = async (r) => {
-      for (const h of blob) await h(r);
+  const keys: Array<keyof Admission> = [
+    "beforeBlobCommit",
+    "beforeManifestPut",
+    "beforeManifestPull",
+    "beforeDelete",
+    "beforeTagMove",
+  ];
+  for (const key of keys) {
+    const parts = admissions.filter((a) => a[key] !== undefined);
+    if (parts.length === 0) continue;
+    (composed as Record<string, unknown>)[key] = async (request: unknown) => {
+      for (const part of parts) {
+        await (part[key] as (r: unknown) => Promise<void>).call(part, request);
+      }
     };
-  if (put.length)
-    composed.beforeManifestPut = async (r) => {
-      for (const h of put) await h(r);
-    };
-  if (pull.length)
-    composed.beforeManifestPull = async (r) => {
-      for (const h of pull) await h(r);
-    };
+  }
   return composed;
 }

@@ -2,6 +2,7 @@
 // and the extension points other modules use (events, admission hooks, errors).
 export * from "./admission.js";
 export type { RegistryCall, RegistryContext } from "./context.js";
+export * from "./deletion.js";
 export * from "./errors.js";
 export * from "./events.js";
 export { ManifestCache } from "./manifest-cache.js";

@@ -12,12 +12,12 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import type { Principal } from "../auth/access.js";
 import {
-  deleteManifest,
-  deleteTag,
   existingManifestDigests,
   findRepositoryId,
   getManifestByDigest,
   linkedBlobDigests,
+  type ManifestToStore,
+  MissingReferenceError,
   putManifest,
   resolveTag,
   type StoredManifest,
@@ -40,6 +40,7 @@ import {
 } from "../oci/index.js";
 import { authorize, repositoryTarget } from "./authorize.js";
 import type { RegistryCall, RegistryContext } from "./context.js";
+import { executeDeletion, planDeletion } from "./deletion.js";
 import { RegistryError } from "./errors.js";
 import { readLimitedBody, reply } from "./http.js";
 
@@ -189,7 +190,7 @@ export async function putManifestRoute(
     principal,
   });
   const refs = referencedDescriptors(parsed);
-  await putManifest(ctx.db, {
+  await storeManifest(ctx, {
     repository: call.repository,
     digest,
     mediaType: parsed.mediaType,
@@ -202,6 +203,7 @@ export async function putManifestRoute(
       ...refs.manifests.map((d) => ({ kind: "manifest" as const, digest: d.digest })),
     ],
     tag: ref.tag,
+    actor: { principal: principal.name, remoteAddress: call.remoteAddress },
   });
   const headers: OutgoingHttpHeaders = {
     Location: `/v2/${call.repository}/manifests/${digest}`,
@@ -210,6 +212,25 @@ export async function putManifestRoute(
   if (parsed.subject) headers["OCI-Subject"] = parsed.subject.digest;
   reply(call.res, 201, headers);
   publishPushed(ctx, call, principal, parsed, digest, bytes.length, ref.tag);
+}
+
+/**
+ * putManifest, with a reference that vanished between the first check and the commit
+ * (garbage collection took an unreferenced link meanwhile) answered as the spec's error.
+ */
+async function storeManifest(ctx: RegistryContext, m: ManifestToStore): Promise<void> {
+  try {
+    await putManifest(ctx.db, m);
+  } catch (err) {
+    if (!(err instanceof MissingReferenceError)) throw err;
+    throw new RegistryError(
+      "MANIFEST_BLOB_UNKNOWN",
+      err.kind === "blob"
+        ? "manifest references a blob unknown to this repository"
+        : "index references a manifest unknown to this repository",
+      { detail: { digest: err.digest } },
+    );
+  }
 }
 
 function parseOrReject(bytes: Buffer, contentType: string | undefined): ParsedManifest {
@@ -300,25 +321,13 @@ export async function deleteManifestRoute(
   }
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "delete"));
   const ref = parseReference(reference);
-  const base = {
-    repository: call.repository,
+  const target = ref.tag !== undefined ? { tag: ref.tag } : { digest: ref.digest.value };
+  const plan = await planDeletion(ctx.db, call.repository, target);
+  if (!plan) throw manifestUnknown(reference);
+  // /v2/ never forces: a manifest an index lists is refused (see registry/deletion.ts).
+  await executeDeletion(ctx, plan, {
     principal: principal.name,
     remoteAddress: call.remoteAddress,
-  };
-  if (ref.tag !== undefined) {
-    if (!(await deleteTag(ctx.db, call.repository, ref.tag))) throw manifestUnknown(reference);
-    ctx.events.publish("tag.deleted", { ...base, tag: ref.tag, at: Date.now() });
-    reply(call.res, 202, {});
-    return;
-  }
-  const deleted = await deleteManifest(ctx.db, call.repository, ref.digest.value);
-  if (!deleted) throw manifestUnknown(reference);
-  ctx.manifestCache.evict(call.repository, ref.digest.value);
-  ctx.events.publish("manifest.deleted", {
-    ...base,
-    digest: ref.digest.value,
-    tags: deleted.tags,
-    at: Date.now(),
   });
   reply(call.res, 202, {});
 }

@@ -22,6 +22,9 @@ import {
   type Database,
   deleteUploadSession,
   findUploadSession,
+  finishBlobDeletion,
+  type OutboxActor,
+  pinBlob,
   recordBlobInRepository,
   setUploadReceived,
   staleUploadSessions,
@@ -50,6 +53,16 @@ export interface ChunkBody {
 /** Called with the blob's size after its digest is verified, before it is committed. */
 export type BeforeCommit = (size: number) => Promise<void>;
 
+/** How uploads cooperate with garbage collection (see pin()). */
+export interface UploadGcSettings {
+  /** How long a pin protects a blob row while its bytes are committed (ms). */
+  pinMs: number;
+  /** A GC claim older than this (ms) was left by a GC that died: the upload finishes it. */
+  staleClaimMs: number;
+}
+
+export const DEFAULT_UPLOAD_GC: UploadGcSettings = { pinMs: 10 * 60_000, staleClaimMs: 30_000 };
+
 interface HashState {
   hash: Hash;
   offset: number;
@@ -68,6 +81,7 @@ export class UploadSessions {
     private readonly db: Kysely<Database>,
     private readonly store: BlobStore,
     private readonly logger: Logger,
+    private readonly gc: UploadGcSettings = DEFAULT_UPLOAD_GC,
   ) {}
 
   /** Opens a new session and returns its id. */
@@ -105,6 +119,7 @@ export class UploadSessions {
     digest: Digest,
     finalChunk: ChunkBody | undefined,
     beforeCommit: BeforeCommit,
+    actor?: OutboxActor,
   ): Promise<number> {
     return this.withLock(id, async () => {
       const row = await this.find(repository, id);
@@ -125,7 +140,7 @@ export class UploadSessions {
         await this.discard(id);
         throw err;
       }
-      await this.commit(repository, id, digest.value, size);
+      await this.commit(repository, id, digest.value, size, actor);
       await deleteUploadSession(this.db, id);
       return size;
     });
@@ -137,6 +152,7 @@ export class UploadSessions {
     digest: Digest,
     body: ChunkBody,
     beforeCommit: BeforeCommit,
+    actor?: OutboxActor,
   ): Promise<number> {
     const id = randomUUID();
     await this.store.createUpload(id);
@@ -150,7 +166,7 @@ export class UploadSessions {
         });
       }
       await beforeCommit(size);
-      await this.commit(repository, id, digest.value, size);
+      await this.commit(repository, id, digest.value, size, actor);
       return size;
     } catch (err) {
       await this.store.deleteUpload(id).catch(() => {});
@@ -296,9 +312,47 @@ export class UploadSessions {
     return `${algorithm}:${hash.digest("hex")}`;
   }
 
-  private async commit(repository: string, id: string, digest: string, size: number) {
+  /**
+   * Pins the blob row (so garbage collection cannot claim it), then commits the bytes, then
+   * records and links the blob. See src/jobs/gc.ts for why this order loses nothing.
+   */
+  private async commit(
+    repository: string,
+    id: string,
+    digest: string,
+    size: number,
+    actor: OutboxActor | undefined,
+  ) {
+    await this.pin(digest, size);
     await this.store.commitUpload(id, digest, size);
-    await recordBlobInRepository(this.db, repository, digest, size);
+    await recordBlobInRepository(this.db, repository, digest, size, actor);
+  }
+
+  /**
+   * Pins `digest`; while GC is deleting that blob, waits for it to finish (the row goes),
+   * and finishes a claim left by a GC that died (older than the stale limit) itself.
+   */
+  private async pin(digest: string, size: number): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const now = Date.now();
+      const result = await pinBlob(this.db, digest, size, now + this.gc.pinMs);
+      if (result.pinned) return;
+      if (result.deletingSince > 0 && now - result.deletingSince > this.gc.staleClaimMs) {
+        this.logger.warn({ digest }, "finishing a blob deletion a garbage collection left");
+        await finishBlobDeletion(this.db, digest, async () => {
+          await this.store.delete(digest);
+        });
+        continue;
+      }
+      if (now - started > this.gc.staleClaimMs + this.gc.pinMs) {
+        throw new RegistryError(
+          "BLOB_UPLOAD_INVALID",
+          "the blob is being garbage-collected; retry",
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private async discard(id: string): Promise<void> {

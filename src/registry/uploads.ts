@@ -33,6 +33,7 @@ export async function postUpload(ctx: RegistryContext, call: RegistryCall): Prom
       digest,
       chunkBody(call, false),
       beforeCommit(ctx, call, principal, digest),
+      { principal: principal.name, remoteAddress: call.remoteAddress },
     );
     blobCommitted(ctx, call, principal, digest.value, size, false);
     return;
@@ -68,7 +69,9 @@ async function tryMount(
   const blob = await findRepositoryBlob(ctx.db, from, digest.value);
   if (!blob) return false;
   await beforeCommit(ctx, call, principal, digest)(Number(blob.size));
-  await linkBlob(ctx.db, call.repository, digest.value);
+  // Refused while garbage collection deletes the blob: the client uploads it instead.
+  const actor = { principal: principal.name, remoteAddress: call.remoteAddress };
+  if (!(await linkBlob(ctx.db, call.repository, digest.value, actor))) return false;
   if (hasBody(call.req)) call.req.resume();
   blobCommitted(ctx, call, principal, digest.value, Number(blob.size), true);
   return true;
@@ -98,6 +101,7 @@ export async function putUpload(ctx: RegistryContext, call: RegistryCall, id: st
     digest,
     finalChunk,
     beforeCommit(ctx, call, principal, digest),
+    { principal: principal.name, remoteAddress: call.remoteAddress },
   );
   blobCommitted(ctx, call, principal, digest.value, size, false);
 }

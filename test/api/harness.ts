@@ -7,10 +7,10 @@ import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { managementApi } from "../../src/api/index.js";
+import { auditRegistryEvents } from "../../src/api/registry-audit.js";
 import { MetaRegistryView } from "../../src/api/registry-view.js";
 import { basicHeader } from "../../src/auth/credentials.js";
 import { Management } from "../../src/auth/management.js";
-import { auditRegistryEvents } from "../../src/auth/registry-hooks.js";
 import {
   type AuthSettings,
   type AuthSystem,
@@ -21,6 +21,7 @@ import type { AuthTables } from "../../src/meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../src/meta/index.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
 import { MIGRATIONS } from "../../src/meta/migrations/index.js";
+import { PolicyService } from "../../src/policy/service.js";
 import { ManifestCache, RegistryEvents } from "../../src/registry/index.js";
 
 export const ADMIN = { username: "admin", password: "admin-password-1" };
@@ -53,10 +54,12 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
   auditRegistryEvents(events, auth.audit);
   const app = Fastify({ logger: false });
   await app.register(auth.tokenRoutes);
+  const registry = new MetaRegistryView(meta.db, { events, manifestCache: new ManifestCache(0) });
   await app.register(managementApi, {
     auth,
     management,
-    registry: new MetaRegistryView(meta.db, { events, manifestCache: new ManifestCache(0) }),
+    registry,
+    policies: new PolicyService(meta.db, management, auth.audit, registry.deletionServices()),
     version: "test",
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });

@@ -17,6 +17,7 @@ type Doc = { paths: Record<string, Record<string, Operation>> };
 let h: ApiHarness;
 let doc: Doc;
 let robotId = "";
+let ruleId = "";
 const layer = `sha256:${"a".repeat(64)}`;
 const manifestDigest = `sha256:${"b".repeat(64)}`;
 
@@ -98,6 +99,28 @@ function sample(method: string, path: string): Sample | undefined {
       },
     "get /api/v1/audit": {},
     "get /api/v1/projects/{project}/audit": { params: p },
+    "get /api/v1/system/quota": {},
+    "put /api/v1/system/quota": { body: { limitBytes: 10_000_000 } },
+    "get /api/v1/projects/{project}/repositories/{repository}/quota": { params: p },
+    "put /api/v1/projects/{project}/repositories/{repository}/quota": {
+      params: p,
+      body: { limitBytes: 5_000_000 },
+    },
+    "get /api/v1/projects/{project}/immutable-rules": { params: p },
+    "post /api/v1/projects/{project}/immutable-rules": {
+      params: p,
+      body: { repositoryPattern: "locked/**", tagPattern: "release-*" },
+    },
+    "delete /api/v1/projects/{project}/immutable-rules/{id}": {
+      params: { project: "team", id: ruleId },
+    },
+    "get /api/v1/projects/{project}/retention": { params: p },
+    "put /api/v1/projects/{project}/retention": {
+      params: p,
+      body: { schedule: "0 3 * * *", rules: [{ retain: { mostRecentlyPushed: 10 } }] },
+    },
+    "delete /api/v1/projects/{project}/retention": { params: p },
+    "post /api/v1/projects/{project}/retention/runs": { params: p, body: { dryRun: true } },
   };
   return table[`${method} ${path}`];
 }
@@ -145,6 +168,17 @@ beforeAll(async () => {
   await storeManifest("team/app", "v1", manifestDigest);
   await storeManifest("team/app", "doomed", `sha256:${"c".repeat(64)}`);
   await storeManifest("team/old", "v0", `sha256:${"d".repeat(64)}`);
+  const rule = await api(h.url, "POST", "/api/v1/projects/team/immutable-rules", {
+    headers: admin,
+    body: { repositoryPattern: "locked/**", tagPattern: "v*" },
+  });
+  expect(rule.status).toBe(201);
+  ruleId = (rule.body as { id: string }).id;
+  const retention = await api(h.url, "PUT", "/api/v1/projects/team/retention", {
+    headers: admin,
+    body: { rules: [{ retain: { always: true } }] },
+  });
+  expect(retention.status).toBe(200);
   doc = (await api(h.url, "GET", "/api/v1/openapi.json")).body as Doc;
   const signIn = await api(h.url, "POST", "/api/v1/session", { body: ADMIN });
   const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];

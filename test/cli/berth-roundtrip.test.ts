@@ -84,10 +84,22 @@ describe("docker-registry → Berth → docker-registry", () => {
       (await berthOk(["catalog", server.host, "--format", "json"])).stdout,
     ) as { repositories: string[] };
     expect(catalog.repositories).toEqual(expect.arrayContaining(["proj/app", "proj/one"]));
-    const deleted = JSON.parse((await berthOk(["delete", one, "--format", "json"])).stdout) as {
+    // REPO:TAG removes that tag only (OCI 1.1 tag delete); tag 2 keeps the manifest.
+    const untagged = JSON.parse((await berthOk(["delete", one, "--format", "json"])).stdout) as {
       digest: string;
+      kind: string;
     };
-    expect(deleted.digest).toBe(multi.images[1]?.image.manifest.digest);
+    expect(untagged).toMatchObject({ kind: "tag", digest: multi.images[1]?.image.manifest.digest });
+    expect((await berth(["digest", one])).code).toBe(3);
+    expect((await berthOk(["digest", `${server.host}/proj/one:2`])).stdout.trim()).toBe(
+      untagged.digest,
+    );
+    // REPO@DIGEST removes the manifest with every tag on it.
+    const deleted = JSON.parse(
+      (await berthOk(["delete", `${server.host}/proj/one@${untagged.digest}`, "--format", "json"]))
+        .stdout,
+    ) as { digest: string; kind: string };
+    expect(deleted).toMatchObject({ kind: "manifest", digest: untagged.digest });
     const gone = await berth(["digest", `${server.host}/proj/one:2`]);
     expect(gone.code).toBe(3);
   });

@@ -75,6 +75,17 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
 
     it("stores manifests with exact bytes, tags and references", async () => {
       const content = Buffer.from('{"schemaVersion":2}  \n\u00e9');
+      // A manifest's blobs must be linked to the repository when it is stored.
+      await expect(
+        putManifest(meta.db, {
+          repository: "m/app",
+          digest: d(10),
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          content,
+          references: [{ kind: "blob", digest: d(1) }],
+        }),
+      ).rejects.toThrow(/not in the repository/);
+      await recordBlobInRepository(meta.db, "m/app", d(1), 5);
       await putManifest(meta.db, {
         repository: "m/app",
         digest: d(10),

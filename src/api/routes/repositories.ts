@@ -19,6 +19,7 @@ import {
 } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
 import { PAGE_QUERY, pageRequest, pageSchema, sendPage, slicePage } from "../pagination.js";
+import { DeletionPlanSchema } from "../policy-schemas.js";
 import { ArtifactSchema, errors, NoContent, RepositorySchema } from "../schemas.js";
 
 function acting(caller: Caller): Acting {
@@ -233,20 +234,49 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
     "/projects/:project/repositories/:repository/artifacts/:reference",
     {
       schema: {
-        summary: "Delete an artifact (by digest or tag) and every tag pointing at it",
+        summary:
+          "Delete an artifact (by digest or tag) with every tag pointing at it and its referrers",
+        description:
+          "Refused (409) when an index in the repository lists the manifest, unless force=true; " +
+          "refused (403 DENIED) when it carries an immutable tag. dryRun=true only answers the plan.",
         tags: ["artifacts"],
         params: artifactParams,
-        response: { ...NoContent, ...errors(401, 403, 404) },
+        querystring: {
+          type: "object",
+          properties: {
+            force: {
+              type: "boolean",
+              default: false,
+              description: "delete even if an index lists it",
+            },
+            dryRun: { type: "boolean", default: false, description: "only report what would go" },
+          },
+        },
+        response: {
+          200: { description: "the plan (dry run)", ...DeletionPlanSchema },
+          ...NoContent,
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request, reply) => {
       const caller = await callerOf(request, ctx);
       const params = request.params as { project: string; repository: string; reference: string };
+      const query = request.query as { force?: boolean; dryRun?: boolean };
       const repository = await requireRepository(caller, params, "artifact:delete");
-      // Audited through the manifest.deleted event it publishes, as a /v2/ DELETE is.
-      if (!(await ctx.registry.deleteArtifact(repository, params.reference, acting(caller)))) {
-        throw notFound(`artifact "${params.reference}" not found in "${repository}"`);
+      if (query.dryRun) {
+        const plan = await ctx.registry.planArtifactDeletion(repository, params.reference);
+        if (!plan) throw notFound(`artifact "${params.reference}" not found in "${repository}"`);
+        return reply.code(200).send(plan);
       }
+      // Audited through the manifest.deleted events it publishes, as a /v2/ DELETE is.
+      const deleted = await ctx.registry.deleteArtifact(
+        repository,
+        params.reference,
+        acting(caller),
+        query.force === true,
+      );
+      if (!deleted) throw notFound(`artifact "${params.reference}" not found in "${repository}"`);
       return reply.code(204).send();
     },
   );

@@ -1,6 +1,10 @@
 // What `berth admin` needs from wherever the data lives: a running server (remote.ts, over
 // the management API) or a stopped server's data directory (direct.ts). Both return the
 // API's JSON shapes so the commands print the same thing either way.
+import type { RetentionReport } from "../../policy/retention-run.js";
+import type { RetentionPolicyView } from "../../policy/service.js";
+
+export type { RetentionPolicyView, RetentionReport };
 
 export interface UserRow {
   username: string;
@@ -50,6 +54,25 @@ export interface TrustPolicyRow {
   updatedAt: string | null;
 }
 
+export interface QuotaRow {
+  scope: "system" | "project" | "repository";
+  name: string;
+  limitBytes: number | null;
+  usedBytes: number;
+}
+
+export interface ImmutableRuleRow {
+  id: string;
+  project: string;
+  repositoryPattern: string;
+  tagPattern: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+/** `team`, `team/app`, or the whole registry. */
+export type QuotaTarget = string | { system: true };
+
 export interface AdminBackend {
   createUser(username: string, password: string, isAdmin: boolean): Promise<UserRow>;
   listUsers(): Promise<UserRow[]>;
@@ -76,6 +99,20 @@ export interface AdminBackend {
     mode: TrustPolicyRow["mode"],
     keys: string[],
   ): Promise<TrustPolicyRow>;
+  setQuota(target: QuotaTarget, limitBytes: number | null): Promise<QuotaRow>;
+
+  addImmutableRule(
+    project: string,
+    repositoryPattern: string,
+    tagPattern: string,
+  ): Promise<ImmutableRuleRow>;
+  listImmutableRules(project: string): Promise<ImmutableRuleRow[]>;
+  removeImmutableRule(project: string, id: string): Promise<void>;
+
+  /** Stores the project's retention policy (the rules document; see docs/policies.md). */
+  setRetention(project: string, doc: unknown): Promise<RetentionPolicyView>;
+  getRetention(project: string): Promise<RetentionPolicyView | undefined>;
+  runRetention(project: string, dryRun: boolean): Promise<RetentionReport>;
 
   close(): Promise<void>;
 }

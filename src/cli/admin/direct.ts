@@ -16,10 +16,17 @@ import {
   openDatabase,
   setTrustPolicy,
 } from "../../meta/index.js";
+import { PolicyService } from "../../policy/service.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { KeyFormatError, keyFingerprint, loadPublicKey } from "../../sign/keys.js";
 import { CliError, ExitCode } from "../errors.js";
-import type { AdminBackend, RobotCreate, RobotRow, TrustPolicyRow } from "./backend.js";
+import type {
+  AdminBackend,
+  QuotaTarget,
+  RobotCreate,
+  RobotRow,
+  TrustPolicyRow,
+} from "./backend.js";
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -42,6 +49,7 @@ export class DirectBackend implements AdminBackend {
     private readonly meta: MetaDatabase,
     private readonly management: Management,
     private readonly registry: MetaRegistryView,
+    private readonly policies: PolicyService,
     private readonly audit: AuditLog,
   ) {}
 
@@ -62,9 +70,12 @@ export class DirectBackend implements AdminBackend {
     const authorizer = new Authorizer(store);
     const audit = new AuditLog(store, log);
     const management = new Management(store, audit, authorizer);
-    // Only listings are used here (no server runs: no cache to evict, no event subscribers).
+    // No server runs: no cache to evict, no event subscribers. Deletions (retention runs)
+    // are audited by the policy service as one run.
     const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
-    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry), audit);
+    const view = new MetaRegistryView(meta.db, registry);
+    const policies = new PolicyService(meta.db, management, audit, view.deletionServices());
+    return new DirectBackend(meta, management, view, policies, audit);
   }
 
   private get store() {
@@ -141,6 +152,32 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.management.deleteRobot(OPERATOR, await this.management.requireRobot(idOrName));
+  }
+
+  async setQuota(target: QuotaTarget, limitBytes: number | null) {
+    const scope = await this.policies.resolveScope(target);
+    return this.policies.setQuota(OPERATOR, scope, limitBytes);
+  }
+
+  async addImmutableRule(project: string, repositoryPattern: string, tagPattern: string) {
+    return (await this.policies.addImmutableRule(OPERATOR, project, repositoryPattern, tagPattern))
+      .rule;
+  }
+  async listImmutableRules(project: string) {
+    return this.policies.immutableRules(project);
+  }
+  async removeImmutableRule(project: string, id: string) {
+    await this.policies.removeImmutableRule(OPERATOR, project, id);
+  }
+
+  async setRetention(project: string, doc: unknown) {
+    return this.policies.setRetentionPolicy(OPERATOR, project, doc);
+  }
+  async getRetention(project: string) {
+    return this.policies.retentionPolicy(project);
+  }
+  async runRetention(project: string, dryRun: boolean) {
+    return this.policies.runRetention(OPERATOR, project, { dryRun });
   }
 
   async getTrustPolicy(project: string): Promise<TrustPolicyRow> {

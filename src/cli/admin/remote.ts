@@ -5,8 +5,13 @@ import { fileCredentialResolver } from "../../client/credentials.js";
 import { CliError, ExitCode } from "../errors.js";
 import type {
   AdminBackend,
+  ImmutableRuleRow,
   MemberRow,
   ProjectRow,
+  QuotaRow,
+  QuotaTarget,
+  RetentionPolicyView,
+  RetentionReport,
   RobotCreate,
   RobotRow,
   TrustPolicyRow,
@@ -157,6 +162,78 @@ export class RemoteBackend implements AdminBackend {
   async deleteRobot(idOrName: string) {
     await this.call("DELETE", `/api/v1/robots/${encodeURIComponent(idOrName)}`);
   }
+  async setQuota(target: QuotaTarget, limitBytes: number | null): Promise<QuotaRow> {
+    if (typeof target !== "string") {
+      return this.call<QuotaRow>("PUT", "/api/v1/system/quota", { limitBytes });
+    }
+    const slash = target.indexOf("/");
+    if (slash < 0) {
+      const view = await this.call<{
+        project: string;
+        limitBytes: number | null;
+        usedBytes: number;
+      }>("PUT", `/api/v1/projects/${encodeURIComponent(target)}/quota`, { limitBytes });
+      return {
+        scope: "project",
+        name: view.project,
+        limitBytes: view.limitBytes,
+        usedBytes: view.usedBytes,
+      };
+    }
+    const project = target.slice(0, slash);
+    return this.call<QuotaRow>(
+      "PUT",
+      `/api/v1/projects/${encodeURIComponent(project)}/repositories/${encodeURIComponent(target)}/quota`,
+      { limitBytes },
+    );
+  }
+
+  addImmutableRule(project: string, repositoryPattern: string, tagPattern: string) {
+    return this.call<ImmutableRuleRow>(
+      "POST",
+      `/api/v1/projects/${encodeURIComponent(project)}/immutable-rules`,
+      { repositoryPattern, tagPattern },
+    );
+  }
+  listImmutableRules(project: string) {
+    return this.call<ImmutableRuleRow[]>(
+      "GET",
+      `/api/v1/projects/${encodeURIComponent(project)}/immutable-rules`,
+    );
+  }
+  async removeImmutableRule(project: string, id: string) {
+    await this.call(
+      "DELETE",
+      `/api/v1/projects/${encodeURIComponent(project)}/immutable-rules/${encodeURIComponent(id)}`,
+    );
+  }
+
+  setRetention(project: string, doc: unknown) {
+    return this.call<RetentionPolicyView>(
+      "PUT",
+      `/api/v1/projects/${encodeURIComponent(project)}/retention`,
+      doc,
+    );
+  }
+  async getRetention(project: string) {
+    try {
+      return await this.call<RetentionPolicyView>(
+        "GET",
+        `/api/v1/projects/${encodeURIComponent(project)}/retention`,
+      );
+    } catch (err) {
+      if (err instanceof CliError && /no retention policy/.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+  runRetention(project: string, dryRun: boolean) {
+    return this.call<RetentionReport>(
+      "POST",
+      `/api/v1/projects/${encodeURIComponent(project)}/retention/runs`,
+      { dryRun },
+    );
+  }
+
   async close() {}
 
   getTrustPolicy(project: string): Promise<TrustPolicyRow> {

@@ -1,7 +1,7 @@
 // QuotaReservations: the per-project serialization and in-flight byte accounting behind
 // quota enforcement under concurrent pushes (the HTTP proof is in registry-auth.test.ts).
 import { describe, expect, it } from "vitest";
-import { QuotaReservations } from "../../src/auth/registry-hooks.js";
+import { QuotaReservations } from "../../src/policy/quotas.js";
 
 describe("QuotaReservations", () => {
   it("runs checks of one project one at a time, in order, and other projects alongside", async () => {

@@ -4,9 +4,9 @@
 // registry-auth.test.ts.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Principal } from "../../src/auth/access.js";
-import { PushAdmission } from "../../src/auth/registry-hooks.js";
+import { PushAdmission } from "../../src/policy/push-admission.js";
 import { RegistryError } from "../../src/registry/errors.js";
-import { openTestAuth, type TestAuth } from "./db.js";
+import { openTestAuth, type TestAuth } from "../auth/db.js";
 
 let t: TestAuth | undefined;
 afterEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-const empty = { projectUsage: async () => 0, projectHolds: async () => false };
+const empty = { usage: async () => 0, holds: async () => false, limit: async () => null };
 const admin: Principal = { name: "admin", kind: "user", isAdmin: true };
 const dev: Principal = { name: "dev", kind: "user", isAdmin: false };
 const blob = (repository: string, principal: Principal) => ({
