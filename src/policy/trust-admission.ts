@@ -38,6 +38,8 @@ import { decideTrust, type TrustSubject } from "./trust.js";
 
 const POLICY_TTL_MS = 2_000;
 const SIGNED_TTL_MS = 30_000;
+/** Parsed subjects kept (a manifest's bytes never change under its digest). */
+const SUBJECT_CACHE_ENTRIES = 4096;
 
 interface LoadedPolicy {
   mode: TrustMode;
@@ -70,6 +72,10 @@ export class TrustAdmission implements Admission {
   private readonly policies = new Map<string, LoadedPolicy>();
   /** repository → (digest|keySetId → signed?, at) */
   private readonly signed = new Map<string, Map<string, { signed: boolean; at: number }>>();
+  private readonly subjects = new Map<
+    string,
+    Omit<TrustSubject, "isAttachment"> & { attachment: boolean | "by-tag" }
+  >();
   private readonly now: () => number;
 
   constructor(private readonly deps: TrustAdmissionDeps) {
@@ -136,21 +142,31 @@ export class TrustAdmission implements Admission {
   }
 
   private async subject(request: ManifestPullRequest): Promise<TrustSubject | undefined> {
-    const stored = await getManifestByDigest(this.deps.db, request.repository, request.digest);
-    if (!stored) return undefined;
-    const parsed = parseManifest(stored.content, stored.mediaType);
-    if (parsed.kind === "index") {
-      return {
-        digest: stored.digest,
-        isAttachment: parsed.subject !== undefined,
-        children: parsed.index.manifests.map((m) => m.digest),
-      };
+    const key = `${request.repository}@${request.digest}`;
+    let known = this.subjects.get(key);
+    if (!known) {
+      const stored = await getManifestByDigest(this.deps.db, request.repository, request.digest);
+      if (!stored) return undefined;
+      const parsed = parseManifest(stored.content, stored.mediaType);
+      known =
+        parsed.kind === "index"
+          ? {
+              digest: stored.digest,
+              attachment: parsed.subject !== undefined,
+              children: parsed.index.manifests.map((m) => m.digest),
+            }
+          : {
+              digest: stored.digest,
+              attachment: isAttachmentArtifact(parsed.image) || "by-tag",
+              children: [],
+            };
+      if (this.subjects.size >= SUBJECT_CACHE_ENTRIES) this.subjects.clear();
+      this.subjects.set(key, known);
     }
-    return {
-      digest: stored.digest,
-      isAttachment: isAttachmentArtifact(parsed.image, request.tag),
-      children: [],
-    };
+    // Whether the tag is an attachment tag (`sha256-<hex>.sig`) depends on the request.
+    const isAttachment =
+      known.attachment === "by-tag" ? isAttachmentArtifact({}, request.tag) : known.attachment;
+    return { digest: known.digest, isAttachment, children: known.children };
   }
 
   /** Computes (or recalls) which of the subject's digests are signed, then answers by digest. */
