@@ -2,6 +2,7 @@
 // a running server (`--server URL`, signed in with BERTH_USERNAME/BERTH_PASSWORD or stored
 // login credentials) or directly on a stopped server's data directory (`--data DIR`).
 import type { Command } from "commander";
+import { registerAuditCommand } from "./admin/audit.js";
 import type { AdminBackend } from "./admin/backend.js";
 import {
   registerMemberCommands,
@@ -55,4 +56,5 @@ export function register(program: Command): void {
   registerProjectCommands(admin, openBackend);
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
+  registerAuditCommand(admin, openBackend);
 }

@@ -42,6 +42,42 @@ export interface RobotCreate {
   description?: string | null;
 }
 
+/** Filters and paging of `berth admin audit`, as the API's audit query offers them. */
+export interface AuditQuery {
+  project?: string;
+  actor?: string;
+  action?: string;
+  resource?: string;
+  resourceType?: string;
+  outcome?: "success" | "failure";
+  /** ISO 8601 instants. */
+  since?: string;
+  until?: string;
+  page: number;
+  pageSize: number;
+}
+
+export interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  actorKind: string;
+  action: string;
+  resourceType: string;
+  resource: string;
+  project: string | null;
+  remoteAddress: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
+export interface AuditPage {
+  items: AuditRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
 export interface AdminBackend {
   createUser(username: string, password: string, isAdmin: boolean): Promise<UserRow>;
   listUsers(): Promise<UserRow[]>;
@@ -60,6 +96,11 @@ export interface AdminBackend {
   listRobots(project?: string): Promise<RobotRow[]>;
   disableRobot(idOrName: string): Promise<RobotRow>;
   deleteRobot(idOrName: string): Promise<void>;
+  /** Replaces a robot's secret; the new one is returned once. */
+  refreshRobot(idOrName: string): Promise<{ robot: RobotRow; secret: string }>;
+
+  /** One page of the audit log, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditPage>;
 
   close(): Promise<void>;
 }

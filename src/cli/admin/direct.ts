@@ -13,7 +13,7 @@ import type { AuthTables } from "../../meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../meta/index.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { CliError, ExitCode } from "../errors.js";
-import type { AdminBackend, RobotCreate, RobotRow } from "./backend.js";
+import type { AdminBackend, AuditQuery, RobotCreate, RobotRow } from "./backend.js";
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -133,6 +133,29 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.management.deleteRobot(OPERATOR, await this.management.requireRobot(idOrName));
+  }
+
+  async refreshRobot(idOrName: string) {
+    const robot = await this.management.requireRobot(idOrName);
+    const refreshed = await this.management.refreshRobotSecret(OPERATOR, robot);
+    return { robot: robotRow(refreshed.robot), secret: refreshed.secret };
+  }
+  async listAudit(query: AuditQuery) {
+    if (query.project) await this.management.requireProject(query.project);
+    const page = {
+      page: query.page,
+      pageSize: query.pageSize,
+      sort: "at",
+      descending: true,
+    } as const;
+    const { page: _p, pageSize: _s, ...filter } = query;
+    const result = await this.store.listAudit(page, filter);
+    return {
+      items: [...result.items],
+      total: result.total,
+      page: query.page,
+      pageSize: query.pageSize,
+    };
   }
 
   async close() {
