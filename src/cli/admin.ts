@@ -2,6 +2,7 @@
 // a running server (`--server URL`, signed in with BERTH_USERNAME/BERTH_PASSWORD or stored
 // login credentials) or directly on a stopped server's data directory (`--data DIR`).
 import type { Command } from "commander";
+import { registerAuditCommand } from "./admin/audit.js";
 import type { AdminBackend } from "./admin/backend.js";
 import {
   registerMemberCommands,
@@ -65,4 +66,5 @@ export function register(program: Command): void {
   registerQuotaCommands(admin, openBackend);
   registerImmutableCommands(admin, openBackend);
   registerRetentionCommands(admin, openBackend);
+  registerAuditCommand(admin, openBackend);
 }

@@ -56,7 +56,8 @@ export function register(program: Command): void {
           const source = await image.open();
           const dest = await openImageDestination(target, { registry });
           try {
-            const result = await copyImage(source, dest, { onEvent: progress.handle });
+            // An archive's OCI view may hold a whole index: load it whole, digest kept.
+            const result = await copyImage(source, dest, { all: true, onEvent: progress.handle });
             await dest.close();
             loaded.push({ target, digest: result.digest });
           } catch (err) {

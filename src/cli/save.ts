@@ -1,6 +1,8 @@
 // `berth save IMG… -o FILE.tar`: writes one or more images into a single `docker save`
-// archive (manifest.json + repositories + config and layer blobs, plus an OCI index), which
-// `docker load` and `podman load` read. Multi-arch images contribute one platform.
+// archive that is also an OCI layout (manifest.json + repositories, oci-layout + index.json,
+// blobs shared by both), which `docker load` and `podman load` read and `berth load` restores
+// with the original digests. A multi-arch image is saved whole (its index in the OCI view, this
+// machine's platform in the docker view) unless `--platform` picks one platform.
 import type { Command } from "commander";
 import { copyImage } from "../transport/copy.js";
 import { DockerArchiveWriter } from "../transport/docker-archive-writer.js";
@@ -30,7 +32,7 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "archive to write (required)")
     .option(
       "--platform <os/arch[/variant]>",
-      "platform to save from multi-arch images (default: this machine's)",
+      "save only this platform of multi-arch images (default: the whole index; the docker view lists this machine's platform)",
     )
     .option("-q, --quiet", "no progress bars")
     .addOption(formatOption())
@@ -51,7 +53,9 @@ export function register(program: Command): void {
           const tags = spec.kind === "registry" ? [familiarName(spec.reference)] : [];
           const source = await openImageSource(spec, { registry });
           try {
-            const result = await copyImage(source, writer.imageDestination(tags, image), {
+            const dest = writer.imageDestination(tags, image, flags.platform);
+            const result = await copyImage(source, dest, {
+              all: flags.platform === undefined,
               platform: flags.platform,
               onEvent: progress.handle,
             });

@@ -4,7 +4,7 @@
 // Tokens are cached per scope set until they expire. Never logs a credential or token.
 import { type Dispatcher, request } from "undici";
 import type { Credential } from "./credentials.js";
-import { RegistryError } from "./errors.js";
+import { RegistryError, refusedCredentials } from "./errors.js";
 
 export interface Challenge {
   readonly scheme: "bearer" | "basic";
@@ -57,6 +57,11 @@ export class AuthSession {
 
   get known(): boolean {
     return this.challenge !== undefined;
+  }
+
+  /** The scheme the registry asked for (undefined before its first 401). */
+  get scheme(): "bearer" | "basic" | undefined {
+    return this.challenge?.scheme;
   }
 
   /** The Authorization header for a request needing `scopes`, if auth is known to be needed. */
@@ -127,11 +132,7 @@ export class AuthSession {
     const text = await res.body.text();
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw credential
-        ? new RegistryError(
-            "unauthorized",
-            `${this.registry} rejected the username or password for ${credential.username}`,
-            res.statusCode,
-          )
+        ? refusedCredentials(this.registry, credential.username)
         : new RegistryError(
             "unauthorized",
             `${this.registry} requires authentication; run "berth login ${this.registry}"`,

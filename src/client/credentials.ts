@@ -176,10 +176,29 @@ export async function storeCredential(
   return path;
 }
 
-/** Removes the registry from every auth file (and helpers); returns where it was found. */
-export async function eraseCredential(registry: string, explicitFile?: string): Promise<string[]> {
+/** Every file Berth knows to hold logins: the lookup files and the one `berth login` writes. */
+export function knownAuthFiles(): string[] {
+  return [...new Set([...authFilePaths(), loginFilePath()])];
+}
+
+/** The files (among `paths`) that hold a login for `registry`, and its helpers. */
+export async function credentialLocations(registry: string, paths: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of paths) {
+    const doc = await readAuthFile(path).catch(() => undefined);
+    if (!doc) continue;
+    if (Object.keys(doc.auths ?? {}).some((k) => normalizeAuthKey(k) === registry))
+      found.push(path);
+    const helper = helperFor(doc, registry);
+    if (helper && (await helperGet(helper, registry))) found.push(`docker-credential-${helper}`);
+  }
+  return found;
+}
+
+/** Removes the registry from the auth files `paths` (and their helpers); returns where it was. */
+export async function eraseCredential(registry: string, paths: string[]): Promise<string[]> {
   const removedFrom: string[] = [];
-  for (const path of authFilePaths(explicitFile)) {
+  for (const path of paths) {
     const doc = await readAuthFile(path);
     if (!doc) continue;
     const keys = Object.keys(doc.auths ?? {}).filter((k) => normalizeAuthKey(k) === registry);

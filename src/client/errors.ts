@@ -32,3 +32,42 @@ export function specErrorOf(text: string): { code?: string; message?: string } {
     return {};
   }
 }
+
+/** 401 for credentials: the password (or token) is wrong. */
+export function refusedCredentials(registry: string, username: string): RegistryError {
+  return new RegistryError(
+    "unauthorized",
+    `${registry} refused the credentials of ${username} (wrong username or password)`,
+    401,
+  );
+}
+
+/** What a request does, in the words of registry permissions (pull, push, delete). */
+export function requestAction(method: string, scopes: string[]): string {
+  const repository = scopes
+    .map((s) => /^repository:(.+):[^:]*$/.exec(s)?.[1])
+    .find((r): r is string => r !== undefined);
+  if (scopes.some((s) => s.startsWith("registry:catalog"))) return "list the catalog";
+  const verb =
+    method === "GET" || method === "HEAD"
+      ? "pull from"
+      : method === "DELETE"
+        ? "delete from"
+        : "push to";
+  return repository ? `${verb} ${repository}` : (verb.split(" ")[0] ?? verb);
+}
+
+/** 403/DENIED, or a token without the scope: the account is known but may not do this. */
+export function notPermitted(
+  registry: string,
+  username: string,
+  action: string,
+  detail?: string,
+): RegistryError {
+  return new RegistryError(
+    "denied",
+    `${username} may not ${action} on ${registry}${detail ? ` (${detail})` : ""}`,
+    403,
+    "DENIED",
+  );
+}

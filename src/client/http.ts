@@ -3,11 +3,21 @@
 // and jitter on 429/5xx and connection failures (honouring Retry-After), and redirects for
 // reads (credentials are not sent to another origin). Bodies that are streams are never
 // retried here: the caller re-opens the source. Never buffers a response body it hands back.
+// When credentials are known, the first request is preceded by a `GET /v2/` ping (as docker
+// and skopeo do), so wrong credentials fail even where anonymous access would work. Refusals
+// name the cause: wrong credentials (401 from the token service or a Basic registry) versus an
+// account that may not do the action (a scoped token refused, 403/DENIED).
 import type { Readable } from "node:stream";
 import { Agent, type Dispatcher, request } from "undici";
 import { AuthSession } from "./auth.js";
 import type { CredentialResolver } from "./credentials.js";
-import { RegistryError, specErrorOf } from "./errors.js";
+import {
+  notPermitted,
+  RegistryError,
+  refusedCredentials,
+  requestAction,
+  specErrorOf,
+} from "./errors.js";
 import { type Endpoint, endpointFor, type TlsOptions } from "./tls.js";
 
 export interface ClientOptions extends TlsOptions {
@@ -62,6 +72,9 @@ export class RegistryHttp {
   readonly dispatcher: Agent;
   private endpoint: Endpoint;
   private readonly userAgent: string;
+  /** The request each returned response answers, so `fail` can name the refused action. */
+  private readonly requests = new WeakMap<object, SendRequest>();
+  private pinged: Promise<void> | undefined;
 
   constructor(
     readonly registry: string,
@@ -105,6 +118,35 @@ export class RegistryHttp {
 
   /** Sends with auth, retries and redirects; throws RegistryError for failures it cannot fix. */
   async send(req: SendRequest): Promise<Dispatcher.ResponseData> {
+    if (!req.allowUnauthorized) {
+      this.pinged ??= this.pingWithCredentials();
+      await this.pinged;
+    }
+    const res = await this.sendAuthorized(req);
+    this.requests.set(res, req);
+    return res;
+  }
+
+  /**
+   * With credentials at hand, learns the registry's challenge from `GET /v2/` before the first
+   * request, so they are always presented (and checked). Failures here are left to the request.
+   */
+  private async pingWithCredentials(): Promise<void> {
+    if (this.auth.known) return;
+    const credential = await (this.options.credentials?.(this.registry) ??
+      Promise.resolve(undefined));
+    if (!credential) return;
+    try {
+      const res = await this.sendOnce({ method: "GET", path: "/v2/", scopes: [] }, undefined);
+      const challenge = headerOf(res, "www-authenticate");
+      await res.body.dump();
+      if (res.statusCode === 401) await this.auth.onUnauthorized(challenge, [], false);
+    } catch {
+      // unreachable, TLS trouble, …: the request itself reports it
+    }
+  }
+
+  private async sendAuthorized(req: SendRequest): Promise<Dispatcher.ResponseData> {
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
     const attempts = replayable ? (this.options.attempts ?? 5) : 1;
     let authRetried = false;
@@ -176,6 +218,19 @@ export class RegistryHttp {
     const spec = specErrorOf(text);
     const detail = spec.message ? `: ${spec.message}` : "";
     const status = res.statusCode;
+    const request = this.requests.get(res);
+    if (status === 403 && request) {
+      const credential = await (this.options.credentials?.(this.registry) ??
+        Promise.resolve(undefined));
+      if (credential) {
+        throw notPermitted(
+          this.registry,
+          credential.username,
+          requestAction(request.method, request.scopes),
+          spec.message,
+        );
+      }
+    }
     if (status === 404)
       throw new RegistryError("not-found", `${what} not found${detail}`, status, spec.code);
     if (status === 401)
@@ -280,12 +335,16 @@ export class RegistryHttp {
   private async unauthorized(req: SendRequest): Promise<RegistryError> {
     const credential = await (this.options.credentials?.(this.registry) ??
       Promise.resolve(undefined));
+    if (credential && this.auth.scheme === "bearer") {
+      // The token service accepted the credentials; the token it gave lacks this scope.
+      return notPermitted(
+        this.registry,
+        credential.username,
+        requestAction(req.method, req.scopes),
+      );
+    }
     return credential
-      ? new RegistryError(
-          "unauthorized",
-          `${this.registry} refused the credentials of ${credential.username} for ${req.scopes.join(", ") || "this request"}`,
-          401,
-        )
+      ? refusedCredentials(this.registry, credential.username)
       : new RegistryError(
           "unauthorized",
           `${this.registry} requires authentication; run "berth login ${this.registry}"`,

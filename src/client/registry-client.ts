@@ -16,7 +16,7 @@ import {
 } from "../oci/index.js";
 import { downloadBlob } from "./blob-download.js";
 import { uploadChunked } from "./chunked-upload.js";
-import { RegistryError } from "./errors.js";
+import { RegistryError, refusedCredentials } from "./errors.js";
 import { type ClientOptions, headerOf, RegistryHttp } from "./http.js";
 
 export type { ClientOptions } from "./http.js";
@@ -88,13 +88,13 @@ export class RegistryClient {
     if (again.statusCode === 401) {
       await again.body.dump();
       const credential = await this.http.options.credentials?.(this.registry);
-      throw new RegistryError(
-        "unauthorized",
-        credential
-          ? `${this.registry} rejected the username or password for ${credential.username}`
-          : `${this.registry} requires authentication; run "berth login ${this.registry}"`,
-        401,
-      );
+      throw credential
+        ? refusedCredentials(this.registry, credential.username)
+        : new RegistryError(
+            "unauthorized",
+            `${this.registry} requires authentication; run "berth login ${this.registry}"`,
+            401,
+          );
     }
     await this.http.fail(again, "the /v2/ endpoint");
   }

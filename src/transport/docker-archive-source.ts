@@ -1,7 +1,10 @@
 // Reads `docker save` archives (legacy `<id>/layer.tar` layout and the docker 25+ layout with
-// `blobs/sha256/`), and `skopeo copy … docker-archive:` output, as an ImageSource. The archive
-// holds no registry manifest, so one is synthesised (OCI media types, layer compression sniffed
-// from each layer's first bytes): the same archive always yields the same manifest digest.
+// `blobs/sha256/`), and `skopeo copy … docker-archive:` output, as an ImageSource. When the
+// archive is also an OCI layout (docker 25+, `berth save`: index.json listing the original
+// manifests), the image is read from that OCI view, so the original manifest (or the whole
+// index) and its digest come back unchanged. Otherwise the archive holds no registry manifest
+// and one is synthesised (OCI media types, layer compression sniffed from each layer's first
+// bytes): the same archive always yields the same manifest digest.
 // Reads through TarIndex: never unpacks the archive, never buffers a layer.
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
@@ -14,8 +17,10 @@ import {
   type ImageManifest,
   MediaType,
   parseImageReference,
+  parseManifest,
 } from "../oci/index.js";
 import { ArchiveTree, type BlobTree } from "./blob-tree.js";
+import { blobPath, OciLayoutSource, parseLayoutIndex } from "./oci-layout.js";
 import { familiarName } from "./spec.js";
 import type { ImageSource, ManifestBytes } from "./types.js";
 
@@ -101,18 +106,21 @@ export class DockerArchiveSource implements ImageSource {
     path: string,
     select: { reference?: string; index?: number },
     description: string,
-  ): Promise<DockerArchiveSource> {
+  ): Promise<ImageSource> {
     const tree = await ArchiveTree.open(path);
     return DockerArchiveSource.fromTree(tree, select, description);
   }
 
+  /** The selected image: from the OCI view when the archive has one, else synthesised. */
   static async fromTree(
     tree: BlobTree,
     select: { reference?: string; index?: number },
     description: string,
-  ): Promise<DockerArchiveSource> {
+  ): Promise<ImageSource> {
     const entries = await readArchiveManifest(tree);
     const entry = selectArchiveImage(entries, tree.location, select);
+    const original = await ociViewOf(tree, entry, select.reference);
+    if (original) return OciLayoutSource.forEntry(tree, original, description);
     const source = new DockerArchiveSource(description, tree);
     await source.synthesize(entry);
     return source;
@@ -170,6 +178,81 @@ export class DockerArchiveSource implements ImageSource {
   }
 
   async close(): Promise<void> {}
+}
+
+const IMAGE_NAME_ANNOTATION = "io.containerd.image.name";
+
+/**
+ * The index.json entry of the archive's OCI view that holds `entry` (same config): the image
+ * manifest, or an index with it among its children. An index some of whose children are not in
+ * the archive (docker saves only the platforms it has) yields that child alone. Entries named
+ * like the selection (or the entry's RepoTags) win. Undefined when there is no usable OCI view.
+ */
+async function ociViewOf(
+  tree: BlobTree,
+  entry: ArchiveImageEntry,
+  reference: string | undefined,
+): Promise<Descriptor | undefined> {
+  if (!(await tree.exists("index.json"))) return undefined;
+  let index: ReturnType<typeof parseLayoutIndex>;
+  try {
+    index = parseLayoutIndex(await tree.readSmall("index.json"), tree.location);
+  } catch {
+    return undefined;
+  }
+  const configDigest = digestOf(await tree.readSmall(entry.Config));
+  const wanted = new Set(
+    (reference !== undefined ? [reference] : entry.RepoTags).map((n) => normalizeTag(n)),
+  );
+  let fallback: Descriptor | undefined;
+  for (const top of index.manifests) {
+    const holding = await holdingDescriptor(tree, top, configDigest);
+    if (!holding) continue;
+    const name = top.annotations?.[IMAGE_NAME_ANNOTATION];
+    if (name !== undefined && wanted.has(normalizeTag(name))) return holding;
+    fallback ??= holding;
+  }
+  return fallback;
+}
+
+/** `top` itself, or the child of it, that holds the image with `configDigest`; verified. */
+async function holdingDescriptor(
+  tree: BlobTree,
+  top: Descriptor,
+  configDigest: string,
+): Promise<Descriptor | undefined> {
+  const parsed = await readViewManifest(tree, top);
+  if (!parsed) return undefined;
+  if (parsed.kind === "image") {
+    return parsed.image.config.digest === configDigest ? top : undefined;
+  }
+  let match: Descriptor | undefined;
+  let complete = true;
+  for (const child of parsed.index.manifests) {
+    const childParsed = await readViewManifest(tree, child);
+    if (!childParsed) complete = false;
+    else if (childParsed.kind === "image" && childParsed.image.config.digest === configDigest)
+      match = child;
+  }
+  if (!match) return undefined;
+  return complete ? top : match;
+}
+
+async function readViewManifest(tree: BlobTree, descriptor: Descriptor) {
+  let path: string;
+  try {
+    path = blobPath(descriptor.digest);
+  } catch {
+    return undefined;
+  }
+  if (!(await tree.exists(path))) return undefined;
+  const bytes = await tree.readSmall(path);
+  if (bytes.length !== descriptor.size || digestOf(bytes) !== descriptor.digest) return undefined;
+  try {
+    return parseManifest(bytes, descriptor.mediaType);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseConfig(bytes: Buffer, where: string): ImageConfig {

@@ -1,9 +1,12 @@
-// Writes `docker save` archives: manifest.json (Config, RepoTags, Layers), repositories, the
-// config and layer blobs under blobs/sha256/, plus oci-layout and index.json, the layout
-// docker 25+ writes, so the file loads with `docker load` and `podman load` and also reads as
-// an OCI archive. Several images share one archive (blobs deduplicated). Layers are stored as
-// they come (compressed layers stay compressed: both loaders decompress). Streams each blob
-// into the tar; the archive appears at its path only when complete (temp file + rename).
+// Writes `docker save` archives the way docker 25+ does: one tar that is both a docker-archive
+// (manifest.json with Config/RepoTags/Layers, repositories) and an OCI image layout
+// (oci-layout, index.json, blobs/sha256/ holding the original manifests, configs and layers),
+// the two views sharing the same blob entries. `docker load`/`podman load` read it, and
+// berth reads the OCI view back so every digest survives. An index is kept whole in the OCI
+// view; the docker view lists the one platform image of it chosen by `platform` (docker's
+// format has no indexes). Several images share one archive (blobs deduplicated). Layers are
+// stored as they come (compressed layers stay compressed: both loaders decompress). Streams
+// each blob into the tar; the archive appears at its path only when complete (temp + rename).
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
@@ -11,9 +14,19 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 import { VerifyingStream } from "../client/verifying-stream.js";
-import { type Descriptor, MediaType, parseDigest, parseManifest } from "../oci/index.js";
+import {
+  type Descriptor,
+  formatPlatform,
+  type ImageIndex,
+  MediaType,
+  type Platform,
+  parseDigest,
+  parseManifest,
+  parsePlatform,
+} from "../oci/index.js";
 import { blobPath, REF_NAME_ANNOTATION } from "./oci-layout.js";
-import type { ImageDestination, ManifestBytes } from "./types.js";
+import { choosePlatform, hostPlatform } from "./resolve.js";
+import type { ImageDestination, ManifestBytes, ManifestPlacement } from "./types.js";
 
 interface SavedImage {
   Config: string;
@@ -25,6 +38,8 @@ export class DockerArchiveWriter {
   private readonly written = new Set<string>();
   private readonly images: SavedImage[] = [];
   private readonly indexEntries: Descriptor[] = [];
+  /** Manifests written so far (small), so an index's docker-view image can be listed. */
+  private readonly manifests = new Map<string, ManifestBytes>();
   private lock: Promise<unknown> = Promise.resolve();
   private finished = false;
 
@@ -45,14 +60,25 @@ export class DockerArchiveWriter {
     return writer;
   }
 
-  /** A destination for one image of the archive, saved under `repoTags`. */
-  imageDestination(repoTags: string[], description: string): ImageDestination {
-    return new ArchiveImageDestination(this, repoTags, description, false);
+  /**
+   * A destination for one image of the archive, saved under `repoTags`; `platform` picks the
+   * image of an index that the docker view lists (default: this machine's).
+   */
+  imageDestination(
+    repoTags: string[],
+    description: string,
+    platform?: string | Platform,
+  ): ImageDestination {
+    return new ArchiveImageDestination(this, repoTags, description, false, platform);
   }
 
   /** A destination that owns the archive: closing it completes the file. */
-  soleImageDestination(repoTags: string[], description: string): ImageDestination {
-    return new ArchiveImageDestination(this, repoTags, description, true);
+  soleImageDestination(
+    repoTags: string[],
+    description: string,
+    platform?: string | Platform,
+  ): ImageDestination {
+    return new ArchiveImageDestination(this, repoTags, description, true, platform);
   }
 
   has(digest: string): boolean {
@@ -84,17 +110,21 @@ export class DockerArchiveWriter {
       size: manifest.bytes.length,
     };
     await this.writeBlob(descriptor, Readable.from([manifest.bytes]));
+    this.manifests.set(manifest.digest, manifest);
   }
 
-  recordImage(manifest: ManifestBytes, repoTags: string[]): void {
+  /**
+   * Lists a top-level manifest in both views: index.json (the manifest or index itself) and
+   * manifest.json (the image, or the index's image for `platform`).
+   */
+  recordImage(manifest: ManifestBytes, repoTags: string[], platform?: string | Platform): void {
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-    if (parsed.kind !== "image") {
-      throw new Error("a docker archive holds single-platform images only; choose --platform");
-    }
+    const image =
+      parsed.kind === "image" ? parsed.image : this.platformImage(parsed.index, platform).image;
     this.images.push({
-      Config: blobPath(parsed.image.config.digest),
+      Config: blobPath(image.config.digest),
       RepoTags: repoTags,
-      Layers: parsed.image.layers.map((l) => blobPath(l.digest)),
+      Layers: image.layers.map((l) => blobPath(l.digest)),
     });
     for (const tag of repoTags.length > 0 ? repoTags : [undefined]) {
       const entry: Descriptor = {
@@ -110,6 +140,22 @@ export class DockerArchiveWriter {
       }
       this.indexEntries.push(entry);
     }
+  }
+
+  /** The image of `index` the docker view lists: `platform`'s, else the host's, else the first. */
+  private platformImage(index: ImageIndex, platform?: string | Platform) {
+    const wanted = typeof platform === "string" ? parsePlatform(platform) : platform;
+    const written = index.manifests.filter((m) => this.manifests.has(m.digest));
+    const chosen =
+      choosePlatform(written, wanted ?? hostPlatform(), wanted !== undefined) ??
+      (wanted === undefined ? written.find((m) => m.platform?.os !== "unknown") : undefined);
+    const bytes = chosen && this.manifests.get(chosen.digest);
+    const parsed = bytes ? parseManifest(bytes.bytes, bytes.mediaType) : undefined;
+    if (parsed?.kind !== "image") {
+      const which = wanted ? formatPlatform(wanted) : "any platform";
+      throw new Error(`the index holds no image for ${which} to list in the docker archive`);
+    }
+    return parsed;
   }
 
   async close(): Promise<void> {
@@ -177,7 +223,7 @@ function repositoriesOf(images: SavedImage[]): Record<string, Record<string, str
 }
 
 class ArchiveImageDestination implements ImageDestination {
-  readonly acceptsIndex = false;
+  readonly acceptsIndex = true;
   readonly maxParallelBlobs = 1;
 
   constructor(
@@ -185,6 +231,7 @@ class ArchiveImageDestination implements ImageDestination {
     private readonly repoTags: string[],
     readonly description: string,
     private readonly ownsWriter: boolean,
+    private readonly platform: string | Platform | undefined,
   ) {}
 
   async hasBlob(descriptor: Descriptor): Promise<boolean> {
@@ -195,10 +242,14 @@ class ArchiveImageDestination implements ImageDestination {
     return this.writer.writeBlob(descriptor, content);
   }
 
-  async putManifest(manifest: ManifestBytes, _tag?: string): Promise<void> {
+  async putManifest(
+    manifest: ManifestBytes,
+    _tag?: string,
+    placement?: ManifestPlacement,
+  ): Promise<void> {
     parseDigest(manifest.digest);
     await this.writer.writeManifest(manifest);
-    this.writer.recordImage(manifest, this.repoTags);
+    if (placement !== "child") this.writer.recordImage(manifest, this.repoTags, this.platform);
   }
 
   async close(): Promise<void> {

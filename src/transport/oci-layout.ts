@@ -86,6 +86,11 @@ export class OciLayoutSource implements ImageSource {
     return new OciLayoutSource(description, tree, selectLayoutEntry(index, tag, tree.location));
   }
 
+  /** The image (or index) `top` describes, read from `tree` (a docker archive's OCI view). */
+  static forEntry(tree: BlobTree, top: Descriptor, description: string): OciLayoutSource {
+    return new OciLayoutSource(description, tree, top);
+  }
+
   async getManifest(digest?: string): Promise<ManifestBytes> {
     const wanted = digest ?? this.top.digest;
     const bytes = await this.tree.readSmall(blobPath(wanted));

@@ -1,6 +1,9 @@
 // Parses the transport strings users type: `docker://REF` (and a bare REF), `oci:DIR[:TAG]`,
 // `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REF|:@N]`. Pure: no I/O. The first colon
-// after a file transport separates the path from the tag, as in skopeo.
+// after a file transport separates the path from the tag, as in skopeo. A string that names a
+// transport Berth does not have (`dir:`, `containers-storage:`, `SCHEME://`, or `WORD:` followed
+// by something that is neither a tag nor a port) is an error naming the known transports, never
+// a Docker Hub reference.
 import { type ImageReference, parseImageReference } from "../oci/index.js";
 
 export type TransportSpec =
@@ -26,7 +29,42 @@ export class TransportSpecError extends Error {
 
 const FILE_TRANSPORTS = ["oci", "oci-archive", "docker-archive"] as const;
 
+/** The transports Berth reads and writes, as users write them. */
+export const KNOWN_TRANSPORTS = ["docker://", "oci:", "oci-archive:", "docker-archive:"] as const;
+
+/** containers/image transports that Berth does not implement (skopeo's other names). */
+const FOREIGN_TRANSPORTS = new Set([
+  "containers-storage",
+  "dir",
+  "docker-daemon",
+  "ostree",
+  "sif",
+  "tarball",
+]);
+
+const TAG_AND_DIGEST = /^[\w][\w.-]{0,127}(?:@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)?$/;
+
+/** The transport name `text` starts with when it is not one Berth knows, else undefined. */
+export function unknownTransportOf(text: string): string | undefined {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text);
+  if (scheme) return scheme[1] === "docker" ? undefined : `${scheme[1]}://`;
+  const prefix = /^([a-z0-9][a-z0-9_-]*):(.*)$/s.exec(text);
+  if (!prefix) return undefined;
+  const [, name = "", rest = ""] = prefix;
+  if ((FILE_TRANSPORTS as readonly string[]).includes(name)) return undefined;
+  if (FOREIGN_TRANSPORTS.has(name)) return `${name}:`;
+  // `host:port/repo` and `repo:tag[@digest]` stay registry references.
+  if (/^\d+(?:\/|$)/.test(rest) || TAG_AND_DIGEST.test(rest)) return undefined;
+  return `${name}:`;
+}
+
 export function parseTransportSpec(text: string): TransportSpec {
+  const unknown = unknownTransportOf(text);
+  if (unknown !== undefined) {
+    throw new TransportSpecError(
+      `"${text}" names the transport "${unknown}", which berth does not know; use ${KNOWN_TRANSPORTS.join(", ")} or a registry reference`,
+    );
+  }
   if (text.startsWith("docker://")) return registrySpec(text.slice("docker://".length), text);
   for (const kind of FILE_TRANSPORTS) {
     if (!text.startsWith(`${kind}:`)) continue;

@@ -90,7 +90,82 @@ describe("berth admin --server", () => {
     expect((await remote(["member", "remove", "apps", "erin"])).code).toBe(0);
     expect((await remote(["user", "delete", "erin"])).code).toBe(0);
     expect((await remote(["project", "delete", "apps"])).code).toBe(0);
-  });
+  }, 400_000);
+
+  it("rotates a robot's secret and pages through the audit log with filters", async () => {
+    expect((await remote(["project", "create", "audited"])).code).toBe(0);
+    const created = await remote([
+      "--format",
+      "json",
+      "robot",
+      "create",
+      "bot",
+      "--project",
+      "audited",
+      "--permission",
+      "pull",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const first = (JSON.parse(created.stdout) as { secret: string }).secret;
+    const refreshed = await remote(["robot", "refresh", "robot$audited+bot"]);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.stderr).toContain("will not be shown again");
+    const second = refreshed.stdout.trim();
+    expect(second).not.toBe(first);
+    const token = (password: string) =>
+      api(h.url, "GET", "/service/token?scope=repository:audited/x:pull", {
+        headers: basic({ username: "robot$audited+bot", password }),
+      });
+    expect((await token(first)).status).toBe(401);
+    expect((await token(second)).status).toBe(200);
+    const refreshedJson = await remote([
+      "--format",
+      "json",
+      "robot",
+      "refresh",
+      "robot$audited+bot",
+    ]);
+    expect(JSON.parse(refreshedJson.stdout)).toMatchObject({
+      robot: { name: "robot$audited+bot" },
+      secret: expect.any(String),
+    });
+
+    const audit = async (args: string[]) => {
+      const out = await remote(["--format", "json", "audit", ...args]);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(out.stdout) as {
+        items: { action: string; actor: string; project: string | null }[];
+        total: number;
+        page: number;
+        pageSize: number;
+      };
+    };
+    const project = await audit(["--project", "audited", "--since", "1h"]);
+    expect(project.items.map((e) => e.action)).toEqual([
+      "robot.refresh",
+      "robot.refresh",
+      "robot.create",
+      "project.create",
+    ]);
+    expect(project.items.every((e) => e.project === "audited")).toBe(true);
+    const refreshes = await audit(["--action", "robot.refresh", "--user", ADMIN.username]);
+    expect(refreshes.total).toBe(2);
+    const paged = await audit(["--project", "audited", "--page-size", "1", "--page", "2"]);
+    expect(paged).toMatchObject({ total: 4, page: 2, pageSize: 1 });
+    expect(paged.items.map((e) => e.action)).toEqual(["robot.refresh"]);
+    expect((await audit(["--project", "audited", "--until", "2000-01-01T00:00:00Z"])).total).toBe(
+      0,
+    );
+    const table = await remote(["audit", "--project", "audited", "--page-size", "2"]);
+    expect(table.stdout).toMatch(/TIME\s+ACTOR\s+ACTION/);
+    expect(table.stderr).toContain("page 1 of 2 (4 entries); --page 2 for more");
+    const both = await remote(["project", "create", "x", "--public", "--private"]);
+    expect(both.code).toBe(2);
+    expect((await remote(["audit", "--project", "nope"])).code).toBe(3);
+    const bad = await remote(["audit", "--since", "yesterday-ish"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("cannot read --since");
+  }, 400_000);
 
   it("signs in with the credentials a podman/docker login stored when the environment has none", async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), "berth-admin-home-"));
@@ -192,8 +267,11 @@ describe("berth admin --data", () => {
     ).toEqual([]);
     expect((await local(["user", "delete", "temp"])).code).toBe(0);
     expect((await local(["project", "delete", "scratch"])).code).toBe(0);
+    expect((await local(["project", "create", "open", "--public"])).code).toBe(0);
     const projects = await local(["project", "list"]);
-    expect(projects.stdout).toMatch(/ops\s+public\s+1\.0 GiB/);
+    // Private by default, as the API creates them; --public to open one.
+    expect(projects.stdout).toMatch(/ops\s+private\s+1\.0 GiB/);
+    expect(projects.stdout).toMatch(/open\s+public\s+unlimited/);
     expect(projects.stdout).not.toContain("scratch");
     const project = await local([
       "robot",
@@ -207,7 +285,18 @@ describe("berth admin --data", () => {
       "1d",
     ]);
     expect(project.code, project.stderr).toBe(0);
-    const ciSecret = project.stdout.trim();
+    const oldCiSecret = project.stdout.trim();
+    // robot refresh rotates the secret (printed once), and the audit log records it.
+    const refreshed = await local(["--format", "json", "robot", "refresh", "robot$ops+ci"]);
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    const ciSecret = (JSON.parse(refreshed.stdout) as { secret: string }).secret;
+    expect(ciSecret.length).toBeGreaterThan(30);
+    expect(ciSecret).not.toBe(oldCiSecret);
+    const audit = JSON.parse(
+      (await local(["--format", "json", "audit", "--action", "robot.refresh"])).stdout,
+    ) as { items: { action: string; resource: string; actor: string }[]; total: number };
+    expect(audit.total).toBe(1);
+    expect(audit.items[0]).toMatchObject({ action: "robot.refresh", resource: "robot$ops+ci" });
     expect((await local(["robot", "disable", "robot$deploy"])).code).toBe(0);
     const robotList = await local(["--format", "json", "robot", "list"]);
     const robotsNow = JSON.parse(robotList.stdout) as { name: string; disabled: boolean }[];
@@ -229,6 +318,7 @@ describe("berth admin --data", () => {
       expect((await as("root2", "root2-pass-1")).status).toBe(401);
       expect((await as("temp", "temp-pass-1")).status).toBe(401);
       expect((await as("robot$ops+ci", ciSecret)).status).toBe(200);
+      expect((await as("robot$ops+ci", oldCiSecret)).status).toBe(401);
       expect((await as("robot$deploy", deploySecret)).status).toBe(401);
     } finally {
       await server.stop();
@@ -236,5 +326,5 @@ describe("berth admin --data", () => {
     expect((await local(["robot", "delete", "robot$ops+ci"])).code).toBe(0);
     const gone = await local(["--format", "json", "robot", "list", "--project", "ops"]);
     expect(JSON.parse(gone.stdout)).toEqual([]);
-  }, 120_000);
+  }, 400_000);
 });

@@ -1,7 +1,9 @@
 // Credentials against Berth itself with its token authentication on (Bearer challenge, token
 // endpoint, JWT): after `podman login`, `berth ls` works with no flags; `berth login` with a
 // wrong password is one sentence and exit 3, with the right one it succeeds; a token service
-// answering 503 or dropping the connection is retried. HOME and
+// answering 503 or dropping the connection is retried. Wrong `--creds` are an error even on a
+// public repository (as skopeo), and a refusal says whether the password was wrong (401) or the
+// account may not do the action (403 / DENIED). HOME and
 // XDG_RUNTIME_DIR point into a temp dir, never at the machine's own credential files.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ const ADMIN_PASSWORD = "berth-admin-pass-1";
 let server: BerthProcess;
 let work: string;
 let env: NodeJS.ProcessEnv;
+let layout: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-cli-berth-auth-"));
@@ -43,10 +46,23 @@ beforeAll(async () => {
   const image = await syntheticImageLayout(join(work, "layout"), "1.0", {
     layers: [{ seed: "berth-auth", size: 10_000 }],
   });
+  layout = image.reference;
   await berthOk(
     ["copy", "--creds", `admin:${ADMIN_PASSWORD}`, image.reference, `${server.host}/team/app:1.0`],
     { env },
   );
+  await berthOk(
+    ["copy", "--creds", `admin:${ADMIN_PASSWORD}`, image.reference, `${server.host}/library/pub:1`],
+    { env },
+  );
+  const admin = { ...env, BERTH_USERNAME: "admin", BERTH_PASSWORD: ADMIN_PASSWORD };
+  await berthOk(["admin", "--server", server.url, "user", "create", "alice", "--password-stdin"], {
+    env: admin,
+    input: "alice-pass-1\n",
+  });
+  await berthOk(["admin", "--server", server.url, "member", "add", "team", "alice", "guest"], {
+    env: admin,
+  });
 });
 
 afterAll(async () => {
@@ -108,5 +124,51 @@ describe("credentials against Berth with token auth", () => {
     });
     expect(ok.stdout).toContain("Login Succeeded");
     expect((await berthOk(["ls", `${server.host}/team/app`], { env })).stdout).toBe("1.0\n");
+  });
+});
+
+describe("credential errors", () => {
+  it("wrong --creds on a public repository are an error (exit 3), not an anonymous pull", async () => {
+    const anonymous = await berthOk(["ls", `${server.host}/library/pub`], { env });
+    expect(anonymous.stdout).toBe("1\n");
+    const wrong = await berth(
+      ["ls", "--creds", "admin:wrong-password", `${server.host}/library/pub`],
+      {
+        env,
+      },
+    );
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr.trim().split("\n")).toHaveLength(1);
+    expect(wrong.stderr).toContain("refused the credentials of admin");
+    const inspect = await berth(
+      ["digest", "--creds", "alice:wrong-password", `${server.host}/library/pub:1`],
+      { env },
+    );
+    expect(inspect.code).toBe(3);
+  });
+
+  it("tells wrong credentials (401) from an account that may not do the action (403)", async () => {
+    const wrong = await berth(
+      ["ls", "--creds", "alice:wrong-password", `${server.host}/team/app`],
+      {
+        env,
+      },
+    );
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(
+      /the registry refused the credentials of alice|refused the credentials of alice/,
+    );
+    expect(
+      (await berthOk(["ls", "--creds", "alice:alice-pass-1", `${server.host}/team/app`], { env }))
+        .stdout,
+    ).toBe("1.0\n");
+    const push = await berth(
+      ["copy", "--creds", "alice:alice-pass-1", layout, `${server.host}/team/app:2.0`],
+      { env },
+    );
+    expect(push.code).toBe(3);
+    expect(push.stderr.trim().split("\n")).toHaveLength(1);
+    expect(push.stderr).toContain("alice may not push to team/app");
+    expect(push.stderr).not.toContain("refused the credentials");
   });
 });

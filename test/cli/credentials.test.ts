@@ -1,7 +1,8 @@
 // Credentials as users already have them: after `podman login` against a registry with
 // authentication (CNCF distribution 2.8 with htpasswd), `berth ls` works with no flags;
 // `berth login` verifies first (a wrong password is one sentence and exit 3), stores where
-// docker reads, and `berth logout` removes it; REGISTRY_AUTH_FILE (written by `podman login
+// docker reads, and `berth logout` removes it from that file only (`--all`: podman's and
+// docker's files too); REGISTRY_AUTH_FILE (written by `podman login
 // --authfile`) is read, and a wrong stored password is named in one sentence; the
 // `docker-credential-*` helpers named by credHelpers (per registry) and credsStore are used. HOME and XDG_RUNTIME_DIR point into a temp dir: the machine's own
 // credential files are never read or written.
@@ -128,6 +129,65 @@ describe("credentials", () => {
     expect(out.stdout).toContain("Removed credentials");
     expect((await berth(["ls", `${host}/team/app`], { env: cleanEnv() })).code).toBe(3);
   });
+
+  it("berth logout removes only its own login; --all removes podman's and docker's too", async () => {
+    const podmanFile = join(env.XDG_RUNTIME_DIR as string, "containers", "auth.json");
+    const dockerConfig = join(env.HOME as string, ".docker", "config.json");
+    const hosts = async (file: string) =>
+      Object.keys(
+        (JSON.parse(await readFile(file, "utf8")) as { auths?: Record<string, unknown> }).auths ??
+          {},
+      );
+    expect(
+      (await podmanLogin(["-u", "alice", "--password-stdin", host], "s3cret-pass\n")).code,
+    ).toBe(0);
+    await berthOk(["login", host, "-u", "alice", "--password-stdin"], {
+      env: cleanEnv(),
+      input: "s3cret-pass\n",
+    });
+    expect(await hosts(podmanFile)).toContain(host);
+    expect(await hosts(dockerConfig)).toContain(host);
+
+    const own = await berthOk(["logout", host], { env: cleanEnv() });
+    expect(own.stdout).toBe(`Removed credentials for ${host} from ${dockerConfig}\n`);
+    expect(await hosts(dockerConfig)).not.toContain(host);
+    expect(await hosts(podmanFile)).toContain(host);
+    expect((await berthOk(["ls", `${host}/team/app`], { env: cleanEnv() })).stdout).toBe("1.0\n");
+
+    const again = await berthOk(["logout", host], { env: cleanEnv() });
+    expect(again.stdout).toBe(`Not logged in to ${host}\n`);
+    expect(again.stderr).toContain(podmanFile);
+    expect(again.stderr).toContain(`berth logout --all ${host}`);
+
+    await berthOk(["login", host, "-u", "alice", "--password-stdin"], {
+      env: cleanEnv(),
+      input: "s3cret-pass\n",
+    });
+    const all = await berthOk(["logout", "--all", host], { env: cleanEnv() });
+    expect(all.stdout).toContain(podmanFile);
+    expect(all.stdout).toContain(dockerConfig);
+    expect(await hosts(podmanFile)).not.toContain(host);
+    expect(await hosts(dockerConfig)).not.toContain(host);
+    expect((await berth(["ls", `${host}/team/app`], { env: cleanEnv() })).code).toBe(3);
+    const podmanSees = await run("podman", ["login", "--get-login", host], { env: cleanEnv() });
+    expect(podmanSees.code).not.toBe(0);
+
+    // With REGISTRY_AUTH_FILE, that file is berth login's: logout removes the login there only.
+    const authFile = join(work, "logout-auth-file.json");
+    const withFile = cleanEnv({ REGISTRY_AUTH_FILE: authFile });
+    await berthOk(["login", host, "-u", "alice", "--password-stdin"], {
+      env: withFile,
+      input: "s3cret-pass\n",
+    });
+    expect(
+      (await podmanLogin(["-u", "alice", "--password-stdin", host], "s3cret-pass\n")).code,
+    ).toBe(0);
+    expect(await hosts(authFile)).toContain(host);
+    const fromFile = await berthOk(["logout", host], { env: withFile });
+    expect(fromFile.stdout).toBe(`Removed credentials for ${host} from ${authFile}\n`);
+    expect(await hosts(podmanFile)).toContain(host);
+    await run("podman", ["logout", host], { env: cleanEnv() });
+  }, 300_000);
 
   it("reads REGISTRY_AUTH_FILE, and names a wrong stored password in one sentence", async () => {
     const authFile = join(work, "registry-auth-file.json");

@@ -75,6 +75,34 @@ describe("parsing", () => {
     expect(() => parseTransportSpec("oci:")).toThrow(/names no path/);
   });
 
+  it("refuses transports it does not know, naming the known ones; keeps host:port and repo:tag", () => {
+    for (const text of [
+      "unknown-transport:./foo",
+      "unknown-transport:/abs/path",
+      "dir:/tmp/x",
+      "containers-storage:alpine",
+      "docker-daemon:alpine:latest",
+      "http://example.com/app",
+      "oci://dir",
+    ]) {
+      expect(() => parseTransportSpec(text), text).toThrow(
+        /which berth does not know; use docker:\/\/, oci:, oci-archive:, docker-archive:/,
+      );
+    }
+    expect(parseTransportSpec("alpine:3.20")).toMatchObject({
+      kind: "registry",
+      reference: { registry: "docker.io", repository: "library/alpine", tag: "3.20" },
+    });
+    expect(parseTransportSpec("eclipse-temurin:21")).toMatchObject({ kind: "registry" });
+    expect(parseTransportSpec("myhost:5000/team/app")).toMatchObject({
+      reference: { registry: "myhost:5000", repository: "team/app" },
+    });
+    expect(parseTransportSpec("localhost:5000")).toMatchObject({ kind: "registry" });
+    expect(parseTransportSpec(`app:1@sha256:${"a".repeat(64)}`)).toMatchObject({
+      reference: { tag: "1", digest: `sha256:${"a".repeat(64)}` },
+    });
+  });
+
   it("follows Link headers and knows loopback hosts", () => {
     expect(nextLink('</v2/a/tags/list?n=2&last=b>; rel="next"', "http://r")).toBe(
       "/v2/a/tags/list?n=2&last=b",

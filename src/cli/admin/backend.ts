@@ -72,6 +72,41 @@ export interface ImmutableRuleRow {
 
 /** `team`, `team/app`, or the whole registry. */
 export type QuotaTarget = string | { system: true };
+/** Filters and paging of `berth admin audit`, as the API's audit query offers them. */
+export interface AuditQuery {
+  project?: string;
+  actor?: string;
+  action?: string;
+  resource?: string;
+  resourceType?: string;
+  outcome?: "success" | "failure";
+  /** ISO 8601 instants. */
+  since?: string;
+  until?: string;
+  page: number;
+  pageSize: number;
+}
+
+export interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  actorKind: string;
+  action: string;
+  resourceType: string;
+  resource: string;
+  project: string | null;
+  remoteAddress: string | null;
+  outcome: string;
+  detail: string | null;
+}
+
+export interface AuditPage {
+  items: AuditRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
 
 export interface AdminBackend {
   createUser(username: string, password: string, isAdmin: boolean): Promise<UserRow>;
@@ -91,6 +126,11 @@ export interface AdminBackend {
   listRobots(project?: string): Promise<RobotRow[]>;
   disableRobot(idOrName: string): Promise<RobotRow>;
   deleteRobot(idOrName: string): Promise<void>;
+  /** Replaces a robot's secret; the new one is returned once. */
+  refreshRobot(idOrName: string): Promise<{ robot: RobotRow; secret: string }>;
+
+  /** One page of the audit log, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditPage>;
 
   getTrustPolicy(project: string): Promise<TrustPolicyRow>;
   /** Replaces mode and keys (PEM texts); the server validates the keys. */

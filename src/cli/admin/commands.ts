@@ -111,16 +111,19 @@ export function registerProjectCommands(admin: Command, factory: BackendFactory)
   const project = admin.command("project").description("manage projects");
   project
     .command("create <name>")
-    .description("create a project (public unless --private)")
-    .option("--private", "only members may pull")
+    .description("create a project (private unless --public, as the API's default)")
+    .option("--public", "anyone may pull, without logging in")
+    .option("--private", "only members may pull (the default)")
     .option("--quota <size>", "storage quota, e.g. 10GiB (default unlimited)")
     .action(
       withBackend(factory, async (backend, command, name) => {
-        const opts = command.opts() as { private?: boolean; quota?: string };
+        const opts = command.opts() as { public?: boolean; private?: boolean; quota?: string };
+        if (opts.public && opts.private)
+          throw new CliError("choose one of --public and --private", ExitCode.Usage);
         const quota = opts.quota === undefined ? null : parseSize(opts.quota);
         if (quota === undefined)
           throw new CliError(`cannot read --quota "${opts.quota}" (${SIZE_HINT})`, ExitCode.Usage);
-        const created = await backend.createProject(name, opts.private !== true, quota);
+        const created = await backend.createProject(name, opts.public === true, quota);
         done(
           command,
           `created ${created.public ? "public" : "private"} project ${created.name}`,
@@ -284,6 +287,19 @@ export function registerRobotCommands(admin: Command, factory: BackendFactory): 
       withBackend(factory, async (backend, command, name) => {
         const disabled = await backend.disableRobot(name);
         done(command, `disabled ${disabled.name}`, disabled);
+      }),
+    );
+  robot
+    .command("refresh <robot>")
+    .description("replace a robot's secret and print the new one (shown only once)")
+    .action(
+      withBackend(factory, async (backend, command, name) => {
+        const refreshed = await backend.refreshRobot(name);
+        if (wantsJson(command)) return printJson(refreshed);
+        process.stderr.write(
+          `new secret for ${refreshed.robot.name}; the old one no longer works. It is printed below and will not be shown again\n`,
+        );
+        process.stdout.write(`${refreshed.secret}\n`);
       }),
     );
   robot

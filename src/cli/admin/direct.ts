@@ -22,6 +22,7 @@ import { KeyFormatError, keyFingerprint, loadPublicKey } from "../../sign/keys.j
 import { CliError, ExitCode } from "../errors.js";
 import type {
   AdminBackend,
+  AuditQuery,
   QuotaTarget,
   RobotCreate,
   RobotRow,
@@ -230,6 +231,29 @@ export class DirectBackend implements AdminBackend {
       detail: { mode, keys: keys.map((k) => k.fingerprint) },
     });
     return this.getTrustPolicy(project);
+  }
+
+  async refreshRobot(idOrName: string) {
+    const robot = await this.management.requireRobot(idOrName);
+    const refreshed = await this.management.refreshRobotSecret(OPERATOR, robot);
+    return { robot: robotRow(refreshed.robot), secret: refreshed.secret };
+  }
+  async listAudit(query: AuditQuery) {
+    if (query.project) await this.management.requireProject(query.project);
+    const page = {
+      page: query.page,
+      pageSize: query.pageSize,
+      sort: "at",
+      descending: true,
+    } as const;
+    const { page: _p, pageSize: _s, ...filter } = query;
+    const result = await this.store.listAudit(page, filter);
+    return {
+      items: [...result.items],
+      total: result.total,
+      page: query.page,
+      pageSize: query.pageSize,
+    };
   }
 
   async close() {

@@ -5,6 +5,8 @@ import { fileCredentialResolver } from "../../client/credentials.js";
 import { CliError, ExitCode } from "../errors.js";
 import type {
   AdminBackend,
+  AuditPage,
+  AuditQuery,
   ImmutableRuleRow,
   MemberRow,
   ProjectRow,
@@ -234,6 +236,32 @@ export class RemoteBackend implements AdminBackend {
     );
   }
 
+  refreshRobot(idOrName: string) {
+    return this.call<{ robot: RobotRow; secret: string }>(
+      "POST",
+      `/api/v1/robots/${encodeURIComponent(idOrName)}/refresh`,
+    );
+  }
+  listAudit(query: AuditQuery) {
+    const params = new URLSearchParams({
+      page: String(query.page),
+      page_size: String(query.pageSize),
+    });
+    const filters: [string, string | undefined][] = [
+      ["actor", query.actor],
+      ["action", query.action],
+      ["resource", query.resource],
+      ["resource_type", query.resourceType],
+      ["outcome", query.outcome],
+      ["since", query.since],
+      ["until", query.until],
+    ];
+    for (const [key, value] of filters) if (value !== undefined) params.set(key, value);
+    const base = query.project
+      ? `/api/v1/projects/${encodeURIComponent(query.project)}/audit`
+      : "/api/v1/audit";
+    return this.call<AuditPage>("GET", `${base}?${params}`);
+  }
   async close() {}
 
   getTrustPolicy(project: string): Promise<TrustPolicyRow> {
