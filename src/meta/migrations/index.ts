@@ -4,8 +4,10 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-registry.js";
 import * as m0002 from "./0002-auth.js";
+import * as m0003 from "./0003-credential-revocation.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
   ["0002-auth", m0002],
+  ["0003-credential-revocation", m0003],
 ];
