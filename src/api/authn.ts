@@ -62,11 +62,7 @@ export async function identify(request: FastifyRequest, auth: AuthSystem): Promi
     if (login.reason === "locked") throw tooManyLogins(login.retryAfterSeconds);
     throw unauthorized("invalid username or password");
   }
-  if (credentials.kind === "bearer") {
-    throw unauthorized(
-      "registry tokens from /service/token are valid on /v2/ only; use Basic credentials or a session on the management API",
-    );
-  }
+  if (credentials.kind === "bearer") throw registryTokenRefused();
   const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
   if (cookie) {
     const idHash = sha256Hex(cookie);
@@ -82,6 +78,20 @@ export async function identify(request: FastifyRequest, auth: AuthSystem): Promi
     return make({ kind: "user", user: session.user }, "session", idHash);
   }
   return make(undefined, "anonymous");
+}
+
+const registryTokenRefused = () =>
+  unauthorized(
+    "registry tokens from /service/token are valid on /v2/ only; use Basic credentials or a session on the management API",
+  );
+
+/**
+ * Every management API request: a Bearer token (whatever its scope) is refused before
+ * validation or any route runs, so no route can forget it.
+ */
+export function refuseRegistryTokens(request: FastifyRequest): void {
+  if (parseAuthorization(request.headers.authorization).kind === "bearer")
+    throw registryTokenRefused();
 }
 
 export function requireSignedIn(caller: Caller): Account {

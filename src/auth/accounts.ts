@@ -48,6 +48,7 @@ export interface CredentialStamp {
 /** How long a looked-up account is trusted without asking the database again. */
 export const ACCOUNT_CACHE_MS = 2000;
 const HTPASSWD_ID = "htpasswd:";
+const PASSWORD_CHANGE_KEY = "\u0001password-change:";
 
 export function accountName(account: Account): string {
   if (account.kind === "user") return account.user.username;
@@ -126,18 +127,21 @@ export class AccountDirectory {
     purpose: LoginFailure["purpose"] = "login",
   ): Promise<LoginResult> {
     const isRobot = username.startsWith(ROBOT_PREFIX);
-    const blocked = this.throttle.blockedFor(username, remoteAddress, isRobot);
+    // The current-password check of a password change has counters of its own: the Basic
+    // login that authenticated the same request must not reset them.
+    const key = purpose === "login" ? username : `${PASSWORD_CHANGE_KEY}${username}`;
+    const blocked = this.throttle.blockedFor(key, remoteAddress, isRobot);
     if (blocked > 0) {
       this.onFailure({ username, remoteAddress, reason: "locked", purpose });
       return { ok: false, reason: "locked", retryAfterSeconds: Math.ceil(blocked / 1000) };
     }
     const account = await this.check(username, secret);
     if (!account) {
-      this.throttle.failure(username, remoteAddress, isRobot);
+      this.throttle.failure(key, remoteAddress, isRobot);
       this.onFailure({ username, remoteAddress, reason: "invalid credentials", purpose });
       return { ok: false, reason: "invalid" };
     }
-    this.throttle.success(username, remoteAddress);
+    this.throttle.success(key, remoteAddress);
     return { ok: true, account };
   }
 
