@@ -4,9 +4,9 @@
 // rendered as {"errors":[{"code","message"}]} and responses are never cached. A Bearer
 // (registry) token is refused on every route before anything else runs (docs/security.md).
 import type { FastifyInstance } from "fastify";
+import { refuseRegistryTokens } from "./authn.js";
 import type { ApiContext } from "./context.js";
 import { DOCS_PAGE } from "./docs-page.js";
-import { refuseRegistryTokens } from "./authn.js";
 import { apiErrorHandler, errorBody } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
