@@ -2,7 +2,9 @@
 // private project, a pull-only robot, one small image; a Bearer token for the robot from
 // the token endpoint; then http-load.ts (keep-alive, one request in flight per connection)
 // against GET /v2/team/app/manifests/v1. Measures what every authenticated pull pays for
-// token verification and the per-request account check (docs/security.md).
+// token verification and the per-request account check (docs/security.md). Besides the
+// rate it reports the server's own CPU time per request (/proc/PID/stat): on a loaded
+// machine the rate follows the load, the CPU cost per request much less so.
 //
 //   node --import tsx bench/auth-bearer.ts [CONNECTIONS=32] [SECONDS=10] [ROUNDS=3]  →  JSON lines
 //
@@ -12,6 +14,7 @@ import { createHash } from "node:crypto";
 import { basicHeader } from "../src/auth/credentials.js";
 import { startBerth } from "../test/support/berth-process.js";
 import { runLoad } from "./load.js";
+import { cpuSeconds } from "./servers.js";
 
 const ADMIN = basicHeader("admin", "admin-password-1");
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
         { headers: { authorization: basicHeader(robot.robot.name, robot.secret) } },
       );
       const { token } = (await tokenRes.json()) as { token: string };
+      const cpuBefore = cpuSeconds(berth.pid);
       const result = await runLoad({
         method: "GET",
         url: `${berth.url}/v2/team/app/manifests/v1`,
@@ -116,8 +120,10 @@ async function main(): Promise<void> {
           accept: "application/vnd.oci.image.manifest.v1+json",
         },
       });
+      const requests = result.requestsPerSecond * Number(seconds);
+      const serverCpuUsPerRequest = ((cpuSeconds(berth.pid) - cpuBefore) * 1e6) / requests;
       process.stdout.write(
-        `${JSON.stringify({ round, connections: Number(connections), ...result })}\n`,
+        `${JSON.stringify({ round, connections: Number(connections), ...result, serverCpuUsPerRequest })}\n`,
       );
     }
   } finally {

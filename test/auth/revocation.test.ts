@@ -14,7 +14,7 @@ import { request as httpRequest } from "node:http";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basicHeader } from "../../src/auth/credentials.js";
-import { type BerthProcess, startBerth } from "../support/berth-process.js";
+import { BERTH_BIN, type BerthProcess, startBerth } from "../support/berth-process.js";
 import { run } from "../support/process-control.js";
 
 const ADMIN_PASSWORD = "admin-password-1";
@@ -266,6 +266,44 @@ describe("a password reset (High 2)", () => {
     );
     expect(JSON.parse(String(entry?.detail))).toEqual({ verifiedCurrentPassword: true });
   });
+});
+
+describe("berth admin user sessions / signout", () => {
+  it("list a user's sessions and refresh tokens, and end them all", async () => {
+    const password = await newUser("sid", "developer");
+    const session = await signIn("sid", password);
+    const refresh = await refreshTokenFor("sid", password);
+    const token = await bearer("sid", password, "repository:team/app:pull");
+    const admin = (...args: string[]) =>
+      run(
+        process.execPath,
+        [BERTH_BIN, "admin", "--server", berth.url, "--format", "json", "user", ...args],
+        {
+          env: {
+            ...process.env,
+            BERTH_FROM_SOURCE: "1",
+            BERTH_USERNAME: "admin",
+            BERTH_PASSWORD: ADMIN_PASSWORD,
+          },
+          timeoutMs: 90_000,
+        },
+      );
+    const listed = await admin("sessions", "sid");
+    expect(listed.code, listed.stderr).toBe(0);
+    const signedIn = JSON.parse(listed.stdout) as { sessions: unknown[]; refreshTokens: unknown[] };
+    expect(signedIn.sessions).toEqual([
+      expect.objectContaining({ remoteAddress: expect.stringContaining("127.0.0.1") }),
+    ]);
+    expect(signedIn.refreshTokens.length).toBe(1);
+    const ended = await admin("signout", "sid");
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(JSON.parse(ended.stdout)).toEqual({ username: "sid", sessions: 1, refreshTokens: 1 });
+    expect(
+      (await http("GET", "/api/v1/users/current", { headers: { cookie: session.cookie } })).status,
+    ).toBe(401);
+    expect((await useRefresh(refresh)).status).toBe(401);
+    expect((await pull(token)).status).toBe(401);
+  }, 180_000);
 });
 
 describe("the current-password check (Low 7)", () => {

@@ -9,6 +9,7 @@ import type {
   ProjectRow,
   RobotCreate,
   RobotRow,
+  SignedInRow,
   UserRow,
 } from "./backend.js";
 
@@ -87,6 +88,15 @@ export class RemoteBackend implements AdminBackend {
   }
   listUsers() {
     return this.all<UserRow>("/api/v1/users");
+  }
+  listSignedIn(username: string) {
+    return this.call<SignedInRow>("GET", `/api/v1/users/${encodeURIComponent(username)}/sessions`);
+  }
+  signOut(username: string) {
+    return this.call<{ sessions: number; refreshTokens: number }>(
+      "DELETE",
+      `/api/v1/users/${encodeURIComponent(username)}/sessions`,
+    );
   }
   async setPassword(username: string, password: string) {
     await this.call("PUT", `/api/v1/users/${encodeURIComponent(username)}/password`, { password });
