@@ -7,7 +7,7 @@
 // Never logs credentials or tokens; failed logins are throttled (429 with Retry-After) and
 // audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type Account, type AccountDirectory, principalOf, robotIsActive } from "./accounts.js";
+import { type Account, type AccountDirectory, principalOf } from "./accounts.js";
 import type { Authorizer } from "./authorizer.js";
 import { parseAuthorization } from "./credentials.js";
 import { grantScopes } from "./grants.js";
@@ -163,7 +163,10 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
     return null;
   }
 
-  /** The account a refresh token still speaks for: its row exists, bound to the same account id. */
+  /**
+   * The account a refresh token still speaks for: its row exists, bound to the same account
+   * id, and the account is active with the same credential generation.
+   */
   async function refreshAccount(owner: VerifiedRefresh): Promise<Account | undefined> {
     const row = await deps.store.findRefreshToken(owner.id);
     if (
@@ -173,9 +176,11 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
       Date.parse(row.expiresAt) <= Date.now()
     )
       return undefined;
-    const account = await deps.accounts.findById(owner.kind, owner.accountId);
-    if (account?.kind === "robot" && !robotIsActive(account.robot, Date.now())) return undefined;
-    return account;
+    return deps.accounts.current({
+      kind: owner.kind,
+      id: owner.accountId,
+      generation: owner.generation,
+    });
   }
 
   app.get(TOKEN_PATH, async (request, reply) => {

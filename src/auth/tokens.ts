@@ -60,6 +60,8 @@ export interface VerifiedRefresh {
   readonly name: string;
   readonly kind: "user" | "robot";
   readonly accountId: string;
+  /** The account's credential generation at issue. */
+  readonly generation: string;
   /** The token's `jti`: its row in refresh_tokens. */
   readonly id: string;
 }
@@ -127,7 +129,7 @@ export class TokenService {
 
   async issueRefresh(subject: TokenSubject, maxTtlSeconds?: number): Promise<IssuedToken> {
     return this.sign(
-      { use: "refresh", kind: subject.kind, aid: subject.id },
+      { use: "refresh", kind: subject.kind, aid: subject.id, gen: subject.generation },
       subject.name,
       capped(this.settings.refreshTtlSeconds, maxTtlSeconds),
     );
@@ -171,9 +173,19 @@ export class TokenService {
       throw new TokenError("refresh token has no subject");
     if (payload.kind !== "user" && payload.kind !== "robot")
       throw new TokenError("refresh token has an unknown subject kind");
-    if (typeof payload.aid !== "string" || typeof payload.jti !== "string")
+    if (
+      typeof payload.aid !== "string" ||
+      typeof payload.gen !== "string" ||
+      typeof payload.jti !== "string"
+    )
       throw new TokenError("refresh token does not name its account; log in again");
-    return { name: payload.sub, kind: payload.kind, accountId: payload.aid, id: payload.jti };
+    return {
+      name: payload.sub,
+      kind: payload.kind,
+      accountId: payload.aid,
+      generation: payload.gen,
+      id: payload.jti,
+    };
   }
 
   private async sign(

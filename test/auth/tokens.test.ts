@@ -147,6 +147,7 @@ describe("access tokens", () => {
       name: "alice",
       kind: "user",
       accountId: alice.id,
+      generation: alice.generation,
       id: refresh.id,
     });
   });
