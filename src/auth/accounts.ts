@@ -108,7 +108,10 @@ class VerifiedCache {
 
 export class AccountDirectory {
   private readonly verified: VerifiedCache;
-  private readonly byId = new Map<string, { at: number; account: Account | undefined }>();
+  private readonly byId = new Map<
+    string,
+    { at: number; account: Account | undefined; generation: string }
+  >();
 
   constructor(
     private readonly store: AuthStore,
@@ -165,21 +168,33 @@ export class AccountDirectory {
    * Robots past their expiry are refused at once (checked against the clock on every call).
    */
   async current(stamp: CredentialStamp): Promise<Account | undefined> {
-    const account = await this.findById(stamp.kind, stamp.id);
-    if (!account) return undefined;
+    const { account, generation } = await this.lookup(stamp.kind, stamp.id);
+    if (!account || generation !== stamp.generation) return undefined;
     if (account.kind === "robot" && !robotIsActive(account.robot, this.now())) return undefined;
-    return (await this.stampOf(account)).generation === stamp.generation ? account : undefined;
+    return account;
   }
 
   /** An account by id (cached for ACCOUNT_CACHE_MS, cleared by invalidate()); inactive robots included. */
   async findById(kind: "user" | "robot", id: string): Promise<Account | undefined> {
+    return (await this.lookup(kind, id)).account;
+  }
+
+  private async lookup(
+    kind: "user" | "robot",
+    id: string,
+  ): Promise<{ account: Account | undefined; generation: string }> {
     const key = `${kind}\u0000${id}`;
     const hit = this.byId.get(key);
-    if (hit && this.now() - hit.at < ACCOUNT_CACHE_MS) return hit.account;
+    if (hit && this.now() - hit.at < ACCOUNT_CACHE_MS) return hit;
     const account = await this.load(kind, id);
+    const entry = {
+      at: this.now(),
+      account,
+      generation: account ? (await this.stampOf(account)).generation : "",
+    };
     if (this.byId.size > 10_000) this.byId.clear();
-    this.byId.set(key, { at: this.now(), account });
-    return account;
+    this.byId.set(key, entry);
+    return entry;
   }
 
   /** Forget cached accounts (after any account, credential or permission change). */
