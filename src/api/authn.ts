@@ -1,7 +1,9 @@
 // Who is calling the management API: a browser session (cookie `berth_session`, with a
-// CSRF token required in `X-CSRF-Token` on every state-changing request), Basic
-// credentials (users and robots, throttled like registry logins), or a Bearer token from
-// the token endpoint. Anonymous otherwise. Never logs credentials.
+// CSRF token required in `X-CSRF-Token` on every state-changing request) or Basic
+// credentials (users and robots, throttled like registry logins). Anonymous otherwise.
+// Registry tokens from /service/token are refused here (401): they are scoped to /v2/
+// (`access` claim) and must never act as full credentials of their account on the
+// management API (docs/security.md). Never logs credentials.
 import type { FastifyRequest } from "fastify";
 import type { Principal } from "../auth/access.js";
 import { type Account, principalOf } from "../auth/accounts.js";
@@ -9,7 +11,7 @@ import { isSystemAdmin } from "../auth/authorizer.js";
 import { parseAuthorization } from "../auth/credentials.js";
 import { safeEqual, sha256Hex } from "../auth/passwords.js";
 import type { AuthSystem } from "../auth/system.js";
-import { ApiError, forbidden, unauthorized } from "./errors.js";
+import { forbidden, tooManyLogins, unauthorized } from "./errors.js";
 
 export const SESSION_COOKIE = "berth_session";
 export const CSRF_HEADER = "x-csrf-token";
@@ -17,8 +19,10 @@ export const CSRF_HEADER = "x-csrf-token";
 export interface Caller {
   readonly account: Account | undefined;
   readonly principal: Principal;
-  readonly via: "session" | "basic" | "bearer" | "anonymous";
+  readonly via: "session" | "basic" | "anonymous";
   readonly remoteAddress: string;
+  /** sha256 of the session cookie, when the caller came with one. */
+  readonly sessionIdHash?: string;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -35,11 +39,16 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 export async function identify(request: FastifyRequest, auth: AuthSystem): Promise<Caller> {
   const remoteAddress = request.ip;
-  const make = (account: Account | undefined, via: Caller["via"]): Caller => ({
+  const make = (
+    account: Account | undefined,
+    via: Caller["via"],
+    sessionIdHash?: string,
+  ): Caller => ({
     account,
     principal: principalOf(account),
     via,
     remoteAddress,
+    ...(sessionIdHash ? { sessionIdHash } : {}),
   });
   const credentials = parseAuthorization(request.headers.authorization);
   if (credentials.kind === "malformed") throw unauthorized("malformed Authorization header");
@@ -50,28 +59,14 @@ export async function identify(request: FastifyRequest, auth: AuthSystem): Promi
       remoteAddress,
     );
     if (login.ok) return make(login.account, "basic");
-    if (login.reason === "locked") {
-      throw new ApiError(429, "TOO_MANY_REQUESTS", "too many failed logins; try again later", {
-        "retry-after": String(login.retryAfterSeconds ?? 60),
-      });
-    }
+    if (login.reason === "locked") throw tooManyLogins(login.retryAfterSeconds);
     throw unauthorized("invalid username or password");
   }
-  if (credentials.kind === "bearer") {
-    try {
-      const verified = await auth.tokens.verifyAccess(credentials.token);
-      if (verified.anonymous) return make(undefined, "bearer");
-      const account = await auth.accounts.find(verified.subject.name, verified.subject.kind);
-      if (!account) throw unauthorized("the token's account no longer exists or is disabled");
-      return make(account, "bearer");
-    } catch (err) {
-      if (err instanceof ApiError) throw err;
-      throw unauthorized("invalid or expired token");
-    }
-  }
+  if (credentials.kind === "bearer") throw registryTokenRefused();
   const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
   if (cookie) {
-    const session = await auth.store.findSession(sha256Hex(cookie));
+    const idHash = sha256Hex(cookie);
+    const session = await auth.store.findSession(idHash);
     if (!session || Date.parse(session.expiresAt) <= Date.now())
       throw unauthorized("session expired; sign in again");
     if (!SAFE_METHODS.has(request.method)) {
@@ -80,9 +75,23 @@ export async function identify(request: FastifyRequest, auth: AuthSystem): Promi
         throw forbidden("missing or wrong CSRF token (send the X-CSRF-Token header)");
       }
     }
-    return make({ kind: "user", user: session.user }, "session");
+    return make({ kind: "user", user: session.user }, "session", idHash);
   }
   return make(undefined, "anonymous");
+}
+
+const registryTokenRefused = () =>
+  unauthorized(
+    "registry tokens from /service/token are valid on /v2/ only; use Basic credentials or a session on the management API",
+  );
+
+/**
+ * Every management API request: a Bearer token (whatever its scope) is refused before
+ * validation or any route runs, so no route can forget it.
+ */
+export function refuseRegistryTokens(request: FastifyRequest): void {
+  if (parseAuthorization(request.headers.authorization).kind === "bearer")
+    throw registryTokenRefused();
 }
 
 export function requireSignedIn(caller: Caller): Account {

@@ -25,6 +25,11 @@ export const forbidden = (message = "you are not allowed to do this") =>
 export const notFound = (message: string) => new ApiError(404, "NOT_FOUND", message);
 export const conflict = (message: string) => new ApiError(409, "CONFLICT", message);
 export const badRequest = (message: string) => new ApiError(400, "INVALID_INPUT", message);
+/** A locked login (failed-login throttle): 429 with Retry-After. */
+export const tooManyLogins = (retryAfterSeconds = 60) =>
+  new ApiError(429, "TOO_MANY_REQUESTS", "too many failed logins; try again later", {
+    "retry-after": String(retryAfterSeconds),
+  });
 
 const MANAGEMENT_STATUS: Record<ManagementError["code"], [number, string]> = {
   NOT_FOUND: [404, "NOT_FOUND"],

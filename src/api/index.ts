@@ -1,9 +1,11 @@
 // The management API as one Fastify plugin: /api/v1/* resources, the OpenAPI document at
 // /api/v1/openapi.json and the browsable reference at /api/docs. Register it on the server
 // with the context (auth system, management operations, registry view). Errors are
-// rendered as {"errors":[{"code","message"}]} and responses are never cached.
+// rendered as {"errors":[{"code","message"}]} and responses are never cached. A Bearer
+// (registry) token is refused on every route before anything else runs (docs/security.md).
 import type { FastifyInstance } from "fastify";
 import { answerUnmatched } from "../http/fallback.js";
+import { refuseRegistryTokens } from "./authn.js";
 import type { ApiContext } from "./context.js";
 import { DOCS_PAGE } from "./docs-page.js";
 import { apiErrorHandler } from "./errors.js";
@@ -31,6 +33,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
     async (api) => {
       api.addHook("onRoute", (route) => collectRoute(routes, route));
       api.setErrorHandler(apiErrorHandler);
+      api.addHook("onRequest", async (request) => refuseRegistryTokens(request));
       api.setNotFoundHandler(answerUnmatched);
       api.addHook("onSend", async (_request, reply, payload) => {
         reply.header("cache-control", "no-store");

@@ -93,11 +93,10 @@ export function buildOpenApi(routes: readonly CollectedRoute[], version: string)
     components: {
       securitySchemes: {
         basic: { type: "http", scheme: "basic" },
-        bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT from /service/token" },
         session: { type: "apiKey", in: "cookie", name: "berth_session" },
       },
     },
-    security: [{ basic: [] }, { bearer: [] }, { session: [] }, {}],
+    security: [{ basic: [] }, { session: [] }, {}],
     paths,
   };
 }

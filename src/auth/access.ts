@@ -34,6 +34,13 @@ export type AccessDecision =
       /** Value for `WWW-Authenticate` on 401. */
       readonly challenge?: string;
       readonly message: string;
+    }
+  | {
+      readonly allowed: false;
+      /** Too many failed logins from this caller: answer 429 with `Retry-After`. */
+      readonly status: 429;
+      readonly retryAfterSeconds: number;
+      readonly message: string;
     };
 
 export interface AccessController {

@@ -1,8 +1,11 @@
 // Who a set of credentials belongs to: database users (argon2id), robot accounts (`robot$…`,
 // sha256 of a 256-bit secret), and optionally an htpasswd file (bcrypt) for registry:2
 // drop-in use. Enforces the failed-login throttle and reports failures to the audit log.
+// Also answers, for every token-authenticated request, whether the token's account still
+// exists unchanged (same id, same credential generation, still active): from a small cache
+// with a short TTL that every account or permission change clears (docs/security.md).
 // Never logs or returns secrets; unknown accounts cost the same time as known ones.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Principal } from "./access.js";
 import type { HtpasswdFile } from "./htpasswd.js";
 import { safeEqual, sha256Hex, verifyPassword } from "./passwords.js";
@@ -29,7 +32,23 @@ export interface LoginFailure {
   readonly username: string;
   readonly remoteAddress: string;
   readonly reason: string;
+  /** What the secret was checked for: a login, or the current password of a password change. */
+  readonly purpose: "login" | "password-change";
 }
+
+/** What a token carries about its account, so each request can check it is still current. */
+export interface CredentialStamp {
+  readonly kind: "user" | "robot";
+  /** The account's id (`htpasswd:NAME` for an htpasswd user): never reused by a namesake. */
+  readonly id: string;
+  /** The account's credential generation when the token was issued. */
+  readonly generation: string;
+}
+
+/** How long a looked-up account is trusted without asking the database again. */
+export const ACCOUNT_CACHE_MS = 2000;
+const HTPASSWD_ID = "htpasswd:";
+const PASSWORD_CHANGE_KEY = "\u0001password-change:";
 
 export function accountName(account: Account): string {
   if (account.kind === "user") return account.user.username;
@@ -89,6 +108,10 @@ class VerifiedCache {
 
 export class AccountDirectory {
   private readonly verified: VerifiedCache;
+  private readonly byId = new Map<
+    string,
+    { at: number; account: Account | undefined; generation: string }
+  >();
 
   constructor(
     private readonly store: AuthStore,
@@ -100,20 +123,98 @@ export class AccountDirectory {
     this.verified = new VerifiedCache(60_000, now);
   }
 
-  async login(username: string, secret: string, remoteAddress: string): Promise<LoginResult> {
-    const blocked = this.throttle.blockedFor(username, remoteAddress);
+  async login(
+    username: string,
+    secret: string,
+    remoteAddress: string,
+    purpose: LoginFailure["purpose"] = "login",
+  ): Promise<LoginResult> {
+    const isRobot = username.startsWith(ROBOT_PREFIX);
+    // The current-password check of a password change has counters of its own: the Basic
+    // login that authenticated the same request must not reset them.
+    const key = purpose === "login" ? username : `${PASSWORD_CHANGE_KEY}${username}`;
+    const blocked = this.throttle.blockedFor(key, remoteAddress, isRobot);
     if (blocked > 0) {
-      this.onFailure({ username, remoteAddress, reason: "locked" });
+      this.onFailure({ username, remoteAddress, reason: "locked", purpose });
       return { ok: false, reason: "locked", retryAfterSeconds: Math.ceil(blocked / 1000) };
     }
     const account = await this.check(username, secret);
     if (!account) {
-      this.throttle.failure(username, remoteAddress);
-      this.onFailure({ username, remoteAddress, reason: "invalid credentials" });
+      this.throttle.failure(key, remoteAddress, isRobot);
+      this.onFailure({ username, remoteAddress, reason: "invalid credentials", purpose });
       return { ok: false, reason: "invalid" };
     }
-    this.throttle.success(username);
+    this.throttle.success(key, remoteAddress);
     return { ok: true, account };
+  }
+
+  /** What to stamp into a token issued to `account`. */
+  async stampOf(account: Account): Promise<CredentialStamp> {
+    if (account.kind === "user")
+      return { kind: "user", id: account.user.id, generation: String(account.user.generation) };
+    if (account.kind === "robot")
+      return { kind: "robot", id: account.robot.id, generation: String(account.robot.generation) };
+    const hash = (await this.htpasswd?.hashFor(account.username)) ?? "";
+    return {
+      kind: "user",
+      id: `${HTPASSWD_ID}${account.username}`,
+      generation: createHash("sha256").update(hash).digest("hex").slice(0, 16),
+    };
+  }
+
+  /**
+   * The account a token was issued to, if it still exists, is active and has the same
+   * credential generation (password, secret, enablement unchanged since); else undefined.
+   * Robots past their expiry are refused at once (checked against the clock on every call).
+   */
+  async current(stamp: CredentialStamp): Promise<Account | undefined> {
+    const { account, generation } = await this.lookup(stamp.kind, stamp.id);
+    if (!account || generation !== stamp.generation) return undefined;
+    if (account.kind === "robot" && !robotIsActive(account.robot, this.now())) return undefined;
+    return account;
+  }
+
+  /** An account by id (cached for ACCOUNT_CACHE_MS, cleared by invalidate()); inactive robots included. */
+  async findById(kind: "user" | "robot", id: string): Promise<Account | undefined> {
+    return (await this.lookup(kind, id)).account;
+  }
+
+  private async lookup(
+    kind: "user" | "robot",
+    id: string,
+  ): Promise<{ account: Account | undefined; generation: string }> {
+    const key = `${kind}\u0000${id}`;
+    const hit = this.byId.get(key);
+    if (hit && this.now() - hit.at < ACCOUNT_CACHE_MS) return hit;
+    const account = await this.load(kind, id);
+    const entry = {
+      at: this.now(),
+      account,
+      generation: account ? (await this.stampOf(account)).generation : "",
+    };
+    if (this.byId.size > 10_000) this.byId.clear();
+    this.byId.set(key, entry);
+    return entry;
+  }
+
+  /** Forget cached accounts (after any account, credential or permission change). */
+  invalidate(): void {
+    this.byId.clear();
+  }
+
+  private async load(kind: "user" | "robot", id: string): Promise<Account | undefined> {
+    if (kind === "robot") {
+      const robot = await this.store.findRobotById(id);
+      return robot ? { kind: "robot", robot } : undefined;
+    }
+    if (id.startsWith(HTPASSWD_ID)) {
+      const username = id.slice(HTPASSWD_ID.length);
+      // A database user of the same name takes precedence (as at login).
+      if (!this.htpasswd || (await this.store.findUser(username))) return undefined;
+      return (await this.htpasswd.hashFor(username)) ? { kind: "htpasswd", username } : undefined;
+    }
+    const user = await this.store.findUserById(id);
+    return user ? { kind: "user", user } : undefined;
   }
 
   /** Look an account up by name (for refresh tokens and bearer principals); undefined when gone or inactive. */

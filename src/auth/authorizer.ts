@@ -26,6 +26,7 @@ export function isSystemAdmin(account: Account | undefined): boolean {
 
 export class Authorizer {
   private readonly cache = new Map<string, { at: number; actions: ReadonlySet<ProjectAction> }>();
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly store: AuthStore,
@@ -64,9 +65,15 @@ export class Authorizer {
     return REGISTRY_ACTIONS.filter((a) => actions.has(REGISTRY_ACTION_NEEDS[a]));
   }
 
-  /** Forget cached answers (after a membership, role, robot or visibility change). */
+  /** Forget cached answers (after a membership, role, robot, credential or visibility change). */
   invalidate(): void {
     this.cache.clear();
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Run `listener` on every invalidate() (other caches of account state follow this one). */
+  onInvalidate(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   private async compute(
@@ -97,7 +104,7 @@ export class Authorizer {
 
 function cacheKey(account: Account | undefined): string {
   if (!account) return "anonymous";
-  if (account.kind === "user") return `user:${account.user.username}:${account.user.isAdmin}`;
-  if (account.kind === "robot") return `robot:${account.robot.name}`;
+  if (account.kind === "user") return `user:${account.user.id}:${account.user.isAdmin}`;
+  if (account.kind === "robot") return `robot:${account.robot.id}`;
   return `htpasswd:${account.username}`;
 }

@@ -1,8 +1,11 @@
 // The AccessController the registry routes ask before every operation (contract in
 // access.ts). Accepts, in order: a Bearer JWT from our token endpoint (its `access` claim
-// must cover the request), Basic credentials straight to /v2/ (checked against the live
+// must cover the request, AND its account must still be current — same id and credential
+// generation, active — AND the live permission matrix must still allow it: revocation takes
+// effect on the next request), Basic credentials straight to /v2/ (checked against the live
 // permission matrix), or nothing (anonymous: public pull only). Unauthenticated refusals
-// answer 401 with a Docker token-spec challenge naming realm, service and the scope needed.
+// answer 401 with a Docker token-spec challenge naming realm, service and the scope needed;
+// a locked login answers 429 with Retry-After.
 import type {
   AccessController,
   AccessDecision,
@@ -10,7 +13,7 @@ import type {
   AccessTarget,
   Principal,
 } from "./access.js";
-import { type AccountDirectory, principalOf } from "./accounts.js";
+import { type Account, type AccountDirectory, principalOf } from "./accounts.js";
 import type { Authorizer } from "./authorizer.js";
 import { parseAuthorization } from "./credentials.js";
 import { type AccessClaim, TokenError, type TokenService } from "./tokens.js";
@@ -74,11 +77,15 @@ export class TokenAccessController implements AccessController {
           request.remoteAddress,
         );
         if (!login.ok) {
-          const message =
-            login.reason === "locked"
-              ? "too many failed logins; try again later"
-              : "authentication required";
-          return this.unauthorized(request, message);
+          if (login.reason === "locked") {
+            return {
+              allowed: false,
+              status: 429,
+              retryAfterSeconds: login.retryAfterSeconds ?? 60,
+              message: "too many failed logins; try again later",
+            };
+          }
+          return this.unauthorized(request, "authentication required");
         }
         return this.decide(
           request,
@@ -122,14 +129,24 @@ export class TokenAccessController implements AccessController {
         "insufficient_scope",
       );
     }
-    const principal: Principal = verified.anonymous
-      ? principalOf(undefined)
-      : {
-          name: verified.subject.name,
-          kind: verified.subject.kind,
-          isAdmin: verified.subject.isAdmin,
-        };
-    return { allowed: true, principal };
+    let account: Account | undefined;
+    if (!verified.anonymous) {
+      account = await this.accounts.current(verified.subject);
+      if (!account) {
+        return this.unauthorized(
+          request,
+          "the token's account was removed, disabled, expired or its credentials changed",
+          "invalid_token",
+        );
+      }
+    }
+    // The claim was what the account could do when the token was issued; what it may do now
+    // (membership, role, admin flag, robot permissions, project visibility) must agree too.
+    if (request.target.kind === "repository" && !(await this.allowedFor(account, request.target))) {
+      if (!account) return this.unauthorized(request, "authentication required");
+      return this.decide(request, principalOf(account), false);
+    }
+    return { allowed: true, principal: principalOf(account) };
   }
 
   private async allowedFor(

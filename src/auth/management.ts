@@ -1,7 +1,11 @@
 // The management operations on users, projects, members and robot accounts, with their
 // validation rules, shared by the REST API (after it checked permissions) and
 // `berth admin --data DIR` (the operator, who may do everything). Every change is audited
-// and invalidates cached permission answers. Robot secrets are returned once, stored hashed.
+// and invalidates cached permission and account answers. Robot secrets are returned once,
+// stored hashed. Revocation: a password reset, a robot's secret rotation, disabling or
+// deleting an account bump its credential generation (every access token issued before
+// is refused on its next request), delete its refresh tokens and (users) its browser
+// sessions, and write a `credentials.revoke` audit entry saying what ended and why.
 import type { Principal } from "./access.js";
 import { ROBOT_PREFIX } from "./accounts.js";
 import type { AuditLog } from "./audit.js";
@@ -95,13 +99,57 @@ export class Management {
     return user;
   }
 
-  async setPassword(actor: Actor, username: string, password: string): Promise<void> {
+  /**
+   * Sets a password and revokes everything the old one let anyone obtain: access tokens
+   * (generation bump), refresh tokens and browser sessions — all but the session
+   * `options.keepSessionIdHash` the change was made from, when given.
+   */
+  async setPassword(
+    actor: Actor,
+    username: string,
+    password: string,
+    options: { keepSessionIdHash?: string; verifiedCurrentPassword?: boolean } = {},
+  ): Promise<void> {
     const problem = passwordProblem(password);
     if (problem) throw new ManagementError("INVALID", problem);
-    if (!(await this.store.updateUser(username, { passwordHash: await hashPassword(password) }))) {
+    const user = await this.requireUser(username);
+    const passwordHash = await hashPassword(password);
+    if (!(await this.store.updateUser(username, { passwordHash }))) {
       throw notFound("user", username);
     }
-    await this.record(actor, "user.password", "user", username, null);
+    await this.record(actor, "user.password", "user", username, null, {
+      ...(options.verifiedCurrentPassword ? { verifiedCurrentPassword: true } : {}),
+    });
+    await this.revokeUserCredentials(actor, user, "password changed", {
+      endAccessTokens: true,
+      ...(options.keepSessionIdHash ? { keepSessionIdHash: options.keepSessionIdHash } : {}),
+    });
+  }
+
+  /**
+   * Ends a user's browser sessions (all but `keepSessionIdHash`) and refresh tokens, and with
+   * `endAccessTokens` every access token issued so far (generation bump); audits what ended.
+   * "Sign out everywhere".
+   */
+  async revokeUserCredentials(
+    actor: Actor,
+    user: User,
+    reason: string,
+    options: { endAccessTokens: boolean; keepSessionIdHash?: string },
+  ): Promise<{ sessions: number; refreshTokens: number }> {
+    if (options.endAccessTokens)
+      await this.store.updateUser(user.username, {}, { bumpGeneration: true });
+    const sessions = await this.store.deleteSessionsOf(user.id, options.keepSessionIdHash);
+    const refreshTokens = await this.store.deleteRefreshTokensOf("user", user.id);
+    this.authorizer.invalidate();
+    await this.record(actor, "credentials.revoke", "user", user.username, null, {
+      reason,
+      sessions,
+      refreshTokens,
+      accessTokens: options.endAccessTokens ? "all" : "none",
+      ...(options.keepSessionIdHash ? { keptCurrentSession: true } : {}),
+    });
+    return { sessions, refreshTokens };
   }
 
   async updateUser(
@@ -124,6 +172,7 @@ export class Management {
     if (user.isAdmin && (await this.store.countAdmins()) <= 1) {
       throw new ManagementError("CONFLICT", "cannot delete the last system administrator");
     }
+    await this.revokeUserCredentials(actor, user, "user deleted", { endAccessTokens: true });
     await this.store.deleteUser(username);
     this.authorizer.invalidate();
     await this.record(actor, "user.delete", "user", username, null);
@@ -276,7 +325,9 @@ export class Management {
   }
 
   async setRobotDisabled(actor: Actor, robot: Robot, disabled: boolean): Promise<Robot> {
-    await this.store.updateRobot(robot.id, { disabled });
+    // Disabling ends every token; enabling again does not bring the old ones back.
+    await this.store.updateRobot(robot.id, { disabled }, { bumpGeneration: disabled });
+    if (disabled) await this.revokeRobotCredentials(actor, robot, "robot disabled");
     this.authorizer.invalidate();
     await this.record(
       actor,
@@ -290,12 +341,31 @@ export class Management {
 
   async refreshRobotSecret(actor: Actor, robot: Robot): Promise<CreatedRobot> {
     const secret = newSecret();
-    await this.store.updateRobot(robot.id, { secretHash: sha256Hex(secret) });
+    await this.store.updateRobot(
+      robot.id,
+      { secretHash: sha256Hex(secret) },
+      { bumpGeneration: true },
+    );
+    this.authorizer.invalidate();
     await this.record(actor, "robot.refresh", "robot", robot.name, robot.project);
+    await this.revokeRobotCredentials(actor, robot, "secret rotated");
     return { robot: (await this.store.findRobotById(robot.id)) ?? robot, secret };
   }
 
+  /** Deletes a robot's refresh tokens and audits it (the caller bumped its generation). */
+  private async revokeRobotCredentials(actor: Actor, robot: Robot, reason: string): Promise<void> {
+    const refreshTokens = await this.store.deleteRefreshTokensOf("robot", robot.id);
+    this.authorizer.invalidate();
+    await this.record(actor, "credentials.revoke", "robot", robot.name, robot.project, {
+      reason,
+      refreshTokens,
+      accessTokens: "all",
+    });
+  }
+
   async deleteRobot(actor: Actor, robot: Robot): Promise<void> {
+    await this.store.updateRobot(robot.id, {}, { bumpGeneration: true });
+    await this.revokeRobotCredentials(actor, robot, "robot deleted");
     await this.store.deleteRobot(robot.id);
     this.authorizer.invalidate();
     await this.record(actor, "robot.delete", "robot", robot.name, robot.project);

@@ -1,10 +1,31 @@
 // Queries for the multi-tenancy tables (types in src/meta/auth-schema.ts): users, projects,
-// members, robots, sessions, audit log. Thin and dialect-neutral (SQLite and PostgreSQL):
+// members, robots, audit log; sessions and refresh tokens delegate to src/meta/sessions.ts
+// and src/meta/refresh-tokens.ts. Thin and dialect-neutral (SQLite and PostgreSQL):
 // no business rules here — callers (auth/ services, api/, cli/admin) decide who may do what.
 // Returns domain objects, never password or secret hashes unless the method says so.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Kysely, SelectQueryBuilder } from "kysely";
 import type { AuthTables } from "../meta/auth-schema.js";
+import {
+  deleteAccountRefreshTokens,
+  deleteExpiredRefreshTokens,
+  deleteRefreshToken,
+  findRefreshToken,
+  insertRefreshToken,
+  listRefreshTokens,
+  type RefreshAccountKind,
+  type RefreshTokenRow,
+  touchRefreshToken,
+} from "../meta/refresh-tokens.js";
+import {
+  deleteExpiredSessionRows,
+  deleteSessionRow,
+  deleteUserSessions,
+  findSessionRow,
+  insertSession,
+  listSessionRows,
+  type SessionRow,
+} from "../meta/sessions.js";
 import { isRegistryAction, type RegistryAction, type Role } from "./permissions.js";
 
 export interface User {
@@ -14,6 +35,8 @@ export interface User {
   readonly email: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Credential generation: tokens stamped with an older one are refused. */
+  readonly generation: number;
 }
 
 export interface Project {
@@ -48,6 +71,8 @@ export interface Robot {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly permissions: RobotPermission[];
+  /** Credential generation: tokens stamped with an older one are refused. */
+  readonly generation: number;
 }
 
 export interface AuditEntry {
@@ -123,7 +148,7 @@ export class AuthStore {
       updated_at: now,
     };
     await this.db.insertInto("users").values(row).execute();
-    return toUser(row);
+    return toUser({ ...row, credential_generation: 0 });
   }
 
   async findUser(username: string): Promise<User | undefined> {
@@ -131,6 +156,15 @@ export class AuthStore {
       .selectFrom("users")
       .selectAll()
       .where("username", "=", username)
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async findUserById(id: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("id", "=", id)
       .executeTakeFirst();
     return row ? toUser(row) : undefined;
   }
@@ -165,15 +199,19 @@ export class AuthStore {
   async updateUser(
     username: string,
     change: { passwordHash?: string; isAdmin?: boolean; email?: string | null },
+    options: { bumpGeneration?: boolean } = {},
   ): Promise<boolean> {
     const result = await this.db
       .updateTable("users")
-      .set({
+      .set((eb) => ({
+        ...(options.bumpGeneration
+          ? { credential_generation: eb("credential_generation", "+", 1) }
+          : {}),
         ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
         ...(change.isAdmin !== undefined ? { is_admin: change.isAdmin ? 1 : 0 } : {}),
         ...(change.email !== undefined ? { email: change.email } : {}),
         updated_at: iso(),
-      })
+      }))
       .where("username", "=", username)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -188,6 +226,11 @@ export class AuthStore {
         .executeTakeFirst();
       if (!user) return false;
       await tx.deleteFrom("sessions").where("user_id", "=", user.id).execute();
+      await tx
+        .deleteFrom("refresh_tokens")
+        .where("account_kind", "=", "user")
+        .where("account_id", "=", user.id)
+        .execute();
       await tx.deleteFrom("project_members").where("user_id", "=", user.id).execute();
       await tx.deleteFrom("users").where("id", "=", user.id).execute();
       return true;
@@ -300,6 +343,11 @@ export class AuthStore {
         .executeTakeFirst();
       if (!project) return false;
       const robots = tx.selectFrom("robots").select("id").where("project_id", "=", project.id);
+      await tx
+        .deleteFrom("refresh_tokens")
+        .where("account_kind", "=", "robot")
+        .where("account_id", "in", robots)
+        .execute();
       await tx.deleteFrom("robot_permissions").where("robot_id", "in", robots).execute();
       await tx.deleteFrom("robots").where("project_id", "=", project.id).execute();
       await tx.deleteFrom("robot_permissions").where("project", "=", name).execute();
@@ -503,16 +551,20 @@ export class AuthStore {
       expiresAt?: string | null;
       description?: string | null;
     },
+    options: { bumpGeneration?: boolean } = {},
   ): Promise<boolean> {
     const result = await this.db
       .updateTable("robots")
-      .set({
+      .set((eb) => ({
+        ...(options.bumpGeneration
+          ? { credential_generation: eb("credential_generation", "+", 1) }
+          : {}),
         ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),
         ...(change.secretHash !== undefined ? { secret_hash: change.secretHash } : {}),
         ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
         ...(change.description !== undefined ? { description: change.description } : {}),
         updated_at: iso(),
-      })
+      }))
       .where("id", "=", id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -521,6 +573,11 @@ export class AuthStore {
   async deleteRobot(id: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom("robot_permissions").where("robot_id", "=", id).execute();
+      await tx
+        .deleteFrom("refresh_tokens")
+        .where("account_kind", "=", "robot")
+        .where("account_id", "=", id)
+        .execute();
       const result = await tx.deleteFrom("robots").where("id", "=", id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });
@@ -542,6 +599,7 @@ export class AuthStore {
         "r.expires_at",
         "r.created_at",
         "r.updated_at",
+        "r.credential_generation",
         "p.name as project",
       ])
       .where(column, "=", value)
@@ -567,49 +625,75 @@ export class AuthStore {
         project: p.project,
         actions: p.actions.split(",").filter(isRegistryAction),
       })),
+      generation: Number(row.credential_generation),
     };
   }
 
-  // ---- sessions ----
+  // ---- sessions (rows in src/meta/sessions.ts) ----
 
   async createSession(input: {
     idHash: string;
     userId: string;
     csrfToken: string;
     expiresAt: string;
+    remoteAddress?: string | null;
   }): Promise<void> {
-    await this.db
-      .insertInto("sessions")
-      .values({
-        id: input.idHash,
-        user_id: input.userId,
-        csrf_token: input.csrfToken,
-        created_at: iso(),
-        expires_at: input.expiresAt,
-      })
-      .execute();
+    await insertSession(this.db, { ...input, remoteAddress: input.remoteAddress ?? null });
   }
 
   async findSession(
     idHash: string,
   ): Promise<{ user: User; csrfToken: string; expiresAt: string } | undefined> {
-    const row = await this.db
-      .selectFrom("sessions as s")
-      .innerJoin("users as u", "u.id", "s.user_id")
-      .selectAll("u")
-      .select(["s.csrf_token", "s.expires_at"])
-      .where("s.id", "=", idHash)
-      .executeTakeFirst();
+    const row = await findSessionRow(this.db, idHash);
     if (!row) return undefined;
-    return { user: toUser(row), csrfToken: row.csrf_token, expiresAt: row.expires_at };
+    const user = await this.findUserById(row.userId);
+    if (!user) return undefined;
+    return { user, csrfToken: row.csrfToken, expiresAt: row.expiresAt };
   }
 
-  async deleteSession(idHash: string): Promise<void> {
-    await this.db.deleteFrom("sessions").where("id", "=", idHash).execute();
+  async listSessions(userId: string): Promise<SessionRow[]> {
+    return listSessionRows(this.db, userId);
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    return deleteSessionRow(this.db, idHash);
+  }
+
+  /** Ends a user's sessions (all but `keepIdHash`); returns how many ended. */
+  async deleteSessionsOf(userId: string, keepIdHash?: string): Promise<number> {
+    return deleteUserSessions(this.db, userId, keepIdHash);
   }
 
   async deleteExpiredSessions(now: string): Promise<void> {
-    await this.db.deleteFrom("sessions").where("expires_at", "<", now).execute();
+    await deleteExpiredSessionRows(this.db, now);
+  }
+
+  // ---- refresh tokens (rows in src/meta/refresh-tokens.ts) ----
+
+  async recordRefreshToken(row: Omit<RefreshTokenRow, "lastUsedAt">): Promise<void> {
+    await deleteExpiredRefreshTokens(this.db, iso());
+    await insertRefreshToken(this.db, row);
+  }
+
+  async findRefreshToken(id: string): Promise<RefreshTokenRow | undefined> {
+    return findRefreshToken(this.db, id);
+  }
+
+  async touchRefreshToken(id: string): Promise<void> {
+    await touchRefreshToken(this.db, id, iso());
+  }
+
+  async listRefreshTokens(kind: RefreshAccountKind, accountId: string): Promise<RefreshTokenRow[]> {
+    return listRefreshTokens(this.db, kind, accountId);
+  }
+
+  async deleteRefreshToken(id: string): Promise<boolean> {
+    return deleteRefreshToken(this.db, id);
+  }
+
+  /** Revokes every refresh token of an account; returns how many there were. */
+  async deleteRefreshTokensOf(kind: RefreshAccountKind, accountId: string): Promise<number> {
+    return deleteAccountRefreshTokens(this.db, kind, accountId);
   }
 
   // ---- audit ----
@@ -693,6 +777,7 @@ function toUser(row: {
   email: string | null;
   created_at: string;
   updated_at: string;
+  credential_generation: number;
 }): User {
   return {
     id: row.id,
@@ -701,6 +786,7 @@ function toUser(row: {
     email: row.email,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    generation: Number(row.credential_generation),
   };
 }
 

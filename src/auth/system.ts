@@ -119,7 +119,7 @@ export async function createAuthSystem(options: {
         name: failure.username,
         kind: failure.username.startsWith("robot$") ? "robot" : "user",
       },
-      action: "login",
+      action: failure.purpose === "login" ? "login" : "password.verify",
       resourceType: "account",
       resource: failure.username,
       remoteAddress: failure.remoteAddress,
@@ -128,6 +128,8 @@ export async function createAuthSystem(options: {
     }),
   );
   const authorizer = new Authorizer(store);
+  // Every account, credential or permission change clears both caches at once.
+  authorizer.onInvalidate(() => accounts.invalidate());
   const realmFor = (headers: Record<string, string | string[] | undefined>): string => {
     if (settings.publicUrl) return `${settings.publicUrl.replace(/\/+$/, "")}${TOKEN_PATH}`;
     const raw = typeof headers.host === "string" ? headers.host : "";
@@ -147,6 +149,6 @@ export async function createAuthSystem(options: {
     audit,
     controller,
     realmFor,
-    tokenRoutes: (app) => tokenEndpoint(app, { tokens, accounts, authorizer }),
+    tokenRoutes: (app) => tokenEndpoint(app, { store, tokens, accounts, authorizer }),
   };
 }

@@ -1,19 +1,33 @@
 // The Docker token endpoint (Fastify plugin) at /service/token: `GET` with optional Basic
 // credentials (docker/podman/skopeo), and `POST` with OAuth2 `password` and `refresh_token`
 // grants (docker login). Grants the intersection of asked and allowed scopes and answers
-// `{token, access_token, expires_in, issued_at[, refresh_token]}`. Never logs credentials
-// or tokens; failed logins are throttled (429 with Retry-After) and audited.
+// `{token, access_token, expires_in, issued_at[, refresh_token]}`. Tokens carry the account's
+// id and credential generation; a robot's tokens never outlive the robot. Refresh tokens are
+// recorded (refresh_tokens) and honoured only while their row and their account exist.
+// Never logs credentials or tokens; failed logins are throttled (429 with Retry-After) and
+// audited.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Account, type AccountDirectory, principalOf } from "./accounts.js";
 import type { Authorizer } from "./authorizer.js";
 import { parseAuthorization } from "./credentials.js";
 import { grantScopes } from "./grants.js";
 import { formatScope, parseScopes } from "./scope.js";
-import { TokenError, type TokenService } from "./tokens.js";
+import type { AuthStore } from "./store.js";
+import { TokenError, type TokenService, type VerifiedRefresh } from "./tokens.js";
 
 export const TOKEN_PATH = "/service/token";
 
+/** Seconds a robot has left before it expires (tokens are capped to it); undefined otherwise. */
+export function remainingLifeSeconds(
+  account: Account | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (account?.kind !== "robot" || account.robot.expiresAt === null) return undefined;
+  return Math.max(1, Math.floor((Date.parse(account.robot.expiresAt) - now) / 1000));
+}
+
 export interface TokenEndpointDeps {
+  readonly store: AuthStore;
   readonly tokens: TokenService;
   readonly accounts: AccountDirectory;
   readonly authorizer: Authorizer;
@@ -87,14 +101,26 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
       account && principal.kind !== "anonymous"
         ? {
             name: principal.name,
-            kind: principal.kind === "robot" ? ("robot" as const) : ("user" as const),
             isAdmin: principal.isAdmin,
+            ...(await deps.accounts.stampOf(account)),
           }
         : undefined;
-    const issued = await deps.tokens.issueAccess(subject, granted);
+    const lifetime = remainingLifeSeconds(account);
+    const issued = await deps.tokens.issueAccess(subject, granted, lifetime);
     let refresh = refreshToken;
-    if (withRefresh && subject && refresh === undefined)
-      refresh = (await deps.tokens.issueRefresh(subject)).token;
+    if (withRefresh && account && subject && refresh === undefined) {
+      const minted = await deps.tokens.issueRefresh(subject, lifetime);
+      await deps.store.recordRefreshToken({
+        id: minted.id,
+        accountKind: subject.kind,
+        accountId: subject.id,
+        accountName: subject.name,
+        createdAt: minted.issuedAt,
+        expiresAt: minted.expiresAt,
+        remoteAddress: request.ip,
+      });
+      refresh = minted.token;
+    }
     request.log.debug(
       { account: principal.name, granted: granted.map(formatScope) },
       "token issued",
@@ -137,6 +163,26 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
     return null;
   }
 
+  /**
+   * The account a refresh token still speaks for: its row exists, bound to the same account
+   * id, and the account is active with the same credential generation.
+   */
+  async function refreshAccount(owner: VerifiedRefresh): Promise<Account | undefined> {
+    const row = await deps.store.findRefreshToken(owner.id);
+    if (
+      !row ||
+      row.accountId !== owner.accountId ||
+      row.accountKind !== owner.kind ||
+      Date.parse(row.expiresAt) <= Date.now()
+    )
+      return undefined;
+    return deps.accounts.current({
+      kind: owner.kind,
+      id: owner.accountId,
+      generation: owner.generation,
+    });
+  }
+
   app.get(TOKEN_PATH, async (request, reply) => {
     const params = request.query as Query;
     const credentials = parseAuthorization(request.headers.authorization);
@@ -177,22 +223,23 @@ export async function tokenEndpoint(app: FastifyInstance, deps: TokenEndpointDep
       const token = one(params.refresh_token);
       if (!token)
         return fail(reply, 400, "INVALID_REQUEST", "refresh_token is required", "invalid_request");
-      let owner: { name: string; kind: "user" | "robot" };
+      let owner: VerifiedRefresh;
       try {
         owner = await deps.tokens.verifyRefresh(token);
       } catch (err) {
         const message = err instanceof TokenError ? err.message : "invalid refresh token";
         return fail(reply, 401, "UNAUTHORIZED", message, "invalid_grant");
       }
-      const account = await deps.accounts.find(owner.name, owner.kind);
+      const account = await refreshAccount(owner);
       if (!account)
         return fail(
           reply,
           401,
           "UNAUTHORIZED",
-          "the account no longer exists or is disabled",
+          "the refresh token was revoked, or its account no longer exists or is disabled",
           "invalid_grant",
         );
+      await deps.store.touchRefreshToken(owner.id);
       return respond(request, reply, params, account, true, token);
     }
     return fail(

@@ -29,6 +29,10 @@ export interface TokenSubject {
   readonly name: string;
   readonly kind: "user" | "robot";
   readonly isAdmin: boolean;
+  /** The account's id (claim `aid`): a token never passes to a namesake account. */
+  readonly id: string;
+  /** The account's credential generation at issue (claim `gen`), checked on every request. */
+  readonly generation: string;
 }
 
 export interface AccessClaim {
@@ -47,6 +51,19 @@ export interface IssuedToken {
   readonly token: string;
   readonly expiresIn: number;
   readonly issuedAt: string;
+  /** The token's `jti`. */
+  readonly id: string;
+  readonly expiresAt: string;
+}
+
+export interface VerifiedRefresh {
+  readonly name: string;
+  readonly kind: "user" | "robot";
+  readonly accountId: string;
+  /** The account's credential generation at issue. */
+  readonly generation: string;
+  /** The token's `jti`: its row in refresh_tokens. */
+  readonly id: string;
 }
 
 export class TokenError extends Error {}
@@ -90,23 +107,31 @@ export class TokenService {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** An access token; `maxTtlSeconds` caps its lifetime (a robot's remaining life). */
   async issueAccess(
     subject: TokenSubject | undefined,
     access: readonly Scope[],
+    maxTtlSeconds?: number,
   ): Promise<IssuedToken> {
     const claims = {
       access: access.map((s) => ({ type: s.type, name: s.name, actions: [...s.actions] })),
       use: "access",
-      ...(subject ? { kind: subject.kind, adm: subject.isAdmin } : { kind: "anonymous" }),
+      ...(subject
+        ? { kind: subject.kind, adm: subject.isAdmin, aid: subject.id, gen: subject.generation }
+        : { kind: "anonymous" }),
     };
-    return this.sign(claims, subject?.name ?? "", this.settings.accessTtlSeconds);
+    return this.sign(
+      claims,
+      subject?.name ?? "",
+      capped(this.settings.accessTtlSeconds, maxTtlSeconds),
+    );
   }
 
-  async issueRefresh(subject: TokenSubject): Promise<IssuedToken> {
+  async issueRefresh(subject: TokenSubject, maxTtlSeconds?: number): Promise<IssuedToken> {
     return this.sign(
-      { use: "refresh", kind: subject.kind },
+      { use: "refresh", kind: subject.kind, aid: subject.id, gen: subject.generation },
       subject.name,
-      this.settings.refreshTtlSeconds,
+      capped(this.settings.refreshTtlSeconds, maxTtlSeconds),
     );
   }
 
@@ -117,7 +142,7 @@ export class TokenService {
     const name = typeof payload.sub === "string" ? payload.sub : "";
     if (kind === "anonymous" || name === "") {
       return {
-        subject: { name: "anonymous", kind: "user", isAdmin: false },
+        subject: { name: "anonymous", kind: "user", isAdmin: false, id: "", generation: "" },
         access,
         expiresAt: expiry(payload.exp),
         anonymous: true,
@@ -125,22 +150,42 @@ export class TokenService {
     }
     if (kind !== "user" && kind !== "robot")
       throw new TokenError("token has an unknown subject kind");
+    if (typeof payload.aid !== "string" || typeof payload.gen !== "string")
+      throw new TokenError("token does not name its account; fetch a new one");
     return {
-      subject: { name, kind, isAdmin: payload.adm === true },
+      subject: {
+        name,
+        kind,
+        isAdmin: payload.adm === true,
+        id: payload.aid,
+        generation: payload.gen,
+      },
       access,
       expiresAt: expiry(payload.exp),
       anonymous: false,
     };
   }
 
-  /** Returns the account name and kind a refresh token was issued to. */
-  async verifyRefresh(token: string): Promise<{ name: string; kind: "user" | "robot" }> {
+  /** The account (name, kind, id) a refresh token was issued to, and the token's id. */
+  async verifyRefresh(token: string): Promise<VerifiedRefresh> {
     const payload = await this.verify(token, "refresh");
     if (typeof payload.sub !== "string" || payload.sub === "")
       throw new TokenError("refresh token has no subject");
     if (payload.kind !== "user" && payload.kind !== "robot")
       throw new TokenError("refresh token has an unknown subject kind");
-    return { name: payload.sub, kind: payload.kind };
+    if (
+      typeof payload.aid !== "string" ||
+      typeof payload.gen !== "string" ||
+      typeof payload.jti !== "string"
+    )
+      throw new TokenError("refresh token does not name its account; log in again");
+    return {
+      name: payload.sub,
+      kind: payload.kind,
+      accountId: payload.aid,
+      generation: payload.gen,
+      id: payload.jti,
+    };
   }
 
   private async sign(
@@ -149,6 +194,7 @@ export class TokenService {
     ttl: number,
   ): Promise<IssuedToken> {
     const nowSeconds = Math.floor(this.now() / 1000);
+    const jti = newSecret().slice(0, 22);
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: "JWT", kid: this.key.kid })
       .setIssuer(this.settings.issuer)
@@ -157,9 +203,15 @@ export class TokenService {
       .setIssuedAt(nowSeconds)
       .setNotBefore(nowSeconds - 1)
       .setExpirationTime(nowSeconds + ttl)
-      .setJti(newSecret().slice(0, 22))
+      .setJti(jti)
       .sign(this.key.privateKey);
-    return { token, expiresIn: ttl, issuedAt: new Date(nowSeconds * 1000).toISOString() };
+    return {
+      token,
+      expiresIn: ttl,
+      issuedAt: new Date(nowSeconds * 1000).toISOString(),
+      id: jti,
+      expiresAt: new Date((nowSeconds + ttl) * 1000).toISOString(),
+    };
   }
 
   private async verify(token: string, use: "access" | "refresh"): Promise<Record<string, unknown>> {
@@ -179,6 +231,11 @@ export class TokenService {
       throw new TokenError(`invalid token: ${err instanceof Error ? err.message : "unverifiable"}`);
     }
   }
+}
+
+/** The configured lifetime, shortened to `max` (at least 1 s) when given. */
+function capped(ttl: number, max: number | undefined): number {
+  return max === undefined ? ttl : Math.max(1, Math.min(ttl, Math.floor(max)));
 }
 
 function expiry(exp: unknown): Date {

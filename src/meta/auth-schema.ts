@@ -1,7 +1,11 @@
 // Table types of the multi-tenancy side of the metadata database: users, projects, members,
-// robot accounts, browser sessions and the audit log. Created by migrations/0002-auth.ts.
-// Types only: no queries here (those live in src/auth/store.ts). Booleans are stored as
+// robot accounts, browser sessions, refresh tokens and the audit log. Created by
+// migrations/0002-auth.ts and 0003-credential-revocation.ts.
+// Types only: no queries here (those live in src/auth/store.ts, src/meta/sessions.ts and
+// src/meta/refresh-tokens.ts). Booleans are stored as
 // 0/1 integers and times as ISO-8601 UTC strings so that SQLite and PostgreSQL agree.
+import type { Generated } from "kysely";
+
 export interface UsersTable {
   id: string;
   username: string;
@@ -11,6 +15,8 @@ export interface UsersTable {
   email: string | null;
   created_at: string;
   updated_at: string;
+  /** Bumped whenever tokens issued before must stop working (migration 0003). */
+  credential_generation: Generated<number>;
 }
 
 export interface ProjectsTable {
@@ -44,6 +50,8 @@ export interface RobotsTable {
   expires_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Bumped whenever tokens issued before must stop working (migration 0003). */
+  credential_generation: Generated<number>;
 }
 
 export interface RobotPermissionsTable {
@@ -61,6 +69,23 @@ export interface SessionsTable {
   csrf_token: string;
   created_at: string;
   expires_at: string;
+  /** Where the session was opened from (migration 0003). */
+  remote_address: string | null;
+}
+
+/** One refresh token issued by the token endpoint (migration 0003). */
+export interface RefreshTokensTable {
+  /** The token's `jti`. */
+  id: string;
+  /** `user` or `robot`. */
+  account_kind: string;
+  /** The account's id: a token never outlives its account, nor moves to a namesake. */
+  account_id: string;
+  account_name: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  remote_address: string | null;
 }
 
 export interface AuditLogTable {
@@ -85,5 +110,6 @@ export interface AuthTables {
   robots: RobotsTable;
   robot_permissions: RobotPermissionsTable;
   sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
 }

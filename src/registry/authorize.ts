@@ -1,5 +1,6 @@
 // Asks the AccessController before a registry operation and turns a refusal into the spec's
-// error: 401 UNAUTHORIZED with the controller's `WWW-Authenticate` challenge, or 403 DENIED.
+// error: 401 UNAUTHORIZED with the controller's `WWW-Authenticate` challenge, 403 DENIED, or
+// 429 TOOMANYREQUESTS with `Retry-After` (a locked login).
 // Routes never decide access themselves.
 import type { AccessTarget, Principal, RepositoryAction } from "../auth/access.js";
 import type { RegistryCall, RegistryContext } from "./context.js";
@@ -17,6 +18,11 @@ export async function authorize(
   });
   if (decision.allowed) return decision.principal;
   const detail = accessDetail(target);
+  if (decision.status === 429) {
+    throw new RegistryError("TOOMANYREQUESTS", decision.message, {
+      headers: { "Retry-After": String(decision.retryAfterSeconds) },
+    });
+  }
   if (decision.status === 401) {
     const headers: Record<string, string> = {};
     if (decision.challenge) headers["WWW-Authenticate"] = decision.challenge;

@@ -94,6 +94,8 @@ describe("audit log", () => {
         "admin robot.refresh robot robot$shop+ci",
         "admin robot.delete robot robot$shop+ci",
         "admin user.password user lena",
+        "admin credentials.revoke robot robot$shop+ci",
+        "admin credentials.revoke user lena",
         "carl member.remove member lena",
         "gina login account gina",
       ]),
@@ -116,10 +118,11 @@ describe("audit log", () => {
     expect(byActor.body.items.every((e) => e.actor === "carl")).toBe(true);
     const memberAdds = await audit("action=member.add&project=shop");
     expect(memberAdds.body.items.map((e) => e.resource).sort()).toEqual(["gina", "lena"]);
+    // create, disable, refresh, delete, and the revocation that came with the last three.
     const robots = await audit("resource_type=robot");
-    expect(robots.body.total).toBe(4);
+    expect(robots.body.total).toBe(7);
     const named = await audit("resource=shop%2Bci");
-    expect(named.body.total).toBe(4);
+    expect(named.body.total).toBe(7);
     const failures = await audit("outcome=failure");
     expect(failures.body.items.length).toBeGreaterThan(0);
     expect(failures.body.items.every((e) => e.outcome === "failure" && e.action === "login")).toBe(

@@ -46,6 +46,8 @@ function sample(method: string, path: string): Sample | undefined {
     "get /api/v1/users/{username}": { params: p },
     "patch /api/v1/users/{username}": { params: p, body: { email: "alice@example.com" } },
     "put /api/v1/users/{username}/password": { params: p, body: { password: "alice-pass-2" } },
+    "get /api/v1/users/{username}/sessions": { params: { username: "admin" }, headers: session },
+    "delete /api/v1/users/{username}/sessions": { params: { username: "dave" } },
     "delete /api/v1/users/{username}": { params: { username: "bob" } },
     "get /api/v1/projects": {},
     "post /api/v1/projects": { body: { name: "fresh", public: true } },

@@ -13,6 +13,7 @@ import {
 } from "../../src/auth/system.js";
 import type { AuthTables } from "../../src/meta/auth-schema.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
+import { up as up0003 } from "../../src/meta/migrations/0003-credential-revocation.js";
 
 export interface TestAuth {
   readonly dir: string;
@@ -29,6 +30,7 @@ export async function openTestAuth(settings: Partial<AuthSettings> = {}): Promis
     dialect: new SqliteDialect({ database: new Database(path.join(dir, "meta.db")) }),
   });
   await up(db as unknown as Kysely<unknown>);
+  await up0003(db as unknown as Kysely<unknown>);
   const auth = await createAuthSystem({
     db,
     dataDir: dir,

@@ -253,9 +253,14 @@ describe("tokens presented to /v2/", () => {
     refreshTtlSeconds: 600,
   };
   const scope = [{ type: "repository", name: "team/app", actions: ["pull", "push"] }];
-  const admin_ = { name: "admin", kind: "user" as const, isAdmin: true };
+  let admin_ = { name: "admin", kind: "user" as const, isAdmin: true, id: "", generation: "" };
 
   it("accept a genuine token and refuse expired, wrong-audience, foreign, unsigned and escalated ones", async () => {
+    // The admin's account id and credential generation, as the token endpoint stamps them.
+    const issued = JSON.parse(
+      Buffer.from((await token(admin)).slice(7).split(".")[1] ?? "", "base64url").toString(),
+    ) as { aid: string; gen: string };
+    admin_ = { ...admin_, id: issued.aid, generation: issued.gen };
     const genuine = await new TokenService(key, settings).issueAccess(admin_, scope);
     expect((await http("GET", "/v2/team/app/tags/list", `Bearer ${genuine.token}`)).status).toBe(
       200,

@@ -15,7 +15,13 @@ const settings = {
   accessTtlSeconds: 300,
   refreshTtlSeconds: 3600,
 };
-const alice = { name: "alice", kind: "user" as const, isAdmin: false };
+const alice = {
+  name: "alice",
+  kind: "user" as const,
+  isAdmin: false,
+  id: "0b9c6f1e-alice",
+  generation: "0",
+};
 const pullPush = [{ type: "repository", name: "team/app", actions: ["pull", "push"] }];
 
 let dir: string;
@@ -137,7 +143,13 @@ describe("access tokens", () => {
     await expect(tokens.verifyRefresh(access.token)).rejects.toThrow(
       /not an refresh token|refresh/,
     );
-    expect(await tokens.verifyRefresh(refresh.token)).toEqual({ name: "alice", kind: "user" });
+    expect(await tokens.verifyRefresh(refresh.token)).toEqual({
+      name: "alice",
+      kind: "user",
+      accountId: alice.id,
+      generation: alice.generation,
+      id: refresh.id,
+    });
   });
 
   it("rejects garbage", async () => {

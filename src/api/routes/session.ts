@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { newSecret, sha256Hex } from "../../auth/passwords.js";
 import { readCookie, SESSION_COOKIE } from "../authn.js";
 import { type ApiContext, callerOf } from "../context.js";
-import { ApiError, unauthorized } from "../errors.js";
+import { tooManyLogins, unauthorized } from "../errors.js";
 import { errors, NoContent, SessionSchema } from "../schemas.js";
 
 const SESSION_HOURS = 12;
@@ -29,11 +29,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const { username, password } = request.body as { username: string; password: string };
       const login = await ctx.auth.accounts.login(username, password, request.ip);
       if (!login.ok) {
-        if (login.reason === "locked") {
-          throw new ApiError(429, "TOO_MANY_REQUESTS", "too many failed logins; try again later", {
-            "retry-after": String(login.retryAfterSeconds ?? 60),
-          });
-        }
+        if (login.reason === "locked") throw tooManyLogins(login.retryAfterSeconds);
         throw unauthorized("invalid username or password");
       }
       if (login.account.kind !== "user")
@@ -48,6 +44,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         userId: user.id,
         csrfToken,
         expiresAt,
+        remoteAddress: request.ip,
       });
       reply.header(
         "set-cookie",

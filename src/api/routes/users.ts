@@ -1,12 +1,13 @@
 // User accounts: system administrators manage everyone; users may read themselves and
-// change their own password (proving the current one).
+// change their own password (proving the current one: that check is throttled and audited
+// like a login). A password change ends the user's other sessions, refresh tokens and
+// access tokens; users (and admins) can list and end a user's sessions.
 import type { FastifyInstance } from "fastify";
 import { isSystemAdmin } from "../../auth/authorizer.js";
-import { verifyPassword } from "../../auth/passwords.js";
 import type { User } from "../../auth/store.js";
-import { actorOf, requireAdmin, requireSignedIn } from "../authn.js";
+import { actorOf, type Caller, requireAdmin, requireSignedIn } from "../authn.js";
 import { type ApiContext, callerOf } from "../context.js";
-import { forbidden } from "../errors.js";
+import { forbidden, tooManyLogins } from "../errors.js";
 import { PAGE_QUERY, pageRequest, pageSchema, sendPage } from "../pagination.js";
 import { errors, NoContent, UserSchema } from "../schemas.js";
 
@@ -26,7 +27,57 @@ export function userView(user: User) {
   };
 }
 
+const CredentialsSchema = {
+  type: "object",
+  required: ["sessions", "refreshTokens"],
+  properties: {
+    sessions: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["createdAt", "expiresAt", "current"],
+        properties: {
+          createdAt: { type: "string", format: "date-time" },
+          expiresAt: { type: "string", format: "date-time" },
+          remoteAddress: { type: ["string", "null"] },
+          current: { type: "boolean", description: "the session this request came with" },
+        },
+      },
+    },
+    refreshTokens: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["createdAt", "expiresAt"],
+        properties: {
+          createdAt: { type: "string", format: "date-time" },
+          expiresAt: { type: "string", format: "date-time" },
+          lastUsedAt: { type: ["string", "null"], format: "date-time" },
+          remoteAddress: { type: ["string", "null"] },
+        },
+      },
+    },
+  },
+} as const;
+
+const RevokedSchema = {
+  type: "object",
+  required: ["sessions", "refreshTokens"],
+  properties: {
+    sessions: { type: "integer", description: "browser sessions ended" },
+    refreshTokens: { type: "integer", description: "refresh tokens revoked" },
+  },
+} as const;
+
 export async function userRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  /** The user `username`, if the caller is a system administrator or that user. */
+  async function selfOrAdmin(caller: Caller, username: string): Promise<User> {
+    const account = requireSignedIn(caller);
+    if (!isSystemAdmin(account) && !(account.kind === "user" && account.user.username === username))
+      throw forbidden();
+    return ctx.management.requireUser(username);
+  }
+
   app.get(
     "/users",
     {
@@ -159,15 +210,92 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext): Promise
       const account = requireSignedIn(caller);
       const { username } = request.params as { username: string };
       const body = request.body as { password: string; currentPassword?: string };
+      let verifiedCurrentPassword = false;
       if (!isSystemAdmin(account)) {
         if (caller.principal.name !== username || account.kind !== "user") throw forbidden();
-        const stored = await ctx.auth.store.passwordHashOf(username);
-        if (!(await verifyPassword(stored, body.currentPassword ?? ""))) {
+        const check = await ctx.auth.accounts.login(
+          username,
+          body.currentPassword ?? "",
+          caller.remoteAddress,
+          "password-change",
+        );
+        if (!check.ok) {
+          if (check.reason === "locked") throw tooManyLogins(check.retryAfterSeconds);
           throw forbidden("currentPassword is wrong");
         }
+        verifiedCurrentPassword = true;
       }
-      await ctx.management.setPassword(actorOf(caller), username, body.password);
+      // The caller's own session survives a change of its own password; every other ends.
+      const own = caller.via === "session" && caller.principal.name === username;
+      await ctx.management.setPassword(actorOf(caller), username, body.password, {
+        verifiedCurrentPassword,
+        ...(own && caller.sessionIdHash ? { keepSessionIdHash: caller.sessionIdHash } : {}),
+      });
       return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/users/:username/sessions",
+    {
+      schema: {
+        summary: "A user's browser sessions and refresh tokens (administrators, or the user)",
+        tags: ["users"],
+        params: usernameParam,
+        response: {
+          200: { description: "what is signed in", ...CredentialsSchema },
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      const user = await selfOrAdmin(caller, (request.params as { username: string }).username);
+      const sessions = await ctx.auth.store.listSessions(user.id);
+      const refresh = await ctx.auth.store.listRefreshTokens("user", user.id);
+      const now = Date.now();
+      return {
+        sessions: sessions
+          .filter((s) => Date.parse(s.expiresAt) > now)
+          .map((s) => ({
+            createdAt: s.createdAt,
+            expiresAt: s.expiresAt,
+            remoteAddress: s.remoteAddress,
+            current: s.idHash === caller.sessionIdHash,
+          })),
+        refreshTokens: refresh
+          .filter((t) => Date.parse(t.expiresAt) > now)
+          .map((t) => ({
+            createdAt: t.createdAt,
+            expiresAt: t.expiresAt,
+            lastUsedAt: t.lastUsedAt,
+            remoteAddress: t.remoteAddress,
+          })),
+      };
+    },
+  );
+
+  app.delete(
+    "/users/:username/sessions",
+    {
+      schema: {
+        summary:
+          "Sign a user out everywhere: end sessions (but the caller's own), refresh and access tokens",
+        tags: ["users"],
+        params: usernameParam,
+        response: {
+          200: { description: "what ended", ...RevokedSchema },
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      const user = await selfOrAdmin(caller, (request.params as { username: string }).username);
+      return ctx.management.revokeUserCredentials(actorOf(caller), user, "signed out everywhere", {
+        endAccessTokens: true,
+        ...(caller.sessionIdHash ? { keepSessionIdHash: caller.sessionIdHash } : {}),
+      });
     },
   );
 

@@ -37,6 +37,17 @@ export interface RobotRow {
   createdAt: string;
 }
 
+/** A user's live browser sessions and refresh tokens (GET /api/v1/users/NAME/sessions). */
+export interface SignedInRow {
+  sessions: { createdAt: string; expiresAt: string; remoteAddress: string | null }[];
+  refreshTokens: {
+    createdAt: string;
+    expiresAt: string;
+    lastUsedAt: string | null;
+    remoteAddress: string | null;
+  }[];
+}
+
 export interface RobotCreate {
   name: string;
   /** Project robot of this project; undefined for a system robot. */
@@ -113,6 +124,9 @@ export interface AdminBackend {
   listUsers(): Promise<UserRow[]>;
   setPassword(username: string, password: string): Promise<void>;
   deleteUser(username: string): Promise<void>;
+  listSignedIn(username: string): Promise<SignedInRow>;
+  /** Ends every session, refresh token and access token of the user; how many ended. */
+  signOut(username: string): Promise<{ sessions: number; refreshTokens: number }>;
 
   createProject(name: string, isPublic: boolean, quotaBytes: number | null): Promise<ProjectRow>;
   listProjects(): Promise<ProjectRow[]>;

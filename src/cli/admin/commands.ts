@@ -97,6 +97,49 @@ export function registerUserCommands(admin: Command, factory: BackendFactory): v
       }),
     );
   user
+    .command("sessions <name>")
+    .description("list a user's live browser sessions and refresh tokens")
+    .action(
+      withBackend(factory, async (backend, command, name) => {
+        const signedIn = await backend.listSignedIn(name);
+        if (wantsJson(command)) return printJson(signedIn);
+        printLines([
+          renderTable(
+            ["KIND", "CREATED", "EXPIRES", "LAST USED", "FROM"],
+            [
+              ...signedIn.sessions.map((s) => [
+                "session",
+                s.createdAt,
+                s.expiresAt,
+                "",
+                s.remoteAddress ?? "",
+              ]),
+              ...signedIn.refreshTokens.map((t) => [
+                "refresh token",
+                t.createdAt,
+                t.expiresAt,
+                t.lastUsedAt ?? "",
+                t.remoteAddress ?? "",
+              ]),
+            ],
+          ),
+        ]);
+      }),
+    );
+  user
+    .command("signout <name>")
+    .description("sign a user out everywhere: end sessions, refresh tokens and access tokens")
+    .action(
+      withBackend(factory, async (backend, command, name) => {
+        const ended = await backend.signOut(name);
+        done(
+          command,
+          `signed out ${name}: ${ended.sessions} sessions and ${ended.refreshTokens} refresh tokens ended, access tokens revoked`,
+          { username: name, ...ended },
+        );
+      }),
+    );
+  user
     .command("delete <name>")
     .description("delete a user")
     .action(

@@ -26,6 +26,7 @@ import type {
   QuotaTarget,
   RobotCreate,
   RobotRow,
+  SignedInRow,
   TrustPolicyRow,
 } from "./backend.js";
 
@@ -94,6 +95,32 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteUser(username: string) {
     await this.management.deleteUser(OPERATOR, username);
+  }
+  async listSignedIn(username: string): Promise<SignedInRow> {
+    const user = await this.management.requireUser(username);
+    const now = Date.now();
+    const live = (t: { expiresAt: string }) => Date.parse(t.expiresAt) > now;
+    return {
+      sessions: (await this.store.listSessions(user.id)).filter(live).map((s) => ({
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        remoteAddress: s.remoteAddress,
+      })),
+      refreshTokens: (await this.store.listRefreshTokens("user", user.id))
+        .filter(live)
+        .map((t) => ({
+          createdAt: t.createdAt,
+          expiresAt: t.expiresAt,
+          lastUsedAt: t.lastUsedAt,
+          remoteAddress: t.remoteAddress,
+        })),
+    };
+  }
+  async signOut(username: string) {
+    const user = await this.management.requireUser(username);
+    return this.management.revokeUserCredentials(OPERATOR, user, "signed out everywhere", {
+      endAccessTokens: true,
+    });
   }
 
   async createProject(name: string, isPublic: boolean, quotaBytes: number | null) {

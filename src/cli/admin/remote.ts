@@ -16,6 +16,7 @@ import type {
   RetentionReport,
   RobotCreate,
   RobotRow,
+  SignedInRow,
   TrustPolicyRow,
   UserRow,
 } from "./backend.js";
@@ -95,6 +96,15 @@ export class RemoteBackend implements AdminBackend {
   }
   listUsers() {
     return this.all<UserRow>("/api/v1/users");
+  }
+  listSignedIn(username: string) {
+    return this.call<SignedInRow>("GET", `/api/v1/users/${encodeURIComponent(username)}/sessions`);
+  }
+  signOut(username: string) {
+    return this.call<{ sessions: number; refreshTokens: number }>(
+      "DELETE",
+      `/api/v1/users/${encodeURIComponent(username)}/sessions`,
+    );
   }
   async setPassword(username: string, password: string) {
     await this.call("PUT", `/api/v1/users/${encodeURIComponent(username)}/password`, { password });

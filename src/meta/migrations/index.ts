@@ -4,6 +4,7 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-registry.js";
 import * as m0002 from "./0002-auth.js";
+import * as m0003 from "./0003-credential-revocation.js";
 import * as m0004 from "./0004-jobs.js";
 import * as m0005 from "./0005-policies.js";
 import * as m0007 from "./0007-trust.js";
@@ -11,6 +12,7 @@ import * as m0007 from "./0007-trust.js";
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
   ["0002-auth", m0002],
+  ["0003-credential-revocation", m0003],
   ["0004-jobs", m0004],
   ["0005-policies", m0005],
   ["0007-trust", m0007],
