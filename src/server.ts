@@ -31,6 +31,7 @@ import { type Logger, pino } from "pino";
 import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
 import { createJobs, type Jobs } from "./jobs/index.js";
+import { registerLifecycleJobs } from "./jobs/lifecycle.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
   ADMIT_ALL,
@@ -106,6 +107,10 @@ export async function startServer(
       workers: { concurrency: config.jobs.workers, pollMs: config.jobs.pollIntervalMs },
     }),
   };
+  await registerLifecycleJobs({
+    ...base,
+    evictManifest: (repository, digest) => base.manifestCache.evict(repository, digest),
+  });
   const access = await resolveHook(options.access, base, () => new OpenAccess());
   const admission = await resolveHook(options.admission, base, () => ADMIT_ALL);
   const ctx: ServerContext = { ...base, access, admission };

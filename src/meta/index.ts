@@ -2,6 +2,7 @@
 export * from "./blobs.js";
 export * from "./database.js";
 export * from "./dialect.js";
+export * from "./gc.js";
 export * from "./jobs.js";
 export type * from "./jobs-schema.js";
 export * from "./manifests.js";
