@@ -6,6 +6,7 @@ import type { Management } from "../auth/management.js";
 import type { ProjectAction } from "../auth/permissions.js";
 import type { Project } from "../auth/store.js";
 import type { AuthSystem } from "../auth/system.js";
+import type { JobQueue } from "../jobs/index.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 
@@ -58,6 +59,8 @@ export interface ApiContext {
   readonly management: Management;
   readonly registry: RegistryView;
   readonly version: string;
+  /** The job queue (jobs routes, GC); absent where no server runs. */
+  readonly jobs?: JobQueue;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -71,6 +71,7 @@ export function multiTenancy(
           management: new Management(auth.store, auth.audit, auth.authorizer),
           registry: view,
           version: options.version,
+          jobs: ctx.jobs.queue,
         });
       },
     ],

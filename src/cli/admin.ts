@@ -10,6 +10,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerJobCommands } from "./admin/jobs.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
@@ -55,4 +56,5 @@ export function register(program: Command): void {
   registerProjectCommands(admin, openBackend);
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
+  registerJobCommands(admin);
 }
