@@ -5,6 +5,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobQueue } from "../../src/jobs/index.js";
 import { putManifest, recordBlobInRepository } from "../../src/meta/index.js";
 import { ADMIN, type ApiHarness, api, basic, startApi } from "./harness.js";
 
@@ -17,6 +18,8 @@ type Doc = { paths: Record<string, Record<string, Operation>> };
 let h: ApiHarness;
 let doc: Doc;
 let robotId = "";
+/** Jobs in the states the job routes act on (kinds no worker runs here, so they stay put). */
+const jobIds = { done: 0, queued: 0, cancelled: 0 };
 const layer = `sha256:${"a".repeat(64)}`;
 const manifestDigest = `sha256:${"b".repeat(64)}`;
 
@@ -96,6 +99,11 @@ function sample(method: string, path: string): Sample | undefined {
       {
         params: { ...p, tag: "stable" },
       },
+    "get /api/v1/jobs": {},
+    "get /api/v1/jobs/{job}": { params: { job: String(jobIds.done) } },
+    "post /api/v1/jobs/{job}/cancel": { params: { job: String(jobIds.queued) } },
+    "post /api/v1/jobs/{job}/retry": { params: { job: String(jobIds.cancelled) } },
+    "post /api/v1/gc": { body: { dryRun: true } },
     "get /api/v1/audit": {},
     "get /api/v1/projects/{project}/audit": { params: p },
   };
@@ -145,6 +153,11 @@ beforeAll(async () => {
   await storeManifest("team/app", "v1", manifestDigest);
   await storeManifest("team/app", "doomed", `sha256:${"c".repeat(64)}`);
   await storeManifest("team/old", "v0", `sha256:${"d".repeat(64)}`);
+  const queue = new JobQueue(h.meta.db);
+  jobIds.done = (await queue.enqueue("fixture", { n: 1 })).id;
+  jobIds.queued = (await queue.enqueue("fixture", { n: 2 })).id;
+  jobIds.cancelled = (await queue.enqueue("fixture", { n: 3 })).id;
+  await queue.cancel(jobIds.cancelled);
   doc = (await api(h.url, "GET", "/api/v1/openapi.json")).body as Doc;
   const signIn = await api(h.url, "POST", "/api/v1/session", { body: ADMIN });
   const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];

@@ -8,6 +8,7 @@ import type { JobLogLine, JobRow } from "../../meta/index.js";
 import { requireAdmin } from "../authn.js";
 import { type ApiContext, callerOf } from "../context.js";
 import { badRequest, conflict, notFound } from "../errors.js";
+import { PAGE_QUERY, pageRequest, pageSchema, sendPage } from "../pagination.js";
 import { errors } from "../schemas.js";
 
 const JOB_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
@@ -105,8 +106,8 @@ const logView = (l: JobLogLine) => ({
 
 const idParams = {
   type: "object",
-  required: ["id"],
-  properties: { id: { type: "integer", minimum: 1 } },
+  required: ["job"],
+  properties: { job: { type: "integer", minimum: 1, description: "job id" } },
 } as const;
 
 export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -139,42 +140,44 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
         querystring: {
           type: "object",
           properties: {
+            ...PAGE_QUERY,
             kind: { type: "string", description: "only this kind, e.g. gc" },
             state: { type: "string", enum: JOB_STATES },
-            before: { type: "integer", minimum: 1, description: "only ids below this (paging)" },
-            limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
           },
         },
         response: {
-          200: {
-            description: "jobs",
-            type: "object",
-            properties: { items: { type: "array", items: JobSchema } },
-          },
+          200: { description: "a page of jobs", ...pageSchema(JobSchema) },
           ...errors(400, 401, 403),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await admin(request);
       const q = request.query as {
+        page?: number;
+        page_size?: number;
+        sort?: string;
         kind?: string;
         state?: (typeof JOB_STATES)[number];
-        before?: number;
-        limit?: number;
       };
+      const page = pageRequest(q, ["id", "kind", "state"] as const, "id", true);
+      const filter = { kind: q.kind, state: q.state };
       const jobs = await queue().list({
-        kind: q.kind,
-        state: q.state,
-        before: q.before,
-        limit: q.limit ?? 50,
+        ...filter,
+        limit: page.pageSize,
+        offset: (page.page - 1) * page.pageSize,
+        sort: page.sort,
+        descending: page.descending,
       });
-      return { items: jobs.map(jobView) };
+      return sendPage(request, reply, page, {
+        items: jobs.map(jobView),
+        total: await queue().count(filter),
+      });
     },
   );
 
   app.get(
-    "/jobs/:id",
+    "/jobs/:job",
     {
       schema: {
         summary: "Show a job with its log",
@@ -188,7 +191,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     },
     async (request) => {
       await admin(request);
-      const { id } = request.params as { id: number };
+      const { job: id } = request.params as { job: number };
       const job = await queue().get(id);
       if (!job) throw notFound(`job ${id} not found`);
       return { ...jobView(job), log: (await queue().log(id)).map(logView) };
@@ -196,7 +199,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
   );
 
   app.post(
-    "/jobs/:id/cancel",
+    "/jobs/:job/cancel",
     {
       schema: {
         summary: "Cancel a queued or running job (a running one stops at its next heartbeat)",
@@ -207,7 +210,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     },
     async (request) => {
       const caller = await admin(request);
-      const { id } = request.params as { id: number };
+      const { job: id } = request.params as { job: number };
       const before = await queue().get(id);
       if (!before) throw notFound(`job ${id} not found`);
       if (before.state !== "queued" && before.state !== "running")
@@ -221,7 +224,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
   );
 
   app.post(
-    "/jobs/:id/retry",
+    "/jobs/:job/retry",
     {
       schema: {
         summary: "Run a failed or cancelled job again",
@@ -232,7 +235,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     },
     async (request) => {
       const caller = await admin(request);
-      const { id } = request.params as { id: number };
+      const { job: id } = request.params as { job: number };
       const before = await queue().get(id);
       if (!before) throw notFound(`job ${id} not found`);
       const job = await queue().retry(id);

@@ -98,15 +98,15 @@ export function registerJobCommands(admin: Command): void {
     .description("list jobs, newest first")
     .option("--kind <kind>", "only this kind, e.g. gc")
     .option("--state <state>", `only this state: ${STATES.join(", ")}`)
-    .option("--limit <n>", "at most this many (default 50)", "50")
+    .option("--limit <n>", "at most this many, up to 100 (default 50)", "50")
     .action(
       run(async (backend, command) => {
         const o = command.opts() as { kind?: string; state?: string; limit: string };
         if (o.state !== undefined && !STATES.includes(o.state))
           throw new CliError(`--state must be one of ${STATES.join(", ")}`, ExitCode.Usage);
         const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-          throw new CliError("--limit must be a number from 1 to 500", ExitCode.Usage);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw new CliError("--limit must be a number from 1 to 100", ExitCode.Usage);
         const list = await backend.list({ kind: o.kind, state: o.state, limit });
         if (wantsJson(command)) return printJson(list);
         printLines([
@@ -238,7 +238,7 @@ class RemoteJobs implements JobsBackend {
   }
 
   async list(filter: { kind?: string; state?: string; limit: number }) {
-    const q = new URLSearchParams({ limit: String(filter.limit) });
+    const q = new URLSearchParams({ page_size: String(Math.min(filter.limit, 100)) });
     if (filter.kind) q.set("kind", filter.kind);
     if (filter.state) q.set("state", filter.state);
     return (await this.call<{ items: JobView[] }>("GET", `/jobs?${q}`)).items;
