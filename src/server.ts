@@ -34,6 +34,7 @@ import { type AccessController, OpenAccess } from "./auth/access.js";
 import { type BerthConfig, splitListen } from "./config/config.js";
 import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
 import { createJobs, type Jobs } from "./jobs/index.js";
+import { registerLifecycleJobs } from "./jobs/lifecycle.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
@@ -116,6 +117,10 @@ export async function startServer(
       workers: { concurrency: config.jobs.workers, pollMs: config.jobs.pollIntervalMs },
     }),
   };
+  await registerLifecycleJobs({
+    ...base,
+    evictManifest: (repository, digest) => base.manifestCache.evict(repository, digest),
+  });
   const access = await resolveHook(options.access, base, () => new OpenAccess());
   const admission = await resolveHook(options.admission, base, () => ADMIT_ALL);
   const ctx: ServerContext = { ...base, access, admission };

@@ -7,6 +7,7 @@ import type { Management } from "../auth/management.js";
 import type { ProjectAction } from "../auth/permissions.js";
 import type { Project } from "../auth/store.js";
 import type { AuthSystem } from "../auth/system.js";
+import type { JobQueue } from "../jobs/index.js";
 import type { Database } from "../meta/index.js";
 import type { QuotaScope } from "../policy/quotas.js";
 import type { PolicyService } from "../policy/service.js";
@@ -88,6 +89,8 @@ export interface ApiContext {
   readonly version: string;
   /** Signature enforcement; absent when the server runs without it. */
   readonly trust?: TrustService;
+  /** The job queue (jobs routes, GC); absent where no server runs. */
+  readonly jobs?: JobQueue;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -111,6 +111,7 @@ export function multiTenancy(
           policies,
           version: options.version,
           trust,
+          jobs: ctx.jobs.queue,
         });
       },
     ],

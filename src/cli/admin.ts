@@ -11,6 +11,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerJobCommands } from "./admin/jobs.js";
 import {
   registerImmutableCommands,
   registerQuotaCommands,
@@ -67,4 +68,5 @@ export function register(program: Command): void {
   registerImmutableCommands(admin, openBackend);
   registerRetentionCommands(admin, openBackend);
   registerAuditCommand(admin, openBackend);
+  registerJobCommands(admin);
 }

@@ -4,6 +4,7 @@
 import type { Kysely } from "kysely";
 import {
   cancelJob,
+  countJobs,
   type Database,
   findJob,
   insertJob,
@@ -47,6 +48,10 @@ export class JobQueue {
 
   list(filter: JobFilter): Promise<JobRow[]> {
     return listJobs(this.db, filter);
+  }
+
+  count(filter: Pick<JobFilter, "kind" | "state">): Promise<number> {
+    return countJobs(this.db, filter);
   }
 
   log(id: number): Promise<JobLogLine[]> {

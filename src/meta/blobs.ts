@@ -29,6 +29,8 @@ export async function recordBlobInRepository(
   digest: string,
   size: number,
   actor: OutboxActor = SYSTEM_ACTOR,
+  /** The `until` this upload pinned the row with: the pin is released (if still its own). */
+  pinnedUntil?: number,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const now = Date.now();
@@ -40,6 +42,15 @@ export async function recordBlobInRepository(
     await requireLiveBlob(trx, digest);
     const repositoryId = await ensureRepository(trx, repository);
     await upsertLink(trx, repositoryId, digest, now);
+    if (pinnedUntil !== undefined) {
+      // The link protects the row now; another upload's pin (another value) stays.
+      await trx
+        .updateTable("blobs")
+        .set({ pinned_until: null })
+        .where("digest", "=", digest)
+        .where("pinned_until", "=", pinnedUntil)
+        .execute();
+    }
     await appendOutbox(trx, "blob.committed", repository, actor, { digest, size, mounted: false });
   });
 }

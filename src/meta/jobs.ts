@@ -249,18 +249,37 @@ export async function findJob(db: Kysely<Database>, id: number): Promise<JobRow 
 export interface JobFilter {
   kind?: string;
   state?: JobState;
-  /** Only ids below this (paging newest first). */
-  before?: number;
   limit: number;
+  /** Rows to skip (paging). */
+  offset?: number;
+  /** Sort field (default id) and direction (default newest first). */
+  sort?: "id" | "kind" | "state";
+  descending?: boolean;
 }
 
-/** Jobs newest first. */
+/** Jobs, newest first unless told otherwise. */
 export async function listJobs(db: Kysely<Database>, filter: JobFilter): Promise<JobRow[]> {
-  let query = db.selectFrom("jobs").selectAll().orderBy("id", "desc").limit(filter.limit);
+  const direction = (filter.descending ?? true) ? "desc" : "asc";
+  let query = db
+    .selectFrom("jobs")
+    .selectAll()
+    .orderBy(filter.sort ?? "id", direction)
+    .orderBy("id", direction)
+    .limit(filter.limit)
+    .offset(filter.offset ?? 0);
   if (filter.kind !== undefined) query = query.where("kind", "=", filter.kind);
   if (filter.state !== undefined) query = query.where("state", "=", filter.state);
-  if (filter.before !== undefined) query = query.where("id", "<", filter.before);
   return (await query.execute()).map(toJobRow);
+}
+
+export async function countJobs(
+  db: Kysely<Database>,
+  filter: Pick<JobFilter, "kind" | "state">,
+): Promise<number> {
+  let query = db.selectFrom("jobs").select((eb) => eb.fn.countAll<number>().as("n"));
+  if (filter.kind !== undefined) query = query.where("kind", "=", filter.kind);
+  if (filter.state !== undefined) query = query.where("state", "=", filter.state);
+  return Number((await query.executeTakeFirst())?.n ?? 0);
 }
 
 export interface JobLogLine {

@@ -323,21 +323,22 @@ export class UploadSessions {
     size: number,
     actor: OutboxActor | undefined,
   ) {
-    await this.pin(digest, size);
+    const pinnedUntil = await this.pin(digest, size);
     await this.store.commitUpload(id, digest, size);
-    await recordBlobInRepository(this.db, repository, digest, size, actor);
+    await recordBlobInRepository(this.db, repository, digest, size, actor, pinnedUntil);
   }
 
   /**
    * Pins `digest`; while GC is deleting that blob, waits for it to finish (the row goes),
    * and finishes a claim left by a GC that died (older than the stale limit) itself.
    */
-  private async pin(digest: string, size: number): Promise<void> {
+  private async pin(digest: string, size: number): Promise<number> {
     const started = Date.now();
     for (;;) {
       const now = Date.now();
-      const result = await pinBlob(this.db, digest, size, now + this.gc.pinMs);
-      if (result.pinned) return;
+      const until = now + this.gc.pinMs;
+      const result = await pinBlob(this.db, digest, size, until);
+      if (result.pinned) return until;
       if (result.deletingSince > 0 && now - result.deletingSince > this.gc.staleClaimMs) {
         this.logger.warn({ digest }, "finishing a blob deletion a garbage collection left");
         await finishBlobDeletion(this.db, digest, async () => {

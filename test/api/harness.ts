@@ -17,6 +17,7 @@ import {
   createAuthSystem,
   DEFAULT_AUTH_SETTINGS,
 } from "../../src/auth/system.js";
+import { JobQueue } from "../../src/jobs/index.js";
 import type { AuthTables } from "../../src/meta/auth-schema.js";
 import { type MetaDatabase, openDatabase } from "../../src/meta/index.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
@@ -61,6 +62,7 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
     registry,
     policies: new PolicyService(meta.db, management, auth.audit, registry.deletionServices()),
     version: "test",
+    jobs: new JobQueue(meta.db),
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {

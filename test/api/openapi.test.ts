@@ -5,6 +5,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobQueue } from "../../src/jobs/index.js";
 import { putManifest, recordBlobInRepository } from "../../src/meta/index.js";
 import { ADMIN, type ApiHarness, api, basic, startApi } from "./harness.js";
 
@@ -18,6 +19,8 @@ let h: ApiHarness;
 let doc: Doc;
 let robotId = "";
 let ruleId = "";
+/** Jobs in the states the job routes act on (kinds no worker runs here, so they stay put). */
+const jobIds = { done: 0, queued: 0, cancelled: 0 };
 const layer = `sha256:${"a".repeat(64)}`;
 const manifestDigest = `sha256:${"b".repeat(64)}`;
 
@@ -99,6 +102,11 @@ function sample(method: string, path: string): Sample | undefined {
       {
         params: { ...p, tag: "stable" },
       },
+    "get /api/v1/jobs": {},
+    "get /api/v1/jobs/{job}": { params: { job: String(jobIds.done) } },
+    "post /api/v1/jobs/{job}/cancel": { params: { job: String(jobIds.queued) } },
+    "post /api/v1/jobs/{job}/retry": { params: { job: String(jobIds.cancelled) } },
+    "post /api/v1/gc": { body: { dryRun: true } },
     "get /api/v1/audit": {},
     "get /api/v1/projects/{project}/audit": { params: p },
     "get /api/v1/system/quota": {},
@@ -181,6 +189,11 @@ beforeAll(async () => {
     body: { rules: [{ retain: { always: true } }] },
   });
   expect(retention.status).toBe(200);
+  const queue = new JobQueue(h.meta.db);
+  jobIds.done = (await queue.enqueue("fixture", { n: 1 })).id;
+  jobIds.queued = (await queue.enqueue("fixture", { n: 2 })).id;
+  jobIds.cancelled = (await queue.enqueue("fixture", { n: 3 })).id;
+  await queue.cancel(jobIds.cancelled);
   doc = (await api(h.url, "GET", "/api/v1/openapi.json")).body as Doc;
   const signIn = await api(h.url, "POST", "/api/v1/session", { body: ADMIN });
   const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];
