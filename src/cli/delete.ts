@@ -177,6 +177,8 @@ export function register(program: Command): void {
           return;
         }
         if (flags.force) await forceDelete(ref.registry, ref.repository, head.digest, flags);
+        else if (kind === "tag")
+          await deleteTagOnly(client, ref.registry, ref.repository, reference, head.digest);
         else await client.deleteManifest(ref.repository, reference);
         if (flags.format === "json") printJson({ deleted: image, kind, digest: head.digest });
         else if (kind === "tag")
@@ -187,6 +189,32 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/**
+ * OCI 1.1 tag delete. A registry without it (CNCF distribution 2.x answers 400
+ * DIGEST_INVALID, others 405/UNSUPPORTED) gets a clear error: falling back to deleting the
+ * manifest would silently remove every other tag on it.
+ */
+async function deleteTagOnly(
+  client: ReturnType<typeof clientFor>,
+  registry: string,
+  repo: string,
+  tag: string,
+  digest: string,
+): Promise<void> {
+  try {
+    await client.deleteManifest(repo, tag);
+  } catch (err) {
+    const unsupported =
+      err instanceof RegistryError &&
+      (err.code === "DIGEST_INVALID" || err.code === "UNSUPPORTED" || err.status === 405);
+    if (!unsupported) throw err;
+    throw new CliError(
+      `${registry} cannot delete a tag on its own (OCI 1.1 tag delete); "berth delete ${registry}/${repo}@${digest}" deletes the manifest and every tag on it`,
+      ExitCode.Failure,
+    );
+  }
 }
 
 function describe(p: Preview, dry: boolean): string {

@@ -141,8 +141,11 @@ describe("berth admin --server", () => {
       };
     };
     const project = await audit(["--project", "audited", "--since", "1h"]);
+    // Each refresh also revokes the robot's tokens issued before it (docs/security.md).
     expect(project.items.map((e) => e.action)).toEqual([
+      "credentials.revoke",
       "robot.refresh",
+      "credentials.revoke",
       "robot.refresh",
       "robot.create",
       "project.create",
@@ -151,14 +154,14 @@ describe("berth admin --server", () => {
     const refreshes = await audit(["--action", "robot.refresh", "--user", ADMIN.username]);
     expect(refreshes.total).toBe(2);
     const paged = await audit(["--project", "audited", "--page-size", "1", "--page", "2"]);
-    expect(paged).toMatchObject({ total: 4, page: 2, pageSize: 1 });
+    expect(paged).toMatchObject({ total: 6, page: 2, pageSize: 1 });
     expect(paged.items.map((e) => e.action)).toEqual(["robot.refresh"]);
     expect((await audit(["--project", "audited", "--until", "2000-01-01T00:00:00Z"])).total).toBe(
       0,
     );
     const table = await remote(["audit", "--project", "audited", "--page-size", "2"]);
     expect(table.stdout).toMatch(/TIME\s+ACTOR\s+ACTION/);
-    expect(table.stderr).toContain("page 1 of 2 (4 entries); --page 2 for more");
+    expect(table.stderr).toContain("page 1 of 3 (6 entries); --page 2 for more");
     const both = await remote(["project", "create", "x", "--public", "--private"]);
     expect(both.code).toBe(2);
     expect((await remote(["audit", "--project", "nope"])).code).toBe(3);

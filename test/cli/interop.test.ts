@@ -326,7 +326,14 @@ describe("data commands", () => {
     expect(catalog.repositories).toContain("app/single");
 
     await berthOk(["copy", `${R}/app/single:2.0`, `${R}/scratch/single:x`]);
-    await berthOk(["delete", `${R}/scratch/single:x`]);
+    // distribution 2.8 has no tag delete: berth refuses rather than drop the manifest.
+    const tagOnly = await berth(["delete", `${R}/scratch/single:x`]);
+    expect(tagOnly.code).toBe(3);
+    expect(tagOnly.stderr).toMatch(/cannot delete a tag on its own .*@sha256:/);
+    expect((await berthOk(["digest", `${R}/scratch/single:x`])).stdout).toBe(
+      `${single.manifest.digest}\n`,
+    );
+    await berthOk(["delete", `${R}/scratch/single@${single.manifest.digest}`]);
     const gone = await berth(["digest", `${R}/scratch/single:x`]);
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/not found/);
