@@ -1,5 +1,6 @@
 // What the management API's routes share: the auth system, the management operations, the
 // view onto registry contents (repositories, artifacts, usage), and the per-request caller.
+
 import type { FastifyRequest } from "fastify";
 import type { Account } from "../auth/accounts.js";
 import type { Management } from "../auth/management.js";
@@ -8,6 +9,7 @@ import type { Project } from "../auth/store.js";
 import type { AuthSystem } from "../auth/system.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
+import type { GatePolicies } from "./routes/gate.js";
 
 export interface RepositoryInfo {
   readonly name: string;
@@ -58,6 +60,8 @@ export interface ApiContext {
   readonly management: Management;
   readonly registry: RegistryView;
   readonly version: string;
+  /** Project quality-gate policies; the gate routes exist only when given. */
+  readonly gatePolicies?: GatePolicies;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

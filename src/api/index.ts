@@ -8,6 +8,7 @@ import { DOCS_PAGE } from "./docs-page.js";
 import { apiErrorHandler, errorBody } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
+import { gateRoutes } from "./routes/gate.js";
 import { memberRoutes } from "./routes/members.js";
 import { projectRoutes } from "./routes/projects.js";
 import { repositoryRoutes } from "./routes/repositories.js";
@@ -50,6 +51,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         robotRoutes,
         repositoryRoutes,
         auditRoutes,
+        gateRoutes,
       ]) {
         await plugin(api, ctx);
       }

@@ -12,6 +12,9 @@ import {
   createAuthSystem,
 } from "../auth/system.js";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { gatePolicyStore } from "../meta/gate-policies.js";
+import { GateAdmission } from "../policy/gate-admission.js";
+import { allAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -54,13 +57,15 @@ export function multiTenancy(
     access: async (base) => (await ensure(base)).auth.controller,
     admission: async (base) => {
       const { auth, view } = await ensure(base);
-      return new PushAdmission(
+      const push = new PushAdmission(
         auth.store,
         view,
         auth.authorizer,
         auth.audit,
         options.settings.autoCreateProjects,
       ).releaseOnCommit(base.events);
+      // The quality gate first: a refused image must not reserve quota.
+      return allAdmissions(new GateAdmission(base.db, base.store, auth.audit), push);
     },
     plugins: [
       async (app, ctx) => {
@@ -71,6 +76,7 @@ export function multiTenancy(
           management: new Management(auth.store, auth.audit, auth.authorizer),
           registry: view,
           version: options.version,
+          gatePolicies: gatePolicyStore(ctx.db),
         });
       },
     ],

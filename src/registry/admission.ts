@@ -43,3 +43,18 @@ export interface Admission {
 
 /** Admits everything. */
 export const ADMIT_ALL: Admission = {};
+
+/** Runs several admissions in order; the first refusal wins. */
+export function allAdmissions(...admissions: Admission[]): Admission {
+  return {
+    async beforeBlobCommit(request) {
+      for (const a of admissions) await a.beforeBlobCommit?.(request);
+    },
+    async beforeManifestPut(request) {
+      for (const a of admissions) await a.beforeManifestPut?.(request);
+    },
+    async beforeManifestPull(request) {
+      for (const a of admissions) await a.beforeManifestPull?.(request);
+    },
+  };
+}

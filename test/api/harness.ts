@@ -18,6 +18,7 @@ import {
   DEFAULT_AUTH_SETTINGS,
 } from "../../src/auth/system.js";
 import type { AuthTables } from "../../src/meta/auth-schema.js";
+import { gatePolicyStore } from "../../src/meta/gate-policies.js";
 import { type MetaDatabase, openDatabase } from "../../src/meta/index.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
 import { MIGRATIONS } from "../../src/meta/migrations/index.js";
@@ -58,6 +59,7 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
     management,
     registry: new MetaRegistryView(meta.db, { events, manifestCache: new ManifestCache(0) }),
     version: "test",
+    gatePolicies: gatePolicyStore(meta.db),
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {

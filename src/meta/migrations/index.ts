@@ -4,8 +4,10 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-registry.js";
 import * as m0002 from "./0002-auth.js";
+import * as m0008 from "./0008-gate-policies.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
   ["0002-auth", m0002],
+  ["0008-gate-policies", m0008],
 ];
