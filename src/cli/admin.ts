@@ -10,6 +10,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerGateCommands } from "./admin/gate.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
@@ -55,4 +56,5 @@ export function register(program: Command): void {
   registerProjectCommands(admin, openBackend);
   registerMemberCommands(admin, openBackend);
   registerRobotCommands(admin, openBackend);
+  registerGateCommands(admin, openBackend);
 }

@@ -61,5 +61,20 @@ export interface AdminBackend {
   disableRobot(idOrName: string): Promise<RobotRow>;
   deleteRobot(idOrName: string): Promise<void>;
 
+  /** The project's quality-gate policy (undefined when it has none). */
+  getGatePolicy(project: string): Promise<GatePolicyRow | undefined>;
+  /** Validates and attaches the policy text (YAML or JSON). */
+  setGatePolicy(project: string, policy: string): Promise<GatePolicyRow>;
+  deleteGatePolicy(project: string): Promise<void>;
+
   close(): Promise<void>;
+}
+
+export interface GatePolicyRow {
+  project: string;
+  policy: string;
+  rules: string[];
+  pushRules: string[];
+  updatedBy: string;
+  updatedAt: string;
 }

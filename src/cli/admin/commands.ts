@@ -22,12 +22,12 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-function wantsJson(command: Command): boolean {
+export function wantsJson(command: Command): boolean {
   return command.optsWithGlobals().format === "json";
 }
 
 /** Run an action with a backend, closing it after and turning domain errors into CliErrors. */
-function withBackend(
+export function withBackend(
   factory: BackendFactory,
   action: (backend: AdminBackend, command: Command, ...args: string[]) => Promise<void>,
 ) {
@@ -48,7 +48,7 @@ function withBackend(
   };
 }
 
-function done(command: Command, message: string, json: unknown): void {
+export function done(command: Command, message: string, json: unknown): void {
   if (wantsJson(command)) printJson(json);
   else process.stderr.write(`${message}\n`);
 }

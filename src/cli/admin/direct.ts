@@ -10,10 +10,32 @@ import { type Actor, Management } from "../../auth/management.js";
 import { AuthStore, type Robot } from "../../auth/store.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
 import type { AuthTables } from "../../meta/auth-schema.js";
+import {
+  deleteGatePolicy,
+  getGatePolicy,
+  type StoredGatePolicy,
+  setGatePolicy,
+} from "../../meta/gate-policies.js";
 import { type MetaDatabase, openDatabase } from "../../meta/index.js";
+import { GATE_RULES, GatePolicyError, PUSH_DECIDABLE, parseGatePolicy } from "../../policy/gate.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { CliError, ExitCode } from "../errors.js";
-import type { AdminBackend, RobotCreate, RobotRow } from "./backend.js";
+import type { AdminBackend, GatePolicyRow, RobotCreate, RobotRow } from "./backend.js";
+
+function parseGatePolicyOrUsage(text: string) {
+  try {
+    return parseGatePolicy(text);
+  } catch (err) {
+    if (err instanceof GatePolicyError) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
+  }
+}
+
+function gatePolicyRow(stored: StoredGatePolicy): GatePolicyRow {
+  const policy = parseGatePolicy(stored.policy);
+  const rules = GATE_RULES.filter((r) => policy[r] !== undefined);
+  return { ...stored, rules, pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)) };
+}
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -36,6 +58,7 @@ export class DirectBackend implements AdminBackend {
     private readonly meta: MetaDatabase,
     private readonly management: Management,
     private readonly registry: MetaRegistryView,
+    private readonly audit: AuditLog,
   ) {}
 
   static async open(dataDir: string, configFile?: string): Promise<DirectBackend> {
@@ -53,10 +76,11 @@ export class DirectBackend implements AdminBackend {
     const store = new AuthStore(meta.db as unknown as Kysely<AuthTables>);
     const log = { error: (_obj: object, msg: string) => process.stderr.write(`berth: ${msg}\n`) };
     const authorizer = new Authorizer(store);
-    const management = new Management(store, new AuditLog(store, log), authorizer);
+    const audit = new AuditLog(store, log);
+    const management = new Management(store, audit, authorizer);
     // Only listings are used here (no server runs: no cache to evict, no event subscribers).
     const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
-    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry));
+    return new DirectBackend(meta, management, new MetaRegistryView(meta.db, registry), audit);
   }
 
   private get store() {
@@ -133,6 +157,41 @@ export class DirectBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.management.deleteRobot(OPERATOR, await this.management.requireRobot(idOrName));
+  }
+
+  async getGatePolicy(project: string) {
+    await this.management.requireProject(project);
+    const stored = await getGatePolicy(this.meta.db, project);
+    return stored && gatePolicyRow(stored);
+  }
+  async setGatePolicy(project: string, policy: string) {
+    await this.management.requireProject(project);
+    const parsed = parseGatePolicyOrUsage(policy);
+    await setGatePolicy(this.meta.db, project, policy, OPERATOR.name);
+    await this.audit.record({
+      actor: OPERATOR,
+      action: "gate.set",
+      resourceType: "gate-policy",
+      resource: project,
+      project,
+      remoteAddress: OPERATOR.remoteAddress,
+      detail: { rules: GATE_RULES.filter((r) => parsed[r] !== undefined) },
+    });
+    return gatePolicyRow((await getGatePolicy(this.meta.db, project))!);
+  }
+  async deleteGatePolicy(project: string) {
+    await this.management.requireProject(project);
+    if (!(await deleteGatePolicy(this.meta.db, project))) {
+      throw new CliError(`project "${project}" has no gate policy`);
+    }
+    await this.audit.record({
+      actor: OPERATOR,
+      action: "gate.delete",
+      resourceType: "gate-policy",
+      resource: project,
+      project,
+      remoteAddress: OPERATOR.remoteAddress,
+    });
   }
 
   async close() {

@@ -5,6 +5,7 @@ import { fileCredentialResolver } from "../../client/credentials.js";
 import { CliError, ExitCode } from "../errors.js";
 import type {
   AdminBackend,
+  GatePolicyRow,
   MemberRow,
   ProjectRow,
   RobotCreate,
@@ -155,6 +156,26 @@ export class RemoteBackend implements AdminBackend {
   }
   async deleteRobot(idOrName: string) {
     await this.call("DELETE", `/api/v1/robots/${encodeURIComponent(idOrName)}`);
+  }
+  async getGatePolicy(project: string) {
+    const path = `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`;
+    try {
+      return await this.call<GatePolicyRow>("GET", path);
+    } catch (err) {
+      // 404 for a project without a policy: say "none", but not for a missing project.
+      if (err instanceof CliError && /has no gate policy/.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+  setGatePolicy(project: string, policy: string) {
+    return this.call<GatePolicyRow>(
+      "PUT",
+      `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`,
+      { policy },
+    );
+  }
+  async deleteGatePolicy(project: string) {
+    await this.call("DELETE", `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`);
   }
   async close() {}
 }
