@@ -1,5 +1,6 @@
 // What the management API's routes share: the auth system, the management operations, the
 // view onto registry contents (repositories, artifacts, usage), and the per-request caller.
+
 import type { FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import type { Account } from "../auth/accounts.js";
@@ -15,6 +16,7 @@ import type { DeletionPlan } from "../registry/deletion.js";
 import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
+import type { GatePolicies } from "./routes/gate.js";
 
 export interface RepositoryInfo {
   readonly name: string;
@@ -91,6 +93,8 @@ export interface ApiContext {
   readonly trust?: TrustService;
   /** The job queue (jobs routes, GC); absent where no server runs. */
   readonly jobs?: JobQueue;
+  /** Project quality-gate policies; the gate routes exist only when given. */
+  readonly gatePolicies?: GatePolicies;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -12,6 +12,8 @@ import {
   createAuthSystem,
 } from "../auth/system.js";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { gatePolicyStore } from "../meta/gate-policies.js";
+import { GateAdmission } from "../policy/gate-admission.js";
 import { ImmutableTags } from "../policy/immutable-tags.js";
 import { PushAdmission } from "../policy/push-admission.js";
 import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js";
@@ -98,7 +100,13 @@ export function multiTenancy(
         auth.audit,
         options.settings.autoCreateProjects,
       ).releaseOnCommit(base.events);
-      return composeAdmissions(push, new ImmutableTags(base.db), trust);
+      // The quality gate first: a refused image must not reserve quota.
+      return composeAdmissions(
+        new GateAdmission(base.db, base.store, auth.audit),
+        push,
+        new ImmutableTags(base.db),
+        trust,
+      );
     },
     plugins: [
       async (app, ctx) => {
@@ -112,6 +120,7 @@ export function multiTenancy(
           version: options.version,
           trust,
           jobs: ctx.jobs.queue,
+          gatePolicies: gatePolicyStore(ctx.db),
         });
       },
     ],

@@ -11,6 +11,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerGateCommands } from "./admin/gate.js";
 import { registerJobCommands } from "./admin/jobs.js";
 import {
   registerImmutableCommands,
@@ -69,4 +70,5 @@ export function register(program: Command): void {
   registerRetentionCommands(admin, openBackend);
   registerAuditCommand(admin, openBackend);
   registerJobCommands(admin);
+  registerGateCommands(admin, openBackend);
 }

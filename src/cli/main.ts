@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import("./serve.js"),
   analyze: () => import("./analyze.js"),
   scan: () => import("./scan.js"),
+  gate: () => import("./gate.js"),
   sbom: () => import("./sbom.js"),
   db: () => import("./db.js"),
   admin: () => import("./admin.js"),

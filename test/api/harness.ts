@@ -19,6 +19,7 @@ import {
 } from "../../src/auth/system.js";
 import { JobQueue } from "../../src/jobs/index.js";
 import type { AuthTables } from "../../src/meta/auth-schema.js";
+import { gatePolicyStore } from "../../src/meta/gate-policies.js";
 import { type MetaDatabase, openDatabase } from "../../src/meta/index.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
 import { MIGRATIONS } from "../../src/meta/migrations/index.js";
@@ -63,6 +64,7 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
     policies: new PolicyService(meta.db, management, auth.audit, registry.deletionServices()),
     version: "test",
     jobs: new JobQueue(meta.db),
+    gatePolicies: gatePolicyStore(meta.db),
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {

@@ -131,6 +131,12 @@ function sample(method: string, path: string): Sample | undefined {
     },
     "delete /api/v1/projects/{project}/retention": { params: p },
     "post /api/v1/projects/{project}/retention/runs": { params: p, body: { dryRun: true } },
+    "put /api/v1/projects/{project}/gate-policy": {
+      params: p,
+      body: { policy: "maxSize: 200MB\nrequiredLabels:\n  maintainer: .+\n" },
+    },
+    "get /api/v1/projects/{project}/gate-policy": { params: p },
+    "delete /api/v1/projects/{project}/gate-policy": { params: p },
   };
   return table[`${method} ${path}`];
 }
@@ -162,6 +168,11 @@ beforeAll(async () => {
       (await api(h.url, "POST", "/api/v1/projects", { headers: admin, body: { name } })).status,
     ).toBe(201);
   }
+  const gate = await api(h.url, "PUT", "/api/v1/projects/team/gate-policy", {
+    headers: admin,
+    body: { policy: "platforms: [linux/amd64]\n" },
+  });
+  expect(gate.status).toBe(200);
   for (const username of ["alice", "dave"]) {
     const r = await api(h.url, "POST", "/api/v1/projects/team/members", {
       headers: admin,

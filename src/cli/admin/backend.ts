@@ -168,5 +168,20 @@ export interface AdminBackend {
   getRetention(project: string): Promise<RetentionPolicyView | undefined>;
   runRetention(project: string, dryRun: boolean): Promise<RetentionReport>;
 
+  /** The project's quality-gate policy (undefined when it has none). */
+  getGatePolicy(project: string): Promise<GatePolicyRow | undefined>;
+  /** Validates and attaches the policy text (YAML or JSON). */
+  setGatePolicy(project: string, policy: string): Promise<GatePolicyRow>;
+  deleteGatePolicy(project: string): Promise<void>;
+
   close(): Promise<void>;
+}
+
+export interface GatePolicyRow {
+  project: string;
+  policy: string;
+  rules: string[];
+  pushRules: string[];
+  updatedBy: string;
+  updatedAt: string;
 }

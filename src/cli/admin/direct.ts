@@ -11,11 +11,18 @@ import { AuthStore, type Robot } from "../../auth/store.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
 import type { AuthTables } from "../../meta/auth-schema.js";
 import {
+  deleteGatePolicy,
+  getGatePolicy,
+  type StoredGatePolicy,
+  setGatePolicy,
+} from "../../meta/gate-policies.js";
+import {
   getTrustPolicy,
   type MetaDatabase,
   openDatabase,
   setTrustPolicy,
 } from "../../meta/index.js";
+import { GATE_RULES, GatePolicyError, PUSH_DECIDABLE, parseGatePolicy } from "../../policy/gate.js";
 import { PolicyService } from "../../policy/service.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { KeyFormatError, keyFingerprint, loadPublicKey } from "../../sign/keys.js";
@@ -23,12 +30,28 @@ import { CliError, ExitCode } from "../errors.js";
 import type {
   AdminBackend,
   AuditQuery,
+  GatePolicyRow,
   QuotaTarget,
   RobotCreate,
   RobotRow,
   SignedInRow,
   TrustPolicyRow,
 } from "./backend.js";
+
+function parseGatePolicyOrUsage(text: string) {
+  try {
+    return parseGatePolicy(text);
+  } catch (err) {
+    if (err instanceof GatePolicyError) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
+  }
+}
+
+function gatePolicyRow(stored: StoredGatePolicy): GatePolicyRow {
+  const policy = parseGatePolicy(stored.policy);
+  const rules = GATE_RULES.filter((r) => policy[r] !== undefined);
+  return { ...stored, rules, pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)) };
+}
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };
 const ALL = { page: 1, pageSize: 1_000_000, descending: false } as const;
@@ -281,6 +304,41 @@ export class DirectBackend implements AdminBackend {
       page: query.page,
       pageSize: query.pageSize,
     };
+  }
+
+  async getGatePolicy(project: string) {
+    await this.management.requireProject(project);
+    const stored = await getGatePolicy(this.meta.db, project);
+    return stored && gatePolicyRow(stored);
+  }
+  async setGatePolicy(project: string, policy: string) {
+    await this.management.requireProject(project);
+    const parsed = parseGatePolicyOrUsage(policy);
+    await setGatePolicy(this.meta.db, project, policy, OPERATOR.name);
+    await this.audit.record({
+      actor: OPERATOR,
+      action: "gate.set",
+      resourceType: "gate-policy",
+      resource: project,
+      project,
+      remoteAddress: OPERATOR.remoteAddress,
+      detail: { rules: GATE_RULES.filter((r) => parsed[r] !== undefined) },
+    });
+    return gatePolicyRow((await getGatePolicy(this.meta.db, project))!);
+  }
+  async deleteGatePolicy(project: string) {
+    await this.management.requireProject(project);
+    if (!(await deleteGatePolicy(this.meta.db, project))) {
+      throw new CliError(`project "${project}" has no gate policy`);
+    }
+    await this.audit.record({
+      actor: OPERATOR,
+      action: "gate.delete",
+      resourceType: "gate-policy",
+      resource: project,
+      project,
+      remoteAddress: OPERATOR.remoteAddress,
+    });
   }
 
   async close() {

@@ -7,6 +7,7 @@ import type {
   AdminBackend,
   AuditPage,
   AuditQuery,
+  GatePolicyRow,
   ImmutableRuleRow,
   MemberRow,
   ProjectRow,
@@ -271,6 +272,27 @@ export class RemoteBackend implements AdminBackend {
       ? `/api/v1/projects/${encodeURIComponent(query.project)}/audit`
       : "/api/v1/audit";
     return this.call<AuditPage>("GET", `${base}?${params}`);
+  }
+
+  async getGatePolicy(project: string) {
+    const path = `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`;
+    try {
+      return await this.call<GatePolicyRow>("GET", path);
+    } catch (err) {
+      // 404 for a project without a policy: say "none", but not for a missing project.
+      if (err instanceof CliError && /has no gate policy/.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+  setGatePolicy(project: string, policy: string) {
+    return this.call<GatePolicyRow>(
+      "PUT",
+      `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`,
+      { policy },
+    );
+  }
+  async deleteGatePolicy(project: string) {
+    await this.call("DELETE", `/api/v1/projects/${encodeURIComponent(project)}/gate-policy`);
   }
   async close() {}
 

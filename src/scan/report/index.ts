@@ -2,12 +2,13 @@
 // tests agree.
 import type { ScanResult } from "../result.js";
 import { renderCycloneDx } from "./cyclonedx.js";
+import { renderScanHtml } from "./html.js";
 import { renderJson } from "./json.js";
 import { renderSarif } from "./sarif.js";
 import { renderSpdx } from "./spdx.js";
 import { renderTable } from "./table.js";
 
-export const SCAN_FORMATS = ["table", "json", "sarif", "cyclonedx", "spdx-json"] as const;
+export const SCAN_FORMATS = ["table", "json", "sarif", "cyclonedx", "spdx-json", "html"] as const;
 export type ScanFormat = (typeof SCAN_FORMATS)[number];
 export const SBOM_FORMATS = ["cyclonedx", "spdx-json"] as const;
 
@@ -23,6 +24,8 @@ export function renderScan(result: ScanResult, format: ScanFormat): string {
       return renderCycloneDx(result, { withVulnerabilities: true });
     case "spdx-json":
       return renderSpdx(result);
+    case "html":
+      return renderScanHtml(result);
   }
 }
 
