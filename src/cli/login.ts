@@ -1,12 +1,12 @@
 // `berth login REGISTRY`: verify credentials against the registry (Basic or the Bearer token
 // flow) first, then store them where docker and podman read them. Passwords come from --password-stdin, -p, or a hidden
 // prompt on a TTY; they are never printed.
-import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { type Credential, storeCredential } from "../client/credentials.js";
 import { RegistryError } from "../client/errors.js";
 import { RegistryClient } from "../client/registry-client.js";
 import { CliError, ExitCode } from "./errors.js";
+import { prompt } from "./prompt.js";
 import {
   addRegistryFlags,
   cliAction,
@@ -75,12 +75,12 @@ async function askCredential(flags: LoginFlags): Promise<Credential> {
   if (!username) {
     if (!process.stdin.isTTY)
       throw new CliError("give --username (stdin is not a terminal)", ExitCode.Usage);
-    username = await prompt("Username: ", false);
+    username = (await prompt("Username: ", false)).trim();
   }
   if (password === undefined) {
     if (!process.stdin.isTTY)
       throw new CliError("give --password-stdin (stdin is not a terminal)", ExitCode.Usage);
-    password = await prompt("Password: ", true);
+    password = (await prompt("Password: ", true)).trim();
   }
   if (!username || !password)
     throw new CliError("username and password must not be empty", ExitCode.Usage);
@@ -91,21 +91,4 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = "";
   for await (const chunk of stream) text += chunk.toString();
   return text;
-}
-
-function prompt(question: string, hidden: boolean): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    if (hidden) {
-      const output = rl as unknown as { _writeToOutput: (s: string) => void };
-      output._writeToOutput = (s: string) => {
-        if (s.includes(question)) process.stderr.write(question);
-      };
-    }
-    rl.question(question, (answer) => {
-      rl.close();
-      if (hidden) process.stderr.write("\n");
-      resolve(answer.trim());
-    });
-  });
 }
