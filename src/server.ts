@@ -114,7 +114,11 @@ export async function startServer(
     pullTimes,
     jobs: createJobs(meta.db, logger, {
       run: config.jobs.workers > 0,
-      workers: { concurrency: config.jobs.workers, pollMs: config.jobs.pollIntervalMs },
+      workers: {
+        concurrency: config.jobs.workers,
+        pollMs: config.jobs.pollIntervalMs,
+        leaseMs: config.jobs.leaseMs,
+      },
     }),
   };
   await registerLifecycleJobs({

@@ -17,6 +17,7 @@ import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 import type { GatePolicies } from "./routes/gate.js";
+import type { ScanningApi } from "./routes/scanning.js";
 
 export interface RepositoryInfo {
   readonly name: string;
@@ -95,6 +96,8 @@ export interface ApiContext {
   readonly jobs?: JobQueue;
   /** Project quality-gate policies; the gate routes exist only when given. */
   readonly gatePolicies?: GatePolicies;
+  /** Scanning in the registry (reports, scan policies, allowlists); routes exist only when given. */
+  readonly scanning?: ScanningApi;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

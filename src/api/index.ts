@@ -18,6 +18,7 @@ import { policyRoutes } from "./routes/policies.js";
 import { projectRoutes } from "./routes/projects.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { robotRoutes } from "./routes/robots.js";
+import { scanningRoutes } from "./routes/scanning.js";
 import { sessionRoutes } from "./routes/session.js";
 import { systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
@@ -58,6 +59,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         policyRoutes,
         jobRoutes,
         gateRoutes,
+        scanningRoutes,
       ]) {
         await plugin(api, ctx);
       }

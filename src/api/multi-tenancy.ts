@@ -19,6 +19,8 @@ import { PushAdmission } from "../policy/push-admission.js";
 import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js";
 import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
+import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
+import { RegistryScanning } from "../jobs/scan-jobs.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";
@@ -42,6 +44,8 @@ export function multiTenancy(
         management: Management;
         policies: PolicyService;
         trust: TrustAdmission;
+        scanning: RegistryScanning;
+        vulnerabilities: VulnerabilityAdmission;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -85,14 +89,17 @@ export function multiTenancy(
         events: base.events,
         audit: trustAudit(auth.audit),
       });
-      return { auth, view, management, policies, trust };
+      const scanning = new RegistryScanning(base);
+      await scanning.register();
+      const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
+      return { auth, view, management, policies, trust, scanning, vulnerabilities };
     })();
     return system;
   };
   return {
     access: async (base) => (await ensure(base)).auth.controller,
     admission: async (base) => {
-      const { auth, view, trust } = await ensure(base);
+      const { auth, view, trust, vulnerabilities } = await ensure(base);
       const push = new PushAdmission(
         auth.store,
         view.accounting,
@@ -106,11 +113,13 @@ export function multiTenancy(
         push,
         new ImmutableTags(base.db),
         trust,
+        vulnerabilities,
       );
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust } = await ensure(ctx);
+        const { auth, view, management, policies, trust, scanning, vulnerabilities } =
+          await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,
@@ -121,6 +130,7 @@ export function multiTenancy(
           trust,
           jobs: ctx.jobs.queue,
           gatePolicies: gatePolicyStore(ctx.db),
+          scanning: { db: ctx.db, scanning, admission: vulnerabilities },
         });
       },
     ],

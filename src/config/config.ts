@@ -90,6 +90,8 @@ export interface BerthConfig {
     workers: number;
     /** How often (ms) idle workers look for due jobs. */
     pollIntervalMs: number;
+    /** How long (ms) a running job's lease lasts without a heartbeat (a dead worker's job waits this long). */
+    leaseMs: number;
   };
   /** Online garbage collection (src/jobs/gc.ts; docs/lifecycle.md). */
   gc: {
@@ -97,6 +99,13 @@ export interface BerthConfig {
     graceMs: number;
     /** Cron expression for scheduled GC runs; "" = no schedule. */
     schedule: string;
+  };
+  /** Scanning in the registry (src/jobs/scan-jobs.ts; docs/scan.md). */
+  scan: {
+    /** The server's vulnerability database directory; "" = DATA/vulndb. */
+    dbDir: string;
+    /** Cron expression for the rescan check (reports matched against an older database); "" = none. */
+    rescanSchedule: string;
   };
 }
 
@@ -391,6 +400,33 @@ export const SETTINGS: readonly Setting[] = [
     "How often idle workers look for due jobs in the database.",
   ),
   setting(
+    "jobs.lease",
+    "BERTH_JOBS_LEASE",
+    parseDuration,
+    (c, v) => {
+      c.jobs.leaseMs = v;
+    },
+    "How long a running job stays claimed without a heartbeat; a killed worker's job is retried after it.",
+  ),
+  setting(
+    "scan.dbDir",
+    "BERTH_DB_DIR",
+    parseNonEmptyString,
+    (c, v) => {
+      c.scan.dbDir = v;
+    },
+    "The server's vulnerability database directory (what `berth db import --db-dir` writes); default DATA/vulndb.",
+  ),
+  setting(
+    "scan.rescanSchedule",
+    "BERTH_SCAN_RESCAN_SCHEDULE",
+    parseCronOrEmpty,
+    (c, v) => {
+      c.scan.rescanSchedule = v;
+    },
+    "Cron expression for rescanning artifacts whose report was made with an older vulnerability database; empty means never.",
+  ),
+  setting(
     "gc.grace",
     "BERTH_GC_GRACE",
     parseDuration,
@@ -450,8 +486,9 @@ export function defaultConfig(): BerthConfig {
       htpasswdPath: "",
     },
     tls: { cert: "", key: "" },
-    jobs: { workers: 2, pollIntervalMs: 1000 },
+    jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000 },
     gc: { graceMs: 2 * 3600_000, schedule: "" },
+    scan: { dbDir: "", rescanSchedule: "*/10 * * * *" },
   };
 }
 
@@ -518,6 +555,9 @@ function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
   config.database.path = config.database.path
     ? abs(config.database.path)
     : resolve(config.dataDir, "berth.db");
+  config.scan.dbDir = config.scan.dbDir
+    ? abs(config.scan.dbDir)
+    : resolve(config.dataDir, "vulndb");
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   return config;

@@ -82,6 +82,11 @@ export class JobQueue {
     }
   }
 
+  /** Wakes this process's workers (after jobs were inserted in another transaction). */
+  wake(): void {
+    for (const wake of this.listeners) wake();
+  }
+
   /** Called by this process's workers to be woken on enqueue. */
   onEnqueue(wake: () => void): () => void {
     this.listeners.add(wake);

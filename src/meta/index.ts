@@ -20,3 +20,6 @@ export type * from "./schema.js";
 export * from "./tags.js";
 export * from "./trust-policies.js";
 export * from "./uploads.js";
+export * from "./cve-allowlist.js";
+export * from "./scan-policies.js";
+export * from "./scan-reports.js";
