@@ -11,6 +11,7 @@ import {
   type AuthSystem,
   createAuthSystem,
 } from "../auth/system.js";
+import { RegistryScanning } from "../jobs/scan-jobs.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
 import { GateAdmission } from "../policy/gate-admission.js";
@@ -20,7 +21,6 @@ import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js
 import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
-import { RegistryScanning } from "../jobs/scan-jobs.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { managementApi } from "./index.js";

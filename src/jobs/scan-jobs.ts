@@ -141,7 +141,13 @@ export class RegistryScanning {
         await this.request(repository, child, reason, `${key}:${child}`, force, out);
       }
     } else {
-      const job = await requestScan(this.s.db, { repository, digest, reason, requestKey: key, force });
+      const job = await requestScan(this.s.db, {
+        repository,
+        digest,
+        reason,
+        requestKey: key,
+        force,
+      });
       if (job === undefined) out.alreadyQueued.push(digest);
       else out.jobs.push({ digest, job });
     }

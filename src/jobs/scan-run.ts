@@ -206,7 +206,10 @@ async function attachSbom(
 export function scanTargetOf(
   bytes: Buffer,
   mediaType: string,
-): { kind: "image" } | { kind: "index"; children: string[] } | { kind: "unsupported"; why: string } {
+):
+  | { kind: "image" }
+  | { kind: "index"; children: string[] }
+  | { kind: "unsupported"; why: string } {
   const parsed = parseManifest(bytes, mediaType);
   if (parsed.subject) return { kind: "unsupported", why: "an attachment (it has a subject)" };
   if (parsed.kind === "index") {
@@ -219,7 +222,8 @@ export function scanTargetOf(
     };
   }
   const image = parsed.image;
-  if (image.artifactType) return { kind: "unsupported", why: `an artifact (${image.artifactType})` };
+  if (image.artifactType)
+    return { kind: "unsupported", why: `an artifact (${image.artifactType})` };
   const config = image.config.mediaType;
   if (
     config !== "application/vnd.oci.image.config.v1+json" &&

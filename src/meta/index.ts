@@ -2,6 +2,7 @@
 
 export * from "./artifacts.js";
 export * from "./blobs.js";
+export * from "./cve-allowlist.js";
 export * from "./database.js";
 export * from "./dialect.js";
 export * from "./gc.js";
@@ -15,11 +16,10 @@ export * from "./pull-times.js";
 export * from "./quota-limits.js";
 export * from "./repositories.js";
 export * from "./retention-policies.js";
+export * from "./scan-policies.js";
+export * from "./scan-reports.js";
 export * from "./schedules.js";
 export type * from "./schema.js";
 export * from "./tags.js";
 export * from "./trust-policies.js";
 export * from "./uploads.js";
-export * from "./cve-allowlist.js";
-export * from "./scan-policies.js";
-export * from "./scan-reports.js";

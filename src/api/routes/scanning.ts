@@ -122,7 +122,10 @@ const ScanPolicySchema = {
   properties: {
     project: { type: "string" },
     scanOnPush: { type: "boolean" },
-    preventSeverity: { type: ["string", "null"], enum: ["LOW", "MEDIUM", "HIGH", "CRITICAL", null] },
+    preventSeverity: {
+      type: ["string", "null"],
+      enum: ["LOW", "MEDIUM", "HIGH", "CRITICAL", null],
+    },
     preventUnscanned: { type: "boolean" },
     updatedBy: { type: ["string", "null"] },
     updatedAt: { type: ["string", "null"] },
@@ -282,7 +285,10 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     params: { project: string; repository: string },
     action: ProjectAction,
   ): Promise<string> {
-    if (!isValidRepositoryName(params.repository) || projectOf(params.repository) !== params.project)
+    if (
+      !isValidRepositoryName(params.repository) ||
+      projectOf(params.repository) !== params.project
+    )
       throw notFound(`repository "${params.repository}" is not in project "${params.project}"`);
     await requireProjectAction(ctx, caller, params.project, action);
     return params.repository;
@@ -461,14 +467,12 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
         severities = q.severity
           ?.split(",")
           .filter((s) => s.trim() !== "")
-          .map((s) =>
-            s.trim().toUpperCase() === "UNKNOWN" ? "UNKNOWN" : parseSeverityLevel(s),
-          );
+          .map((s) => (s.trim().toUpperCase() === "UNKNOWN" ? "UNKNOWN" : parseSeverityLevel(s)));
       } catch (err) {
         throw badRequest(`severity: ${(err as Error).message}`);
       }
       const report = await getScanReport(db(), stored.digest);
-      if (!report || report.status !== "done")
+      if (report?.status !== "done")
         throw notFound(
           `${repository}@${stored.digest} has no scan results (${report?.status ?? "not scanned"})`,
         );
@@ -675,7 +679,8 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     const params = scope === "project" ? { params: projectParams } : {};
     const authorize = async (caller: Caller, project: string | null, write: boolean) => {
       if (project === null) requireAdmin(caller);
-      else await requireProjectAction(ctx, caller, project, write ? "policy:manage" : "policy:read");
+      else
+        await requireProjectAction(ctx, caller, project, write ? "policy:manage" : "policy:read");
     };
     const projectOfRequest = (request: { params: unknown }) =>
       scope === "project" ? (request.params as { project: string }).project : null;

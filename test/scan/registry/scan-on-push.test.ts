@@ -15,9 +15,12 @@ import { importOsv } from "../../../src/scan/osv/import.js";
 import { type BerthProcess, startBerth } from "../../support/berth-process.js";
 import { type DebianImage, debianImage } from "../../support/debian-image.js";
 import { type CommandResult, run } from "../../support/process-control.js";
-import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
 import { goFixture } from "../catalogers/support/go-fixture.js";
+import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
 import { RECORDS_DIR } from "../fixtures.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: API answers, checked field by field below
+type Json = any;
 
 const ADMIN_PASSWORD = "scan-admin-pass-1";
 const CREDS = `admin:${ADMIN_PASSWORD}`;
@@ -69,7 +72,7 @@ async function api(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${server.url}/api/v1${path}`, {
     method,
     headers: {
@@ -93,7 +96,7 @@ async function waitForStatus(
   timeoutMs = 90_000,
 ): Promise<any> {
   const until = Date.now() + timeoutMs;
-  let last: any;
+  let last: Json;
   while (Date.now() < until) {
     const r = await api("GET", `${artifact(repo, ref)}/scan`);
     last = r.json;
@@ -166,7 +169,7 @@ describe("scan on push", () => {
 
     const critical = await api("GET", `${artifact("lang", "1")}/vulnerabilities?severity=critical`);
     expect(critical.status).toBe(200);
-    expect(critical.json.items.map((f: any) => `${f.package} ${f.id}`)).toEqual([
+    expect(critical.json.items.map((f: Json) => `${f.package} ${f.id}`)).toEqual([
       "lodash GHSA-jf85-cpcp-j695",
     ]);
     const paged = await api("GET", `${artifact("lang", "1")}/vulnerabilities?page_size=1`);
@@ -175,7 +178,7 @@ describe("scan on push", () => {
     expect(paged.json.items[0].severity).toBe("CRITICAL");
     const requests = await api("GET", `${artifact("lang", "1")}/vulnerabilities?package=requests`);
     expect(requests.json.items.length).toBeGreaterThanOrEqual(1);
-    expect(requests.json.items.every((f: any) => f.package === "requests")).toBe(true);
+    expect(requests.json.items.every((f: Json) => f.package === "requests")).toBe(true);
     const bad = await api("GET", `${artifact("lang", "1")}/vulnerabilities?severity=urgent`);
     expect(bad.status).toBe(400);
   });
@@ -196,7 +199,7 @@ describe("scan on push", () => {
     const spdx = await api("GET", `${artifact("lang", "1")}/sbom`);
     expect(spdx.status).toBe(200);
     expect(spdx.json.spdxVersion).toBe("SPDX-2.3");
-    const names = spdx.json.packages.map((p: any) => p.name);
+    const names = spdx.json.packages.map((p: Json) => p.name);
     expect(names).toEqual(expect.arrayContaining(["lodash", "semver", "requests"]));
     expect(names.some((n: string) => n.startsWith("example.com/"))).toBe(true);
     // The SBOM referrer itself is recorded as not scannable, never scanned.
@@ -211,7 +214,7 @@ describe("scan on push", () => {
     expect(report.packages).toBeGreaterThan(80);
     const jobs = await api("GET", "/jobs?kind=scan");
     expect(jobs.status).toBe(200);
-    expect(jobs.json.items.some((j: any) => j.payload.digest === report.digest)).toBe(true);
+    expect(jobs.json.items.some((j: Json) => j.payload.digest === report.digest)).toBe(true);
     const summary = await api("GET", "/projects/team/vulnerabilities/summary");
     expect(summary.json.byStatus.done).toBeGreaterThanOrEqual(2);
     expect(summary.json.counts.CRITICAL).toBeGreaterThanOrEqual(1);
@@ -246,9 +249,9 @@ describe("prevent vulnerable images from being pulled", () => {
 
     // The system-wide list applies to every project.
     expect((await api("DELETE", "/projects/team/cve-allowlist/CVE-2019-10744")).status).toBe(204);
-    expect((await api("POST", "/system/cve-allowlist", { cve: "GHSA-jf85-cpcp-j695" })).status).toBe(
-      201,
-    );
+    expect(
+      (await api("POST", "/system/cve-allowlist", { cve: "GHSA-jf85-cpcp-j695" })).status,
+    ).toBe(201);
     expect((await pull("team/lang:1")).code).toBe(0);
     expect((await api("DELETE", "/system/cve-allowlist/GHSA-jf85-cpcp-j695")).status).toBe(204);
     await api("PUT", "/projects/team/scan-policy", { preventSeverity: null });
