@@ -12,9 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importOsv } from "../../../src/scan/osv/import.js";
+import { berth, berthOk } from "../../cli/berth-cli.js";
 import { type BerthProcess, startBerth } from "../../support/berth-process.js";
 import { type DebianImage, debianImage } from "../../support/debian-image.js";
 import { type CommandResult, run } from "../../support/process-control.js";
+import { twoPlatformIndexLayout } from "../../support/synthetic-images.js";
 import { goFixture } from "../catalogers/support/go-fixture.js";
 import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
 import { RECORDS_DIR } from "../fixtures.js";
@@ -38,6 +40,7 @@ function serverEnv(): NodeJS.ProcessEnv {
     BERTH_LOG_LEVEL: "warn",
     BERTH_DB_DIR: join(work, "vulndb"),
     BERTH_JOBS_LEASE: "3s",
+    BERTH_SCAN_RESCAN_SCHEDULE: "* * * * * *",
   };
 }
 
@@ -94,7 +97,7 @@ async function waitForStatus(
   ref: string,
   statuses: string[],
   timeoutMs = 90_000,
-): Promise<any> {
+): Promise<Json> {
   const until = Date.now() + timeoutMs;
   let last: Json;
   while (Date.now() < until) {
@@ -271,12 +274,124 @@ describe("prevent vulnerable images from being pulled", () => {
   });
 });
 
+describe("indexes, the CLI, the gate at pull and rescans", () => {
+  const admin = (args: string[]) =>
+    berth(["admin", "--server", server.url, ...args], {
+      env: { BERTH_USERNAME: "admin", BERTH_PASSWORD: ADMIN_PASSWORD },
+    });
+
+  it("scans every platform of an index; berth admin scan --wait prints each result", async () => {
+    const multi = await twoPlatformIndexLayout(join(work, "multi"), "1", "scanmulti");
+    const r = await skopeo([
+      "copy",
+      "--all",
+      "--dest-tls-verify=false",
+      "--dest-creds",
+      CREDS,
+      multi.reference,
+      `docker://${server.host}/team/multi:1`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const { image } of multi.images)
+      await waitForStatus("multi", image.manifest.digest, ["done"]);
+    const index = await api("GET", `${artifact("multi", "1")}/scan`);
+    expect(index.json.status).toBe("done");
+    expect(index.json.platforms.map((p: Json) => p.platform).sort()).toEqual([
+      "linux/amd64",
+      "linux/arm64",
+    ]);
+    const cli = await admin(["--format", "json", "scan", `${server.host}/team/multi:1`, "--wait"]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const out = JSON.parse(cli.stdout);
+    expect(out.reports.map((x: Json) => x.status)).toEqual(["done", "done"]);
+    expect(out.reports.map((x: Json) => x.digest).sort()).toEqual(
+      multi.images.map((i) => i.image.manifest.digest).sort(),
+    );
+  });
+
+  it("berth admin scan-policy and allowlist change what the API shows", async () => {
+    const set = await admin([
+      "--format",
+      "json",
+      "scan-policy",
+      "set",
+      "strict",
+      "--prevent-severity",
+      "high",
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      preventSeverity: "HIGH",
+      preventUnscanned: true,
+      scanOnPush: false,
+    });
+    const bad = await admin(["scan-policy", "set", "strict", "--prevent-severity", "severe"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("not a severity");
+    const added = await admin([
+      "allowlist",
+      "add",
+      "--system",
+      "CVE-2000-0001",
+      "--expires",
+      "2099-01-01",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const ls = await admin(["--format", "json", "allowlist", "ls", "--system"]);
+    expect(JSON.parse(ls.stdout)).toContainEqual(
+      expect.objectContaining({ cve: "CVE-2000-0001", expired: false }),
+    );
+    await berthOk(
+      ["admin", "--server", server.url, "allowlist", "rm", "--system", "CVE-2000-0001"],
+      {
+        env: { BERTH_USERNAME: "admin", BERTH_PASSWORD: ADMIN_PASSWORD },
+      },
+    );
+    const none = await admin(["allowlist", "rm", "strict", "CVE-2000-0001"]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain("not in the strict allowlist");
+    const usage = await admin(["allowlist", "add", "CVE-2000-0001"]);
+    expect(usage.code).toBe(2);
+  });
+
+  it("the gate policy's vulnerabilities rule gates pulls with the stored report", async () => {
+    expect((await api("POST", "/projects", { name: "gated" })).status).toBe(201);
+    await api("PUT", "/projects/gated/scan-policy", { scanOnPush: true });
+    const gate = await api("PUT", "/projects/gated/gate-policy", {
+      policy: "vulnerabilities:\n  max: {critical: 0}\n",
+    });
+    expect(gate.status, JSON.stringify(gate.json)).toBe(200);
+    await push(lang.reference, "gated/app:1");
+    const refused = await pull("gated/app:1");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("quality gate");
+    expect(refused.stderr).toContain("GHSA-jf85-cpcp-j695");
+  });
+
+  it("rescans when the vulnerability database changes", async () => {
+    const before = await waitForStatus("lang", "1", ["done"]);
+    await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
+    const until = Date.now() + 90_000;
+    let report = before;
+    while (Date.now() < until) {
+      report = (await api("GET", `${artifact("lang", "1")}/scan`)).json;
+      if (report.status === "done" && report.database.version !== before.database.version) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(report.database.version).not.toBe(before.database.version);
+    expect(report.counts).toEqual(before.counts);
+    const jobs = await api("GET", "/jobs?kind=scan");
+    expect(jobs.json.items.some((j: Json) => j.payload.reason === "rescan")).toBe(true);
+  });
+});
+
 describe("durability", () => {
   it("a server killed mid-scan leaves the job to be retried after its lease", async () => {
     const requested = await api("POST", `${artifact("debian", "bookworm")}/scan`);
     expect(requested.status).toBe(202);
-    const job = requested.json.jobs[0].job as number;
-    await waitForStatus("debian", "bookworm", ["running"], 60_000);
+    // The rescan schedule may have queued it already; either way one job is about to scan it.
+    const running = await waitForStatus("debian", "bookworm", ["running"], 60_000);
+    const job = running.job as number;
     await server.kill9();
     server = await startBerth({ dataDir, env: serverEnv() });
     const report = await waitForStatus("debian", "bookworm", ["done", "failed"], 300_000);
