@@ -75,11 +75,12 @@ async function api(
   method: string,
   path: string,
   body?: unknown,
+  creds = CREDS,
 ): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${server.url}/api/v1${path}`, {
     method,
     headers: {
-      authorization: `Basic ${Buffer.from(CREDS).toString("base64")}`,
+      authorization: `Basic ${Buffer.from(creds).toString("base64")}`,
       ...(body ? { "content-type": "application/json" } : {}),
     },
     body: body ? JSON.stringify(body) : undefined,
@@ -307,6 +308,37 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
     expect(out.reports.map((x: Json) => x.digest).sort()).toEqual(
       multi.images.map((i) => i.image.manifest.digest).sort(),
     );
+  });
+
+  it("permissions: a guest reads results and policies but changes nothing", async () => {
+    const created = await api("POST", "/users", {
+      username: "guestie",
+      password: "guestie-pass-1",
+      isAdmin: false,
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const member = await api("POST", "/projects/team/members", {
+      username: "guestie",
+      role: "guest",
+    });
+    expect(member.status, JSON.stringify(member.json)).toBeLessThan(300);
+    const guest = "guestie:guestie-pass-1";
+    expect((await api("GET", `${artifact("lang", "1")}/scan`, undefined, guest)).status).toBe(200);
+    expect(
+      (await api("GET", `${artifact("lang", "1")}/vulnerabilities`, undefined, guest)).status,
+    ).toBe(200);
+    expect((await api("GET", "/projects/team/scan-policy", undefined, guest)).status).toBe(200);
+    expect(
+      (await api("PUT", "/projects/team/scan-policy", { scanOnPush: false }, guest)).status,
+    ).toBe(403);
+    expect((await api("POST", `${artifact("lang", "1")}/scan`, undefined, guest)).status).toBe(403);
+    expect(
+      (await api("POST", "/projects/team/cve-allowlist", { cve: "CVE-2019-10744" }, guest)).status,
+    ).toBe(403);
+    expect((await api("GET", "/system/vulnerabilities/summary", undefined, guest)).status).toBe(
+      403,
+    );
+    expect((await api("GET", "/system/cve-allowlist", undefined, guest)).status).toBe(403);
   });
 
   it("berth admin scan-policy and allowlist change what the API shows", async () => {
