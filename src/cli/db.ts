@@ -58,7 +58,10 @@ async function runImport(dir: string, inputs: string[], label?: string): Promise
 }
 
 function age(iso: string | null): string {
-  return iso ? ageOf(iso) : "-";
+  if (!iso) return "-";
+  const ms = Date.now() - Date.parse(iso);
+  const h = Math.floor(ms / 3_600_000);
+  return h < 48 ? `${h}h` : `${Math.floor(h / 24)}d`;
 }
 
 /** One sentence for a fetch: what happened, where from, and how old the data is. */
@@ -165,7 +168,7 @@ export function register(program: Command): void {
         `data age: ${ageOf(summary?.importedAt ?? null)} (newest import ${summary?.importedAt ?? "-"})`,
         origin.kind === "repository"
           ? `origin: ${origin.reference}@${origin.digest} (pushed ${origin.created}, fetched ${origin.fetchedAt})`
-          : `origin: imported files: ${(summary?.sources ?? []).join(", ") || "-"}`,
+          : `origin: imported from ${(summary?.sources ?? []).join(", ") || "-"}`,
         "",
       ];
       const rows = status.ecosystems.map((e) => [
@@ -174,9 +177,8 @@ export function register(program: Command): void {
         String(e.withdrawn),
         e.newestModified ?? "-",
         `${age(e.importedAt)} ago`,
-        e.source ?? "-",
       ]);
-      const header = ["ECOSYSTEM", "RECORDS", "WITHDRAWN", "NEWEST MODIFIED", "IMPORTED", "SOURCE"];
+      const header = ["ECOSYSTEM", "RECORDS", "WITHDRAWN", "NEWEST MODIFIED", "IMPORTED"];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
       for (const r of [header, ...rows])
         lines.push(
