@@ -246,6 +246,29 @@ describe("fetching the database", () => {
     expect(text).toMatch(/data age: /);
   }, 180_000);
 
+  it("berth gate --db-repository fetches the database for its vulnerabilities rule", async () => {
+    const policy = join(work, "vuln-gate.yaml");
+    await writeFile(policy, "vulnerabilities:\n  max: {critical: 0}\n");
+    const dir = join(work, "gate-cache");
+    const r = await berth([
+      "gate",
+      image,
+      "--policy",
+      policy,
+      "--db-repository",
+      ref,
+      "--creds",
+      CREDS,
+      "--db-dir",
+      dir,
+      "--format",
+      "json",
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/vulnerability database updated in/);
+    expect(r.stdout).toContain("GHSA-jf85-cpcp-j695");
+  }, 180_000);
+
   it("a second Berth server with scan.dbRepository fetches it into scan.dbDir and scans the same", async () => {
     const authFile = join(work, "server-auth.json");
     await writeFile(
