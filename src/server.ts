@@ -35,6 +35,7 @@ import { type BerthConfig, splitListen } from "./config/config.js";
 import { answerFrameworkError, errorBody, installFallbacks, pathOf } from "./http/fallback.js";
 import { createJobs, type Jobs } from "./jobs/index.js";
 import { registerLifecycleJobs } from "./jobs/lifecycle.js";
+import { startVulnDbUpdater } from "./jobs/vulndb-updater.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
 import {
@@ -233,6 +234,8 @@ export async function startServer(
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
   base.jobs.start();
+  // scan.dbRepository: keep this process's vulnerability database current (per replica).
+  const vulnDbUpdater = startVulnDbUpdater(config.scan, logger);
   const address = server.address() as AddressInfo;
   const url = `${secure ? "https" : "http"}://${formatHost(address.address)}:${address.port}`;
   logger.info(
@@ -249,6 +252,7 @@ export async function startServer(
     context: ctx,
     close() {
       closing = true;
+      vulnDbUpdater?.stop();
       secure?.closeSessions();
       closed ??= shutdown(server, app, ctx, config.drainTimeoutMs, secure);
       return closed;

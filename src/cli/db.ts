@@ -1,7 +1,9 @@
-// `berth db import|status|update`: manage the local OSV vulnerability database
+// `berth db import|status|update|push|pull`: manage the local OSV vulnerability database
 // (`--db-dir`, BERTH_DB_DIR, or ${XDG_CACHE_HOME:-~/.cache}/berth/db). `update --source`
 // takes a directory or zip path, or an http(s) URL of an OSV all.zip, which is downloaded to a
-// temporary file (streamed, never buffered) and imported atomically.
+// temporary file (streamed, never buffered) and imported atomically. `push REF` packs the
+// database as an OCI artifact and `pull REF` (and `berth scan --db-repository REF`) fetch it,
+// verified, through src/scan/db-artifact.ts — the same code the server's updater runs.
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,13 +11,23 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
+import {
+  ageOf,
+  DbArtifactError,
+  describeDatabase,
+  type FetchResult,
+  fetchDatabase,
+  pushDatabase,
+} from "../scan/db-artifact.js";
 import { type ImportSummary, importOsv } from "../scan/osv/import.js";
 import { resolveDbDir } from "../scan/osv/location.js";
 import { NoDatabaseError, OsvStore } from "../scan/osv/store.js";
 import { CliError, ExitCode } from "./errors.js";
+import { addRegistryFlags, asCliError, type RegistryFlags } from "./registry-flags.js";
+import { clientFor, registryReference } from "./registry-ref.js";
 import { ttyProgress } from "./scan-progress.js";
 
-interface DbFlags {
+interface DbFlags extends RegistryFlags {
   dbDir?: string;
   format?: string;
 }
@@ -50,6 +62,40 @@ function age(iso: string | null): string {
   const ms = Date.now() - Date.parse(iso);
   const h = Math.floor(ms / 3_600_000);
   return h < 48 ? `${h}h` : `${Math.floor(h / 24)}d`;
+}
+
+/** One sentence for a fetch: what happened, where from, and how old the data is. */
+export function fetchLine(r: FetchResult, dir: string): string {
+  const what =
+    r.outcome === "updated"
+      ? `vulnerability database updated in ${dir} from ${r.reference}@${r.digest}`
+      : `vulnerability database in ${dir} is current (${r.reference}@${r.digest})`;
+  return `${what}: ${r.summary.totalRecords} records, data ${ageOf(r.summary.importedAt)} old\n`;
+}
+
+/** Fetches the database at `reference` into `dir` (a no-op when the digest is unchanged). */
+export async function updateFromRepository(
+  reference: string,
+  dir: string,
+  flags: RegistryFlags,
+  force = false,
+): Promise<FetchResult> {
+  const ref = registryReference(reference);
+  const client = clientFor(ref, flags);
+  try {
+    return await fetchDatabase(client, ref, dir, { force });
+  } catch (err) {
+    if (err instanceof DbArtifactError) {
+      throw new CliError(`${err.message}; the local database is unchanged`, ExitCode.Failure);
+    }
+    const cli = asCliError(err);
+    throw new CliError(
+      `cannot fetch the vulnerability database ${reference}: ${cli.message}`,
+      cli.exitCode,
+    );
+  } finally {
+    await client.close();
+  }
 }
 
 async function download(url: string, dir: string): Promise<string> {
@@ -99,11 +145,32 @@ export function register(program: Command): void {
       }
       const status = store.status();
       store.close();
+      const described = describeDatabase(dir);
+      const origin = described?.origin ?? { kind: "import" as const };
+      const summary = described?.summary;
       if (flags.format === "json") {
-        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+        const doc = {
+          ...status,
+          sources: summary?.sources ?? [],
+          records: summary?.records ?? {},
+          importedAt: summary?.importedAt ?? null,
+          ageSeconds: summary?.importedAt
+            ? Math.max(0, Math.floor((Date.now() - Date.parse(summary.importedAt)) / 1000))
+            : null,
+          origin,
+        };
+        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
         return;
       }
-      const lines = [`database: ${status.path}`, `records: ${status.totalRecords}`, ""];
+      const lines = [
+        `database: ${status.path}`,
+        `records: ${status.totalRecords}`,
+        `data age: ${ageOf(summary?.importedAt ?? null)} (newest import ${summary?.importedAt ?? "-"})`,
+        origin.kind === "repository"
+          ? `origin: ${origin.reference}@${origin.digest} (pushed ${origin.created}, fetched ${origin.fetchedAt})`
+          : `origin: imported from ${(summary?.sources ?? []).join(", ") || "-"}`,
+        "",
+      ];
       const rows = status.ecosystems.map((e) => [
         e.ecosystem,
         String(e.records),
@@ -143,4 +210,53 @@ export function register(program: Command): void {
         await rm(temp, { recursive: true, force: true });
       }
     });
+
+  const push = db
+    .command("push")
+    .description("pack the local database as an OCI artifact and push it (for offline sites)")
+    .argument("<ref>", "REGISTRY/REPO:TAG, e.g. registry.example/security/osv-db:latest")
+    .option("--db-dir <dir>", "database directory")
+    .option("--format <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      "\nServers fetch it with scan.dbRepository, the CLI with berth scan --db-repository REF or\nberth db pull REF; see docs/scan.md.\n\nExample:\n  berth db push 127.0.0.1:5000/security/osv-db:latest",
+    );
+  addRegistryFlags(push).action(async (reference: string, flags: DbFlags) => {
+    const dir = resolveDbDir(flags.dbDir);
+    const ref = registryReference(reference);
+    if (ref.digest) throw new CliError("push to a tag, not a digest", ExitCode.Usage);
+    const client = clientFor(ref, flags);
+    try {
+      const pushed = await pushDatabase(client, ref, dir);
+      if (flags.format === "json") {
+        process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);
+        return;
+      }
+      const counts = Object.entries(pushed.summary.records)
+        .map(([e, n]) => `${e} ${n}`)
+        .join(", ");
+      process.stdout.write(
+        `pushed the vulnerability database to ${pushed.reference}@${pushed.digest}: ${pushed.summary.totalRecords} records (${counts || "none"}), ${pushed.layer.size} bytes compressed\n`,
+      );
+    } catch (err) {
+      if (err instanceof DbArtifactError) throw new CliError(err.message, ExitCode.Failure);
+      throw asCliError(err);
+    } finally {
+      await client.close();
+    }
+  });
+
+  const pull = db
+    .command("pull")
+    .description("fetch a database pushed with berth db push (only when its digest changed)")
+    .argument("<ref>", "REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST")
+    .option("--db-dir <dir>", "database directory")
+    .option("--force", "download even when the local database is that digest already")
+    .option("--format <format>", "text or json", "text");
+  addRegistryFlags(pull).action(async (reference: string, flags: DbFlags & { force?: boolean }) => {
+    const dir = resolveDbDir(flags.dbDir);
+    const result = await updateFromRepository(reference, dir, flags, flags.force === true);
+    if (flags.format === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(fetchLine(result, dir));
+  });
 }

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { evaluateGate, GatePolicyError, parseGatePolicy } from "../policy/gate.js";
 import { GATE_FORMATS, type GateFormat, renderGate } from "../report/gate.js";
 import { resolveDbDir } from "../scan/osv/location.js";
+import { fetchLine, updateFromRepository } from "./db.js";
 import { CliError, ExitCode } from "./errors.js";
 import { checkGateInputs, gatherCliFacts, policyDirOf, readInput } from "./gate-facts.js";
 import {
@@ -25,6 +26,7 @@ interface GateFlags extends RegistryFlags {
   output?: string;
   platform?: string;
   dbDir?: string;
+  dbRepository?: string;
 }
 
 const HELP_AFTER = `
@@ -52,6 +54,10 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write the report to a file")
     .option("--platform <os/arch>", "the image of a multi-platform index to check")
     .option("--db-dir <dir>", "vulnerability database directory (for the vulnerabilities rule)")
+    .option(
+      "--db-repository <ref>",
+      "first fetch the database from this OCI artifact (berth db push), when its digest changed",
+    )
     .addHelpText("after", HELP_AFTER);
   addRegistryFlags(command).action(async (image: string, flags: GateFlags) => {
     try {
@@ -89,6 +95,10 @@ async function gate(image: string, flags: GateFlags): Promise<void> {
     dbDir: policy.vulnerabilities ? resolveDbDir(flags.dbDir) : "",
   };
   checkGateInputs(image, policy, options);
+  if (policy.vulnerabilities && flags.dbRepository) {
+    const fetched = await updateFromRepository(flags.dbRepository, options.dbDir, flags);
+    process.stderr.write(`berth: ${fetchLine(fetched, options.dbDir)}`);
+  }
   const progress = ttyProgress();
   let facts: Awaited<ReturnType<typeof gatherCliFacts>>;
   try {

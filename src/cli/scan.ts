@@ -15,6 +15,7 @@ import { renderScan, SCAN_FORMATS, type ScanFormat } from "../scan/report/index.
 import { allFindings } from "../scan/result.js";
 import { scan } from "../scan/scan.js";
 import { SEVERITIES, type Severity } from "../scan/severity/index.js";
+import { fetchLine, updateFromRepository } from "./db.js";
 import { CliError, ExitCode } from "./errors.js";
 import {
   addRegistryFlags,
@@ -34,6 +35,7 @@ interface ScanFlags extends RegistryFlags {
   format: string;
   output?: string;
   dbDir?: string;
+  dbRepository?: string;
   platform?: string;
 }
 
@@ -94,6 +96,10 @@ export function register(program: Command): void {
     .option("-f, --format <format>", `report format: ${SCAN_FORMATS.join(", ")}`, "table")
     .option("-o, --output <file>", "write the report to a file")
     .option("--db-dir <dir>", "vulnerability database directory")
+    .option(
+      "--db-repository <ref>",
+      "first fetch the database from this OCI artifact (berth db push), when its digest changed",
+    )
     .option("--platform <os/arch>", "platform to pick from a multi-platform image");
   addRegistryFlags(command).action(async (target: string, flags: ScanFlags) => {
     if (!(SCAN_FORMATS as readonly string[]).includes(flags.format)) {
@@ -121,6 +127,11 @@ export function register(program: Command): void {
       throw usage(`${prefix}${(err as Error).message}`);
     }
     const severities = parseSeverities(flags.severity);
+    if (flags.dbRepository) {
+      const dir = resolveDbDir(flags.dbDir);
+      const fetched = await updateFromRepository(flags.dbRepository, dir, flags);
+      process.stderr.write(`berth: ${fetchLine(fetched, dir)}`);
+    }
     const progress = ttyProgress();
     let result: Awaited<ReturnType<typeof scan>>;
     try {

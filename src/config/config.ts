@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, resolve } from "node:path";
 import { Cron } from "croner";
+import { parseImageReference } from "../oci/index.js";
 
 /** The YAML parser is loaded only when a config file is read: most servers run on env alone. */
 const requireOnDemand = createRequire(import.meta.url);
@@ -100,12 +101,18 @@ export interface BerthConfig {
     /** Cron expression for scheduled GC runs; "" = no schedule. */
     schedule: string;
   };
-  /** Scanning in the registry (src/jobs/scan-jobs.ts; docs/scan.md). */
+  /** The server's vulnerability database and scanning in the registry (src/scan/db-artifact.ts, src/jobs/scan-jobs.ts, src/jobs/vulndb-updater.ts; docs/scan.md). */
   scan: {
     /** The server's vulnerability database directory; "" = DATA/vulndb. */
     dbDir: string;
     /** Cron expression for the rescan check (reports matched against an older database); "" = none. */
     rescanSchedule: string;
+    /** `REGISTRY/REPO:TAG` of a database pushed with `berth db push`; "" = none. */
+    dbRepository: string;
+    /** How often (ms) the database is checked for updates (and once at start); 0 = only at start. */
+    dbUpdateIntervalMs: number;
+    /** Credentials file for the database's registry; "" = the standard docker/podman files. */
+    dbRepositoryAuthFile: string;
   };
 }
 
@@ -444,7 +451,50 @@ export const SETTINGS: readonly Setting[] = [
     },
     'Cron expression (e.g. "0 3 * * *") for scheduled garbage collection; empty means no schedule.',
   ),
+  setting(
+    "scan.dbRepository",
+    "BERTH_SCAN_DB_REPOSITORY",
+    parseRepositoryReference,
+    (c, v) => {
+      c.scan.dbRepository = v;
+    },
+    "`REGISTRY/REPO:TAG` of a vulnerability database pushed with `berth db push`: the server fetches it at start and every `scan.dbUpdateInterval` into `scan.dbDir`, verified and atomically replaced; empty means none.",
+  ),
+  setting(
+    "scan.dbUpdateInterval",
+    "BERTH_SCAN_DB_UPDATE_INTERVAL",
+    parseDuration,
+    (c, v) => {
+      c.scan.dbUpdateIntervalMs = v;
+    },
+    "How often the server checks `scan.dbRepository` for a new database (a HEAD request; the download happens only when the digest changed); 0 means only at start.",
+  ),
+  setting(
+    "scan.dbRepositoryAuthFile",
+    "BERTH_SCAN_DB_REPOSITORY_AUTH_FILE",
+    parseNonEmptyString,
+    (c, v) => {
+      c.scan.dbRepositoryAuthFile = v;
+    },
+    "Credentials file (docker/podman `auth.json` format) for the registry of `scan.dbRepository`; unset means the standard docker and podman files.",
+  ),
 ];
+
+/** `REGISTRY/REPO:TAG` or `REGISTRY/REPO@DIGEST`, or "" for none. */
+function parseRepositoryReference(value: unknown): string {
+  if (typeof value !== "string")
+    throw new Error("must be a reference such as registry.example/db/osv:latest");
+  const text = value.trim();
+  if (text === "") return "";
+  try {
+    parseImageReference(text);
+  } catch (err) {
+    throw new Error(
+      `must be a reference such as registry.example/db/osv:latest (${(err as Error).message})`,
+    );
+  }
+  return text;
+}
 
 /** A cron expression for croner (5 or 6 fields), or "" for none. */
 function parseCronOrEmpty(value: unknown): string {
@@ -488,7 +538,13 @@ export function defaultConfig(): BerthConfig {
     tls: { cert: "", key: "" },
     jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000 },
     gc: { graceMs: 2 * 3600_000, schedule: "" },
-    scan: { dbDir: "", rescanSchedule: "*/10 * * * *" },
+    scan: {
+      dbDir: "",
+      rescanSchedule: "*/10 * * * *",
+      dbRepository: "",
+      dbUpdateIntervalMs: 3600_000,
+      dbRepositoryAuthFile: "",
+    },
   };
 }
 
@@ -558,6 +614,8 @@ function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
   config.scan.dbDir = config.scan.dbDir
     ? abs(config.scan.dbDir)
     : resolve(config.dataDir, "vulndb");
+  if (config.scan.dbRepositoryAuthFile)
+    config.scan.dbRepositoryAuthFile = abs(config.scan.dbRepositoryAuthFile);
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   return config;

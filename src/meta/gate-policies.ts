@@ -4,6 +4,8 @@
 // with src/policy/gate.ts. Queries only; no parsing, no decisions.
 import type { Kysely } from "kysely";
 import type { Database } from "./database.js";
+import { getGateResult } from "./gate-results.js";
+import { resolveTag } from "./manifests.js";
 
 export interface GatePoliciesTable {
   project_id: string;
@@ -101,9 +103,16 @@ export async function deleteGatePolicy(db: Kysely<Database>, project: string): P
   return Number(result.numDeletedRows) > 0;
 }
 
-/** The three operations bound to one database, as the management API takes them. */
+/** The push-time verdict of a manifest named by digest or tag (src/meta/gate-results.ts). */
+async function gateResultOf(db: Kysely<Database>, repository: string, reference: string) {
+  const digest = reference.includes(":") ? reference : await resolveTag(db, repository, reference);
+  return digest ? getGateResult(db, repository, digest) : undefined;
+}
+
+/** The operations bound to one database, as the management API takes them. */
 export function gatePolicyStore(db: Kysely<Database>) {
   return {
+    result: (repository: string, reference: string) => gateResultOf(db, repository, reference),
     get: (project: string) => getGatePolicy(db, project),
     set: (project: string, policy: string, updatedBy: string) =>
       setGatePolicy(db, project, policy, updatedBy),

@@ -5,11 +5,14 @@
 // (gate.ts). A failing verdict refuses the PUT with DENIED naming every failed rule and its
 // evidence. Rules that need a scan or a signature are "not decidable at push" and do not
 // refuse. Artifacts (signatures, SBOMs, anything with a subject or a non-image config) are
-// never gated. Never modifies the request; reads manifests and configs, never layer bytes.
+// never gated. Every verdict (accepted or refused) is recorded per (repository, digest) in
+// `gate_results` (src/meta/gate-results.ts) for the API. Never modifies the request; reads
+// manifests and configs, never layer bytes.
 import type { Kysely } from "kysely";
 import type { AuditLog } from "../auth/audit.js";
 import type { Database } from "../meta/database.js";
 import { getGatePolicy } from "../meta/gate-policies.js";
+import { recordGateResult } from "../meta/gate-results.js";
 import { getManifestByDigest, resolveTag } from "../meta/manifests.js";
 import { MediaType, type ParsedManifest, parseImageReference, projectOf } from "../oci/index.js";
 import type { Admission, ManifestPutRequest } from "../registry/admission.js";
@@ -64,8 +67,24 @@ export class StoredImageSource implements ImageSource {
 
 const IMAGE_CONFIGS = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig]);
 
-/** Whether the manifest is a container image (or an index of them), not an artifact. */
-function isImage(manifest: ParsedManifest): boolean {
+/** cosign's tag scheme (`sha256-<hex>.sig|.att|.sbom`) and the referrers fallback tag. */
+const ATTACHMENT_TAG = /^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$/;
+
+/** Filesystem layers of an image (anything else — signatures, SBOMs, files — is an artifact). */
+function isFilesystemLayer(mediaType: string): boolean {
+  return (
+    mediaType.startsWith("application/vnd.oci.image.layer.") ||
+    mediaType.startsWith("application/vnd.docker.image.rootfs.")
+  );
+}
+
+/**
+ * Whether the manifest is a container image (or an index of them), not an artifact: no
+ * subject, no artifactType, an image config, filesystem layers only, and not stored under
+ * a signature/attestation/referrers tag.
+ */
+export function isGatedImage(manifest: ParsedManifest, tag?: string): boolean {
+  if (tag !== undefined && ATTACHMENT_TAG.test(tag)) return false;
   if (manifest.kind === "index") {
     return manifest.index.subject === undefined && manifest.index.artifactType === undefined;
   }
@@ -73,7 +92,8 @@ function isImage(manifest: ParsedManifest): boolean {
   return (
     image.subject === undefined &&
     image.artifactType === undefined &&
-    IMAGE_CONFIGS.has(image.config.mediaType)
+    IMAGE_CONFIGS.has(image.config.mediaType) &&
+    image.layers.every((l) => isFilesystemLayer(l.mediaType))
   );
 }
 
@@ -87,7 +107,13 @@ export class GateAdmission implements Admission {
 
   /** The verdict for a pushed manifest, or undefined when the project has no policy. */
   async verdictFor(request: ManifestPutRequest): Promise<GateVerdict | undefined> {
-    if (!isImage(request.manifest)) return undefined;
+    return (await this.judge(request))?.verdict;
+  }
+
+  private async judge(
+    request: ManifestPutRequest,
+  ): Promise<{ verdict: GateVerdict; policyUpdatedAt: string } | undefined> {
+    if (!isGatedImage(request.manifest, request.tag)) return undefined;
     const project = projectOf(request.repository);
     const stored = await getGatePolicy(this.db, project);
     if (!stored) return undefined;
@@ -107,12 +133,26 @@ export class GateAdmission implements Admission {
       platformRule: isIndex || request.tag !== undefined,
       openBase: (reference) => this.openBase(reference),
     });
-    return evaluateGate(policy, facts, { now: this.now(), undecidedReason: NOT_DECIDABLE_AT_PUSH });
+    const verdict = evaluateGate(policy, facts, {
+      now: this.now(),
+      undecidedReason: NOT_DECIDABLE_AT_PUSH,
+    });
+    return { verdict, policyUpdatedAt: stored.updatedAt };
   }
 
   async beforeManifestPut(request: ManifestPutRequest): Promise<void> {
-    const verdict = await this.verdictFor(request);
-    if (!verdict || verdict.verdict === "pass") return;
+    const judged = await this.judge(request);
+    if (!judged) return;
+    const { verdict } = judged;
+    await recordGateResult(this.db, {
+      repository: request.repository,
+      digest: request.digest,
+      verdict: verdict.verdict,
+      rules: [...verdict.rules],
+      policyUpdatedAt: judged.policyUpdatedAt,
+      evaluatedAt: this.now().toISOString(),
+    });
+    if (verdict.verdict === "pass") return;
     const failed = verdict.rules.filter((r) => r.status === "fail");
     this.audit?.note({
       actor: request.principal,

@@ -6,6 +6,7 @@ import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobQueue } from "../../src/jobs/index.js";
+import { recordGateResult } from "../../src/meta/gate-results.js";
 import { putManifest, recordBlobInRepository } from "../../src/meta/index.js";
 import { ADMIN, type ApiHarness, api, basic, startApi } from "./harness.js";
 
@@ -137,6 +138,9 @@ function sample(method: string, path: string): Sample | undefined {
     },
     "get /api/v1/projects/{project}/gate-policy": { params: p },
     "delete /api/v1/projects/{project}/gate-policy": { params: p },
+    "get /api/v1/projects/{project}/repositories/{repository}/artifacts/{reference}/gate": {
+      params: p,
+    },
   };
   return table[`${method} ${path}`];
 }
@@ -187,6 +191,21 @@ beforeAll(async () => {
   expect(robot.status).toBe(201);
   robotId = (robot.body as { robot: { id: string } }).robot.id;
   await storeManifest("team/app", "v1", manifestDigest);
+  await recordGateResult(h.meta.db, {
+    repository: "team/app",
+    digest: manifestDigest,
+    verdict: "pass",
+    rules: [
+      {
+        rule: "platforms",
+        status: "pass",
+        message: "every required platform is present",
+        evidence: [],
+      },
+    ],
+    policyUpdatedAt: new Date().toISOString(),
+    evaluatedAt: new Date().toISOString(),
+  });
   await storeManifest("team/app", "doomed", `sha256:${"c".repeat(64)}`);
   await storeManifest("team/old", "v0", `sha256:${"d".repeat(64)}`);
   const rule = await api(h.url, "POST", "/api/v1/projects/team/immutable-rules", {

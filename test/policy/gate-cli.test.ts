@@ -13,7 +13,7 @@ import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importOsv } from "../../src/scan/osv/import.js";
 import { RECORDS_DIR } from "../scan/fixtures.js";
-import { BERTH_BIN } from "../support/berth-process.js";
+import { BERTH_BIN, type BerthProcess, startBerth } from "../support/berth-process.js";
 import { type CommandResult, run } from "../support/process-control.js";
 import {
   APP_LAYER,
@@ -323,4 +323,59 @@ describe("berth gate errors exit 2", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
+});
+
+describe("berth gate rules that need more than a layout", () => {
+  let registry: BerthProcess | undefined;
+
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it("signedBy: an unsigned registry image fails only signedBy, the signed one passes every rule", async () => {
+    registry = await startBerth({ env: { BERTH_LOG_LEVEL: "warn" } });
+    const keyEnv = { ...process.env, BERTH_FROM_SOURCE: "1", COSIGN_PASSWORD: "pw" };
+    const cli = (args: string[]) =>
+      run(process.execPath, [BERTH_BIN, ...args], { env: keyEnv, timeoutMs: 120_000 });
+    const keygen = await cli(["key", "generate", "--output-key-prefix", join(work, "gatekey")]);
+    expect(keygen.code, keygen.stderr).toBe(0);
+    const target = `${registry.host}/team/good:1`;
+    const copied = await cli(["copy", images.good!.reference, target]);
+    expect(copied.code, copied.stderr).toBe(0);
+    const signedPolicy = join(work, "signed.yaml");
+    await writeFile(signedPolicy, `${await readFile(policy, "utf8")}signedBy: [gatekey.pub]\n`);
+    const unsigned = await gate(target, "--policy", signedPolicy, "--format", "json");
+    expect(unsigned.code, unsigned.stderr).toBe(1);
+    const before = JSON.parse(unsigned.stdout) as Verdict;
+    expect(failed(before)).toEqual(["signedBy"]);
+    expect(before.rules.find((r) => r.rule === "signedBy")?.message).toMatch(/no signatures/);
+    const signed = await cli(["sign", "--key", join(work, "gatekey.key"), target]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const after = await gate(target, "--policy", signedPolicy, "--format", "json");
+    expect(after.code, after.stdout).toBe(0);
+    expect((JSON.parse(after.stdout) as Verdict).rules.map((r) => r.status)).toEqual(
+      Array(10).fill("pass"),
+    );
+    const otherKey = await cli(["key", "generate", "--output-key-prefix", join(work, "otherkey")]);
+    expect(otherKey.code).toBe(0);
+    const otherPolicy = join(work, "other-signer.yaml");
+    await writeFile(otherPolicy, "signedBy: [otherkey.pub]\n");
+    const wrong = await gate(target, "--policy", otherPolicy, "--format", "json");
+    expect(wrong.code).toBe(1);
+    expect((JSON.parse(wrong.stdout) as Verdict).rules[0]?.message).toMatch(
+      /no signature verifies with the policy's keys/,
+    );
+  }, 240_000);
+
+  it("efficiency.maxWastedBytes fails the wasteful image only", async () => {
+    const p = join(work, "wasted.yaml");
+    await writeFile(p, "efficiency:\n  maxWastedBytes: 1kB\n");
+    const bad = await gate(images.wasteful!.reference, "--policy", p, "--format", "json");
+    expect(bad.code).toBe(1);
+    expect((JSON.parse(bad.stdout) as Verdict).rules[0]?.evidence.join("\n")).toMatch(
+      /wasted \d+ bytes, more than 1000/,
+    );
+    const good = await gate(images.good!.reference, "--policy", p, "--format", "json");
+    expect(good.code, good.stdout).toBe(0);
+  }, 120_000);
 });

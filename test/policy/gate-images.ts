@@ -43,6 +43,37 @@ export async function writeGateImage(
   spec: GateImageSpec,
 ): Promise<GateImage> {
   const layout = await OciLayoutWriter.create(dir);
+  const { descriptor, diffIds } = await writeImageInto(layout, spec);
+  layout.addManifest(descriptor, tag);
+  await layout.finish();
+  return { reference: `oci:${dir}:${tag}`, dir, digest: descriptor.digest, diffIds };
+}
+
+/** A multi-platform index of images (one spec per platform) as an OCI layout. */
+export async function writeGateIndex(
+  dir: string,
+  tag: string,
+  specs: GateImageSpec[],
+): Promise<GateImage> {
+  const layout = await OciLayoutWriter.create(dir);
+  const manifests = [];
+  for (const spec of specs) {
+    const { descriptor } = await writeImageInto(layout, spec);
+    manifests.push({
+      ...descriptor,
+      platform: spec.platform ?? { os: "linux", architecture: "amd64" },
+    });
+  }
+  const index = await layout.writeJson(
+    { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests },
+    MediaType.OciIndex,
+  );
+  layout.addManifest(index, tag);
+  await layout.finish();
+  return { reference: `oci:${dir}:${tag}`, dir, digest: index.digest, diffIds: [] };
+}
+
+async function writeImageInto(layout: OciLayoutWriter, spec: GateImageSpec) {
   const layers = [];
   const diffIds: string[] = [];
   for (const entries of spec.layers) {
@@ -70,9 +101,7 @@ export async function writeGateImage(
     ...(spec.annotations ? { annotations: spec.annotations } : {}),
   };
   const descriptor = await layout.writeJson(manifest, MediaType.OciManifest);
-  layout.addManifest(descriptor, tag);
-  await layout.finish();
-  return { reference: `oci:${dir}:${tag}`, dir, digest: descriptor.digest, diffIds };
+  return { descriptor, diffIds };
 }
 
 /** The base every approved image starts from: one 8 KB layer. */

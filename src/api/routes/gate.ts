@@ -3,8 +3,12 @@
 // PUT is the policy file's text (YAML or JSON); it is parsed with the gate's own parser
 // before it is stored, so a stored policy always parses, and a bad one answers 400 naming the
 // key. Every change is audited. The registry enforces the policy at push
-// (src/policy/gate-admission.ts).
+// (src/policy/gate-admission.ts) and records each verdict; GET
+// /projects/{project}/repositories/{repository}/artifacts/{reference}/gate shows the push-time
+// verdict of one manifest (accepted or refused; a refused one by its digest).
 import type { FastifyInstance } from "fastify";
+import { isValidRepositoryName } from "../../auth/scope.js";
+import { projectOf } from "../../oci/index.js";
 import { GATE_RULES, GatePolicyError, PUSH_DECIDABLE, parseGatePolicy } from "../../policy/gate.js";
 import { actorOf } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction } from "../context.js";
@@ -24,7 +28,48 @@ export interface GatePolicies {
   get(project: string): Promise<GatePolicyRecord | undefined>;
   set(project: string, policy: string, updatedBy: string): Promise<boolean>;
   delete(project: string): Promise<boolean>;
+  /** The push-time verdict of a manifest (digest or tag), when one was recorded. */
+  result(repository: string, reference: string): Promise<GateResultRecord | undefined>;
 }
+
+export interface GateResultRecord {
+  repository: string;
+  digest: string;
+  verdict: "pass" | "fail";
+  rules: unknown[];
+  policyUpdatedAt: string;
+  evaluatedAt: string;
+}
+
+export const GateResultSchema = {
+  type: "object",
+  required: ["repository", "digest", "verdict", "rules", "policyUpdatedAt", "evaluatedAt"],
+  properties: {
+    repository: { type: "string" },
+    digest: { type: "string" },
+    verdict: { type: "string", enum: ["pass", "fail"] },
+    rules: {
+      type: "array",
+      description: "each rule of the policy: pass, fail or undecided (not decidable at push)",
+      items: {
+        type: "object",
+        required: ["rule", "status", "message", "evidence"],
+        properties: {
+          rule: { type: "string", enum: [...GATE_RULES] },
+          status: { type: "string", enum: ["pass", "fail", "undecided"] },
+          message: { type: "string" },
+          evidence: { type: "array", items: { type: "string" } },
+        },
+      },
+    },
+    policyUpdatedAt: {
+      type: "string",
+      format: "date-time",
+      description: "the version (update time) of the policy that judged it",
+    },
+    evaluatedAt: { type: "string", format: "date-time" },
+  },
+} as const;
 
 export const GatePolicySchema = {
   type: "object",
@@ -149,6 +194,46 @@ export async function gateRoutes(app: FastifyInstance, ctx: ApiContext): Promise
         remoteAddress: caller.remoteAddress,
       });
       return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    "/projects/:project/repositories/:repository/artifacts/:reference/gate",
+    {
+      schema: {
+        summary: "The quality-gate verdict recorded when the artifact was pushed (or refused)",
+        tags: ["artifacts", "gate"],
+        params: {
+          type: "object",
+          required: ["project", "repository", "reference"],
+          properties: {
+            project: { type: "string" },
+            repository: { type: "string", description: "full name, URL-encoded" },
+            reference: { type: "string", description: "digest or tag" },
+          },
+        },
+        response: {
+          200: { description: "the push-time verdict", ...GateResultSchema },
+          ...errors(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      const { project, repository, reference } = request.params as {
+        project: string;
+        repository: string;
+        reference: string;
+      };
+      if (!isValidRepositoryName(repository) || projectOf(repository) !== project) {
+        throw notFound(`repository "${repository}" not found in project "${project}"`);
+      }
+      await requireProjectAction(ctx, caller, project, "artifact:list");
+      const result = await policies.result(repository, reference);
+      if (!result) {
+        throw notFound(`no gate verdict is recorded for ${repository}:${reference}`);
+      }
+      return result;
     },
   );
 }

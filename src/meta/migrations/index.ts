@@ -10,6 +10,7 @@ import * as m0005 from "./0005-policies.js";
 import * as m0007 from "./0007-trust.js";
 import * as m0008 from "./0008-gate-policies.js";
 import * as m0010 from "./0010-scanning.js";
+import * as m0013 from "./0013-gate-results.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
@@ -20,4 +21,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0007-trust", m0007],
   ["0008-gate-policies", m0008],
   ["0010-scanning", m0010],
+  ["0013-gate-results", m0013],
 ];

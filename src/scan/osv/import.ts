@@ -97,9 +97,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes temp files left by imports that were killed (their process no longer exists). */
-function removeStaleTemps(dir: string, file: string): void {
-  const prefix = `.${file}.import-`;
+/**
+ * Removes temp files `<prefix><pid>` left by writers that were killed (their process no longer
+ * exists): imports here, database fetches in src/scan/db-artifact.ts.
+ */
+export function removeStaleTemps(dir: string, prefix: string): void {
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
@@ -117,7 +119,7 @@ export async function importOsv(
   mkdirSync(dir, { recursive: true });
   const live = dbFilePath(dir);
   const temp = join(dir, `.${basename(live)}.import-${process.pid}`);
-  removeStaleTemps(dir, basename(live));
+  removeStaleTemps(dir, `.${basename(live)}.import-`);
   rmSync(temp, { force: true });
   if (existsSync(live)) copyFileSync(live, temp);
   const db = new Database(temp);
@@ -128,6 +130,8 @@ export async function importOsv(
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(
       String(SCHEMA_VERSION),
     );
+    // Records imported here: the database no longer is exactly a fetched artifact.
+    db.prepare("DELETE FROM meta WHERE key = 'origin'").run();
     const summary = await loadInto(db, inputs, options);
     db.close();
     renameSync(temp, live);
