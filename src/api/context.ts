@@ -15,6 +15,7 @@ import type { PolicyService } from "../policy/service.js";
 import type { DeletionPlan } from "../registry/deletion.js";
 import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
+import type { BrowseView } from "./browse-view.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 import type { GatePolicies } from "./routes/gate.js";
 
@@ -95,6 +96,8 @@ export interface ApiContext {
   readonly jobs?: JobQueue;
   /** Project quality-gate policies; the gate routes exist only when given. */
   readonly gatePolicies?: GatePolicies;
+  /** What the web UI's browsing routes read (tag rows, artifact detail); absent: not served. */
+  readonly browse?: BrowseView;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -21,6 +21,8 @@ import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
+import { webUi } from "../web-ui.js";
+import { metaBrowseView } from "./browse-view.js";
 import { managementApi } from "./index.js";
 import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -121,7 +123,9 @@ export function multiTenancy(
           trust,
           jobs: ctx.jobs.queue,
           gatePolicies: gatePolicyStore(ctx.db),
+          browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
         });
+        await app.register(webUi);
       },
     ],
   };
