@@ -131,21 +131,23 @@ export function AdminUsers() {
                   <td>
                     <When iso={u.createdAt} text={formatWhen(u.createdAt)} />
                   </td>
-                  <td className="actions">
-                    <button
-                      type="button"
-                      className="small"
-                      onClick={() => setResetting(u.username)}
-                    >
-                      Reset password
-                    </button>
-                    <button
-                      type="button"
-                      className="small danger"
-                      onClick={() => setDeleting(u.username)}
-                    >
-                      Delete
-                    </button>
+                  <td>
+                    <div className="actions">
+                      <button
+                        type="button"
+                        className="small"
+                        onClick={() => setResetting(u.username)}
+                      >
+                        Reset password
+                      </button>
+                      <button
+                        type="button"
+                        className="small danger"
+                        onClick={() => setDeleting(u.username)}
+                      >
+                        Delete
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}

@@ -22,11 +22,14 @@ interface SignatureReport {
   }[];
 }
 
+/** Tags listed in the overview; the repository's Tags view has them all. */
+const SHOWN_TAGS = 12;
+
 function KeyValues({ values }: { values: Record<string, string> }) {
   const entries = Object.entries(values);
   if (entries.length === 0) return <p className="muted">None.</p>;
   return (
-    <dl className="kv">
+    <dl className="kv stack">
       {entries.map(([k, v]) => (
         <div key={k}>
           <dt>{k}</dt>
@@ -122,13 +125,17 @@ export function ArtifactPage() {
                 <div>
                   <dt>Tags</dt>
                   <dd>
-                    {d.tags.length
-                      ? d.tags.map((t) => (
-                          <span key={t} className="chip">
-                            {t}
-                          </span>
-                        ))
-                      : "untagged"}
+                    {d.tags.length === 0 && "untagged"}
+                    {d.tags.slice(0, SHOWN_TAGS).map((t) => (
+                      <span key={t} className="chip">
+                        {t}
+                      </span>
+                    ))}
+                    {d.tags.length > SHOWN_TAGS && (
+                      <Link href={`/projects/${project}/repo/${repoSegment(repository)}?view=tags`}>
+                        all {d.tags.length} tags
+                      </Link>
+                    )}
                   </dd>
                 </div>
                 <div>

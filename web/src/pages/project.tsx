@@ -352,17 +352,19 @@ export function RobotTable({
                     <Badge tone="ok">enabled</Badge>
                   )}
                 </td>
-                <td className="actions">
-                  {canManage && (
-                    <>
-                      <button type="button" className="small" onClick={() => refresh.mutate(r)}>
-                        Refresh secret
-                      </button>
-                      <button type="button" className="small" onClick={() => toggle.mutate(r)}>
-                        {r.disabled ? "Enable" : "Disable"}
-                      </button>
-                    </>
-                  )}
+                <td>
+                  <div className="actions">
+                    {canManage && (
+                      <>
+                        <button type="button" className="small" onClick={() => refresh.mutate(r)}>
+                          Refresh secret
+                        </button>
+                        <button type="button" className="small" onClick={() => toggle.mutate(r)}>
+                          {r.disabled ? "Enable" : "Disable"}
+                        </button>
+                      </>
+                    )}
+                  </div>
                 </td>
               </tr>
             ))}

@@ -125,7 +125,7 @@ export function ProjectsPage() {
       ) : list.data ? (
         <>
           <div className="scroll">
-            <table>
+            <table className="projects">
               <thead>
                 <tr>
                   <th>Name</th>

@@ -34,6 +34,8 @@ import {
 } from "../ui.js";
 
 const PAGE_SIZE = 50;
+/** Tags shown per artifact row before "N more" (the Tags view lists them all). */
+const SHOWN_TAGS = 8;
 
 interface DeletionPlan {
   repository: string;
@@ -126,6 +128,8 @@ function Tags({
   onChanged: () => void;
 }) {
   const [adding, setAdding] = useState(false);
+  const [expanded, setExpanded] = useState(false);
+  const hidden = artifact.tags.length - SHOWN_TAGS;
   const path = `${base(project, repository)}/artifacts/${artifact.digest}/tags`;
   const add = useMutation({
     mutationFn: (name: string) => post(path, { name }),
@@ -144,7 +148,7 @@ function Tags({
   };
   return (
     <div className="tags">
-      {artifact.tags.map((t) => (
+      {(expanded ? artifact.tags : artifact.tags.slice(0, SHOWN_TAGS)).map((t) => (
         <span key={t} className="chip">
           {t}
           {abilities.canUntag && (
@@ -160,6 +164,11 @@ function Tags({
           )}
         </span>
       ))}
+      {hidden > 0 && (
+        <button type="button" className="small" onClick={() => setExpanded(!expanded)}>
+          {expanded ? "fewer" : `${hidden} more`}
+        </button>
+      )}
       {abilities.canTag &&
         (adding ? (
           <form onSubmit={submit} className="inline-form">
@@ -348,16 +357,18 @@ function ArtifactList({
                       <td>
                         <When iso={a.pulledAt} text={formatWhen(a.pulledAt)} />
                       </td>
-                      <td className="actions">
-                        <PullCommands repository={repository} reference={a.tags[0] ?? a.digest} />
-                        {abilities.canDeleteArtifact && (
-                          <DeleteArtifact
-                            project={project}
-                            repository={repository}
-                            artifact={a}
-                            onDone={changed}
-                          />
-                        )}
+                      <td>
+                        <div className="actions">
+                          <PullCommands repository={repository} reference={a.tags[0] ?? a.digest} />
+                          {abilities.canDeleteArtifact && (
+                            <DeleteArtifact
+                              project={project}
+                              repository={repository}
+                              artifact={a}
+                              onDone={changed}
+                            />
+                          )}
+                        </div>
                       </td>
                     </tr>
                   );
