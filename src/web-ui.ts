@@ -4,11 +4,15 @@
 // built files with a year-long immutable cache. Only these paths are claimed: /v2/, /api/,
 // /service/token, /healthz and everything else keep their own handlers. Every answer
 // carries a strict Content-Security-Policy (scripts, styles and API calls from this origin
-// only; no framing). It must never serve a file outside dist/web/assets.
+// only; no framing). Text assets go out gzip-compressed to clients that accept it (built
+// once per asset and kept in memory: the files are immutable). It must never serve a file
+// outside dist/web/assets.
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { errorBody } from "./http/fallback.js";
 
@@ -48,6 +52,19 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".json": "application/json",
 };
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/;
+const COMPRESSIBLE = new Set([".js", ".css", ".svg", ".json"]);
+const gzipAsync = promisify(gzip);
+
+/** Whether `Accept-Encoding` allows gzip (listed, or `*`, with a q-value above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  for (const part of (header ?? "").split(",")) {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    if (coding?.trim() !== "gzip" && coding?.trim() !== "*") continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    if (q === undefined || Number(q.slice(2)) > 0) return true;
+  }
+  return false;
+}
 
 function secure(reply: FastifyReply): FastifyReply {
   return reply
@@ -60,6 +77,7 @@ function secure(reply: FastifyReply): FastifyReply {
 export async function webUi(app: FastifyInstance, options: { dir?: string } = {}): Promise<void> {
   const dir = options.dir ?? WEB_DIST;
   let index: Buffer | undefined;
+  const compressed = new Map<string, Promise<Buffer>>();
 
   async function sendIndex(reply: FastifyReply) {
     try {
@@ -93,10 +111,23 @@ export async function webUi(app: FastifyInstance, options: { dir?: string } = {}
     if (!found?.isFile()) {
       return reply.code(404).send(errorBody("NOT_FOUND", `no asset ${name.slice(0, 100)}`));
     }
-    return secure(reply)
+    secure(reply)
       .header("content-type", type)
-      .header("content-length", found.size)
       .header("cache-control", "public, max-age=31536000, immutable")
-      .send(createReadStream(path));
+      .header("vary", "accept-encoding");
+    if (COMPRESSIBLE.has(extname(name)) && acceptsGzip(request.headers["accept-encoding"])) {
+      let body = compressed.get(path);
+      if (!body) {
+        body = readFile(path).then((bytes) => gzipAsync(bytes, { level: 9 }));
+        compressed.set(path, body);
+        body.catch(() => compressed.delete(path));
+      }
+      const bytes = await body;
+      return reply
+        .header("content-encoding", "gzip")
+        .header("content-length", bytes.length)
+        .send(bytes);
+    }
+    return reply.header("content-length", found.size).send(createReadStream(path));
   });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { artifactOverview, layerViews } from "../../src/api/artifact-overview.js";
 import { artifactKind, tagSchemeSubject } from "../../src/oci/artifact-kind.js";
 import { type ImageConfig, MediaType, parseManifest } from "../../src/oci/index.js";
+import { acceptsGzip } from "../../src/web-ui.js";
 import {
   expiryRequest,
   formatBytes,
@@ -259,5 +260,16 @@ describe("permission-dependent menus", () => {
     expect(mainNavigation(undefined)).toEqual([]);
     expect(mainNavigation({ isAdmin: false }).map((e) => e.label)).toEqual(["Projects"]);
     expect(mainNavigation({ isAdmin: true }).map((e) => e.href)).toContain("/admin/users");
+  });
+});
+
+describe("serving compressed assets", () => {
+  it("reads Accept-Encoding as RFC 9110 says: listed or *, and not with q=0", () => {
+    expect(acceptsGzip("gzip, deflate, br")).toBe(true);
+    expect(acceptsGzip("br;q=1.0, gzip;q=0.5")).toBe(true);
+    expect(acceptsGzip("*")).toBe(true);
+    expect(acceptsGzip("gzip;q=0")).toBe(false);
+    expect(acceptsGzip("identity")).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
   });
 });

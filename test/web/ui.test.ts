@@ -97,6 +97,12 @@ describe("serving the UI", () => {
     expect(js.status).toBe(200);
     expect(js.headers.get("cache-control")).toContain("immutable");
     expect(js.headers.get("content-type")).toContain("javascript");
+    expect(js.headers.get("content-encoding")).toBe("gzip");
+    const plain = await fetch(`${berth.url}${asset}`, {
+      headers: { "accept-encoding": "identity" },
+    });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect((await plain.text()).length).toBe((await js.text()).length);
     expect((await fetch(`${berth.url}/assets/..%2Fpackage.json`)).status).toBe(404);
     const unknownApi = await fetch(`${berth.url}/api/v1/no-such-thing`);
     expect(unknownApi.status).toBe(404);
