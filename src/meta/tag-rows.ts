@@ -2,7 +2,7 @@
 // type, size including referenced blobs, push/pull times), filtered by a name substring,
 // sorted and paginated in SQL: the web UI's tag table, which must stay fast at 10,000 tags.
 // Read-only; never touches blob bytes.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.js";
 
 export type TagRowSort = "name" | "pushedAt" | "pulledAt" | "size";
@@ -33,8 +33,9 @@ const SORT_COLUMNS = {
   size: "m.size",
 } as const;
 
+/** `%text%` with LIKE's wildcards in `text` escaped (with `\\`), so they match literally. */
 function likePattern(text: string): string {
-  return `%${text.replace(/[%_\\]/g, "")}%`;
+  return `%${text.replace(/[%_\\]/g, "\\$&")}%`;
 }
 
 /** A page of the tags of `repository`, with their total; undefined when there is no such repository. */
@@ -53,7 +54,9 @@ export async function listTagRows(
     .selectFrom("tags as t")
     .innerJoin("manifests as m", "m.id", "t.manifest_id")
     .where("t.repository_id", "=", repo.id);
-  if (query.contains) base = base.where("t.name", "like", likePattern(query.contains));
+  if (query.contains) {
+    base = base.where(sql<boolean>`t.name like ${likePattern(query.contains)} escape '\\'`);
+  }
   const counted = await base
     .select((eb) => eb.fn.countAll<number | string>().as("n"))
     .executeTakeFirst();
