@@ -70,6 +70,16 @@ const SHOTS: Shot[] = [
     ready: (p) => p.getByRole("cell", { name: "bob", exact: true }).waitFor(),
   },
   {
+    name: "policies",
+    path: () => "/projects/demo/policies",
+    ready: (p) => p.getByRole("heading", { name: "Tag immutability" }).waitFor(),
+  },
+  {
+    name: "admin-system",
+    path: () => "/admin/system",
+    ready: (p) => p.getByText("Authentication").waitFor(),
+  },
+  {
     name: "admin-jobs",
     path: () => "/admin/jobs",
     ready: (p) => p.getByRole("heading", { name: "Jobs" }).waitFor(),

@@ -9,6 +9,7 @@ import {
   AdminJobs,
   AdminQuotas,
   AdminRobots,
+  AdminSystem,
   AdminUsers,
 } from "./pages/admin.js";
 import { ArtifactPage } from "./pages/artifact.js";
@@ -82,6 +83,7 @@ function Routes() {
       <Route path="/admin/jobs" component={AdminJobs} />
       <Route path="/admin/quotas" component={AdminQuotas} />
       <Route path="/admin/audit" component={AdminAudit} />
+      <Route path="/admin/system" component={AdminSystem} />
       <Route>
         <ErrorBox error={new Error("There is no such page.")} />
       </Route>

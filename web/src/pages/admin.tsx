@@ -428,3 +428,51 @@ export function AdminAudit() {
     </section>
   );
 }
+
+interface SystemInfo {
+  name: string;
+  version: string;
+  authMode: string;
+  htpasswd?: boolean;
+  service: string;
+  tokenEndpoint?: string;
+  autoCreateProjects: boolean;
+}
+
+export function AdminSystem() {
+  const info = useQuery({
+    queryKey: ["systeminfo"],
+    queryFn: () => get<SystemInfo>("/systeminfo"),
+  });
+  const rows: [string, string][] = info.data
+    ? [
+        ["Version", `${info.data.name} ${info.data.version}`],
+        ["Authentication", info.data.authMode],
+        ["htpasswd users", info.data.htpasswd ? "yes" : "no"],
+        ["Token service", info.data.service],
+        ["Token endpoint", info.data.tokenEndpoint ?? "—"],
+        ["Projects created on first push", info.data.autoCreateProjects ? "yes" : "no"],
+      ]
+    : [];
+  return (
+    <section>
+      <h1>System</h1>
+      <ErrorBox error={info.error} />
+      {info.isPending && <Loading what="system information" />}
+      <div className="card">
+        <dl className="kv">
+          {rows.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd className="break">{v}</dd>
+            </div>
+          ))}
+        </dl>
+        <p className="muted">
+          Settings come from the configuration file and BERTH_* variables (docs/configuration.md);
+          the API reference is at <a href="/api/docs">/api/docs</a>.
+        </p>
+      </div>
+    </section>
+  );
+}

@@ -52,6 +52,7 @@ export function mainNavigation(session: { isAdmin: boolean } | undefined): NavEn
       { href: "/admin/jobs", label: "Jobs" },
       { href: "/admin/quotas", label: "Quotas" },
       { href: "/admin/audit", label: "Audit" },
+      { href: "/admin/system", label: "System" },
     );
   }
   return entries;
