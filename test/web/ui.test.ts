@@ -107,6 +107,16 @@ describe("serving the UI", () => {
     const unknownApi = await fetch(`${berth.url}/api/v1/no-such-thing`);
     expect(unknownApi.status).toBe(404);
     expect(((await unknownApi.json()) as { errors: unknown[] }).errors).toHaveLength(1);
+    // The UI's own requests get no Basic challenge (no browser password dialog); others do.
+    const fromUi = await fetch(`${berth.url}/api/v1/projects`, {
+      headers: { "x-requested-with": "XMLHttpRequest", authorization: "Basic eDp5" },
+    });
+    expect(fromUi.status).toBe(401);
+    expect(fromUi.headers.get("www-authenticate")).toBeNull();
+    const fromScript = await fetch(`${berth.url}/api/v1/projects`, {
+      headers: { authorization: "Basic eDp5" },
+    });
+    expect(fromScript.headers.get("www-authenticate")).toMatch(/^Basic /);
     expect((await fetch(`${berth.url}/v2/`)).status).toBe(401);
     expect((await fetch(`${berth.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${berth.url}/no-ui-here`)).status).toBe(404);
