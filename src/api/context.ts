@@ -15,6 +15,7 @@ import type { PolicyService } from "../policy/service.js";
 import type { DeletionPlan } from "../registry/deletion.js";
 import type { AttachmentReader } from "../sign/discover.js";
 import { type Caller, identify } from "./authn.js";
+import type { BrowseView } from "./browse-view.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 import type { GatePolicies } from "./routes/gate.js";
 import type { ScanningApi } from "./routes/scanning.js";
@@ -98,6 +99,8 @@ export interface ApiContext {
   readonly gatePolicies?: GatePolicies;
   /** Scanning in the registry (reports, scan policies, allowlists); routes exist only when given. */
   readonly scanning?: ScanningApi;
+  /** What the web UI's browsing routes read (tag rows, artifact detail); absent: not served. */
+  readonly browse?: BrowseView;
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

@@ -11,6 +11,7 @@ import { DOCS_PAGE } from "./docs-page.js";
 import { apiErrorHandler } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
+import { browseRoutes } from "./routes/browse.js";
 import { gateRoutes } from "./routes/gate.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { memberRoutes } from "./routes/members.js";
@@ -23,6 +24,7 @@ import { sessionRoutes } from "./routes/session.js";
 import { systemRoutes } from "./routes/system.js";
 import { trustRoutes } from "./routes/trust.js";
 import { userRoutes } from "./routes/users.js";
+import { dropBrowserChallenge } from "./ui-requests.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -42,6 +44,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         reply.header("cache-control", "no-store");
         return payload;
       });
+      api.addHook("onSend", dropBrowserChallenge);
       api.get("/openapi.json", async () => {
         document ??= buildOpenApi(routes, ctx.version);
         return document;
@@ -60,6 +63,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         jobRoutes,
         gateRoutes,
         scanningRoutes,
+        browseRoutes,
       ]) {
         await plugin(api, ctx);
       }

@@ -23,6 +23,8 @@ import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.j
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
+import { webUi } from "../web-ui.js";
+import { metaBrowseView } from "./browse-view.js";
 import { managementApi } from "./index.js";
 import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -131,7 +133,9 @@ export function multiTenancy(
           jobs: ctx.jobs.queue,
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
+          browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
         });
+        await app.register(webUi);
       },
     ],
   };

@@ -59,6 +59,7 @@ function sample(method: string, path: string): Sample | undefined {
     "patch /api/v1/projects/{project}": { params: p, body: { public: false } },
     "delete /api/v1/projects/{project}": { params: { project: "empty" } },
     "get /api/v1/projects/{project}/quota": { params: p },
+    "get /api/v1/projects/{project}/permissions": { params: p },
     "put /api/v1/projects/{project}/quota": { params: p, body: { limitBytes: 1_000_000 } },
     "get /api/v1/quotas": {},
     "get /api/v1/projects/{project}/members": { params: p },

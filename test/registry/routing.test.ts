@@ -54,7 +54,8 @@ describe("unmatched requests answer the documented error shape", () => {
   it.each([
     ["GET", "/nope", 404, "NOT_FOUND"],
     ["GET", "/nope?x=1", 404, "NOT_FOUND"],
-    ["POST", "/", 404, "NOT_FOUND"],
+    // GET / serves the web UI (src/web-ui.ts), so other methods on / are 405 with Allow.
+    ["POST", "/", 405, "METHOD_NOT_ALLOWED"],
     ["GET", "/api/nope", 404, "NOT_FOUND"],
     ["GET", "/api/v1/nope", 404, "NOT_FOUND"],
     ["DELETE", "/api/v1/systeminfo", 405, "METHOD_NOT_ALLOWED"],

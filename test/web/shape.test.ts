@@ -1,0 +1,275 @@
+// Unit tests of the web UI's data shaping: layer ↔ history alignment as the artifact detail
+// API answers it (src/api/artifact-overview.ts, over src/oci/history.ts), artifact kinds,
+// size/digest/time formatting, pull commands, and the permission-dependent menus.
+import { describe, expect, it } from "vitest";
+import { artifactOverview, layerViews } from "../../src/api/artifact-overview.js";
+import { artifactKind, tagSchemeSubject } from "../../src/oci/artifact-kind.js";
+import { type ImageConfig, MediaType, parseManifest } from "../../src/oci/index.js";
+import { acceptsGzip } from "../../src/web-ui.js";
+import {
+  expiryRequest,
+  formatBytes,
+  formatWhen,
+  pullCommands,
+  quotaFraction,
+  shortDigest,
+} from "../../web/src/shape/format.js";
+import { mainNavigation, projectAbilities } from "../../web/src/shape/menus.js";
+
+const d = (c: string) => `sha256:${c.repeat(64)}`;
+
+function image(layerCount: number) {
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, digest: d("c"), size: 100 },
+    layers: Array.from({ length: layerCount }, (_, i) => ({
+      mediaType: MediaType.OciLayerGzip,
+      digest: d(String(i + 1)),
+      size: 1000 * (i + 1),
+    })),
+    annotations: { "org.opencontainers.image.source": "https://example.com/app" },
+  };
+  return parseManifest(Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest);
+}
+
+function config(history: ImageConfig["history"]): ImageConfig {
+  return {
+    architecture: "arm64",
+    os: "linux",
+    variant: "v8",
+    created: "2024-05-01T00:00:00Z",
+    config: {
+      Entrypoint: ["/app"],
+      Cmd: ["--serve"],
+      Env: ["PATH=/usr/bin"],
+      Labels: { team: "platform" },
+      ExposedPorts: { "8080/tcp": {} },
+    },
+    rootfs: { type: "layers", diff_ids: [] },
+    history,
+  };
+}
+
+describe("layers with the command that made each", () => {
+  it("skips empty_layer steps when pairing history with layers", () => {
+    const { layers, warnings } = layerViews(
+      image(2),
+      config([
+        { created_by: "/bin/sh -c #(nop) ADD file:abc in / " },
+        { created_by: "/bin/sh -c #(nop)  ENV A=1", empty_layer: true },
+        { created_by: "RUN /bin/sh -c apt-get install -y curl # buildkit" },
+        { created_by: '/bin/sh -c #(nop)  CMD ["--serve"]', empty_layer: true },
+      ]),
+    );
+    expect(warnings).toEqual([]);
+    expect(layers.map((l) => l.command)).toEqual([
+      "ADD file:abc in /",
+      "RUN apt-get install -y curl",
+    ]);
+    expect(layers.map((l) => l.size)).toEqual([1000, 2000]);
+    expect(layers[1]?.createdBy).toBe("RUN /bin/sh -c apt-get install -y curl # buildkit");
+  });
+
+  it("attributes no command when history and layers disagree, and says why", () => {
+    const { layers, warnings } = layerViews(image(3), config([{ created_by: "RUN one" }]));
+    expect(layers.map((l) => l.command)).toEqual([null, null, null]);
+    expect(warnings[0]).toContain("1 layer-creating steps for 3 layers");
+  });
+
+  it("answers the config overview, the full history and annotations", () => {
+    const overview = artifactOverview(
+      d("a"),
+      image(1),
+      config([{ created_by: "COPY app /app", created: "2024-05-01T00:00:00Z" }]),
+      ["v1"],
+    );
+    expect(overview.kind).toBe("image");
+    expect(overview.config).toMatchObject({
+      platform: "linux/arm64/v8",
+      entrypoint: ["/app"],
+      cmd: ["--serve"],
+      env: ["PATH=/usr/bin"],
+      labels: { team: "platform" },
+      exposedPorts: ["8080/tcp"],
+      created: "2024-05-01T00:00:00Z",
+    });
+    expect(overview.history).toEqual([
+      { createdBy: "COPY app /app", created: "2024-05-01T00:00:00Z", emptyLayer: false },
+    ]);
+    expect(overview.annotations["org.opencontainers.image.source"]).toBe("https://example.com/app");
+  });
+
+  it("lists the platforms of an index and no layers", () => {
+    const index = parseManifest(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.OciIndex,
+          manifests: [
+            {
+              mediaType: MediaType.OciManifest,
+              digest: d("1"),
+              size: 10,
+              platform: { os: "linux", architecture: "amd64" },
+            },
+            {
+              mediaType: MediaType.OciManifest,
+              digest: d("2"),
+              size: 20,
+              platform: { os: "linux", architecture: "arm", variant: "v7" },
+            },
+          ],
+        }),
+      ),
+      MediaType.OciIndex,
+    );
+    const overview = artifactOverview(d("f"), index, undefined, []);
+    expect(overview.kind).toBe("index");
+    expect(overview.layers).toEqual([]);
+    expect(overview.platforms).toEqual([
+      { digest: d("1"), platform: "linux/amd64", size: 10 },
+      { digest: d("2"), platform: "linux/arm/v7", size: 20 },
+    ]);
+  });
+});
+
+describe("artifact kinds", () => {
+  it("tells images, indexes, signatures, attestations, SBOMs and other artifacts apart", () => {
+    const oci = MediaType.OciManifest;
+    expect(artifactKind({ mediaType: oci, artifactType: MediaType.OciConfig })).toBe("image");
+    expect(artifactKind({ mediaType: MediaType.DockerManifestList, artifactType: null })).toBe(
+      "index",
+    );
+    expect(
+      artifactKind({
+        mediaType: oci,
+        artifactType: "application/vnd.dev.cosign.artifact.sig.v1+json",
+      }),
+    ).toBe("signature");
+    expect(artifactKind({ mediaType: oci, artifactType: "application/vnd.in-toto+json" })).toBe(
+      "attestation",
+    );
+    expect(artifactKind({ mediaType: oci, artifactType: "application/spdx+json" })).toBe("sbom");
+    expect(artifactKind({ mediaType: oci, artifactType: "application/vnd.cyclonedx+json" })).toBe(
+      "sbom",
+    );
+    expect(
+      artifactKind({ mediaType: oci, artifactType: "application/vnd.cncf.helm.config.v1+json" }),
+    ).toBe("other");
+    // cosign's tag scheme: the config type says little, the tag says what it is.
+    const sigTag = `sha256-${"a".repeat(64)}.sig`;
+    expect(
+      artifactKind({ mediaType: oci, artifactType: MediaType.OciConfig, tags: [sigTag] }),
+    ).toBe("signature");
+    expect(tagSchemeSubject(sigTag)).toBe(d("a"));
+    expect(tagSchemeSubject("v1.sig")).toBeUndefined();
+  });
+});
+
+describe("formatting", () => {
+  it("writes sizes as the CLI does (SI units) and refuses nonsense", () => {
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(1500)).toBe("1.5 kB");
+    expect(formatBytes(12_345_678)).toBe("12.3 MB");
+    expect(formatBytes(123_000_000)).toBe("123 MB");
+    expect(formatBytes(null)).toBe("—");
+    expect(formatBytes(-1)).toBe("—");
+  });
+
+  it("shortens digests to algorithm plus 12 hex digits", () => {
+    expect(shortDigest(d("ab"))).toBe("sha256:abababababab");
+    expect(shortDigest("nocolon0123456789")).toBe("nocolon01234");
+  });
+
+  it("writes times relative to now, and absolute past a month", () => {
+    const now = Date.parse("2026-01-31T12:00:00Z");
+    expect(formatWhen(null, now)).toBe("never");
+    expect(formatWhen("2026-01-31T11:59:30Z", now)).toBe("just now");
+    expect(formatWhen("2026-01-31T11:15:00Z", now)).toBe("45 min ago");
+    expect(formatWhen("2026-01-31T02:00:00Z", now)).toBe("10 h ago");
+    expect(formatWhen("2026-01-30T12:00:00Z", now)).toBe("1 day ago");
+    expect(formatWhen("2025-11-01T00:00:00Z", now)).toBe("2025-11-01");
+    expect(formatWhen("garbage", now)).toBe("—");
+  });
+
+  it("computes the quota bar, unlimited without a bar", () => {
+    expect(quotaFraction(50, 200)).toBe(0.25);
+    expect(quotaFraction(500, 200)).toBe(1);
+    expect(quotaFraction(50, null)).toBeUndefined();
+  });
+
+  it("writes pull commands with : for tags and @ for digests", () => {
+    expect(pullCommands("reg:5000", "team/app", "v1")).toEqual([
+      { tool: "docker", command: "docker pull reg:5000/team/app:v1" },
+      { tool: "podman", command: "podman pull reg:5000/team/app:v1" },
+      { tool: "skopeo", command: "skopeo copy docker://reg:5000/team/app:v1 oci:app" },
+    ]);
+    expect(pullCommands("reg", "library/x", d("e"))[0]?.command).toBe(
+      `docker pull reg/library/x@${d("e")}`,
+    );
+  });
+
+  it("sends no expiry for an empty field", () => {
+    expect(expiryRequest("  ")).toEqual({});
+    expect(expiryRequest("30d")).toEqual({ expiresIn: "30d" });
+  });
+});
+
+describe("permission-dependent menus", () => {
+  it("offers a guest only repositories, and a project admin every tab and button", () => {
+    const guest = projectAbilities([
+      "project:read",
+      "repository:list",
+      "artifact:list",
+      "artifact:pull",
+      "tag:list",
+    ]);
+    expect(guest.tabs).toEqual(["repositories"]);
+    expect(guest.canDeleteArtifact || guest.canTag || guest.canUntag || guest.canManageRobots).toBe(
+      false,
+    );
+    const admin = projectAbilities([
+      "project:read",
+      "project:update",
+      "member:list",
+      "member:manage",
+      "log:list",
+      "artifact:delete",
+      "tag:create",
+      "tag:delete",
+      "robot:list",
+      "robot:manage",
+      "policy:read",
+      "policy:manage",
+    ]);
+    expect(admin.tabs).toEqual([
+      "repositories",
+      "members",
+      "robots",
+      "audit",
+      "policies",
+      "settings",
+    ]);
+    expect(
+      admin.canDeleteArtifact && admin.canTag && admin.canUntag && admin.canManageMembers,
+    ).toBe(true);
+  });
+
+  it("shows administration in the main navigation to system administrators only", () => {
+    expect(mainNavigation(undefined)).toEqual([]);
+    expect(mainNavigation({ isAdmin: false }).map((e) => e.label)).toEqual(["Projects"]);
+    expect(mainNavigation({ isAdmin: true }).map((e) => e.href)).toContain("/admin/users");
+  });
+});
+
+describe("serving compressed assets", () => {
+  it("reads Accept-Encoding as RFC 9110 says: listed or *, and not with q=0", () => {
+    expect(acceptsGzip("gzip, deflate, br")).toBe(true);
+    expect(acceptsGzip("br;q=1.0, gzip;q=0.5")).toBe(true);
+    expect(acceptsGzip("*")).toBe(true);
+    expect(acceptsGzip("gzip;q=0")).toBe(false);
+    expect(acceptsGzip("identity")).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,2 @@
+// Vite's module kinds the UI imports besides TypeScript (stylesheets).
+declare module "*.css";
