@@ -2,8 +2,9 @@
 // tags, the policy "retain the 20 most recently pushed", run as a `retention` job by the
 // server's worker. Each repository gets one image pushed over HTTP; the other 499 tagged
 // manifests (distinct by an annotation, same config and layer) are stored through meta/ while
-// the server is stopped, with distinct push times, so the run has 1,920 deletions to do. The server is killed by PID when a quarter and then two thirds of the
-// planned deletions are done, restarted on the same data each time (the dead worker's lease
+// the server is stopped, with distinct push times, so the run has 1,920 deletions to do.
+// The server is killed by PID when a quarter and then two thirds of the planned deletions
+// are done, restarted on the same data each time (the dead worker's lease
 // is made to expire once the new server is up, instead of after its 60 s), and the job
 // is taken over and runs again from fresh facts until it succeeds. Afterwards the tags and
 // manifests left are exactly what the dry run (made before) said would stay, and after a
