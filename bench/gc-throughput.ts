@@ -1,17 +1,18 @@
 // Benchmark of push and pull throughput while garbage collection runs (issue 11: "at least
 // 80 % of the throughput without GC"). Berth as shipped (compiled dist/, token auth on, Basic
 // credentials, default 2 h grace), one server, one run: a store preloaded with 500 images,
-// then phases of SECONDS each — without GC, with GC jobs back to back (POST /api/v1/gc, wait,
-// again; each one reads the whole snapshot and re-checks what it plans), without GC again —
-// each with 4 pushers (config + one 256 KiB layer + manifest per image, monolithic blob
-// uploads) and 4 pullers (GET of a random pushed layer) over keep-alive connections. Reports
-// images pushed/s and MB pulled/s per phase and the ratio of the GC phase to the mean of the
-// two phases without it.
+// then phases of SECONDS each, alternating without GC and with GC jobs back to back (POST
+// /api/v1/gc, wait, again; each reads the whole snapshot and re-checks what it plans), each
+// with 4 pushers (config + one 256 KiB layer + manifest per image, monolithic blob uploads)
+// and 4 pullers (GET of a random pushed layer) over keep-alive connections, 3 GC
+// phases each between two without. Reports images pushed/s and MB pulled/s per phase and the
+// ratio of the GC phases to the mean of their neighbours without GC.
 //   npm run build && node --import tsx bench/gc-throughput.ts [seconds]  (npm run bench -- gc-throughput)
-// Not part of npm test; never asserts timings.
+// Not part of npm test; never asserts timings. Writes bench/results/gc-throughput-<timestamp>.json.
 
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +20,8 @@ import { startBerth } from "../test/support/berth-process.js";
 import { peakRss, resetPeakRss } from "./servers.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SECONDS = Number(process.argv[2] ?? 15);
+const SECONDS = Number(process.argv[2] ?? 8);
+const PAIRS = 3;
 const PRELOAD = 500;
 const WORKERS = 4;
 const LAYER_BYTES = 256 * 1024;
@@ -178,13 +180,28 @@ async function main(): Promise<void> {
     );
     for (let i = 0; i < PRELOAD; i += WORKERS)
       await Promise.all(Array.from({ length: WORKERS }, pushOne));
-    const a1 = await phase("without GC", false);
-    const b = await phase("with GC in a loop", true);
-    const a2 = await phase("without GC, again", false);
-    const ratio = (pick: (p: Phase) => number) => pick(b) / ((pick(a1) + pick(a2)) / 2);
+    // Alternating phases (A B A B A B A), so drift in the machine's load hits both alike; the
+    // ratio compares the sums over the B phases with the A phases' (mean of its neighbours).
+    const phases: Phase[] = [];
+    for (let i = 0; i < 2 * PAIRS + 1; i++)
+      phases.push(
+        await phase(
+          i % 2 === 1 ? `with GC in a loop #${(i + 1) / 2}` : `without GC #${i / 2 + 1}`,
+          i % 2 === 1,
+        ),
+      );
+    const ratio = (pick: (p: Phase) => number) => {
+      let gc = 0;
+      let none = 0;
+      for (let i = 1; i < phases.length; i += 2) {
+        gc += pick(phases[i]!);
+        none += (pick(phases[i - 1]!) + pick(phases[i + 1]!)) / 2;
+      }
+      return gc / none;
+    };
     const summary = {
       seconds: SECONDS,
-      phases: [a1, b, a2],
+      phases,
       pushRatio: ratio((p) => p.imagesPerSecond),
       pullRatio: ratio((p) => p.pullMBps),
       loadAverageAfter: loadavg(),
@@ -192,7 +209,14 @@ async function main(): Promise<void> {
     console.log(
       `with GC / without: push ${(summary.pushRatio * 100).toFixed(0)} %, pull ${(summary.pullRatio * 100).toFixed(0)} %`,
     );
-    console.log(JSON.stringify(summary));
+    const resultsDir = join(ROOT, "bench", "results");
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(
+      resultsDir,
+      `gc-throughput-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+    );
+    writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`results written to ${file}`);
   } finally {
     await berth.stop();
   }
