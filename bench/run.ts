@@ -95,7 +95,7 @@ function parseArgs(argv: string[]): BenchArgs {
   return { ids, rounds, berthEnv };
 }
 
-const TOOLS = ["docker-registry", "skopeo", "curl", "openssl"];
+const TOOLS = ["docker-registry", "skopeo", "curl", "openssl", "time"];
 
 function ensureTools(): void {
   if (TOOLS.some((tool) => !existsSync(`/usr/bin/${tool}`))) {
