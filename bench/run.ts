@@ -35,6 +35,15 @@ const SCENARIOS: Scenario[] = [
   idleConnectionsScenario,
 ];
 const SERVERS: ServerName[] = ["berth", "reference"];
+/**
+ * Benchmarks with their own side-by-side logic (a GC is not a server round), run as child
+ * processes after the scenarios: `npm run bench -- gc gc-throughput`. They print their own
+ * tables and write their own results.
+ */
+const STANDALONE: Record<string, string> = {
+  gc: "bench/gc.ts",
+  "gc-throughput": "bench/gc-throughput.ts",
+};
 
 interface Sample {
   server: ServerName;
@@ -72,7 +81,7 @@ function parseArgs(argv: string[]): BenchArgs {
       berthEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
     } else ids.push(argv[i]!);
   }
-  const known = new Set(SCENARIOS.map((s) => s.id));
+  const known = new Set([...SCENARIOS.map((s) => s.id), ...Object.keys(STANDALONE)]);
   for (const id of ids) {
     if (!known.has(id)) {
       console.error(`unknown scenario "${id}"; known: ${[...known].join(", ")}`);
@@ -86,7 +95,7 @@ function parseArgs(argv: string[]): BenchArgs {
   return { ids, rounds, berthEnv };
 }
 
-const TOOLS = ["docker-registry", "skopeo", "curl", "openssl"];
+const TOOLS = ["docker-registry", "skopeo", "curl", "openssl", "time"];
 
 function ensureTools(): void {
   if (TOOLS.some((tool) => !existsSync(`/usr/bin/${tool}`))) {
@@ -229,11 +238,20 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryBytes / 1e9)} GB, kernel ${machine.kernel}, node ${machine.node}`,
   );
-  const limits = measureLimits(workDir);
+  const limits: MachineLimits = selected.length > 0 ? measureLimits(workDir) : {};
   const results: ScenarioResult[] = [];
   for (const scenario of selected) results.push(await runScenario(scenario, ctx, rounds));
   const rows = results.flatMap(rowsOf);
-  printTable(rows, limits);
+  if (rows.length > 0) printTable(rows, limits);
+  const standalone = Object.keys(STANDALONE).filter((id) => ids.length === 0 || ids.includes(id));
+  for (const id of standalone) {
+    console.log(`\n== ${id} (${STANDALONE[id]})`);
+    execFileSync(process.execPath, ["--import", "tsx", join(ROOT, STANDALONE[id]!)], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
+  }
+  if (rows.length === 0) return;
   const resultsDir = join(ROOT, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
