@@ -37,6 +37,9 @@ import { createJobs, type Jobs } from "./jobs/index.js";
 import { registerLifecycleJobs } from "./jobs/lifecycle.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
+import { handleMetricsRequest, startMetricsListener } from "./metrics/endpoint.js";
+import { measureRequest, tagRoute } from "./metrics/http.js";
+import { bindMetricsDatabase, countRegistryEvents, observeJob } from "./metrics/registry.js";
 import {
   ADMIT_ALL,
   type Admission,
@@ -114,9 +117,18 @@ export async function startServer(
     pullTimes,
     jobs: createJobs(meta.db, logger, {
       run: config.jobs.workers > 0,
-      workers: { concurrency: config.jobs.workers, pollMs: config.jobs.pollIntervalMs },
+      workers: {
+        concurrency: config.jobs.workers,
+        pollMs: config.jobs.pollIntervalMs,
+        backoffMs: config.jobs.retryBackoffMs,
+        onFinished: observeJob,
+      },
     }),
   };
+  if (config.metrics.enabled) {
+    bindMetricsDatabase(meta.db);
+    countRegistryEvents(events);
+  }
   await registerLifecycleJobs({
     ...base,
     evictManifest: (repository, digest) => base.manifestCache.evict(repository, digest),
@@ -154,6 +166,8 @@ export async function startServer(
     },
   });
   installFallbacks(app);
+  if (config.metrics.enabled)
+    app.addHook("onRequest", async (request) => tagRoute(request.raw, request.routeOptions.url));
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
   await app.ready();
 
@@ -187,8 +201,11 @@ export async function startServer(
     }
     // Routing looks at the path only: a query string never changes which handler answers.
     const path = pathOf(req.url ?? "/");
+    if (config.metrics.enabled) measureRequest(req, res, path);
     if (path === "/v2" || path.startsWith("/v2/")) {
       void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
+    } else if (path === "/metrics" && config.metrics.enabled) {
+      void handleMetricsRequest(req, res, ctx.access);
     } else if ((path === "/healthz" || path === "/readyz") && !isReadMethod(req.method)) {
       sendStatus(res, 405, errorBody("METHOD_NOT_ALLOWED", `${path} answers GET and HEAD only`), {
         Allow: "GET, HEAD",
@@ -226,6 +243,13 @@ export async function startServer(
       resolve();
     });
   });
+  const metricsServer =
+    config.metrics.enabled && config.metrics.listen
+      ? await startMetricsListener(
+          splitListen(config.metrics.listen).host,
+          Number(splitListen(config.metrics.listen).port),
+        )
+      : undefined;
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
   base.jobs.start();
@@ -246,6 +270,8 @@ export async function startServer(
     close() {
       closing = true;
       secure?.closeSessions();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       closed ??= shutdown(server, app, ctx, config.drainTimeoutMs, secure);
       return closed;
     },

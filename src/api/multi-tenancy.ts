@@ -21,6 +21,7 @@ import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
+import { createWebhooks } from "../webhooks/index.js";
 import { managementApi } from "./index.js";
 import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -42,6 +43,7 @@ export function multiTenancy(
         management: Management;
         policies: PolicyService;
         trust: TrustAdmission;
+        webhooks: Awaited<ReturnType<typeof createWebhooks>>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -85,7 +87,8 @@ export function multiTenancy(
         events: base.events,
         audit: trustAudit(auth.audit),
       });
-      return { auth, view, management, policies, trust };
+      const webhooks = await createWebhooks(base);
+      return { auth, view, management, policies, trust, webhooks };
     })();
     return system;
   };
@@ -110,7 +113,7 @@ export function multiTenancy(
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust } = await ensure(ctx);
+        const { auth, view, management, policies, trust, webhooks } = await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,
@@ -121,6 +124,7 @@ export function multiTenancy(
           trust,
           jobs: ctx.jobs.queue,
           gatePolicies: gatePolicyStore(ctx.db),
+          routes: [webhooks.routes],
         });
       },
     ],

@@ -9,6 +9,7 @@ import * as m0004 from "./0004-jobs.js";
 import * as m0005 from "./0005-policies.js";
 import * as m0007 from "./0007-trust.js";
 import * as m0008 from "./0008-gate-policies.js";
+import * as m0011 from "./0011-webhooks.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
@@ -18,4 +19,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0005-policies", m0005],
   ["0007-trust", m0007],
   ["0008-gate-policies", m0008],
+  ["0011-webhooks", m0011],
 ];
