@@ -20,6 +20,7 @@ import {
 } from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { registerTrustCommands } from "./admin/trust.js";
+import { registerWebhookCommands } from "./admin/webhooks.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
 
@@ -71,4 +72,5 @@ export function register(program: Command): void {
   registerAuditCommand(admin, openBackend);
   registerJobCommands(admin);
   registerGateCommands(admin, openBackend);
+  registerWebhookCommands(admin);
 }
