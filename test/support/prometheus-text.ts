@@ -100,9 +100,17 @@ function parseSample(line: string, where: string): Sample {
   if (parts.length > 2) throw new Error(`trailing text at ${where}`);
   const text = parts[0]!;
   const value =
-    text === "NaN" ? Number.NaN : text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text);
-  if (text === "" || (Number.isNaN(value) && text !== "NaN")) throw new Error(`bad value at ${where}`);
-  if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`bad timestamp at ${where}`);
+    text === "NaN"
+      ? Number.NaN
+      : text === "+Inf"
+        ? Infinity
+        : text === "-Inf"
+          ? -Infinity
+          : Number(text);
+  if (text === "" || (Number.isNaN(value) && text !== "NaN"))
+    throw new Error(`bad value at ${where}`);
+  if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1]))
+    throw new Error(`bad timestamp at ${where}`);
   return { name, labels, value };
 }
 

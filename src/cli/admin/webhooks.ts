@@ -64,7 +64,13 @@ class WebhookClient {
 }
 
 const base = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/webhooks`;
-const json = (command: Command) => command.optsWithGlobals().format === "json";
+/** `--format json` of `berth admin` (`webhook add` has its own --format, the payload's). */
+const json = (command: Command) => {
+  for (let c: Command | null = command.parent; c; c = c.parent) {
+    if (c.opts().format !== undefined) return c.opts().format === "json";
+  }
+  return false;
+};
 
 function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(":");
