@@ -452,7 +452,7 @@ export const SETTINGS: readonly Setting[] = [
     (c, v) => {
       c.metrics.listen = v;
     },
-    "host:port of a second listener serving /metrics to anyone who can reach it (no authentication); empty means none.",
+    "The host:port of a second listener serving /metrics to anyone who can reach it (no authentication); empty means none.",
   ),
   setting(
     "webhooks.timeout",
