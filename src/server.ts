@@ -38,6 +38,9 @@ import { registerLifecycleJobs } from "./jobs/lifecycle.js";
 import { startVulnDbUpdater } from "./jobs/vulndb-updater.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
 import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
+import { handleMetricsRequest, startMetricsListener } from "./metrics/endpoint.js";
+import { measureRequest, tagRoute } from "./metrics/http.js";
+import { bindMetricsDatabase, countRegistryEvents, observeJob } from "./metrics/registry.js";
 import {
   ADMIT_ALL,
   type Admission,
@@ -119,9 +122,15 @@ export async function startServer(
         concurrency: config.jobs.workers,
         pollMs: config.jobs.pollIntervalMs,
         leaseMs: config.jobs.leaseMs,
+        backoffMs: config.jobs.retryBackoffMs,
+        onFinished: observeJob,
       },
     }),
   };
+  if (config.metrics.enabled) {
+    bindMetricsDatabase(meta.db);
+    countRegistryEvents(events);
+  }
   await registerLifecycleJobs({
     ...base,
     evictManifest: (repository, digest) => base.manifestCache.evict(repository, digest),
@@ -159,6 +168,8 @@ export async function startServer(
     },
   });
   installFallbacks(app);
+  if (config.metrics.enabled)
+    app.addHook("onRequest", async (request) => tagRoute(request.raw, request.routeOptions.url));
   for (const plugin of options.plugins ?? []) await plugin(app, ctx);
   await app.ready();
 
@@ -192,8 +203,11 @@ export async function startServer(
     }
     // Routing looks at the path only: a query string never changes which handler answers.
     const path = pathOf(req.url ?? "/");
+    if (config.metrics.enabled) measureRequest(req, res, path);
     if (path === "/v2" || path.startsWith("/v2/")) {
       void handleRegistryRequest(ctx, req, res, { requestId, remoteAddress });
+    } else if (path === "/metrics" && config.metrics.enabled) {
+      void handleMetricsRequest(req, res, ctx.access);
     } else if ((path === "/healthz" || path === "/readyz") && !isReadMethod(req.method)) {
       sendStatus(res, 405, errorBody("METHOD_NOT_ALLOWED", `${path} answers GET and HEAD only`), {
         Allow: "GET, HEAD",
@@ -231,6 +245,13 @@ export async function startServer(
       resolve();
     });
   });
+  const metricsServer =
+    config.metrics.enabled && config.metrics.listen
+      ? await startMetricsListener(
+          splitListen(config.metrics.listen).host,
+          Number(splitListen(config.metrics.listen).port),
+        )
+      : undefined;
   base.uploads.startPurging(config.uploads.purgeAfterMs, config.uploads.purgeIntervalMs);
   pullTimes.start();
   base.jobs.start();
@@ -254,6 +275,8 @@ export async function startServer(
       closing = true;
       vulnDbUpdater?.stop();
       secure?.closeSessions();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       closed ??= shutdown(server, app, ctx, config.drainTimeoutMs, secure);
       return closed;
     },

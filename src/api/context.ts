@@ -1,7 +1,7 @@
 // What the management API's routes share: the auth system, the management operations, the
 // view onto registry contents (repositories, artifacts, usage), and the per-request caller.
 
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import type { Account } from "../auth/accounts.js";
 import type { Management } from "../auth/management.js";
@@ -101,6 +101,8 @@ export interface ApiContext {
   readonly scanning?: ScanningApi;
   /** What the web UI's browsing routes read (tag rows, artifact detail); absent: not served. */
   readonly browse?: BrowseView;
+  /** More route plugins the server composes in (webhooks, …), inside the API's scope. */
+  readonly routes?: readonly ((app: FastifyInstance, ctx: ApiContext) => Promise<void>)[];
 }
 
 const callers = new WeakMap<FastifyRequest, Caller>();

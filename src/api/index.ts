@@ -67,6 +67,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
       ]) {
         await plugin(api, ctx);
       }
+      for (const plugin of ctx.routes ?? []) await plugin(api, ctx);
     },
     { prefix: API_PREFIX },
   );

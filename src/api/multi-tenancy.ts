@@ -25,6 +25,7 @@ import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { webUi } from "../web-ui.js";
 import { metaBrowseView } from "./browse-view.js";
+import { createWebhooks } from "../webhooks/index.js";
 import { managementApi } from "./index.js";
 import { auditRegistryEvents } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
@@ -48,6 +49,7 @@ export function multiTenancy(
         trust: TrustAdmission;
         scanning: RegistryScanning;
         vulnerabilities: VulnerabilityAdmission;
+        webhooks: Awaited<ReturnType<typeof createWebhooks>>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -94,7 +96,8 @@ export function multiTenancy(
       const scanning = new RegistryScanning(base);
       await scanning.register();
       const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
-      return { auth, view, management, policies, trust, scanning, vulnerabilities };
+      const webhooks = await createWebhooks(base);
+      return { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks };
     })();
     return system;
   };
@@ -120,7 +123,7 @@ export function multiTenancy(
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust, scanning, vulnerabilities } =
+        const { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks } =
           await ensure(ctx);
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
@@ -134,6 +137,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
+          routes: [webhooks.routes],
         });
         await app.register(webUi);
       },

@@ -21,6 +21,7 @@ import {
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { registerScanCommands } from "./admin/scan.js";
 import { registerTrustCommands } from "./admin/trust.js";
+import { registerWebhookCommands } from "./admin/webhooks.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption } from "./output.js";
 
@@ -73,4 +74,5 @@ export function register(program: Command): void {
   registerJobCommands(admin);
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
+  registerWebhookCommands(admin);
 }

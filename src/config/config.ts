@@ -93,6 +93,8 @@ export interface BerthConfig {
     pollIntervalMs: number;
     /** How long (ms) a running job's lease lasts without a heartbeat (a dead worker's job waits this long). */
     leaseMs: number;
+    /** First retry delay (ms) of a failed job; doubled per attempt, at most 1 h. */
+    retryBackoffMs: number;
   };
   /** Online garbage collection (src/jobs/gc.ts; docs/lifecycle.md). */
   gc: {
@@ -113,6 +115,23 @@ export interface BerthConfig {
     dbUpdateIntervalMs: number;
     /** Credentials file for the database's registry; "" = the standard docker/podman files. */
     dbRepositoryAuthFile: string;
+  };
+  /** Prometheus metrics (src/metrics; docs/monitoring.md). */
+  metrics: {
+    enabled: boolean;
+    /** A second listener serving /metrics without authentication; "" = none. */
+    listen: string;
+  };
+  /** Webhook deliveries (src/webhooks; docs/webhooks.md). */
+  webhooks: {
+    timeoutMs: number;
+    maxAttempts: number;
+    /** Consecutive failed attempts after which a target is disabled; 0 = never. */
+    disableAfter: number;
+    /** Allow targets on loopback/private addresses (SSRF guard off). */
+    allowPrivateTargets: boolean;
+    /** Base64 of 32 bytes sealing target secrets; "" = DATA/webhook-secrets.key. */
+    secretKey: string;
   };
 }
 
@@ -478,7 +497,98 @@ export const SETTINGS: readonly Setting[] = [
     },
     "Credentials file (docker/podman `auth.json` format) for the registry of `scan.dbRepository`; unset means the standard docker and podman files.",
   ),
+  setting(
+    "jobs.retryBackoff",
+    "BERTH_JOBS_RETRY_BACKOFF",
+    parseDuration,
+    (c, v) => {
+      c.jobs.retryBackoffMs = v;
+    },
+    "First delay before a failed job (e.g. a webhook delivery) runs again; doubled per attempt, at most 1 h.",
+  ),
+  setting(
+    "metrics.enabled",
+    "BERTH_METRICS_ENABLED",
+    parseBoolean,
+    (c, v) => {
+      c.metrics.enabled = v;
+    },
+    "Serve Prometheus metrics at /metrics (system administrators on the main listener).",
+  ),
+  setting(
+    "metrics.listen",
+    "BERTH_METRICS_LISTEN",
+    parseListenOrEmpty,
+    (c, v) => {
+      c.metrics.listen = v;
+    },
+    "The host:port of a second listener serving /metrics to anyone who can reach it (no authentication); empty means none.",
+  ),
+  setting(
+    "webhooks.timeout",
+    "BERTH_WEBHOOKS_TIMEOUT",
+    parseDuration,
+    (c, v) => {
+      c.webhooks.timeoutMs = v;
+    },
+    "How long a webhook delivery waits for the receiver's answer before the attempt fails.",
+  ),
+  setting(
+    "webhooks.maxAttempts",
+    "BERTH_WEBHOOKS_MAX_ATTEMPTS",
+    parsePositiveCount,
+    (c, v) => {
+      c.webhooks.maxAttempts = v;
+    },
+    "Attempts per webhook delivery (retried with the jobs' backoff) before it is marked failed.",
+  ),
+  setting(
+    "webhooks.disableAfter",
+    "BERTH_WEBHOOKS_DISABLE_AFTER",
+    parseCount,
+    (c, v) => {
+      c.webhooks.disableAfter = v;
+    },
+    "Consecutive failed delivery attempts after which a webhook target is disabled; 0 never disables.",
+  ),
+  setting(
+    "webhooks.allowPrivateTargets",
+    "BERTH_WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+    parseBoolean,
+    (c, v) => {
+      c.webhooks.allowPrivateTargets = v;
+    },
+    "Allow webhook URLs that resolve to loopback, private or link-local addresses (off: SSRF guard).",
+  ),
+  setting(
+    "webhooks.secretKey",
+    "BERTH_WEBHOOKS_SECRET_KEY",
+    parseSecretKey,
+    (c, v) => {
+      c.webhooks.secretKey = v;
+    },
+    "Base64 of 32 random bytes sealing webhook secrets in the database (same on every replica); empty uses DATA/webhook-secrets.key.",
+  ),
 ];
+
+/** A listen address, or "" for none. */
+function parseListenOrEmpty(value: unknown): string {
+  if (value === "") return "";
+  return parseListen(value);
+}
+
+function parsePositiveCount(value: unknown): number {
+  const n = parseCount(value);
+  if (n < 1) throw new Error("must be at least 1");
+  return n;
+}
+
+function parseSecretKey(value: unknown): string {
+  if (typeof value !== "string") throw new Error("must be base64 of 32 bytes");
+  if (value === "") return "";
+  if (Buffer.from(value, "base64").length !== 32) throw new Error("must be base64 of 32 bytes");
+  return value;
+}
 
 /** `REGISTRY/REPO:TAG` or `REGISTRY/REPO@DIGEST`, or "" for none. */
 function parseRepositoryReference(value: unknown): string {
@@ -536,7 +646,7 @@ export function defaultConfig(): BerthConfig {
       htpasswdPath: "",
     },
     tls: { cert: "", key: "" },
-    jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000 },
+    jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000, retryBackoffMs: 5000 },
     gc: { graceMs: 2 * 3600_000, schedule: "" },
     scan: {
       dbDir: "",
@@ -544,6 +654,14 @@ export function defaultConfig(): BerthConfig {
       dbRepository: "",
       dbUpdateIntervalMs: 3600_000,
       dbRepositoryAuthFile: "",
+    },
+    metrics: { enabled: true, listen: "" },
+    webhooks: {
+      timeoutMs: 10_000,
+      maxAttempts: 8,
+      disableAfter: 20,
+      allowPrivateTargets: false,
+      secretKey: "",
     },
   };
 }

@@ -51,6 +51,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** First retry delay (ms, default 5 s); doubled per attempt, at most 1 h. */
   backoffMs?: number;
+  /** Told of every finished attempt (metrics): kind, outcome, run time in ms. Must not throw. */
+  onFinished?: (kind: string, outcome: string, ms: number) => void;
 }
 
 /** Delay before retry number `attempt` (1-based): base × 2^(attempt−1), capped at 1 h. */
@@ -77,6 +79,7 @@ export class Workers {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly backoffMs: number;
+  private readonly onFinished: WorkerOptions["onFinished"];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -89,6 +92,7 @@ export class Workers {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.pollMs = options.pollMs ?? 1000;
     this.backoffMs = options.backoffMs ?? 5000;
+    this.onFinished = options.onFinished;
   }
 
   /** Registers the handler of a kind (before or after start). */
@@ -147,6 +151,8 @@ export class Workers {
     if (!handler) return;
     const abort = new AbortController();
     this.aborts.add(abort);
+    const started = performance.now();
+    let outcome = "lost";
     let progress: unknown;
     let lost = false;
     const logs = new JobLog(this.db, job.id);
@@ -181,6 +187,7 @@ export class Workers {
       await logs.flush();
       if (abort.signal.aborted) throw abort.signal.reason;
       await finishJob(this.db, job.id, this.owner, { state: "succeeded", result, progress });
+      outcome = "succeeded";
     } catch (err) {
       clearInterval(beat);
       const message = err instanceof Error ? err.message : String(err);
@@ -197,6 +204,7 @@ export class Workers {
           error: message,
           progress,
         });
+        outcome = "cancelled";
       } else if (job.attempts < job.maxAttempts) {
         const runAfter = Date.now() + backoffDelay(job.attempts, this.backoffMs);
         await finishJob(this.db, job.id, this.owner, {
@@ -205,11 +213,14 @@ export class Workers {
           runAfter,
           progress,
         });
+        outcome = "retried";
       } else {
         await finishJob(this.db, job.id, this.owner, { state: "failed", error: message, progress });
+        outcome = "failed";
       }
     } finally {
       this.aborts.delete(abort);
+      this.onFinished?.(job.kind, outcome, performance.now() - started);
     }
   }
 }

@@ -40,12 +40,18 @@ import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
+import type { WebhookTables } from "./webhooks.js";
 
 /**
  * The whole database as Kysely sees it: an intersection of table groups. Another module
  * adds its tables as `RegistryTables & AuthTables` (its own schema file + migration).
  */
-export type Database = RegistryTables & AuthTables & JobsTables & PolicyTables & TrustTables;
+export type Database = RegistryTables &
+  AuthTables &
+  JobsTables &
+  PolicyTables &
+  TrustTables &
+  WebhookTables;
 
 export type DatabaseSettings =
   | {

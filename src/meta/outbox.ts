@@ -42,6 +42,20 @@ export interface OutboxEventMap {
   "tag.deleted": { tag: string };
   /** One row per PullTimes flush: the manifests pulled since the previous one. */
   "manifests.pulled": { manifests: { id: number; repository: string; digest: string }[] };
+  // Events of features beside the registry core (webhooks/emit.ts documents how to emit
+  // them): `repository` is the repository concerned, or the project name for project-wide ones.
+  "scan.completed": { digest: string; tag?: string; summary?: Record<string, number> };
+  "scan.failed": { digest: string; tag?: string; error: string };
+  "quota.warning": { usedBytes: number; limitBytes: number };
+  "quota.exceeded": { usedBytes: number; limitBytes: number; digest?: string };
+  "replication.finished": {
+    rule: string;
+    status: "succeeded" | "failed" | "stopped";
+    artifacts: number;
+    bytes: number;
+    error?: string;
+  };
+  "retention.finished": { jobId: number; dryRun: boolean; deleted: number; retained: number };
 }
 
 export type OutboxEventType = keyof OutboxEventMap;

@@ -8,7 +8,7 @@
 import type { Kysely } from "kysely";
 import type { Jobs } from "../jobs/index.js";
 import type { Database } from "../meta/database.js";
-import { listScheduledRetention } from "../meta/index.js";
+import { appendOutbox, listScheduledRetention, SYSTEM_ACTOR } from "../meta/index.js";
 import type { PolicyService, RetentionSchedules } from "./service.js";
 
 export const RETENTION_JOB = "retention";
@@ -41,7 +41,7 @@ export async function registerRetentionJobs(
   db: Kysely<Database>,
   policies: PolicyService,
 ): Promise<void> {
-  jobs.workers.register(RETENTION_JOB, async ({ payload, log, progress }) => {
+  jobs.workers.register(RETENTION_JOB, async ({ job, payload, log, progress }) => {
     const { project, dryRun } = payload as { project?: unknown; dryRun?: unknown };
     if (typeof project !== "string") throw new Error("a retention job needs a project");
     log(`retention ${dryRun === true ? "dry run" : "run"} of project ${project}`);
@@ -54,6 +54,15 @@ export async function registerRetentionJobs(
         `${report.dryRun ? "would delete" : "deleted"} ${v.repository}@${v.digest} (${v.tags.join(",") || "untagged"}): ${v.reasons[0] ?? ""}`,
       );
     for (const s of report.skipped) log(`skipped ${s.repository}@${s.digest}: ${s.reason}`, "warn");
+    // Webhooks (`retention` events) and other outbox consumers learn of the run.
+    await db.transaction().execute((trx) =>
+      appendOutbox(trx, "retention.finished", project, SYSTEM_ACTOR, {
+        jobId: job.id,
+        dryRun: report.dryRun,
+        deleted: report.deleted.length,
+        retained: report.retained.length,
+      }),
+    );
     return {
       deleted: report.deleted.length,
       retained: report.retained.length,
