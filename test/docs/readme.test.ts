@@ -49,6 +49,7 @@ interface Document {
 const DOC_OPTIONS: Record<string, Partial<Omit<Document, "file">>> = {
   "README.md": { berthOnPath: false },
   "docs/lint/README.md": { server: false },
+  "docs/analyze.md": { server: false },
   "docs/scan.md": { server: false },
 };
 
