@@ -64,7 +64,7 @@ each lint finding is tied to the layer its line built, each waste to the lint fi
 instruction.
 
 Examples:
-  berth analyze nginx:1.27                        a registry image (docker:// is implied)
+  berth analyze docker.io/library/nginx:1.27      a registry image (bare: name the registry)
   berth analyze docker-archive:app.tar --dockerfile Dockerfile
                                                   tie each waste to its Dockerfile line
   berth analyze oci:./layout:1.0 --layer 3        what layer 3 added (+), changed (~), removed (-)

@@ -15,7 +15,7 @@ import { collectInventory, scan } from "../scan/scan.js";
 import { verifyImage } from "../sign/image-signing.js";
 import { openImageSource, resolveImage, type TransportOptions } from "../transport/index.js";
 import { registryClient } from "../transport/registry.js";
-import { parseTransportSpec } from "../transport/spec.js";
+import { namesRegistryHost, parseTransportSpec } from "../transport/spec.js";
 import { CliError, ExitCode } from "./errors.js";
 import { publicKeysFromFiles } from "./signing-keys.js";
 
@@ -54,7 +54,15 @@ export async function gatherCliFacts(
     progress("reading the manifest and config");
     const gathered = await gatherImageFacts(source, policy, {
       platform: options.platform,
-      openBase: (ref) => openImageSource(ref, options.transport),
+      // A base image named by the policy or the image's annotations may be a short name
+      // (the policy normalises it): it is read as a registry reference, as docker reads it.
+      openBase: (ref) =>
+        openImageSource(
+          namesRegistryHost(ref) || /^(?:[a-z-]+:\/\/|oci:|oci-archive:|docker-archive:)/.test(ref)
+            ? ref
+            : `docker://${ref}`,
+          options.transport,
+        ),
     });
     Object.assign(facts, gathered.facts);
     if (policy.maxUncompressedSize !== undefined || policy.efficiency) {

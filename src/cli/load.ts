@@ -10,7 +10,7 @@ import { copyImage } from "../transport/copy.js";
 import { DockerArchiveSource, readArchiveManifest } from "../transport/docker-archive-source.js";
 import { openImageDestination } from "../transport/index.js";
 import { OciLayoutSource, parseLayoutIndex, REF_NAME_ANNOTATION } from "../transport/oci-layout.js";
-import { familiarName, parseTransportSpec } from "../transport/spec.js";
+import { familiarName, parseTransportSpec, refuseShortName } from "../transport/spec.js";
 import type { ImageSource } from "../transport/types.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson, TransferProgress } from "./output.js";
@@ -109,6 +109,9 @@ export function planTargets(
   images: ArchivedImage[],
   destination: string,
 ): { image: ArchivedImage; target: string }[] {
+  if (!destination.startsWith("oci:") && !destination.startsWith("docker://")) {
+    refuseShortName(destination);
+  }
   const spec = parseTransportSpec(
     destination.startsWith("oci:")
       ? destination

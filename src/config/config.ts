@@ -851,6 +851,9 @@ const SIZE_UNITS: Record<string, number> = {
   g: 1000 ** 3,
   gb: 1000 ** 3,
   gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
 };
 
 /** A positive byte count: `4194304`, `4MiB`, `512kB`. */

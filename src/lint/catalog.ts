@@ -1,7 +1,12 @@
 // The rule catalogue: every lint rule's stable id, default severity, one-line summary and the
 // hadolint rules it corresponds to. Ids never change meaning once published: BL1xxx base
 // images and stages, BL2xxx RUN commands (package managers, shell usage), BL3xxx other
-// instructions and image configuration, BL4xxx secrets. Pure data.
+// instructions and image configuration, BL4xxx secrets. A rule that is hadolint's rule
+// exactly (its condition, message and severity word for word) carries hadolint's own id
+// (DL3027, DL3047), so what hadolint users type in `--ignore`, pragmas and config is what
+// Berth reports; the other BL rules only correspond to hadolint rules (different scope or
+// wording). An id a rule was published under before is kept as an alias (`formerIds`) and
+// still accepted wherever ids are. Pure data.
 import type { Severity } from "./types.js";
 
 export interface RuleMeta {
@@ -11,6 +16,8 @@ export interface RuleMeta {
   readonly summary: string;
   /** hadolint ids that mean the same (accepted in config and `# hadolint ignore=`). */
   readonly hadolint: readonly string[];
+  /** Ids this rule was published under before (accepted as aliases, never reported). */
+  readonly formerIds: readonly string[];
 }
 
 /** Where each rule's page lives, relative to the root of the Berth source tree. */
@@ -83,12 +90,22 @@ export const RULES: readonly RuleMeta[] = [
   rule("BL2017", "merge-consecutive-runs", "info", "Consecutive RUN instructions could be merged", [
     "DL3059",
   ]),
-  rule("BL2018", "apt-not-apt-get", "warning", "apt used instead of apt-get or apt-cache", [
+  rule(
     "DL3027",
-  ]),
-  rule("BL2019", "wget-no-progress", "warning", "wget without --progress or a quieter log", [
+    "apt-not-apt-get",
+    "warning",
+    "apt used instead of apt-get or apt-cache",
+    ["DL3027"],
+    ["BL2018"],
+  ),
+  rule(
     "DL3047",
-  ]),
+    "wget-no-progress",
+    "warning",
+    "wget without --progress or a quieter log",
+    ["DL3047"],
+    ["BL2019"],
+  ),
   rule("BL3001", "add-local-file", "warning", "ADD of a local file; use COPY", ["DL3020"]),
   rule("BL3002", "add-url", "warning", "ADD of a URL without --checksum", []),
   rule(
@@ -122,8 +139,9 @@ function rule(
   severity: Severity,
   summary: string,
   hadolint: string[],
+  formerIds: string[] = [],
 ): RuleMeta {
-  return { id, name, severity, summary, hadolint };
+  return { id, name, severity, summary, hadolint, formerIds };
 }
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));
@@ -131,6 +149,7 @@ const BY_HADOLINT = new Map<string, string[]>();
 for (const r of RULES) {
   for (const h of r.hadolint) BY_HADOLINT.set(h, [...(BY_HADOLINT.get(h) ?? []), r.id]);
 }
+const BY_FORMER_ID = new Map(RULES.flatMap((r) => r.formerIds.map((old) => [old, r.id] as const)));
 
 /** ShellCheck's ids (`SC2086`): reported as ShellCheck names them, not in the catalogue. */
 export function isShellCheckId(id: string): boolean {
@@ -142,13 +161,15 @@ export function ruleById(id: string): RuleMeta | undefined {
 }
 
 /**
- * Rule ids an id from a config file or pragma stands for: itself for a berth id or a
- * ShellCheck id (`SC2086`, reported as is), the corresponding rules for a hadolint id,
- * nothing for an unknown id.
+ * Rule ids an id from a config file or pragma stands for: itself for a rule's id or a
+ * ShellCheck id (`SC2086`, reported as is), the rule for a former id (`BL2018` → `DL3027`),
+ * the corresponding rules for a hadolint id, nothing for an unknown id.
  */
 export function resolveRuleId(id: string): string[] {
   const upper = id.trim().toUpperCase();
   if (BY_ID.has(upper) || isShellCheckId(upper)) return [upper];
+  const renamed = BY_FORMER_ID.get(upper);
+  if (renamed !== undefined) return [renamed];
   return BY_HADOLINT.get(upper) ?? [];
 }
 

@@ -4,6 +4,17 @@
 // transport Berth does not have (`dir:`, `containers-storage:`, `SCHEME://`, or `WORD:` followed
 // by something that is neither a tag nor a port) is an error naming the known transports, never
 // a Docker Hub reference.
+//
+// Short names. A bare reference must name its registry: its first path component must be a
+// host (contain `.` or `:`, or be `localhost`), the rule docker uses to tell a host from a
+// namespace and podman's short-name policy builds on. A bare reference without one (`alpine:3.20`,
+// `team/app`, `unknown-transport:foo`, which is syntactically also image `unknown-transport` tag
+// `foo`) is refused: Berth does not guess a registry (Docker Hub or any other) for a typo or a
+// transport it does not know. The error names the known transports and the qualified spelling
+// (`docker.io/library/alpine:3.20`). An explicit `docker://` keeps docker's normalisation
+// (`docker://alpine` is `docker.io/library/alpine`, as in skopeo): the transport was named, so
+// nothing is ambiguous. Policy files and Dockerfiles may still use short names; they are read
+// by their own code, not here.
 import { type ImageReference, parseImageReference } from "../oci/index.js";
 
 export type TransportSpec =
@@ -79,7 +90,28 @@ export function parseTransportSpec(text: string): TransportSpec {
     }
     return { kind, path, tag: suffix, text };
   }
+  refuseShortName(text);
   return registrySpec(text, text);
+}
+
+/** Whether a bare reference starts with a registry host (docker's rule: `.`, `:` or localhost). */
+export function namesRegistryHost(ref: string): boolean {
+  const slash = ref.indexOf("/");
+  if (slash === -1) return false;
+  const first = ref.slice(0, slash);
+  return first.includes(".") || first.includes(":") || first === "localhost";
+}
+
+/** Throws for a bare reference with no registry host (see "Short names" above). */
+export function refuseShortName(text: string): void {
+  if (namesRegistryHost(text)) return;
+  const spec = registrySpec(text, text); // a malformed reference says so first
+  if (spec.kind !== "registry") return;
+  const { registry, repository, tag, digest } = spec.reference;
+  const qualified = `${registry}/${repository}${tag ? `:${tag}` : ""}${digest ? `@${digest}` : ""}`;
+  throw new TransportSpecError(
+    `"${text}" names no registry host and no transport berth knows (${KNOWN_TRANSPORTS.join(", ")}); berth does not guess a registry for a short name: write e.g. ${qualified}`,
+  );
 }
 
 function registrySpec(ref: string, text: string): TransportSpec {

@@ -74,3 +74,32 @@ describe("unknown transports", () => {
     }
   });
 });
+
+describe("short names", () => {
+  it("are a usage error naming the known transports and the qualified name, for every command", async () => {
+    for (const [args, text, qualified] of [
+      [
+        ["inspect", "unknown-transport:foo"],
+        "unknown-transport:foo",
+        "docker.io/library/unknown-transport:foo",
+      ],
+      [
+        ["copy", "alpine:3.20", `oci:${join(work, "short")}`],
+        "alpine:3.20",
+        "docker.io/library/alpine:3.20",
+      ],
+      [["ls", "team/app"], "team/app", "docker.io/team/app"],
+      [
+        ["load", join(work, "image.tar"), "restored/app:1"],
+        "restored/app:1",
+        "docker.io/restored/app:1",
+      ],
+    ] as const) {
+      const result = await berth([...args]);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr.trim()).toBe(
+        `berth: "${text}" names no registry host and no transport berth knows (docker://, oci:, oci-archive:, docker-archive:); berth does not guess a registry for a short name: write e.g. ${qualified}`,
+      );
+    }
+  });
+});

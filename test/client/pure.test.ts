@@ -89,17 +89,40 @@ describe("parsing", () => {
         /which berth does not know; use docker:\/\/, oci:, oci-archive:, docker-archive:/,
       );
     }
-    expect(parseTransportSpec("alpine:3.20")).toMatchObject({
-      kind: "registry",
-      reference: { registry: "docker.io", repository: "library/alpine", tag: "3.20" },
-    });
-    expect(parseTransportSpec("eclipse-temurin:21")).toMatchObject({ kind: "registry" });
     expect(parseTransportSpec("myhost:5000/team/app")).toMatchObject({
       reference: { registry: "myhost:5000", repository: "team/app" },
     });
-    expect(parseTransportSpec("localhost:5000")).toMatchObject({ kind: "registry" });
-    expect(parseTransportSpec(`app:1@sha256:${"a".repeat(64)}`)).toMatchObject({
+    expect(parseTransportSpec("localhost/app")).toMatchObject({
+      reference: { registry: "localhost", repository: "app" },
+    });
+    expect(parseTransportSpec("[::1]:5000/app:1")).toMatchObject({ kind: "registry" });
+    expect(parseTransportSpec(`reg.example/app:1@sha256:${"a".repeat(64)}`)).toMatchObject({
       reference: { tag: "1", digest: `sha256:${"a".repeat(64)}` },
+    });
+  });
+
+  it("refuses short names (no registry host) instead of guessing Docker Hub; docker:// normalises", () => {
+    for (const [text, qualified] of [
+      ["unknown-transport:foo", "docker.io/library/unknown-transport:foo"],
+      ["alpine:3.20", "docker.io/library/alpine:3.20"],
+      ["alpine", "docker.io/library/alpine"],
+      ["eclipse-temurin:21", "docker.io/library/eclipse-temurin:21"],
+      ["team/app:1", "docker.io/team/app:1"],
+      ["localhost:5000", "docker.io/library/localhost:5000"],
+    ] as const) {
+      expect(() => parseTransportSpec(text), text).toThrow(
+        `"${text}" names no registry host and no transport berth knows (docker://, oci:, oci-archive:, docker-archive:); berth does not guess a registry for a short name: write e.g. ${qualified}`,
+      );
+    }
+    expect(parseTransportSpec("docker://alpine:3.20")).toMatchObject({
+      kind: "registry",
+      reference: { registry: "docker.io", repository: "library/alpine", tag: "3.20" },
+    });
+    expect(parseTransportSpec("docker://unknown-transport:foo")).toMatchObject({
+      reference: { repository: "library/unknown-transport", tag: "foo" },
+    });
+    expect(parseTransportSpec("docker.io/library/alpine:3.20")).toMatchObject({
+      reference: { registry: "docker.io", repository: "library/alpine", tag: "3.20" },
     });
   });
 

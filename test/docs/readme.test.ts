@@ -1,5 +1,6 @@
-// The documentation works as pasted: the shell blocks of README.md and docs/*.md are run in
-// order, each document against a fresh `npm start` server on a free 127.0.0.1 port, with the
+// The documentation works as pasted: the shell blocks of README.md and of every docs/**/*.md
+// are run in order, each document against a fresh `npm start` server on a free 127.0.0.1 port
+// (started when its first block that needs one runs), with the
 // real clients (npx/berth, podman, skopeo, curl), in a fresh "clone" (the repository's files
 // linked into a temp dir, so `./data` is the server's own). A block that fails fails the test
 // with its output. See test/docs/shell-blocks.ts for the marking convention.
@@ -16,6 +17,14 @@
 //   storage.conf/containers.conf point at a temp vfs root: the sandbox has no overlayfs or
 //   systemd), so no real credentials or images are touched.
 // ```sh docker-only``` and ```sh skip: …``` blocks are reported as skipped, with the reason.
+//
+// Which documents: README.md and every Markdown file under docs/ that has a shell block
+// (```sh / ```bash, see test/docs/shell-blocks.ts for the fencing convention) — a new doc is
+// covered by being written. Each document is self-contained: its blocks set up what they use
+// (log in, create the project, make an image), so it runs as pasted into a fresh clone. A doc
+// that needs something of the test (another server setting, no server) gets an entry in
+// DOC_OPTIONS below; nothing else is per-doc. Run one doc while writing it:
+//   npx vitest run test/docs/readme.test.ts -t docs/cli.md
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -32,15 +41,34 @@ interface Document {
   file: string;
   /** docs/*.md assume `berth` on PATH (`npm link`); the README must not. */
   berthOnPath: boolean;
+  /** False for a document whose blocks need no server (it is then never started). */
+  server: boolean;
 }
 
-const DOCUMENTS: Document[] = [
-  { file: "README.md", berthOnPath: false },
-  { file: "docs/auth.md", berthOnPath: true },
-  { file: "docs/api.md", berthOnPath: true },
-  { file: "docs/registry.md", berthOnPath: true },
-  { file: "docs/configuration.md", berthOnPath: true },
-];
+/** What a document needs of the test beyond the defaults (docs: berth on PATH, a server). */
+const DOC_OPTIONS: Record<string, Partial<Omit<Document, "file">>> = {
+  "README.md": { berthOnPath: false },
+  "docs/lint/README.md": { server: false },
+  "docs/analyze.md": { server: false },
+  "docs/scan.md": { server: false },
+};
+
+/** README.md, then every docs/**\/*.md with a shell block, in path order. */
+async function documents(): Promise<{ doc: Document; blocks: DocBlock[] }[]> {
+  const docs = (await readdir(join(REPO, "docs"), { recursive: true }))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join("docs", f))
+    .sort();
+  const found: { doc: Document; blocks: DocBlock[] }[] = [];
+  for (const file of ["README.md", ...docs]) {
+    const blocks = docBlocks(await readFile(join(REPO, file), "utf8")).filter(
+      (b) => b.kind !== "other",
+    );
+    if (file !== "README.md" && blocks.length === 0) continue;
+    found.push({ doc: { file, berthOnPath: true, server: true, ...DOC_OPTIONS[file] }, blocks });
+  }
+  return found;
+}
 
 interface Sandbox {
   dir: string;
@@ -134,24 +162,31 @@ async function stopServer(box: Sandbox): Promise<void> {
 }
 
 /** Runs one command block; `npm install` / `npm start` lines are handled as described above. */
-async function runBlock(box: Sandbox, block: DocBlock, doc: string): Promise<void> {
+async function runBlock(box: Sandbox, block: DocBlock, doc: Document): Promise<void> {
   const lines = block.body.split("\n");
   const starts = lines.map(serverStart);
   if (starts.some((s) => s !== undefined)) {
     const others = lines.filter(
       (l, i) => starts[i] === undefined && l.trim() !== "" && l.trim() !== "npm install",
     );
-    expect(others, `${doc}:${block.line}: put \`npm start\` in a block of its own`).toEqual([]);
+    expect(others, `${doc.file}:${block.line}: put \`npm start\` in a block of its own`).toEqual(
+      [],
+    );
     await startServer(box, starts.find((s) => s !== undefined)!);
     return;
   }
-  if (!box.server) await startServer(box, {});
+  if (!box.server && doc.server) await startServer(box, {});
   const state = join(box.dir, "shell-state");
+  // The next block sees what this one left, as one shell pasted into would: exported
+  // variables (export -p) and the plain ones it set (declare -p of every name bash did not
+  // have before the state was restored).
   const script = [
+    "__berth_baseline=$(compgen -v)",
     "set -euo pipefail",
     `[ -f ${state} ] && source ${state}`,
     substitute(block.body, box.port),
-    `export -p > ${state}`,
+    `{ export -p; for __v in $(compgen -v); do case "$__v" in __*|BASH*|FUNCNAME|PIPESTATUS|_) continue;; esac;` +
+      ` grep -qx "$__v" <<<"$__berth_baseline" || declare -p "$__v"; done; } > ${state}`,
   ].join("\n");
   const result = await run("bash", ["-c", script], {
     cwd: box.clone,
@@ -160,17 +195,14 @@ async function runBlock(box: Sandbox, block: DocBlock, doc: string): Promise<voi
   });
   if (result.code !== 0) {
     throw new Error(
-      `${doc}:${block.line}: the block exited ${result.code}\n--- block ---\n${block.body}\n` +
+      `${doc.file}:${block.line}: the block exited ${result.code}\n--- block ---\n${block.body}\n` +
         `--- stderr ---\n${result.stderr.slice(-4000)}\n--- stdout ---\n${result.stdout.slice(-2000)}` +
         `\n--- server ---\n${box.server?.output().slice(-3000) ?? ""}`,
     );
   }
 }
 
-for (const doc of DOCUMENTS) {
-  const markdown = await readFile(join(REPO, doc.file), "utf8");
-  const blocks = docBlocks(markdown).filter((b) => b.kind !== "other");
-
+for (const { doc, blocks } of await documents()) {
   describe(`shell blocks of ${doc.file}`, { timeout: BLOCK_TIMEOUT_MS * 2 }, () => {
     let box: Sandbox | undefined;
     beforeAll(async () => {
@@ -201,7 +233,7 @@ for (const doc of DOCUMENTS) {
       }`;
       if (block.kind === "run") {
         it(title, async () => {
-          await runBlock(box!, block, doc.file);
+          await runBlock(box!, block, doc);
         });
       } else {
         it.skip(`NOT RUN (${block.kind}: ${block.reason}) ${title}`, () => {});

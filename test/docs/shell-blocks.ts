@@ -1,7 +1,8 @@
 // Pure part of the documentation test (test/docs/readme.test.ts): finds the fenced blocks of
 // a Markdown document and classifies them by their info string.
 //
-// The convention (docs/README of the blocks, also described in README.md "Documentation"):
+// The fencing convention, for README.md and every docs/**/*.md (also described in README.md
+// "Documentation blocks"); each document's command blocks are run in order, as pasted:
 //   ```sh / ```bash            a command block: run, in order, as pasted
 //   ```sh docker-only          needs a Docker engine: not run here, reported as skipped
 //   ```sh skip: <reason>       a command that cannot run inside the test (reason shown)

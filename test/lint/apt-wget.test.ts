@@ -1,5 +1,6 @@
-// BL2018 (hadolint DL3027) and BL2019 (hadolint DL3047): hadolint's messages and severities
-// word for word, hadolint's wget condition, and its ids in pragmas and configuration.
+// DL3027 (apt) and DL3047 (wget without --progress) are hadolint's rules word for word
+// (messages, severities, hadolint's wget condition), so they are reported under hadolint's ids;
+// their former ids BL2018/BL2019 stay accepted as aliases in pragmas, config and --ignore.
 import { describe, expect, it } from "vitest";
 import { lintDockerfile, parseLintConfig, ruleById } from "../../src/lint/index.js";
 
@@ -12,12 +13,12 @@ function only(ruleId: string, text: string, config = "") {
   return findings.filter((f) => f.ruleId === ruleId);
 }
 
-describe("BL2018 / DL3027", () => {
+describe("DL3027 (formerly BL2018)", () => {
   it("flags apt as a command with hadolint's message, never apt-get, apt-cache or the word", () => {
-    const found = only("BL2018", "FROM debian:12\nRUN apt install -y curl\n");
+    const found = only("DL3027", "FROM debian:12\nRUN apt install -y curl\n");
     expect(found).toEqual([
       {
-        ruleId: "BL2018",
+        ruleId: "DL3027",
         severity: "warning",
         message: APT,
         line: 2,
@@ -26,21 +27,36 @@ describe("BL2018 / DL3027", () => {
         endColumn: 24,
       },
     ]);
-    expect(ruleById("BL2018")?.hadolint).toEqual(["DL3027"]);
+    expect(ruleById("DL3027")?.hadolint).toEqual(["DL3027"]);
     const clean = "FROM debian:12\nRUN apt-get install -y apt && apt-cache show apt && echo apt\n";
-    expect(only("BL2018", clean)).toEqual([]);
+    expect(only("DL3027", clean)).toEqual([]);
   });
 
   it("is silenced by hadolint's id in a pragma and in .hadolint.yaml", () => {
-    expect(only("BL2018", "FROM debian:12\n# hadolint ignore=DL3027\nRUN apt update\n")).toEqual(
+    expect(only("DL3027", "FROM debian:12\n# hadolint ignore=DL3027\nRUN apt update\n")).toEqual(
       [],
     );
-    expect(only("BL2018", "FROM debian:12\nRUN apt update\n", "ignored: [DL3027]")).toEqual([]);
+    expect(only("DL3027", "FROM debian:12\nRUN apt update\n", "ignored: [DL3027]")).toEqual([]);
+  });
+
+  it("is reported under hadolint's id, and the former id BL2018 still silences it", () => {
+    const all = lintDockerfile("FROM debian:12\nRUN apt update\n").map((f) => f.ruleId);
+    expect(all).toContain("DL3027");
+    expect(all).not.toContain("BL2018");
+    expect(ruleById("DL3027")?.formerIds).toEqual(["BL2018"]);
+    expect(only("DL3027", "FROM debian:12\n# berth-lint ignore=BL2018\nRUN apt update\n")).toEqual(
+      [],
+    );
+    expect(only("DL3027", "FROM debian:12\nRUN apt update\n", "ignore: [BL2018]")).toEqual([]);
+    expect(only("DL3047", "FROM debian:12\nRUN wget u\n", "ignore: [BL2019]")).toEqual([]);
+    expect(
+      only("DL3027", "FROM debian:12\nRUN apt update\n", "severity: {BL2018: error}")[0]?.severity,
+    ).toBe("error");
   });
 });
 
-describe("BL2019 / DL3047", () => {
-  const wget = (args: string) => only("BL2019", `FROM debian:12\nRUN wget ${args}\n`);
+describe("DL3047 (formerly BL2019)", () => {
+  const wget = (args: string) => only("DL3047", `FROM debian:12\nRUN wget ${args}\n`);
 
   it("follows hadolint's condition exactly", () => {
     for (const quiet of [
@@ -67,11 +83,11 @@ describe("BL2019 / DL3047", () => {
   });
 
   it("finds wget inside sh -c and exec form, not as a package name", () => {
-    expect(only("BL2019", `FROM debian:12\nRUN sh -c "wget https://x/y"\n`)).toHaveLength(1);
-    expect(only("BL2019", `FROM debian:12\nRUN ["wget", "https://x/y"]\n`)).toHaveLength(1);
-    expect(only("BL2019", "FROM debian:12\nRUN apt-get install -y wget\n")).toEqual([]);
+    expect(only("DL3047", `FROM debian:12\nRUN sh -c "wget https://x/y"\n`)).toHaveLength(1);
+    expect(only("DL3047", `FROM debian:12\nRUN ["wget", "https://x/y"]\n`)).toHaveLength(1);
+    expect(only("DL3047", "FROM debian:12\nRUN apt-get install -y wget\n")).toEqual([]);
     expect(
-      only("BL2019", "FROM debian:12\n# hadolint ignore=DL3047\nRUN wget https://x/y\n"),
+      only("DL3047", "FROM debian:12\n# hadolint ignore=DL3047\nRUN wget https://x/y\n"),
     ).toEqual([]);
   });
 });

@@ -140,6 +140,24 @@ describe("berth lint", () => {
     expect(berth(["bad/Dockerfile", "--ignore", "BL0000"]).code).toBe(2);
   });
 
+  it("reports apt and wget under hadolint's ids; --ignore takes them and their former ids", () => {
+    write("aptwget/Dockerfile", "FROM debian:12.5\nRUN apt update && wget https://x/y\nUSER app\n");
+    const args = ["aptwget/Dockerfile", "--no-shellcheck", "--format", "json"];
+    const ids = (r: { stdout: string }) =>
+      (
+        JSON.parse(r.stdout) as { files: { findings: { ruleId: string }[] }[] }
+      ).files[0]!.findings.map((f) => f.ruleId);
+    expect(ids(berth(args))).toEqual(expect.arrayContaining(["DL3027", "DL3047"]));
+    for (const [apt, wget] of [
+      ["DL3027", "DL3047"],
+      ["BL2018", "BL2019"],
+    ]) {
+      const r = berth([...args, "--ignore", apt, "--ignore", wget]);
+      expect(ids(r)).not.toContain("DL3027");
+      expect(ids(r)).not.toContain("DL3047");
+    }
+  });
+
   it("checks the build context for a .dockerignore when --context is given", () => {
     mkdirSync(join(dir, "ctx"), { recursive: true });
     const without = berth(["clean/Dockerfile", "--context", "ctx"]);

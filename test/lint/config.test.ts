@@ -35,7 +35,7 @@ label-schema:
 failure-threshold: info
 strict-labels: true
 `);
-    expect(c.ignore).toEqual(["BL1001", "BL2018"]);
+    expect(c.ignore).toEqual(["BL1001", "DL3027"]);
     expect(c.severity).toEqual({ BL2016: "error", BL2014: "info" });
     expect(c.requiredLabels).toEqual(["maintainer"]);
     expect(c.failureThreshold).toBe("info");
@@ -69,8 +69,10 @@ describe("config applied by lintDockerfile", () => {
     expect(resolveRuleId("dl3006")).toEqual(["BL1001"]);
     expect(resolveRuleId("DL3032")).toEqual(["BL2012"]);
     expect(resolveRuleId("DL3040")).toEqual(["BL2012"]);
-    expect(resolveRuleId("DL3027")).toEqual(["BL2018"]);
-    expect(resolveRuleId("DL3047")).toEqual(["BL2019"]);
+    expect(resolveRuleId("DL3027")).toEqual(["DL3027"]);
+    expect(resolveRuleId("bl2018")).toEqual(["DL3027"]); // the former id, an alias
+    expect(resolveRuleId("DL3047")).toEqual(["DL3047"]);
+    expect(resolveRuleId("BL2019")).toEqual(["DL3047"]);
     expect(resolveRuleId("DL3010")).toEqual([]);
   });
 

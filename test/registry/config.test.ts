@@ -92,6 +92,8 @@ describe("loadConfig", () => {
     expect(() => parseDuration("1x")).toThrow();
     expect(parseByteSize("4MiB")).toBe(4_194_304);
     expect(parseByteSize("512kB")).toBe(512_000);
+    expect(parseByteSize("1TiB")).toBe(1024 ** 4); // the docs' `berth admin quota set --system 1TiB`
+    expect(parseByteSize("2TB")).toBe(2 * 1000 ** 4);
     expect(parseByteSize(100)).toBe(100);
     expect(() => parseByteSize("0")).toThrow();
     expect(() => parseByteSize("4 parsecs")).toThrow();

@@ -1,4 +1,4 @@
-// Rules about package managers inside RUN (BL2001–BL2013, BL2018): apt-get, apk, pip, npm,
+// Rules about package managers inside RUN (BL2001–BL2013, DL3027): apt-get, apk, pip, npm,
 // yum/dnf, and `apt` where apt-get belongs.
 // They read tokenised shell commands (never substrings). Rules about what stays in the image
 // (caches, lists) only apply to stages that end up in the target image: a builder stage's
@@ -480,7 +480,7 @@ const APT_MESSAGE =
 const aptFrontEnd: Check = (ctx) => {
   for (const { run } of runs(ctx)) {
     for (const c of run.commands) {
-      if (commandName(c) === "apt") ctx.report("BL2018", spanOfCommand(run, c), APT_MESSAGE);
+      if (commandName(c) === "apt") ctx.report("DL3027", spanOfCommand(run, c), APT_MESSAGE);
     }
   }
 };

@@ -1,4 +1,4 @@
-// Rules about how RUN uses the shell (BL2014–BL2017, BL2019): pipes without pipefail (above
+// Rules about how RUN uses the shell (BL2014–BL2017, DL3047): pipes without pipefail (above
 // all a download piped into a shell), sudo, cd instead of WORKDIR, RUNs that could be one
 // layer, and wget filling the build log with its progress output.
 import { type InstructionInfo, shellFor } from "../model.js";
@@ -141,7 +141,7 @@ const wgetProgress: Check = (ctx) => {
     if (run === null) continue;
     for (const c of run.commands) {
       if (commandName(c) !== "wget" || wgetQuietsProgress(argsOf(c))) continue;
-      ctx.report("BL2019", run.span(c.start, c.end), WGET_MESSAGE);
+      ctx.report("DL3047", run.span(c.start, c.end), WGET_MESSAGE);
     }
   }
 };
