@@ -11,6 +11,7 @@ import { DOCS_PAGE } from "./docs-page.js";
 import { apiErrorHandler } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
+import { fsckRoutes } from "./routes/fsck.js";
 import { gateRoutes } from "./routes/gate.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { memberRoutes } from "./routes/members.js";
@@ -57,6 +58,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         trustRoutes,
         policyRoutes,
         jobRoutes,
+        fsckRoutes,
         gateRoutes,
       ]) {
         await plugin(api, ctx);

@@ -98,6 +98,11 @@ export interface BerthConfig {
     /** Cron expression for scheduled GC runs; "" = no schedule. */
     schedule: string;
   };
+  /** Scheduled fsck without repair (src/jobs/fsck.ts; docs/lifecycle.md). */
+  scrub: {
+    /** Cron expression for scrub runs; "" = no schedule (the default). */
+    schedule: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -408,6 +413,15 @@ export const SETTINGS: readonly Setting[] = [
     },
     'Cron expression (e.g. "0 3 * * *") for scheduled garbage collection; empty means no schedule.',
   ),
+  setting(
+    "scrub.schedule",
+    "BERTH_SCRUB_SCHEDULE",
+    parseCronOrEmpty,
+    (c, v) => {
+      c.scrub.schedule = v;
+    },
+    'Cron expression (e.g. "0 4 * * 0") for the scrub, a scheduled fsck that reads every blob and repairs nothing; empty (the default) means no schedule.',
+  ),
 ];
 
 /** A cron expression for croner (5 or 6 fields), or "" for none. */
@@ -452,6 +466,7 @@ export function defaultConfig(): BerthConfig {
     tls: { cert: "", key: "" },
     jobs: { workers: 2, pollIntervalMs: 1000 },
     gc: { graceMs: 2 * 3600_000, schedule: "" },
+    scrub: { schedule: "" },
   };
 }
 

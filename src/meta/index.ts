@@ -4,6 +4,7 @@ export * from "./artifacts.js";
 export * from "./blobs.js";
 export * from "./database.js";
 export * from "./dialect.js";
+export * from "./fsck.js";
 export * from "./gc.js";
 export * from "./immutable-rules.js";
 export * from "./jobs.js";
