@@ -12,6 +12,7 @@ import { apiErrorHandler } from "./errors.js";
 import { buildOpenApi, type CollectedRoute, collectRoute } from "./openapi.js";
 import { auditRoutes } from "./routes/audit.js";
 import { browseRoutes } from "./routes/browse.js";
+import { fsckRoutes } from "./routes/fsck.js";
 import { gateRoutes } from "./routes/gate.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { memberRoutes } from "./routes/members.js";
@@ -61,6 +62,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         trustRoutes,
         policyRoutes,
         jobRoutes,
+        fsckRoutes,
         gateRoutes,
         scanningRoutes,
         browseRoutes,

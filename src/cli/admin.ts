@@ -11,6 +11,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerFsckCommand } from "./admin/fsck.js";
 import { registerGateCommands } from "./admin/gate.js";
 import { registerJobCommands } from "./admin/jobs.js";
 import {
@@ -72,6 +73,7 @@ export function register(program: Command): void {
   registerRetentionCommands(admin, openBackend);
   registerAuditCommand(admin, openBackend);
   registerJobCommands(admin);
+  registerFsckCommand(admin);
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
   registerWebhookCommands(admin);

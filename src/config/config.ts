@@ -133,6 +133,11 @@ export interface BerthConfig {
     /** Base64 of 32 bytes sealing target secrets; "" = DATA/webhook-secrets.key. */
     secretKey: string;
   };
+  /** Scheduled fsck without repair (src/jobs/fsck.ts; docs/lifecycle.md). */
+  scrub: {
+    /** Cron expression for scrub runs; "" = no schedule (the default). */
+    schedule: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -569,6 +574,15 @@ export const SETTINGS: readonly Setting[] = [
     },
     "Base64 of 32 random bytes sealing webhook secrets in the database (same on every replica); empty uses DATA/webhook-secrets.key.",
   ),
+  setting(
+    "scrub.schedule",
+    "BERTH_SCRUB_SCHEDULE",
+    parseCronOrEmpty,
+    (c, v) => {
+      c.scrub.schedule = v;
+    },
+    'Cron expression (e.g. "0 4 * * 0") for the scrub, a scheduled fsck that reads every blob and repairs nothing; empty (the default) means no schedule.',
+  ),
 ];
 
 /** A listen address, or "" for none. */
@@ -663,6 +677,7 @@ export function defaultConfig(): BerthConfig {
       allowPrivateTargets: false,
       secretKey: "",
     },
+    scrub: { schedule: "" },
   };
 }
 

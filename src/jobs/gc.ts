@@ -67,6 +67,7 @@ export type GcStep =
   | "before-link"
   | "before-claim"
   | "claimed"
+  | "bytes-removed"
   | "finished";
 
 export interface GcOptions extends GcPayload {
@@ -254,7 +255,11 @@ export async function collectGarbage(
       continue;
     }
     await pause("claimed", digest);
-    if (await finishBlobDeletion(db, digest, () => removeBytes(store, digest))) {
+    const sweep = async () => {
+      await removeBytes(store, digest);
+      await pause("bytes-removed", digest); // inside the sweep transaction, row not yet gone
+    };
+    if (await finishBlobDeletion(db, digest, sweep)) {
       report.blobs++;
       report.bytesFreed += size;
       if (report.items.blobs.length < LISTED) report.items.blobs.push(digest);

@@ -5,6 +5,7 @@ export * from "./blobs.js";
 export * from "./cve-allowlist.js";
 export * from "./database.js";
 export * from "./dialect.js";
+export * from "./fsck.js";
 export * from "./gc.js";
 export * from "./immutable-rules.js";
 export * from "./jobs.js";

@@ -21,6 +21,12 @@ export interface ByteRange {
   end: number;
 }
 
+/** A blob as a listing of the store sees it (fsck compares this with the metadata). */
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
+
 export interface UploadInfo {
   id: string;
   /** Last modification of the upload's data (ms since epoch). */
@@ -62,6 +68,18 @@ export interface BlobStore {
   redirectUrl?(digest: string): Promise<string | undefined>;
   /** Removes the blob's bytes; false when it was not there. Callers ensure nothing refers to it. */
   delete(digest: string): Promise<boolean>;
+
+  /**
+   * Every committed blob, in no particular order, streamed (an S3 driver pages through
+   * ListObjectsV2). Entries that are not a valid digest path are skipped. Used by fsck.
+   */
+  listBlobs(): AsyncIterable<StoredBlob>;
+  /**
+   * Moves a blob's bytes out of the content-addressed namespace into quarantine (kept for
+   * an operator to inspect, never served); false when it was not there. Used by fsck
+   * --repair for bytes that do not hash to their name.
+   */
+  quarantine(digest: string): Promise<boolean>;
 
   /** Starts an empty upload. */
   createUpload(id: string): Promise<void>;

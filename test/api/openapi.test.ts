@@ -109,6 +109,7 @@ function sample(method: string, path: string): Sample | undefined {
     "post /api/v1/jobs/{job}/cancel": { params: { job: String(jobIds.queued) } },
     "post /api/v1/jobs/{job}/retry": { params: { job: String(jobIds.cancelled) } },
     "post /api/v1/gc": { body: { dryRun: true } },
+    "post /api/v1/fsck": { body: { repair: false } },
     "get /api/v1/audit": {},
     "get /api/v1/projects/{project}/audit": { params: p },
     "get /api/v1/system/quota": {},

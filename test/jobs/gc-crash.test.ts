@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { checkStore } from "../../src/jobs/fsck.js";
 import { collectGarbage, type GcStep } from "../../src/jobs/gc.js";
 import type { FilesystemBlobStore } from "../../src/storage/index.js";
 import {
@@ -22,6 +23,7 @@ const STEPS: GcStep[] = [
   "before-link",
   "before-claim",
   "claimed",
+  "bytes-removed",
   "finished",
 ];
 
@@ -114,6 +116,10 @@ describe("kill -9 during garbage collection", () => {
       ).reduce((t, b) => t + b.length, 0);
       expect(await filesUnder(join(registry.dataDir, "blobs"))).toBe(keptBytes);
       expect(rows.map((r) => r.digest).sort()).toEqual([kept.config, ...kept.layers].sort());
+      // And fsck agrees: every byte hashes to its name, every row points at what exists.
+      const fsck = await checkStore(db, store);
+      expect(fsck.problems).toEqual([]);
+      expect(fsck.clean).toBe(true);
     }, 180_000);
   }
 });

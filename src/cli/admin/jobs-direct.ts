@@ -4,8 +4,9 @@
 import { pino } from "pino";
 import { jobView } from "../../api/routes/jobs.js";
 import { ConfigError, loadConfig } from "../../config/config.js";
+import { checkStore, FSCK_JOB_KIND, type FsckPayload } from "../../jobs/fsck.js";
 import { collectGarbage, GC_JOB_KIND, type GcPayload } from "../../jobs/gc.js";
-import { JobQueue, Workers } from "../../jobs/index.js";
+import { type JobHandler, JobQueue, Workers } from "../../jobs/index.js";
 import { type MetaDatabase, openDatabase } from "../../meta/index.js";
 import { type BlobStore, createBlobStore } from "../../storage/index.js";
 import { CliError, ExitCode } from "../errors.js";
@@ -77,11 +78,7 @@ export class DirectJobs implements JobsBackend {
   }
 
   async gc(options: { dryRun: boolean; deleteUntagged: boolean }) {
-    const workers = new Workers(this.meta.db, this.queue, pino({ level: "silent" }), {
-      concurrency: 1,
-      pollMs: 100,
-    });
-    workers.register<GcPayload>(GC_JOB_KIND, (ctx) =>
+    return this.runHere<GcPayload>(GC_JOB_KIND, options, (ctx) =>
       collectGarbage(this.meta.db, this.store, {
         dryRun: ctx.payload?.dryRun === true,
         deleteUntagged: ctx.payload?.deleteUntagged === true,
@@ -94,11 +91,31 @@ export class DirectJobs implements JobsBackend {
         log: (message) => ctx.log(message),
       }),
     );
-    const job = await this.queue.enqueue(
-      GC_JOB_KIND,
-      { dryRun: options.dryRun, deleteUntagged: options.deleteUntagged },
-      { maxAttempts: 1 },
+  }
+
+  async fsck(options: { repair: boolean }) {
+    return this.runHere<FsckPayload>(FSCK_JOB_KIND, { repair: options.repair }, (ctx) =>
+      checkStore(this.meta.db, this.store, {
+        repair: ctx.payload?.repair === true,
+        signal: ctx.signal,
+        progress: (p) => {
+          ctx.progress(p);
+          if (process.stderr.isTTY)
+            process.stderr.write(`\rfsck: ${p.phase} ${p.done}/${p.total || "?"}  `);
+        },
+        log: (message) => ctx.log(message),
+      }),
     );
+  }
+
+  /** Runs one job of `kind` in this process (recorded in the queue like a server's). */
+  private async runHere<P>(kind: string, payload: P, handler: JobHandler<P>) {
+    const workers = new Workers(this.meta.db, this.queue, pino({ level: "silent" }), {
+      concurrency: 1,
+      pollMs: 100,
+    });
+    workers.register<P>(kind, handler);
+    const job = await this.queue.enqueue(kind, payload, { maxAttempts: 1 });
     workers.start();
     try {
       const done = await this.queue.wait(job.id, 100);

@@ -16,6 +16,8 @@ export interface JobsBackend {
   retry(id: number): Promise<JobView>;
   /** Queues a GC run (remote) or runs it here (direct); resolves with the job as it is now. */
   gc(options: { dryRun: boolean; deleteUntagged: boolean; wait: boolean }): Promise<JobView>;
+  /** Runs an fsck (queued and waited for remotely, here with --data); the finished job. */
+  fsck(options: { repair: boolean }): Promise<JobView>;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ interface Where {
 const STATES = ["queued", "running", "succeeded", "failed", "cancelled"];
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
-async function openJobsBackend(command: Command): Promise<JobsBackend> {
+export async function openJobsBackend(command: Command): Promise<JobsBackend> {
   const opts = command.optsWithGlobals() as Where;
   const server = opts.server ?? (opts.data === undefined ? process.env.BERTH_SERVER : undefined);
   if (server && opts.data)
@@ -256,17 +258,25 @@ class RemoteJobs implements JobsBackend {
     return this.call<JobView>("POST", `/jobs/${id}/retry`, {});
   }
   async gc(options: { dryRun: boolean; deleteUntagged: boolean; wait: boolean }) {
-    let job = await this.call<JobView>("POST", "/gc", {
+    const job = await this.call<JobView>("POST", "/gc", {
       dryRun: options.dryRun,
       deleteUntagged: options.deleteUntagged,
     });
+    return options.wait ? this.follow(job, "gc") : job;
+  }
+  async fsck(options: { repair: boolean }) {
+    return this.follow(await this.call<JobView>("POST", "/fsck", options), "fsck");
+  }
+  /** Polls a job until it has finished, printing its progress on a terminal. */
+  private async follow(started: JobView, label: string) {
+    let job = started;
     let last = "";
-    while (options.wait && !FINAL.has(job.state)) {
+    while (!FINAL.has(job.state)) {
       await new Promise((r) => setTimeout(r, 500));
       job = await this.show(job.id);
       const p = job.progress as { phase?: string; done?: number; total?: number } | null;
       const line = p?.phase ? `${p.phase} ${p.done}/${p.total}` : job.state;
-      if (line !== last && process.stderr.isTTY) process.stderr.write(`gc: ${line}\n`);
+      if (line !== last && process.stderr.isTTY) process.stderr.write(`${label}: ${line}\n`);
       last = line;
     }
     return job;

@@ -1,6 +1,7 @@
 // The filesystem BlobStore driver. Layout under the root directory:
 //   blobs/<algorithm>/<first two hex chars>/<hex>   committed, content-addressed blobs
 //   uploads/<id>/data                               bytes of an upload in progress
+//   quarantine/<algorithm>-<hex>-<ms>               bytes fsck --repair moved aside
 // A blob appears under its digest only by an atomic rename of an upload's data file after
 // that file was fsynced; the directory is fsynced after the rename. So a crash at any
 // moment leaves either no blob or a complete one (the caller verified the digest first).
@@ -28,6 +29,7 @@ import {
   BlobNotFoundError,
   type BlobStore,
   type ByteRange,
+  type StoredBlob,
   type UploadInfo,
   UploadNotFoundError,
 } from "../blob-store.js";
@@ -114,6 +116,42 @@ export class FilesystemBlobStore implements BlobStore {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  async *listBlobs(): AsyncIterable<StoredBlob> {
+    const root = join(this.root, "blobs");
+    for (const algorithm of await listDir(root)) {
+      for (const prefix of await listDir(join(root, algorithm))) {
+        for (const hex of await listDir(join(root, algorithm, prefix))) {
+          const digest = `${algorithm}:${hex}`;
+          if (!DIGEST_PATH_GRAMMAR.test(digest) || !hex.startsWith(prefix)) continue;
+          try {
+            const s = await stat(join(root, algorithm, prefix, hex));
+            if (s.isFile()) yield { digest, size: s.size };
+          } catch (err) {
+            if (!isNotFound(err)) throw err; // deleted meanwhile (GC): not there any more
+          }
+        }
+      }
+    }
+  }
+
+  async quarantine(digest: string): Promise<boolean> {
+    const source = this.blobPath(digest);
+    const dir = join(this.root, "quarantine");
+    await this.ensureDurableDir(dir);
+    const target = join(dir, `${digest.replace(":", "-")}-${Date.now()}`);
+    try {
+      await rename(source, target);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    if (this.options.fsync) {
+      await fsyncDir(dirname(source));
+      await fsyncDir(dir);
+    }
+    return true;
   }
 
   async createUpload(id: string): Promise<void> {
@@ -292,6 +330,16 @@ class BackgroundFlush extends Transform {
     this.position += chunk.length;
     if (Math.floor(this.position / FLUSH_EVERY) > before) this.flush();
     done(null, chunk);
+  }
+}
+
+/** Names in a directory; none when it does not exist. */
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isNotFound(err) || (err as NodeJS.ErrnoException).code === "ENOTDIR") return [];
+    throw err;
   }
 }
 
