@@ -10,8 +10,8 @@ import * as m0005 from "./0005-policies.js";
 import * as m0007 from "./0007-trust.js";
 import * as m0008 from "./0008-gate-policies.js";
 import * as m0010 from "./0010-scanning.js";
-import * as m0013 from "./0013-gate-results.js";
 import * as m0011 from "./0011-webhooks.js";
+import * as m0013 from "./0013-gate-results.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
@@ -22,6 +22,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0007-trust", m0007],
   ["0008-gate-policies", m0008],
   ["0010-scanning", m0010],
-  ["0013-gate-results", m0013],
   ["0011-webhooks", m0011],
+  ["0013-gate-results", m0013],
 ];
