@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobQueue } from "../../src/jobs/index.js";
 import { openDatabase, putManifest } from "../../src/meta/index.js";
 import { digestOf } from "../../src/oci/index.js";
+import { berth as berthCli } from "../cli/berth-cli.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import { checkStoreConsistency } from "../support/store-consistency.js";
 
@@ -241,6 +242,11 @@ describe("kill -9 during a retention run", () => {
     await berth.stop();
     const consistency = await checkStoreConsistency(berth.dataDir);
     expect(consistency.problems).toEqual([]);
+    // And Berth's own checker agrees: `berth admin fsck` on the stopped server's data is clean.
+    const fsck = await berthCli(["admin", "--data", berth.dataDir, "fsck", "--format", "json"]);
+    expect(fsck.stderr).toBe("");
+    expect(JSON.parse(fsck.stdout).problems).toEqual([]);
+    expect(fsck.code).toBe(0);
     // Each repository's config and layer stay (its kept manifests reference them).
     expect(consistency.blobFiles).toBe(REPOS * 2);
   }, 600_000);

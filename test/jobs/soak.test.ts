@@ -20,6 +20,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { berth as berthCli } from "../cli/berth-cli.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import { inspectRaw, skopeo, skopeoCopy } from "../support/container-tools.js";
 import { checkStoreConsistency } from "../support/store-consistency.js";
@@ -346,5 +347,10 @@ describe("soak: skopeo pushers and pullers while GC runs in a loop", () => {
     );
     expect(consistency.problems).toEqual([]);
     expect(consistency.diskBytes).toBe(consistency.referencedBytes);
+    // And Berth's own checker agrees: `berth admin fsck` on the stopped server's data is clean.
+    const fsck = await berthCli(["admin", "--data", berth.dataDir, "fsck", "--format", "json"]);
+    expect(fsck.stderr).toBe("");
+    expect(JSON.parse(fsck.stdout).problems).toEqual([]);
+    expect(fsck.code).toBe(0);
   }, 600_000);
 });
