@@ -51,7 +51,9 @@ async function pushBlob(base: string, bytes: Buffer): Promise<void> {
 
 async function main(): Promise<void> {
   const [connections = "32", seconds = "10", rounds = "3"] = process.argv.slice(2);
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const berth = await startBerth({
+    ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
     env: {
       BERTH_AUTH: "token",
       BERTH_ADMIN_PASSWORD: "admin-password-1",

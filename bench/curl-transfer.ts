@@ -15,8 +15,8 @@ interface CurlResult {
   bytes: number;
 }
 
-/** One curl request; reports status, Location and bytes downloaded. */
-async function curl(args: string[]): Promise<CurlResult> {
+/** One curl request (with `auth` as its Authorization header); status, Location, bytes. */
+async function curl(args: string[], auth?: string): Promise<CurlResult> {
   const { stdout } = await run(
     "curl",
     [
@@ -27,6 +27,7 @@ async function curl(args: string[]): Promise<CurlResult> {
       "%{http_code} %{size_download} %header{location}",
       "--noproxy",
       "*",
+      ...(auth ? ["-H", `Authorization: ${auth}`] : []),
       ...args,
     ],
     { maxBuffer: 1 << 20 },
@@ -35,8 +36,8 @@ async function curl(args: string[]): Promise<CurlResult> {
   return { status: Number(status), bytes: Number(bytes), location: location ?? "" };
 }
 
-async function startUpload(base: string, repo: string): Promise<string> {
-  const res = await curl(["-X", "POST", `${base}/v2/${repo}/blobs/uploads/`]);
+async function startUpload(base: string, repo: string, auth?: string): Promise<string> {
+  const res = await curl(["-X", "POST", `${base}/v2/${repo}/blobs/uploads/`], auth);
   if (res.status !== 202) throw new BenchHttpError(`POST upload: HTTP ${res.status}`);
   return absolute(base, res.location);
 }
@@ -47,17 +48,21 @@ export async function pushMonolithic(
   repo: string,
   file: string,
   digest: string,
+  auth?: string,
 ): Promise<void> {
-  const location = await startUpload(base, repo);
-  const res = await curl([
-    "-X",
-    "PUT",
-    "-H",
-    "Content-Type: application/octet-stream",
-    "-T",
-    file,
-    withDigest(location, digest),
-  ]);
+  const location = await startUpload(base, repo, auth);
+  const res = await curl(
+    [
+      "-X",
+      "PUT",
+      "-H",
+      "Content-Type: application/octet-stream",
+      "-T",
+      file,
+      withDigest(location, digest),
+    ],
+    auth,
+  );
   if (res.status !== 201) throw new BenchHttpError(`PUT blob: HTTP ${res.status}`);
 }
 
@@ -67,26 +72,33 @@ export async function pushChunked(
   repo: string,
   chunks: { file: string; size: number }[],
   digest: string,
+  auth?: string,
 ): Promise<void> {
-  let location = await startUpload(base, repo);
+  let location = await startUpload(base, repo, auth);
   let offset = 0;
   for (const chunk of chunks) {
-    const res = await curl([
-      "-X",
-      "PATCH",
-      "-H",
-      "Content-Type: application/octet-stream",
-      "-H",
-      `Content-Range: ${offset}-${offset + chunk.size - 1}`,
-      "-T",
-      chunk.file,
-      location,
-    ]);
+    const res = await curl(
+      [
+        "-X",
+        "PATCH",
+        "-H",
+        "Content-Type: application/octet-stream",
+        "-H",
+        `Content-Range: ${offset}-${offset + chunk.size - 1}`,
+        "-T",
+        chunk.file,
+        location,
+      ],
+      auth,
+    );
     if (res.status !== 202) throw new BenchHttpError(`PATCH chunk: HTTP ${res.status}`);
     location = absolute(base, res.location);
     offset += chunk.size;
   }
-  const res = await curl(["-X", "PUT", "-H", "Content-Length: 0", withDigest(location, digest)]);
+  const res = await curl(
+    ["-X", "PUT", "-H", "Content-Length: 0", withDigest(location, digest)],
+    auth,
+  );
   if (res.status !== 201) throw new BenchHttpError(`PUT close: HTTP ${res.status}`);
 }
 
@@ -96,9 +108,10 @@ export async function pullBlob(
   repo: string,
   digest: string,
   range?: { start: number; end: number },
+  auth?: string,
 ): Promise<number> {
   const args = range ? ["-H", `Range: bytes=${range.start}-${range.end}`] : [];
-  const res = await curl([...args, `${base}/v2/${repo}/blobs/${digest}`]);
+  const res = await curl([...args, `${base}/v2/${repo}/blobs/${digest}`], auth);
   const expected = range ? 206 : 200;
   if (res.status !== expected) {
     throw new BenchHttpError(`GET blob: HTTP ${res.status}, expected ${expected}`);

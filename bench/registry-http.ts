@@ -7,10 +7,16 @@ export const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeou
 
 export class BenchHttpError extends Error {}
 
-export async function startUpload(base: string, repo: string): Promise<string> {
+/** The Authorization header for `auth` (Berth as shipped), none for open servers. */
+function authHeaders(auth: string | undefined): Record<string, string> {
+  return auth ? { authorization: auth } : {};
+}
+
+export async function startUpload(base: string, repo: string, auth?: string): Promise<string> {
   const res = await request(`${base}/v2/${repo}/blobs/uploads/`, {
     method: "POST",
     dispatcher: agent,
+    headers: authHeaders(auth),
   });
   await res.body.dump();
   if (res.statusCode !== 202) throw new BenchHttpError(`POST upload: HTTP ${res.statusCode}`);
@@ -18,12 +24,19 @@ export async function startUpload(base: string, repo: string): Promise<string> {
 }
 
 /** Uploads small in-memory content (configs, tiny layers) as one monolithic blob. */
-export async function pushSmallBlob(base: string, repo: string, content: Buffer, digest: string) {
-  const location = await startUpload(base, repo);
+export async function pushSmallBlob(
+  base: string,
+  repo: string,
+  content: Buffer,
+  digest: string,
+  auth?: string,
+) {
+  const location = await startUpload(base, repo, auth);
   const res = await request(withDigest(location, digest), {
     method: "PUT",
     dispatcher: agent,
     headers: {
+      ...authHeaders(auth),
       "content-type": "application/octet-stream",
       "content-length": String(content.length),
     },
@@ -34,10 +47,16 @@ export async function pushSmallBlob(base: string, repo: string, content: Buffer,
 }
 
 /** Cross-repository mount; returns true when the registry mounted (201). */
-export async function mountBlob(base: string, repo: string, from: string, digest: string) {
+export async function mountBlob(
+  base: string,
+  repo: string,
+  from: string,
+  digest: string,
+  auth?: string,
+) {
   const res = await request(
     `${base}/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
-    { method: "POST", dispatcher: agent },
+    { method: "POST", dispatcher: agent, headers: authHeaders(auth) },
   );
   await res.body.dump();
   return res.statusCode === 201;
@@ -49,11 +68,12 @@ export async function putManifest(
   reference: string,
   bytes: Buffer,
   mediaType: string,
+  auth?: string,
 ): Promise<void> {
   const res = await request(`${base}/v2/${repo}/manifests/${reference}`, {
     method: "PUT",
     dispatcher: agent,
-    headers: { "content-type": mediaType },
+    headers: { ...authHeaders(auth), "content-type": mediaType },
     body: bytes,
   });
   await res.body.dump();
@@ -68,12 +88,13 @@ export async function walkPaginated(
   base: string,
   firstPath: string,
   key: string,
+  auth?: string,
 ): Promise<{ items: number; pages: number }> {
   let next: string | undefined = firstPath;
   let items = 0;
   let pages = 0;
   while (next) {
-    const res = await request(`${base}${next}`, { dispatcher: agent });
+    const res = await request(`${base}${next}`, { dispatcher: agent, headers: authHeaders(auth) });
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new BenchHttpError(`GET ${next}: HTTP ${res.statusCode}`);

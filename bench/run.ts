@@ -1,7 +1,9 @@
-// `npm run bench [-- SCENARIO…] [--rounds N] [--berth-env KEY=VALUE…]`: runs each scenario against Berth and the CNCF
-// reference registry (docker-registry) in alternation, A B A B …, and prints per metric the
-// median and spread of each, the advantage of Berth (> 1 means Berth is better), and each
-// server's peak RSS. Writes the same as JSON to bench/results/. Never asserts timings.
+// `npm run bench [-- SCENARIO…] [--rounds N] [--berth-env KEY=VALUE…]`: runs each scenario against Berth as
+// shipped (token auth on, servers.ts), Berth with auth off (the ceiling) and the CNCF
+// reference registry (docker-registry) in alternation, A B C A B C …, and prints per metric
+// the median and spread of each, Berth's fraction of its auth-off figure, the advantage of
+// Berth over the reference (> 1 means Berth is better), and each server's peak RSS. Writes
+// the same as JSON to bench/results/. Never asserts timings.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -34,7 +36,7 @@ const SCENARIOS: Scenario[] = [
   listingScenario,
   idleConnectionsScenario,
 ];
-const SERVERS: ServerName[] = ["berth", "reference"];
+const SERVERS: ServerName[] = ["berth", "berth-open", "reference"];
 /**
  * Benchmarks with their own side-by-side logic (a GC is not a server round), run as child
  * processes after the scenarios: `npm run bench -- gc gc-throughput`. They print their own
@@ -155,9 +157,14 @@ interface Row {
   metric: string;
   unit: string;
   berth: ReturnType<typeof summarize>;
+  /** Berth with auth off: the ceiling for the shipped configuration. */
+  berthOpen: ReturnType<typeof summarize>;
   reference: ReturnType<typeof summarize>;
+  /** Berth as shipped against Berth with auth off (> 1 better), e.g. 0.8 = 80% of the ceiling. */
+  ofAuthOff: number;
   berthAdvantage: number;
   berthPeakRssMB: number;
+  berthOpenPeakRssMB: number;
   referencePeakRssMB: number;
 }
 
@@ -170,17 +177,21 @@ function rowsOf(result: ScenarioResult): Row[] {
     const values = (server: ServerName) =>
       result.samples
         .filter((s) => s.server === server)
-        .map((s) => s.metrics.find((x) => x.name === m.name)!.value);
+        .map((s) => s.metrics.find((x) => x.name === m.name)?.value ?? Number.NaN);
     const berth = summarize(values("berth"));
+    const berthOpen = summarize(values("berth-open"));
     const reference = summarize(values("reference"));
     return {
       scenario: result.id,
       metric: m.name,
       unit: m.unit,
       berth,
+      berthOpen,
       reference,
+      ofAuthOff: advantage(berth.median, berthOpen.median, m.higherIsBetter),
       berthAdvantage: advantage(berth.median, reference.median, m.higherIsBetter),
       berthPeakRssMB: peak("berth"),
+      berthOpenPeakRssMB: peak("berth-open"),
       referencePeakRssMB: peak("reference"),
     };
   });
@@ -199,18 +210,22 @@ function printTable(rows: Row[], limits: MachineLimits): void {
     "metric",
     "unit",
     "berth median (±%)",
+    "auth-off median (±%)",
     "reference median (±%)",
+    "of auth-off",
     "berth advantage",
-    "peak RSS MB berth/ref",
+    "peak RSS MB berth/off/ref",
   ];
   const lines = rows.map((r) => [
     r.scenario,
     r.metric,
     r.unit,
     `${fmt(r.berth.median)} (±${spreadPercent(r.berth).toFixed(0)}%)`,
+    `${fmt(r.berthOpen.median)} (±${spreadPercent(r.berthOpen).toFixed(0)}%)`,
     `${fmt(r.reference.median)} (±${spreadPercent(r.reference).toFixed(0)}%)`,
+    `${r.ofAuthOff.toFixed(2)}×`,
     `${r.berthAdvantage.toFixed(2)}×`,
-    `${r.berthPeakRssMB.toFixed(0)} / ${r.referencePeakRssMB.toFixed(0)}`,
+    `${r.berthPeakRssMB.toFixed(0)} / ${r.berthOpenPeakRssMB.toFixed(0)} / ${r.referencePeakRssMB.toFixed(0)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
@@ -221,7 +236,10 @@ function printTable(rows: Row[], limits: MachineLimits): void {
       `sequential write + fdatasync ${fmt(limits.writeFdatasyncMBps ?? Number.NaN)} MB/s`,
   );
   console.log(
-    '"berth advantage" > 1 means Berth is better (faster, more requests/s, lower latency).',
+    '"berth" is Berth as shipped (token auth, private project, maintainer credentials); "auth-off" is\n' +
+      'Berth with BERTH_AUTH=none, the ceiling; "of auth-off" is berth against it (1.00× = no cost).\n' +
+      '"berth advantage" > 1 means Berth as shipped is better than the reference (faster, more\n' +
+      "requests/s, lower latency).",
   );
 }
 

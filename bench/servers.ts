@@ -1,14 +1,29 @@
-// The two registries a benchmark compares: Berth (compiled, from dist/) and the CNCF
-// reference registry (`docker-registry`), each on 127.0.0.1 with a fresh data directory
-// under bench/.work/ (same disk for both). Reads peak RSS (VmHWM) from /proc and resets it
-// between measurements. Stops only the processes it started, by PID.
+// The registries a benchmark compares: Berth as shipped (compiled, from dist/; token auth on,
+// private projects `bench` and `catalog` and a public `pub`, a user `bench` who is maintainer
+// of each, whose
+// Basic credentials every client sends), Berth with auth off (`berth-open`, BERTH_AUTH=none:
+// the ceiling the authorization path is measured against) and the CNCF reference registry
+// (`docker-registry`, open), each on 127.0.0.1 with a fresh data directory under bench/.work/
+// (same disk for all). Reads peak RSS (VmHWM) from /proc and resets it between measurements.
+// Stops only the processes it started, by PID.
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
+import { basicHeader } from "../src/auth/credentials.js";
 import { startBerth } from "../test/support/berth-process.js";
 import { startReferenceRegistry } from "../test/support/reference-registry.js";
 
-export type ServerName = "berth" | "reference";
+export type ServerName = "berth" | "berth-open" | "reference";
+
+/** The account scenarios act as on Berth as shipped (maintainer of `bench` and `catalog`). */
+export const BENCH_USER = { username: "bench", password: "bench-password-1" } as const;
+const ADMIN_PASSWORD = "bench-admin-password-1";
+/** Projects the scenarios' repositories live in: private bench/…, catalog/…; public pub/…. */
+const BENCH_PROJECTS = [
+  { name: "bench", public: false },
+  { name: "catalog", public: false },
+  { name: "pub", public: true },
+];
 
 export interface BenchServer {
   readonly name: ServerName;
@@ -17,6 +32,10 @@ export interface BenchServer {
   /** 127.0.0.1:PORT */
   readonly host: string;
   readonly pid: number;
+  /** `Authorization` value every client sends (Basic of BENCH_USER), when auth is on. */
+  readonly auth?: string;
+  /** `user:password` for clients that take credentials that way (curl -u, skopeo --creds). */
+  readonly creds?: string;
   stop(): Promise<void>;
 }
 
@@ -31,22 +50,69 @@ export async function startServer(
     return { name, url: ref.url, host: ref.host, pid: ref.pid, stop: ref.stop };
   }
   const dataDir = await mkdtemp(join(workDir, "berth-"));
+  const shipped = name === "berth";
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   // BERTH_FROM_SOURCE="" makes bin/berth.js run the compiled dist/ (npm run build first);
   // the access log is off, as it is for the reference registry.
   const berth = await startBerth({
     dataDir,
-    env: { BERTH_FROM_SOURCE: "", BERTH_LOG_LEVEL: "warn", ...berthEnv },
+    ...(profileDir && shipped ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+    env: {
+      BERTH_FROM_SOURCE: "",
+      BERTH_LOG_LEVEL: "warn",
+      ...(shipped ? { BERTH_AUTH: "token", BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD } : {}),
+      ...berthEnv,
+    },
   });
+  if (shipped) await provisionBenchAccount(berth.url);
   return {
     name,
     url: berth.url,
     host: berth.host,
     pid: berth.pid,
+    ...(shipped
+      ? {
+          auth: basicHeader(BENCH_USER.username, BENCH_USER.password),
+          creds: `${BENCH_USER.username}:${BENCH_USER.password}`,
+        }
+      : {}),
     stop: async () => {
       await berth.stop();
       await berth.removeData();
     },
   };
+}
+
+/** Through the management API as the admin: the projects, the bench user and its roles. */
+async function provisionBenchAccount(base: string): Promise<void> {
+  const admin = basicHeader("admin", ADMIN_PASSWORD);
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { authorization: admin, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  };
+  await post("/api/v1/users", { ...BENCH_USER, isAdmin: false });
+  for (const project of BENCH_PROJECTS) {
+    await post("/api/v1/projects", project);
+    await post(`/api/v1/projects/${project.name}/members`, {
+      username: BENCH_USER.username,
+      role: "maintainer",
+    });
+  }
+}
+
+/** A Bearer token for `scope` from Berth's token endpoint, for BENCH_USER. */
+export async function bearerToken(server: BenchServer, scope: string): Promise<string> {
+  if (!server.auth) throw new Error(`${server.name} has no token endpoint`);
+  const res = await fetch(
+    `${server.url}/service/token?service=berth&scope=${encodeURIComponent(scope)}`,
+    { headers: { authorization: server.auth } },
+  );
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return `Bearer ${((await res.json()) as { token: string }).token}`;
 }
 
 /** User + system CPU time the process has used so far, in seconds (/proc/PID/stat). */

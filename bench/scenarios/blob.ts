@@ -78,7 +78,7 @@ export const pushMonolithicScenario: Scenario = {
   async run(server, ctx, round) {
     const { file, digest } = await blobFixture(ctx);
     const seconds = await timed(() =>
-      pushMonolithic(server.url, `bench/mono${round}`, file, digest),
+      pushMonolithic(server.url, `bench/mono${round}`, file, digest, server.auth),
     );
     return [metric("throughput", "MB/s", BLOB_SIZE / MB / seconds, true)];
   },
@@ -92,7 +92,7 @@ export const pushChunkedScenario: Scenario = {
   async run(server, ctx, round) {
     const { chunks, digest } = await blobFixture(ctx);
     const seconds = await timed(() =>
-      pushChunked(server.url, `bench/chunked${round}`, chunks, digest),
+      pushChunked(server.url, `bench/chunked${round}`, chunks, digest, server.auth),
     );
     return [metric("throughput", "MB/s", BLOB_SIZE / MB / seconds, true)];
   },
@@ -104,18 +104,18 @@ export const pullScenario: Scenario = {
   prepare: async (ctx) => void (await blobFixture(ctx)),
   async setup(server, ctx) {
     const { file, digest } = await blobFixture(ctx);
-    await pushMonolithic(server.url, "bench/pull", file, digest);
+    await pushMonolithic(server.url, "bench/pull", file, digest, server.auth);
   },
   async run(server, ctx) {
     const { digest } = await blobFixture(ctx);
     let bytes = 0;
     const whole = await timed(async () => {
-      bytes = await pullBlob(server.url, "bench/pull", digest);
+      bytes = await pullBlob(server.url, "bench/pull", digest, undefined, server.auth);
     });
     if (bytes !== BLOB_SIZE) throw new Error(`pull returned ${bytes} bytes`);
     const range = { start: BLOB_SIZE - RANGE_SIZE, end: BLOB_SIZE - 1 };
     const ranged = await timed(async () => {
-      bytes = await pullBlob(server.url, "bench/pull", digest, range);
+      bytes = await pullBlob(server.url, "bench/pull", digest, range, server.auth);
     });
     if (bytes !== RANGE_SIZE) throw new Error(`ranged pull returned ${bytes} bytes`);
     return [

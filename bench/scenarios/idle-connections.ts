@@ -1,4 +1,5 @@
-// Scenario 8: 1,000 idle keep-alive connections (each has made one request and stays open)
+// Scenario 8: 1,000 idle keep-alive connections (each has made one authenticated GET /v2/ on
+// Berth as shipped, and stays open)
 // held while scenario 4's manifest GET load runs: what they cost in RSS, how many the server
 // dropped, and load errors.
 import { connect, type Socket } from "node:net";
@@ -8,7 +9,7 @@ import { requestRateMetrics, setupSmallRepo } from "./request-rate.js";
 
 const IDLE = 1000;
 
-function openIdle(host: string, port: number): Promise<Socket> {
+function openIdle(host: string, port: number, auth: string | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     let seen = "";
@@ -19,7 +20,10 @@ function openIdle(host: string, port: number): Promise<Socket> {
       // One small response (GET /v2/) read in full; the connection then sits idle.
       if (seen.includes("\r\n\r\n")) resolve(socket);
     });
-    socket.write(`GET /v2/ HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: keep-alive\r\n\r\n`);
+    const authorization = auth ? `Authorization: ${auth}\r\n` : "";
+    socket.write(
+      `GET /v2/ HTTP/1.1\r\nHost: ${host}:${port}\r\n${authorization}Connection: keep-alive\r\n\r\n`,
+    );
   });
 }
 
@@ -37,7 +41,7 @@ export const idleConnectionsScenario: Scenario = {
     const sockets: Socket[] = [];
     let dropped = 0;
     for (let i = 0; i < IDLE; i++) {
-      const s = await openIdle(host, Number(port));
+      const s = await openIdle(host, Number(port), server.auth);
       s.on("close", () => {
         dropped++;
       });
@@ -46,8 +50,8 @@ export const idleConnectionsScenario: Scenario = {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const held = currentRss(server.pid);
-    const load = await requestRateMetrics(server, [32]);
-    const byTag = load.filter((m) => m.name.startsWith("manifest GET by tag"));
+    // The load: manifest GET by tag, with a Bearer token on Berth as shipped.
+    const byTag = await requestRateMetrics(server, [32], ["Bearer"], ["manifest GET by tag"]);
     const droppedDuringTest = dropped;
     for (const s of sockets) s.destroy();
     return [

@@ -26,7 +26,8 @@ export const listingScenario: Scenario = {
   title: "7. paginated walk (n=100) of 10,000 tags and of a 10,000-repository catalog",
   prepare: async () => {},
   async setup(server) {
-    const image = await pushSmallImage(server.url, "bench/tags", "t00000");
+    const auth = server.auth;
+    const image = await pushSmallImage(server.url, "bench/tags", "t00000", auth);
     const pad = (i: number) => String(i).padStart(5, "0");
     await inParallel(COUNT - 1, (i) =>
       putManifest(
@@ -35,6 +36,7 @@ export const listingScenario: Scenario = {
         `t${pad(i + 1)}`,
         image.manifest.bytes,
         MediaType.OciManifest,
+        auth,
       ),
     );
     // The catalog already holds bench/tags; add COUNT - 1 more repositories.
@@ -44,11 +46,11 @@ export const listingScenario: Scenario = {
         { digest: image.layer.descriptor.digest, bytes: image.layer.gz },
         { digest: image.config.digest, bytes: image.config.bytes },
       ]) {
-        if (!(await mountBlob(server.url, repo, "bench/tags", blob.digest))) {
-          await pushSmallBlob(server.url, repo, blob.bytes, blob.digest);
+        if (!(await mountBlob(server.url, repo, "bench/tags", blob.digest, auth))) {
+          await pushSmallBlob(server.url, repo, blob.bytes, blob.digest, auth);
         }
       }
-      await putManifest(server.url, repo, "v1", image.manifest.bytes, MediaType.OciManifest);
+      await putManifest(server.url, repo, "v1", image.manifest.bytes, MediaType.OciManifest, auth);
     });
   },
   async run(server) {
@@ -56,13 +58,13 @@ export const listingScenario: Scenario = {
     let whole = { items: 0, pages: 0 };
     let repos = { items: 0, pages: 0 };
     const tagTime = await timed(async () => {
-      tags = await walkPaginated(server.url, "/v2/bench/tags/tags/list?n=100", "tags");
+      tags = await walkPaginated(server.url, "/v2/bench/tags/tags/list?n=100", "tags", server.auth);
     });
     const wholeTime = await timed(async () => {
-      whole = await walkPaginated(server.url, "/v2/bench/tags/tags/list", "tags");
+      whole = await walkPaginated(server.url, "/v2/bench/tags/tags/list", "tags", server.auth);
     });
     const catalogTime = await timed(async () => {
-      repos = await walkPaginated(server.url, "/v2/_catalog?n=100", "repositories");
+      repos = await walkPaginated(server.url, "/v2/_catalog?n=100", "repositories", server.auth);
     });
     if (tags.items !== COUNT) throw new Error(`tag walk saw ${tags.items} tags, not ${COUNT}`);
     if (whole.items !== COUNT || whole.pages !== 1) {

@@ -49,6 +49,7 @@ export const concurrentPushScenario: Scenario = {
             "copy",
             "--quiet",
             "--dest-tls-verify=false",
+            ...(server.creds ? ["--dest-creds", server.creds] : []),
             `oci:${layoutDir(ctx.workDir, `client${i}`)}:latest`,
             `docker://${server.host}/bench/client${i}:latest`,
           ]),
@@ -76,13 +77,21 @@ export const manyLayersScenario: Scenario = {
         "copy",
         "--quiet",
         "--dest-tls-verify=false",
+        ...(server.creds ? ["--dest-creds", server.creds] : []),
         `oci:${layoutDir(ctx.workDir, "layers50")}:latest`,
         ref,
       ]),
     );
     const out = await mkdtemp(join(ctx.workDir, "pull-"));
     const pull = await timed(() =>
-      skopeo(["copy", "--quiet", "--src-tls-verify=false", ref, `oci:${out}:latest`]),
+      skopeo([
+        "copy",
+        "--quiet",
+        "--src-tls-verify=false",
+        ...(server.creds ? ["--src-creds", server.creds] : []),
+        ref,
+        `oci:${out}:latest`,
+      ]),
     );
     await rm(out, { recursive: true, force: true });
     return [metric("push", "s", push, false), metric("pull", "s", pull, false)];

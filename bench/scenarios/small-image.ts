@@ -5,10 +5,10 @@ import { MediaType } from "../../src/oci/index.js";
 import { smallImage } from "../images.js";
 import { pushSmallBlob, putManifest } from "../registry-http.js";
 
-export async function pushSmallImage(base: string, repo: string, tag: string) {
+export async function pushSmallImage(base: string, repo: string, tag: string, auth?: string) {
   const image = await smallImage();
-  await pushSmallBlob(base, repo, image.layer.gz, image.layer.descriptor.digest);
-  await pushSmallBlob(base, repo, image.config.bytes, image.config.digest);
-  await putManifest(base, repo, tag, image.manifest.bytes, MediaType.OciManifest);
+  await pushSmallBlob(base, repo, image.layer.gz, image.layer.descriptor.digest, auth);
+  await pushSmallBlob(base, repo, image.config.bytes, image.config.digest, auth);
+  await putManifest(base, repo, tag, image.manifest.bytes, MediaType.OciManifest, auth);
   return image;
 }

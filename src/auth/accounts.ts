@@ -112,6 +112,8 @@ export class AccountDirectory {
     string,
     { at: number; account: Account | undefined; generation: string }
   >();
+  /** Counts invalidate() calls: an account read across one is not cached. */
+  private clears = 0;
 
   constructor(
     private readonly store: AuthStore,
@@ -146,6 +148,18 @@ export class AccountDirectory {
     }
     this.throttle.success(key, remoteAddress);
     return { ok: true, account };
+  }
+
+  /**
+   * For a remembered (cached) Basic decision: whether the login throttle lets `username` in
+   * from `remoteAddress` right now; if so it counts as a successful sign-in, as login() does.
+   * When it does not, the caller runs the full login(), which answers and audits the lock.
+   */
+  admitRemembered(username: string, remoteAddress: string): boolean {
+    if (this.throttle.blockedFor(username, remoteAddress, username.startsWith(ROBOT_PREFIX)) > 0)
+      return false;
+    this.throttle.success(username, remoteAddress);
+    return true;
   }
 
   /** What to stamp into a token issued to `account`. */
@@ -186,12 +200,15 @@ export class AccountDirectory {
     const key = `${kind}\u0000${id}`;
     const hit = this.byId.get(key);
     if (hit && this.now() - hit.at < ACCOUNT_CACHE_MS) return hit;
+    const clears = this.clears;
     const account = await this.load(kind, id);
     const entry = {
       at: this.now(),
       account,
       generation: account ? (await this.stampOf(account)).generation : "",
     };
+    // Read across an invalidate(): use it for this call only, never cache it.
+    if (clears !== this.clears) return entry;
     if (this.byId.size > 10_000) this.byId.clear();
     this.byId.set(key, entry);
     return entry;
@@ -199,6 +216,7 @@ export class AccountDirectory {
 
   /** Forget cached accounts (after any account, credential or permission change). */
   invalidate(): void {
+    this.clears++;
     this.byId.clear();
   }
 

@@ -27,8 +27,24 @@ export class AuditLog {
   ) {}
 
   async record(entry: AuditRecord): Promise<void> {
+    await this.write(entry, false);
+  }
+
+  /**
+   * Fire-and-forget variant for hot paths (every pull): a relaxed commit, so a pull never
+   * waits for, nor pays, an fsync of the database (it survives a killed process; a power
+   * failure may lose the last records, as it may lose notes not yet written at all).
+   */
+  note(entry: AuditRecord): void {
+    void this.write(entry, true);
+  }
+
+  private async write(entry: AuditRecord, relaxed: boolean): Promise<void> {
+    const append = relaxed
+      ? this.store.appendAuditRelaxed.bind(this.store)
+      : this.store.appendAudit.bind(this.store);
     try {
-      await this.store.appendAudit({
+      await append({
         actor: entry.actor.name,
         actorKind: entry.actor.kind,
         action: entry.action,
@@ -42,10 +58,5 @@ export class AuditLog {
     } catch (err) {
       this.log.error({ err, action: entry.action }, "could not write audit record");
     }
-  }
-
-  /** Fire-and-forget variant for hot paths (pull). */
-  note(entry: AuditRecord): void {
-    void this.record(entry);
   }
 }

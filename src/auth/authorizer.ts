@@ -27,6 +27,8 @@ export function isSystemAdmin(account: Account | undefined): boolean {
 export class Authorizer {
   private readonly cache = new Map<string, { at: number; actions: ReadonlySet<ProjectAction> }>();
   private readonly listeners: (() => void)[] = [];
+  /** Counts invalidate() calls: an answer computed across one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly store: AuthStore,
@@ -41,8 +43,10 @@ export class Authorizer {
     const key = `${cacheKey(account)}\u0000${projectName}`;
     const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < CACHE_MS) return hit.actions;
+    const generation = this.generation;
     const project = await this.store.findProject(projectName);
     const actions = await this.compute(account, project, projectName);
+    if (generation !== this.generation) return actions;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { at: this.now(), actions });
     return actions;
@@ -67,6 +71,7 @@ export class Authorizer {
 
   /** Forget cached answers (after a membership, role, robot, credential or visibility change). */
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
     for (const listener of this.listeners) listener();
   }

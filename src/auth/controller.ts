@@ -5,7 +5,11 @@
 // effect on the next request), Basic credentials straight to /v2/ (checked against the live
 // permission matrix), or nothing (anonymous: public pull only). Unauthenticated refusals
 // answer 401 with a Docker token-spec challenge naming realm, service and the scope needed;
-// a locked login answers 429 with Retry-After.
+// a locked login answers 429 with Retry-After. Allowed decisions are reused for at most
+// ACCOUNT_CACHE_MS and forgotten at once on any account or permission change in this process
+// (decision-cache.ts), so a client repeating the same credentials pays the full check once
+// per interval, and revocation still takes effect on the next request.
+import { createHmac, randomBytes } from "node:crypto";
 import type {
   AccessController,
   AccessDecision,
@@ -13,9 +17,10 @@ import type {
   AccessTarget,
   Principal,
 } from "./access.js";
-import { type Account, type AccountDirectory, principalOf } from "./accounts.js";
+import { ACCOUNT_CACHE_MS, type Account, type AccountDirectory, principalOf } from "./accounts.js";
 import type { Authorizer } from "./authorizer.js";
-import { parseAuthorization } from "./credentials.js";
+import { type Credentials, parseAuthorization } from "./credentials.js";
+import { DecisionCache, targetKey } from "./decision-cache.js";
 import { type AccessClaim, TokenError, type TokenService } from "./tokens.js";
 
 export interface ChallengeSettings {
@@ -57,16 +62,75 @@ export function claimCovers(access: readonly AccessClaim[], target: AccessTarget
   return target.actions.every((action) => granted.includes(action) || granted.includes("*"));
 }
 
+/** What a full (uncached) check decided, and until when an allowed answer may be reused. */
+interface Evaluation {
+  readonly decision: AccessDecision;
+  /** ms since epoch: the token's expiry, a robot's expiry, or Infinity. */
+  readonly until: number;
+  /** The Basic username, when the credentials were Basic. */
+  readonly username?: string;
+}
+
 export class TokenAccessController implements AccessController {
+  /** Allowed decisions of the last ACCOUNT_CACHE_MS (decision-cache.ts). */
+  readonly decisions: DecisionCache;
+  private readonly basicKey = randomBytes(32);
+
   constructor(
     private readonly tokens: TokenService,
     private readonly accounts: AccountDirectory,
     private readonly authorizer: Authorizer,
     private readonly challenge: ChallengeSettings,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.decisions = new DecisionCache(ACCOUNT_CACHE_MS, now);
+    // Every account, credential or permission change in this process: forget at once.
+    authorizer.onInvalidate(() => this.decisions.clear());
+  }
 
   async check(request: AccessRequest): Promise<AccessDecision> {
     const credentials = parseAuthorization(request.headers.authorization);
+    if (credentials.kind === "malformed")
+      return this.unauthorized(request, "malformed Authorization header");
+    const key = `${this.credentialKey(credentials)}\u0001${targetKey(request.target)}`;
+    const hit = this.decisions.get(key);
+    if (
+      hit !== undefined &&
+      (hit.username === undefined ||
+        this.accounts.admitRemembered(hit.username, request.remoteAddress))
+    ) {
+      return hit.decision;
+    }
+    const generation = this.decisions.generation;
+    const evaluation = await this.evaluate(credentials, request);
+    if (evaluation.decision.allowed) {
+      this.decisions.set(
+        key,
+        generation,
+        evaluation.decision,
+        evaluation.until,
+        evaluation.username,
+      );
+    }
+    return evaluation.decision;
+  }
+
+  /** Identifies credentials exactly, without keeping a password (HMAC under a process key). */
+  private credentialKey(credentials: Exclude<Credentials, { kind: "malformed" }>): string {
+    if (credentials.kind === "bearer") return `b\u0000${credentials.token}`;
+    if (credentials.kind === "none") return "a";
+    const mac = createHmac("sha256", this.basicKey)
+      .update(credentials.username)
+      .update("\u0000")
+      .update(credentials.password)
+      .digest("base64");
+    return `p\u0000${mac}`;
+  }
+
+  private async evaluate(
+    credentials: Exclude<Credentials, { kind: "malformed" }>,
+    request: AccessRequest,
+  ): Promise<Evaluation> {
     switch (credentials.kind) {
       case "bearer":
         return this.checkBearer(credentials.token, request);
@@ -78,29 +142,32 @@ export class TokenAccessController implements AccessController {
         );
         if (!login.ok) {
           if (login.reason === "locked") {
-            return {
+            return refused({
               allowed: false,
               status: 429,
               retryAfterSeconds: login.retryAfterSeconds ?? 60,
               message: "too many failed logins; try again later",
-            };
+            });
           }
-          return this.unauthorized(request, "authentication required");
+          return refused(this.unauthorized(request, "authentication required"));
         }
-        return this.decide(
+        const decision = this.decide(
           request,
           principalOf(login.account),
           await this.allowedFor(login.account, request.target),
         );
+        return { decision, until: accountExpiry(login.account), username: credentials.username };
       }
-      case "malformed":
-        return this.unauthorized(request, "malformed Authorization header");
       case "none": {
         if (request.target.kind !== "repository")
-          return this.unauthorized(request, "authentication required");
+          return refused(this.unauthorized(request, "authentication required"));
         const allowed = await this.allowedFor(undefined, request.target);
-        if (allowed) return { allowed: true, principal: principalOf(undefined) };
-        return this.unauthorized(request, "authentication required");
+        if (allowed)
+          return {
+            decision: { allowed: true, principal: principalOf(undefined) },
+            until: Infinity,
+          };
+        return refused(this.unauthorized(request, "authentication required"));
       }
     }
   }
@@ -114,39 +181,40 @@ export class TokenAccessController implements AccessController {
     return (await this.authorizer.repositoryActions(account, repository)).includes("pull");
   }
 
-  private async checkBearer(token: string, request: AccessRequest): Promise<AccessDecision> {
+  private async checkBearer(token: string, request: AccessRequest): Promise<Evaluation> {
     let verified: Awaited<ReturnType<TokenService["verifyAccess"]>>;
     try {
       verified = await this.tokens.verifyAccess(token);
     } catch (err) {
       const message = err instanceof TokenError ? err.message : "invalid token";
-      return this.unauthorized(request, message, "invalid_token");
+      return refused(this.unauthorized(request, message, "invalid_token"));
     }
     if (!claimCovers(verified.access, request.target)) {
-      return this.unauthorized(
-        request,
-        "the token does not grant this access",
-        "insufficient_scope",
+      return refused(
+        this.unauthorized(request, "the token does not grant this access", "insufficient_scope"),
       );
     }
     let account: Account | undefined;
     if (!verified.anonymous) {
       account = await this.accounts.current(verified.subject);
       if (!account) {
-        return this.unauthorized(
-          request,
-          "the token's account was removed, disabled, expired or its credentials changed",
-          "invalid_token",
+        return refused(
+          this.unauthorized(
+            request,
+            "the token's account was removed, disabled, expired or its credentials changed",
+            "invalid_token",
+          ),
         );
       }
     }
     // The claim was what the account could do when the token was issued; what it may do now
     // (membership, role, admin flag, robot permissions, project visibility) must agree too.
     if (request.target.kind === "repository" && !(await this.allowedFor(account, request.target))) {
-      if (!account) return this.unauthorized(request, "authentication required");
-      return this.decide(request, principalOf(account), false);
+      if (!account) return refused(this.unauthorized(request, "authentication required"));
+      return refused(this.decide(request, principalOf(account), false));
     }
-    return { allowed: true, principal: principalOf(account) };
+    const until = Math.min(verified.expiresAt.getTime(), accountExpiry(account));
+    return { decision: { allowed: true, principal: principalOf(account) }, until };
   }
 
   private async allowedFor(
@@ -180,6 +248,16 @@ export class TokenAccessController implements AccessController {
       message,
     };
   }
+}
+
+function refused(decision: AccessDecision): Evaluation {
+  return { decision, until: 0 };
+}
+
+/** When an account stops being usable on its own (a robot's expiry); Infinity otherwise. */
+function accountExpiry(account: Account | undefined): number {
+  if (account?.kind !== "robot" || account.robot.expiresAt === null) return Infinity;
+  return Date.parse(account.robot.expiresAt);
 }
 
 function describe(target: AccessTarget): string {

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Kysely, SelectQueryBuilder } from "kysely";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { type Database, executeRelaxed } from "../meta/database.js";
 import {
   deleteAccountRefreshTokens,
   deleteExpiredRefreshTokens,
@@ -699,23 +700,33 @@ export class AuthStore {
   // ---- audit ----
 
   async appendAudit(entry: Omit<AuditEntry, "id" | "at"> & { at?: string }): Promise<void> {
+    await this.auditInsert(entry).execute();
+  }
+
+  /**
+   * appendAudit as a relaxed commit (meta/database.ts: no fsync; survives a killed process,
+   * durable with the next full commit): for the records of hot paths (every pull), which a
+   * full commit would make fsync the database on each request.
+   */
+  async appendAuditRelaxed(entry: Omit<AuditEntry, "id" | "at"> & { at?: string }): Promise<void> {
+    await executeRelaxed(this.db as unknown as Kysely<Database>, this.auditInsert(entry));
+  }
+
+  private auditInsert(entry: Omit<AuditEntry, "id" | "at"> & { at?: string }) {
     const atMs = entry.at ? Date.parse(entry.at) : Date.now();
-    await this.db
-      .insertInto("audit_log")
-      .values({
-        id: auditId(atMs),
-        at: new Date(atMs).toISOString(),
-        actor: entry.actor,
-        actor_kind: entry.actorKind,
-        action: entry.action,
-        resource_type: entry.resourceType,
-        resource: entry.resource,
-        project: entry.project,
-        remote_address: entry.remoteAddress,
-        outcome: entry.outcome,
-        detail: entry.detail,
-      })
-      .execute();
+    return this.db.insertInto("audit_log").values({
+      id: auditId(atMs),
+      at: new Date(atMs).toISOString(),
+      actor: entry.actor,
+      actor_kind: entry.actorKind,
+      action: entry.action,
+      resource_type: entry.resourceType,
+      resource: entry.resource,
+      project: entry.project,
+      remote_address: entry.remoteAddress,
+      outcome: entry.outcome,
+      detail: entry.detail,
+    });
   }
 
   async listAudit(

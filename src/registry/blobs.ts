@@ -78,7 +78,12 @@ export async function getBlob(
   }
   call.res.writeHead(status, headers);
   try {
-    await pipeline(stream, call.res);
+    if (stream.sendTo) {
+      await stream.sendTo(call.res);
+      call.res.end();
+    } else {
+      await pipeline(stream, call.res);
+    }
   } catch (err) {
     // The client went away, or storage failed mid-stream: nothing more can be said on this
     // response; make sure the connection is not reused with a short body.

@@ -9,7 +9,10 @@
 // durable, buffer a whole blob in memory, or decide anything about repositories (the
 // metadata layer does that). Verifying that bytes match a digest is the caller's job: the
 // caller hashes the stream while the driver writes it, in the same pass.
-import type { Readable, Transform } from "node:stream";
+import type { Readable, Transform, Writable } from "node:stream";
+
+/** What read() returns: a Readable, optionally with a direct copy to a writable. */
+export type BlobReadable = Readable & { sendTo?(sink: Writable): Promise<void> };
 
 export interface BlobInfo {
   size: number;
@@ -62,8 +65,13 @@ export interface BlobStore {
   check(): Promise<void>;
 
   stat(digest: string): Promise<BlobInfo | undefined>;
-  /** A stream of the blob's bytes (or the inclusive range). Throws BlobNotFoundError. */
-  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * A stream of the blob's bytes (or the inclusive range). Throws BlobNotFoundError. The
+   * stream may offer `sendTo(sink)`: the driver's fastest way to copy the bytes into a
+   * writable with its backpressure (the filesystem driver: reused buffers); then use it
+   * instead of piping, and end the sink afterwards.
+   */
+  read(digest: string, range?: ByteRange): Promise<BlobReadable>;
   /** Optional: a URL the client can fetch the blob from directly (presigned S3 URL). */
   redirectUrl?(digest: string): Promise<string | undefined>;
   /** Removes the blob's bytes; false when it was not there. Callers ensure nothing refers to it. */

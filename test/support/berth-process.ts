@@ -55,6 +55,8 @@ export interface StartBerthOptions {
   keepData?: boolean;
   /** Extra arguments after `serve ...`. */
   args?: string[];
+  /** Options for node itself, before the script (benchmarks: `--cpu-prof`, `--heapsnapshot-signal`). */
+  nodeArgs?: string[];
   startTimeoutMs?: number;
   /**
    * Serve HTTPS (BERTH_TLS_CERT/BERTH_TLS_KEY are set from these); `ca` is the PEM that
@@ -75,7 +77,16 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     const started = await startManagedServer({
       name: "berth",
       ...commandFor(
-        [BERTH_BIN, "serve", "--listen", listen, "--data", dataDir, ...(options.args ?? [])],
+        [
+          ...(options.nodeArgs ?? []),
+          BERTH_BIN,
+          "serve",
+          "--listen",
+          listen,
+          "--data",
+          dataDir,
+          ...(options.args ?? []),
+        ],
         options.umask,
       ),
       // An open registry (no auth) unless the caller asks for auth with BERTH_AUTH.

@@ -27,12 +27,14 @@ import { pipeline } from "node:stream/promises";
 import {
   type BlobInfo,
   BlobNotFoundError,
+  type BlobReadable,
   type BlobStore,
   type ByteRange,
   type StoredBlob,
   type UploadInfo,
   UploadNotFoundError,
 } from "../blob-store.js";
+import { BlobFileStream } from "./blob-file-stream.js";
 
 /** 1 MiB stream buffers: fewer syscalls and event-loop turns per byte on large blobs. */
 export const STREAM_HIGH_WATER_MARK = 1024 * 1024;
@@ -92,7 +94,7 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async read(digest: string, range?: ByteRange): Promise<Readable> {
+  async read(digest: string, range?: ByteRange): Promise<BlobReadable> {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(this.blobPath(digest), "r");
@@ -100,12 +102,16 @@ export class FilesystemBlobStore implements BlobStore {
       if (isNotFound(err)) throw new BlobNotFoundError(digest);
       throw err;
     }
-    return handle.createReadStream({
-      start: range?.start,
-      end: range?.end,
-      highWaterMark: STREAM_HIGH_WATER_MARK,
-      autoClose: true,
-    });
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    const start = range?.start ?? 0;
+    const end = Math.min(range?.end ?? size - 1, size - 1);
+    return new BlobFileStream(handle, start, end, STREAM_HIGH_WATER_MARK);
   }
 
   async delete(digest: string): Promise<boolean> {
