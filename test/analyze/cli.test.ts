@@ -1,4 +1,4 @@
-// `berth analyze` as users run it: `node bin/berth.js analyze …` with BERTH_FROM_SOURCE=1,
+// `berth analyze` as users run it: `node bin/berth.js analyze …` (dist/, as built),
 // on the known image (known-image.ts): human output, JSON, tree, CI thresholds and exit codes.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,7 +16,7 @@ let dockerfile: string;
 
 function berth(...args: string[]): Promise<CommandResult> {
   return run(process.execPath, [BERTH_BIN, "analyze", ...args], {
-    env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+    env: { ...process.env },
     timeoutMs: 60_000,
   });
 }

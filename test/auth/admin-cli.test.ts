@@ -9,7 +9,7 @@ import { ADMIN, type ApiHarness, api, basic, startApi } from "../api/harness.js"
 import { BERTH_BIN, startBerth } from "../support/berth-process.js";
 import { run } from "../support/process-control.js";
 
-const env = { ...process.env, BERTH_FROM_SOURCE: "1" };
+const env = { ...process.env };
 
 function berth(args: string[], options: { input?: string; extraEnv?: NodeJS.ProcessEnv } = {}) {
   return run(process.execPath, [BERTH_BIN, "admin", ...args], {

@@ -282,7 +282,6 @@ describe("berth admin user sessions / signout", () => {
         {
           env: {
             ...process.env,
-            BERTH_FROM_SOURCE: "1",
             BERTH_USERNAME: "admin",
             BERTH_PASSWORD: ADMIN_PASSWORD,
           },

@@ -13,7 +13,7 @@ export interface BerthRunOptions {
 
 export function berth(args: string[], options: BerthRunOptions = {}): Promise<CommandResult> {
   return run(process.execPath, [BERTH_BIN, ...args], {
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", ...options.env },
+    env: { ...process.env, ...options.env },
     input: options.input,
     timeoutMs: options.timeoutMs ?? 180_000,
     cwd: join(BERTH_BIN, "..", ".."),

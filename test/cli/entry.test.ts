@@ -45,7 +45,7 @@ describe("berth entry point", () => {
       .filter((f) => f.endsWith(".Dockerfile"))
       .map((f) => join(FIXTURES, f));
     const child = spawn(process.execPath, [BERTH_BIN, "lint", "--format", "json", ...files], {
-      env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+      env: { ...process.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.destroy(); // the reader is gone before berth writes anything

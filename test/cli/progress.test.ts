@@ -37,7 +37,7 @@ async function berthOnTerminal(args: string[]): Promise<{ code: number; screen: 
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   const line = [process.execPath, BERTH_BIN, ...args].map(quote).join(" ");
   const result = await run("script", ["-qec", line, "/dev/null"], {
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", COLUMNS: "160" },
+    env: { ...process.env, COLUMNS: "160" },
     cwd: join(BERTH_BIN, "..", ".."),
     timeoutMs: 120_000,
   });

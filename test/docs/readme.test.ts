@@ -7,8 +7,8 @@
 //
 // What the test substitutes, and why (nothing else is changed):
 // - `127.0.0.1:5000` / `localhost:5000` → the free port the server was started on;
-// - `npm install` is not run: the dependencies are installed already; BERTH_FROM_SOURCE=1
-//   stands for the build `npm install` makes (`npm start` then runs the current sources);
+// - `npm install` is not run: the dependencies are installed already, and the build it
+//   makes (dist/) is kept current by the suite's globalSetup (`npm start` runs dist/);
 // - `npm start` is started in the background with BERTH_LISTEN set to that port, and stopped
 //   by its process group (SIGTERM) when the document is done;
 // - docs/*.md say `berth …` (after `npm link`): for them `berth` is put on PATH as `npm link`
@@ -114,7 +114,7 @@ async function sandbox(doc: Document): Promise<Sandbox> {
     TMPDIR: join(dir, "tmp"),
     CONTAINERS_STORAGE_CONF: join(dir, "storage.conf"),
     CONTAINERS_CONF: join(dir, "containers.conf"),
-    BERTH_FROM_SOURCE: "1",
+
     npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? "/root", ".npm"),
     npm_config_update_notifier: "false",
     npm_config_fund: "false",

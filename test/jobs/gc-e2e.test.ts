@@ -54,7 +54,6 @@ describe("garbage collection with real clients", () => {
       {
         env: {
           ...process.env,
-          BERTH_FROM_SOURCE: "1",
           BERTH_USERNAME: "admin",
           BERTH_PASSWORD: PASSWORD,
         },

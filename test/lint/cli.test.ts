@@ -15,7 +15,7 @@ function berth(args: string[], input?: string) {
     cwd: dir,
     input,
     encoding: "utf8",
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1" },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

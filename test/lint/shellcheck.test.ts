@@ -32,7 +32,7 @@ function berth(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, "lint", ...args], {
     cwd: dir,
     encoding: "utf8",
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", NO_COLOR: "1", ...env },
+    env: { ...process.env, NO_COLOR: "1", ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -34,7 +34,7 @@ let dbDir: string;
 
 function gate(...args: string[]): Promise<CommandResult> {
   return run(process.execPath, [BERTH_BIN, "gate", ...args], {
-    env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+    env: { ...process.env },
     timeoutMs: 120_000,
   });
 }
@@ -334,7 +334,7 @@ describe("berth gate rules that need more than a layout", () => {
 
   it("signedBy: an unsigned registry image fails only signedBy, the signed one passes every rule", async () => {
     registry = await startBerth({ env: { BERTH_LOG_LEVEL: "warn" } });
-    const keyEnv = { ...process.env, BERTH_FROM_SOURCE: "1", COSIGN_PASSWORD: "pw" };
+    const keyEnv = { ...process.env, COSIGN_PASSWORD: "pw" };
     const cli = (args: string[]) =>
       run(process.execPath, [BERTH_BIN, ...args], { env: keyEnv, timeoutMs: 120_000 });
     const keygen = await cli(["key", "generate", "--output-key-prefix", join(work, "gatekey")]);

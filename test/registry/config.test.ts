@@ -120,7 +120,7 @@ describe("berth serve", () => {
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>(
       (done, fail) => {
         const child = spawn(process.execPath, [bin, "serve", "--data", join(dir, "data")], {
-          env: { ...process.env, BERTH_FROM_SOURCE: "1", BERTH_UPLOAD_PURGE_AFTER: "whenever" },
+          env: { ...process.env, BERTH_UPLOAD_PURGE_AFTER: "whenever" },
           stdio: ["ignore", "ignore", "pipe"],
         });
         let err = "";

@@ -30,7 +30,6 @@ async function startServe(): Promise<{
     {
       env: {
         ...process.env,
-        BERTH_FROM_SOURCE: "1",
         BERTH_LOG_LEVEL: "info",
         BERTH_LOG_FORMAT: "json",
         BERTH_AUTH: "none",

@@ -47,7 +47,6 @@ async function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<Serve> {
     {
       env: {
         ...process.env,
-        BERTH_FROM_SOURCE: "1",
         BERTH_AUTH: "none",
         BERTH_LOG_LEVEL: "info",
         BERTH_LOG_FORMAT: "",

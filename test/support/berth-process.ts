@@ -1,7 +1,7 @@
 // Starts a real Berth registry for a test, exactly as a user would:
-//   BERTH_FROM_SOURCE=1 node bin/berth.js serve --listen 127.0.0.1:<free port> --data <dir>
-// (BERTH_FROM_SOURCE makes bin/berth.js run the TypeScript sources through tsx, so no build
-// is needed), and waits until GET /healthz answers.
+//   node bin/berth.js serve --listen 127.0.0.1:<free port> --data <dir>
+// (bin/berth.js runs dist/, which the suite's globalSetup keeps current with src/), and
+// waits until GET /healthz answers.
 //
 // Usage (reusable by any test or bench):
 //   const berth = await startBerth();                  // fresh temp data dir
@@ -92,7 +92,6 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
       // An open registry (no auth) unless the caller asks for auth with BERTH_AUTH.
       env: {
         ...process.env,
-        BERTH_FROM_SOURCE: "1",
         BERTH_AUTH: "none",
         ...(tls ? { BERTH_TLS_CERT: tls.cert, BERTH_TLS_KEY: tls.key } : {}),
         ...options.env,

@@ -4,11 +4,12 @@
 // message when chromium is missing, never skips. Also makes sure the UI is built into
 // dist/web (vite, under a cross-process lock, only when web/ is newer than the build).
 // It must never use the user's own browser profile.
-import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium } from "playwright-core";
+import { newestMtime } from "./build.js";
 import { withFileLock } from "./file-lock.js";
 import { findExecutable } from "./tools.js";
 
@@ -60,16 +61,6 @@ export async function launchChromium(
       await rm(profile, { recursive: true, force: true });
     },
   };
-}
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    const time = entry.isDirectory() ? await newestMtime(path) : (await stat(path)).mtimeMs;
-    newest = Math.max(newest, time);
-  }
-  return newest;
 }
 
 /** Builds web/ into dist/web unless the build is newer than every source file. */

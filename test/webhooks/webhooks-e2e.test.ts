@@ -105,7 +105,6 @@ describe("webhooks and metrics with real clients", () => {
       {
         env: {
           ...process.env,
-          BERTH_FROM_SOURCE: "1",
           BERTH_USERNAME: "admin",
           BERTH_PASSWORD: PASSWORD,
         },

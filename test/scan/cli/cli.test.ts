@@ -25,7 +25,6 @@ function berth(args: string[], env: Record<string, string> = {}): SpawnSyncRetur
     encoding: "utf8",
     env: {
       ...process.env,
-      BERTH_FROM_SOURCE: "1",
       BERTH_DB_DIR: "",
       XDG_CACHE_HOME: join(work, "xdg"),
       ...env,
@@ -107,7 +106,7 @@ describe("berth db", () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
         const child = spawn(process.execPath, [BIN, ...args], {
-          env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+          env: { ...process.env },
         });
         let out = "";
         let err = "";

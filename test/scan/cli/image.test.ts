@@ -35,7 +35,7 @@ interface Report {
 function run(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
-    env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+    env: { ...process.env },
     timeout: 120_000,
   });
 }
@@ -49,7 +49,7 @@ function scan(
     [BIN, "scan", reference, "--db-dir", db, "--format", "json", ...extra],
     {
       encoding: "utf8",
-      env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+      env: { ...process.env },
       timeout: 120_000,
     },
   );

@@ -20,7 +20,7 @@ const tree = join(work, "src");
 function berth(args: string[]): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
-    env: { ...process.env, BERTH_FROM_SOURCE: "1", BERTH_DB_DIR: "", XDG_CACHE_HOME: work },
+    env: { ...process.env, BERTH_DB_DIR: "", XDG_CACHE_HOME: work },
     timeout: 120_000,
   });
 }

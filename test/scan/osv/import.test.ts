@@ -206,7 +206,7 @@ describe("import", () => {
       process.execPath,
       [join(import.meta.dirname, "../../../bin/berth.js"), "db", "import", big, "--db-dir", dir],
       {
-        env: { ...process.env, BERTH_FROM_SOURCE: "1" },
+        env: { ...process.env },
         stdio: "ignore",
       },
     );
