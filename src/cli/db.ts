@@ -23,9 +23,10 @@ import { type ImportSummary, importOsv } from "../scan/osv/import.js";
 import { resolveDbDir } from "../scan/osv/location.js";
 import { NoDatabaseError, OsvStore } from "../scan/osv/store.js";
 import { CliError, ExitCode } from "./errors.js";
-import { addRegistryFlags, asCliError, type RegistryFlags } from "./registry-flags.js";
+import { addRegistryFlags, asCliError, collect, type RegistryFlags } from "./registry-flags.js";
 import { clientFor, registryReference } from "./registry-ref.js";
 import { ttyProgress } from "./scan-progress.js";
+import { privateKeyFromFile, publicKeysFromFiles } from "./signing-keys.js";
 
 interface DbFlags extends RegistryFlags {
   dbDir?: string;
@@ -73,17 +74,22 @@ export function fetchLine(r: FetchResult, dir: string): string {
   return `${what}: ${r.summary.totalRecords} records, data ${ageOf(r.summary.importedAt)} old\n`;
 }
 
-/** Fetches the database at `reference` into `dir` (a no-op when the digest is unchanged). */
+/**
+ * Fetches the database at `reference` into `dir` (a no-op when the digest is unchanged).
+ * With `keyFiles`, the artifact must carry a signature by one of those public keys.
+ */
 export async function updateFromRepository(
   reference: string,
   dir: string,
   flags: RegistryFlags,
   force = false,
+  keyFiles: readonly string[] = [],
 ): Promise<FetchResult> {
   const ref = registryReference(reference);
+  const trustedKeys = keyFiles.length > 0 ? publicKeysFromFiles([...keyFiles]) : undefined;
   const client = clientFor(ref, flags);
   try {
-    return await fetchDatabase(client, ref, dir, { force });
+    return await fetchDatabase(client, ref, dir, { force, trustedKeys });
   } catch (err) {
     if (err instanceof DbArtifactError) {
       throw new CliError(`${err.message}; the local database is unchanged`, ExitCode.Failure);
@@ -216,18 +222,20 @@ export function register(program: Command): void {
     .description("pack the local database as an OCI artifact and push it (for offline sites)")
     .argument("<ref>", "REGISTRY/REPO:TAG, e.g. registry.example/security/osv-db:latest")
     .option("--db-dir <dir>", "database directory")
+    .option("--key <file>", "sign the pushed artifact with this cosign private key")
     .option("--format <format>", "text or json", "text")
     .addHelpText(
       "after",
-      "\nServers fetch it with scan.dbRepository, the CLI with berth scan --db-repository REF or\nberth db pull REF; see docs/scan.md.\n\nExample:\n  berth db push 127.0.0.1:5000/security/osv-db:latest",
+      "\nWith --key, fetchers given the public key (berth db pull --key, berth scan --db-key,\nthe server's scan.dbRepositoryKey) refuse a database without that signature.\n\nServers fetch it with scan.dbRepository, the CLI with berth scan --db-repository REF or\nberth db pull REF; see docs/scan.md.\n\nExample:\n  berth db push 127.0.0.1:5000/security/osv-db:latest",
     );
-  addRegistryFlags(push).action(async (reference: string, flags: DbFlags) => {
+  addRegistryFlags(push).action(async (reference: string, flags: DbFlags & { key?: string }) => {
     const dir = resolveDbDir(flags.dbDir);
     const ref = registryReference(reference);
     if (ref.digest) throw new CliError("push to a tag, not a digest", ExitCode.Usage);
+    const signWith = flags.key ? await privateKeyFromFile(flags.key) : undefined;
     const client = clientFor(ref, flags);
     try {
-      const pushed = await pushDatabase(client, ref, dir);
+      const pushed = await pushDatabase(client, ref, dir, signWith ? { signWith } : {});
       if (flags.format === "json") {
         process.stdout.write(`${JSON.stringify(pushed, null, 2)}\n`);
         return;
@@ -236,7 +244,7 @@ export function register(program: Command): void {
         .map(([e, n]) => `${e} ${n}`)
         .join(", ");
       process.stdout.write(
-        `pushed the vulnerability database to ${pushed.reference}@${pushed.digest}: ${pushed.summary.totalRecords} records (${counts || "none"}), ${pushed.layer.size} bytes compressed\n`,
+        `pushed the vulnerability database to ${pushed.reference}@${pushed.digest}: ${pushed.summary.totalRecords} records (${counts || "none"}), ${pushed.layer.size} bytes compressed${pushed.signature ? `; signed (${pushed.signature})` : ""}\n`,
       );
     } catch (err) {
       if (err instanceof DbArtifactError) throw new CliError(err.message, ExitCode.Failure);
@@ -252,11 +260,25 @@ export function register(program: Command): void {
     .argument("<ref>", "REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST")
     .option("--db-dir <dir>", "database directory")
     .option("--force", "download even when the local database is that digest already")
+    .option(
+      "--key <file>",
+      "require a signature by this cosign public key (repeatable: any one of them)",
+      collect,
+      [],
+    )
     .option("--format <format>", "text or json", "text");
-  addRegistryFlags(pull).action(async (reference: string, flags: DbFlags & { force?: boolean }) => {
-    const dir = resolveDbDir(flags.dbDir);
-    const result = await updateFromRepository(reference, dir, flags, flags.force === true);
-    if (flags.format === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else process.stdout.write(fetchLine(result, dir));
-  });
+  addRegistryFlags(pull).action(
+    async (reference: string, flags: DbFlags & { force?: boolean; key: string[] }) => {
+      const dir = resolveDbDir(flags.dbDir);
+      const result = await updateFromRepository(
+        reference,
+        dir,
+        flags,
+        flags.force === true,
+        flags.key,
+      );
+      if (flags.format === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(fetchLine(result, dir));
+    },
+  );
 }

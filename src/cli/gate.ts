@@ -13,6 +13,7 @@ import { checkGateInputs, gatherCliFacts, policyDirOf, readInput } from "./gate-
 import {
   addRegistryFlags,
   asCliError,
+  collect,
   type RegistryFlags,
   registryOptionsFrom,
 } from "./registry-flags.js";
@@ -27,6 +28,7 @@ interface GateFlags extends RegistryFlags {
   platform?: string;
   dbDir?: string;
   dbRepository?: string;
+  dbKey?: string[];
 }
 
 const HELP_AFTER = `
@@ -57,6 +59,12 @@ export function register(program: Command): void {
     .option(
       "--db-repository <ref>",
       "first fetch the database from this OCI artifact (berth db push), when its digest changed",
+    )
+    .option(
+      "--db-key <file>",
+      "with --db-repository: require a signature by this cosign public key (repeatable)",
+      collect,
+      [],
     )
     .addHelpText("after", HELP_AFTER);
   addRegistryFlags(command).action(async (image: string, flags: GateFlags) => {
@@ -96,7 +104,13 @@ async function gate(image: string, flags: GateFlags): Promise<void> {
   };
   checkGateInputs(image, policy, options);
   if (policy.vulnerabilities && flags.dbRepository) {
-    const fetched = await updateFromRepository(flags.dbRepository, options.dbDir, flags);
+    const fetched = await updateFromRepository(
+      flags.dbRepository,
+      options.dbDir,
+      flags,
+      false,
+      flags.dbKey,
+    );
     process.stderr.write(`berth: ${fetchLine(fetched, options.dbDir)}`);
   }
   const progress = ttyProgress();

@@ -20,6 +20,7 @@ import { CliError, ExitCode } from "./errors.js";
 import {
   addRegistryFlags,
   asCliError,
+  collect,
   type RegistryFlags,
   registryOptionsFrom,
 } from "./registry-flags.js";
@@ -36,6 +37,7 @@ interface ScanFlags extends RegistryFlags {
   output?: string;
   dbDir?: string;
   dbRepository?: string;
+  dbKey?: string[];
   platform?: string;
 }
 
@@ -100,6 +102,12 @@ export function register(program: Command): void {
       "--db-repository <ref>",
       "first fetch the database from this OCI artifact (berth db push), when its digest changed",
     )
+    .option(
+      "--db-key <file>",
+      "with --db-repository: require a signature by this cosign public key (repeatable)",
+      collect,
+      [],
+    )
     .option("--platform <os/arch>", "platform to pick from a multi-platform image");
   addRegistryFlags(command).action(async (target: string, flags: ScanFlags) => {
     if (!(SCAN_FORMATS as readonly string[]).includes(flags.format)) {
@@ -129,7 +137,13 @@ export function register(program: Command): void {
     const severities = parseSeverities(flags.severity);
     if (flags.dbRepository) {
       const dir = resolveDbDir(flags.dbDir);
-      const fetched = await updateFromRepository(flags.dbRepository, dir, flags);
+      const fetched = await updateFromRepository(
+        flags.dbRepository,
+        dir,
+        flags,
+        false,
+        flags.dbKey,
+      );
       process.stderr.write(`berth: ${fetchLine(fetched, dir)}`);
     }
     const progress = ttyProgress();

@@ -158,7 +158,7 @@ export class RegistryHttp {
         res = await this.sendOnce(req, authorization);
       } catch (err) {
         if (err instanceof RegistryError) throw err;
-        if (this.switchToFallback(err)) {
+        if (this.switchToFallback(err) || this.upgradeOnClosedSocket(err)) {
           attempt--;
           continue;
         }
@@ -311,6 +311,23 @@ export class RegistryHttp {
       `${this.registry} answered HTTP 400: ${text.trim().slice(0, 200)}`,
       400,
     );
+  }
+
+  /**
+   * A loopback registry spoken to in plain HTTP that closes the socket without an answer is
+   * a TLS server that does not answer plain requests with 400 (Node's https, Berth's own):
+   * switch to https once, as for the 400 answer Go servers give.
+   */
+  private upgradeOnClosedSocket(err: unknown): boolean {
+    const upgrade = this.endpoint.upgradeUrl;
+    if (!upgrade) return false;
+    const code =
+      (err as { code?: string; cause?: { code?: string } })?.cause?.code ??
+      (err as { code?: string })?.code ??
+      "";
+    if (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET") return false;
+    this.endpoint = { ...this.endpoint, baseUrl: upgrade, upgradeUrl: undefined };
+    return true;
   }
 
   private switchToFallback(err: unknown): boolean {

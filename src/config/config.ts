@@ -115,6 +115,12 @@ export interface BerthConfig {
     dbUpdateIntervalMs: number;
     /** Credentials file for the database's registry; "" = the standard docker/podman files. */
     dbRepositoryAuthFile: string;
+    /** Cosign public key file the database artifact must be signed with; "" = no check. */
+    dbRepositoryKey: string;
+    /** Extra CA certificate (PEM file) trusted for the database's registry; "" = none. */
+    dbRepositoryCaFile: string;
+    /** Skip TLS verification (and allow plain HTTP) for the database's registry. */
+    dbRepositoryInsecure: boolean;
   };
   /** Prometheus metrics (src/metrics; docs/monitoring.md). */
   metrics: {
@@ -503,6 +509,33 @@ export const SETTINGS: readonly Setting[] = [
     "Credentials file (docker/podman `auth.json` format) for the registry of `scan.dbRepository`; unset means the standard docker and podman files.",
   ),
   setting(
+    "scan.dbRepositoryKey",
+    "BERTH_SCAN_DB_REPOSITORY_KEY",
+    parseNonEmptyString,
+    (c, v) => {
+      c.scan.dbRepositoryKey = v;
+    },
+    "A cosign public key file (`berth key generate`): the database fetched from `scan.dbRepository` must carry a signature by it (`berth db push --key`), or it is refused and the current database stays; unset means no signature check.",
+  ),
+  setting(
+    "scan.dbRepositoryCaFile",
+    "BERTH_SCAN_DB_REPOSITORY_CA_FILE",
+    parseNonEmptyString,
+    (c, v) => {
+      c.scan.dbRepositoryCaFile = v;
+    },
+    "An extra CA certificate (PEM file) trusted for the registry of `scan.dbRepository`; unset means the system CAs only.",
+  ),
+  setting(
+    "scan.dbRepositoryInsecure",
+    "BERTH_SCAN_DB_REPOSITORY_INSECURE",
+    parseBoolean,
+    (c, v) => {
+      c.scan.dbRepositoryInsecure = v;
+    },
+    "Skip TLS verification (and fall back to plain HTTP) for the registry of `scan.dbRepository`; loopback hosts always allow plain HTTP.",
+  ),
+  setting(
     "jobs.retryBackoff",
     "BERTH_JOBS_RETRY_BACKOFF",
     parseDuration,
@@ -668,6 +701,9 @@ export function defaultConfig(): BerthConfig {
       dbRepository: "",
       dbUpdateIntervalMs: 3600_000,
       dbRepositoryAuthFile: "",
+      dbRepositoryKey: "",
+      dbRepositoryCaFile: "",
+      dbRepositoryInsecure: false,
     },
     metrics: { enabled: true, listen: "" },
     webhooks: {

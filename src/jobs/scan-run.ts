@@ -3,7 +3,12 @@
 // (scan/catalogers: nothing unpacked, every layer checked against its digest), matched
 // against the server's vulnerability database (scan/server-db.ts), then stored: counts,
 // findings and the whole result (meta/scan-reports.ts), and the SBOM as a CycloneDX OCI
-// referrer of the image (stored-referrer.ts). Idempotent: a second run over the same image
+// referrer of the image (stored-referrer.ts). The SBOM's bytes count against the storage
+// quotas of its repository, project and the registry like any push (policy/quotas.ts, the
+// same QuotaGate push admission uses): when they would exceed a limit the SBOM is not
+// attached and the report says why (the SPDX/CycloneDX downloads still work from the stored
+// result); it is removed with its subject (referrers of a deleted manifest go with it in GC).
+// Idempotent: a second run over the same image
 // replaces the findings and reuses the SBOM referrer (same bytes → same digest).
 // Never: buffer a layer, or leave a report "running" after a failure it saw.
 import type { Kysely } from "kysely";
@@ -15,18 +20,20 @@ import {
   listReferrers,
   markScanFailed,
   markScanRunning,
+  projectQuotaBytes,
   type ScanJobPayload,
   type StoredFinding,
 } from "../meta/index.js";
-import { parseManifest } from "../oci/index.js";
+import { digestOf, parseManifest, projectOf } from "../oci/index.js";
 import { StoredImageSource } from "../policy/gate-admission.js";
+import { MetaStorageAccounting, QuotaGate } from "../policy/quotas.js";
 import { catalogImage } from "../scan/catalogers/index.js";
 import { renderCycloneDx } from "../scan/report/cyclonedx.js";
 import { allFindings, countBySeverity, type ScanResult } from "../scan/result.js";
 import { evaluateInventory } from "../scan/scan.js";
 import type { ServerVulnerabilityDb } from "../scan/server-db.js";
 import { SEVERITIES, severityRank } from "../scan/severity/index.js";
-import { blobOf } from "../sign/attached.js";
+import { type AttachmentBlob, blobOf, EMPTY_CONFIG, referrerManifest } from "../sign/attached.js";
 import type { BlobStore } from "../storage/index.js";
 import { storeReferrer } from "./stored-referrer.js";
 import { JobCancelled, type JobContext } from "./worker.js";
@@ -47,6 +54,8 @@ export interface ScanRunResult {
   durationMs?: number;
   cpuMs?: number;
   sbom?: string | null;
+  /** Why the SBOM was not attached (a storage quota). */
+  sbomSkipped?: string;
 }
 
 export async function runScanJob(
@@ -117,7 +126,10 @@ async function scanStored(
   const findings = storedFindings(result);
   const counts = countBySeverity(allFindings(result));
   const fixable = countBySeverity(allFindings(result).filter((f) => f.fixedVersion !== undefined));
-  const sbom = await attachSbom(deps, repository, stored, result);
+  const attached = await attachSbom(deps, repository, stored, result);
+  const sbom = typeof attached === "string" ? attached : null;
+  const sbomSkipped = typeof attached === "string" ? undefined : attached.skipped;
+  if (sbomSkipped) ctx.log(`SBOM not attached: ${sbomSkipped}`);
   const cpu = process.cpuUsage(cpuBefore);
   const durationMs = Date.now() - started;
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
@@ -127,8 +139,13 @@ async function scanStored(
     counts,
     fixable,
     packages: result.packages.length,
-    result: JSON.stringify(result),
+    result: JSON.stringify(
+      sbomSkipped
+        ? { ...result, warnings: [...result.warnings, `SBOM not attached: ${sbomSkipped}`] }
+        : result,
+    ),
     sbomDigest: sbom,
+    ...(sbomSkipped ? { note: `SBOM not attached: ${sbomSkipped}` } : {}),
     startedAt: started,
     durationMs,
     cpuMs,
@@ -147,6 +164,7 @@ async function scanStored(
     durationMs,
     cpuMs,
     sbom,
+    ...(sbomSkipped ? { sbomSkipped } : {}),
   };
 }
 
@@ -178,7 +196,7 @@ async function attachSbom(
   repository: string,
   stored: { digest: string; mediaType: string; size: number },
   result: ScanResult,
-): Promise<string | null> {
+): Promise<string | { skipped: string }> {
   const previous = (await getScanReport(deps.db, stored.digest))?.sbomDigest;
   if (previous) {
     const referrers = await listReferrers(deps.db, repository, stored.digest, CYCLONEDX_MEDIA_TYPE);
@@ -188,6 +206,8 @@ async function attachSbom(
   const layer = blobOf(Buffer.from(document, "utf8"), CYCLONEDX_MEDIA_TYPE, {
     "org.opencontainers.image.title": "sbom.cdx.json",
   });
+  const skipped = await sbomOverQuota(deps, repository, [EMPTY_CONFIG, layer], stored);
+  if (skipped) return { skipped };
   return storeReferrer(
     deps.db,
     deps.store,
@@ -201,6 +221,52 @@ async function attachSbom(
     },
   );
 }
+
+/**
+ * Why storing the SBOM's blobs and manifest in `repository` would exceed a storage quota, or
+ * undefined. Each blob is checked as a push would be (a blob the scope holds costs nothing);
+ * the manifest's size is estimated by building it.
+ */
+async function sbomOverQuota(
+  deps: ScanRunDeps,
+  repository: string,
+  blobs: AttachmentBlob[],
+  subject: { digest: string; mediaType: string; size: number },
+): Promise<string | undefined> {
+  const project = projectOf(repository);
+  const quotaBytes = await projectQuotaBytes(deps.db, project);
+  const gate = new QuotaGate(new MetaStorageAccounting(deps.db));
+  const manifest = Buffer.from(
+    JSON.stringify(
+      referrerManifest(
+        CYCLONEDX_MEDIA_TYPE,
+        blobs.slice(1).map((b) => b.descriptor),
+        subject,
+      ),
+    ),
+  );
+  const items = [
+    ...blobs.map((b) => ({ digest: b.descriptor.digest, size: b.descriptor.size })),
+    { digest: digestOf(manifest), size: manifest.length + 256 },
+  ];
+  try {
+    for (const item of items) {
+      await gate.admit(
+        { name: project, quotaBytes: quotaBytes ?? null },
+        repository,
+        item.digest,
+        item.size,
+        (message) => new SbomQuotaExceeded(message),
+      );
+    }
+  } catch (err) {
+    if (err instanceof SbomQuotaExceeded) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+class SbomQuotaExceeded extends Error {}
 
 /** Whether a parsed manifest is something the scanner reads (used by the consumer too). */
 export function scanTargetOf(

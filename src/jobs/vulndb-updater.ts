@@ -9,12 +9,18 @@
 // database directory is local state of each replica, while a shared schedule fires once
 // across all replicas — only one of them would ever be updated. Each process updating its
 // own copy costs one HEAD per interval.
+// With `scan.dbRepositoryKey` a database without a signature by that key is refused (the
+// current one stays); `scan.dbRepositoryCaFile` / `scan.dbRepositoryInsecure` are the TLS
+// options of its registry.
 // Never: throw out of the timer (a failed check is logged and retried at the next interval),
 // log credentials, or run two checks at once in one process.
+import type { KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { BerthConfig } from "../config/config.js";
 import { parseImageReference } from "../oci/index.js";
 import { ageOf, type FetchResult, fetchDatabase } from "../scan/db-artifact.js";
+import { loadPublicKey } from "../sign/keys.js";
 import { registryClient } from "../transport/registry.js";
 
 export interface VulnDbUpdater {
@@ -36,6 +42,7 @@ export function startVulnDbUpdater(
 ): VulnDbUpdater | undefined {
   if (!scan.dbRepository) return undefined;
   const ref = parseImageReference(scan.dbRepository);
+  const trustedKeys = scan.dbRepositoryKey ? [readTrustedKey(scan.dbRepositoryKey)] : undefined;
   const log = logger.child({ component: "vulndb-updater" });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -44,9 +51,11 @@ export function startVulnDbUpdater(
   const once = async (): Promise<FetchResult | undefined> => {
     const client = registryClient(ref.registry, {
       authFile: scan.dbRepositoryAuthFile || undefined,
+      ...(scan.dbRepositoryCaFile ? { caFiles: [scan.dbRepositoryCaFile] } : {}),
+      ...(scan.dbRepositoryInsecure ? { insecure: true } : {}),
     });
     try {
-      const result = await fetchDatabase(client, ref, scan.dbDir);
+      const result = await fetchDatabase(client, ref, scan.dbDir, { trustedKeys });
       const fields = {
         reference: result.reference,
         digest: result.digest,
@@ -101,4 +110,16 @@ export function startVulnDbUpdater(
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/** The configured public key, or an error naming the setting (at start, not at each check). */
+function readTrustedKey(path: string): KeyObject {
+  try {
+    return loadPublicKey(readFileSync(path, "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      `scan.dbRepositoryKey: cannot use ${path} as a public key: ${code === "ENOENT" ? "no such file" : (err as Error).message}`,
+    );
+  }
 }

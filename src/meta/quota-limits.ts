@@ -95,3 +95,17 @@ export async function storageHolds(
   if (ids) manifest = manifest.where("repository_id", "in", ids);
   return (await manifest.executeTakeFirst()) !== undefined;
 }
+
+/** A project's storage limit (`projects.quota_bytes`); undefined when the project is unknown. */
+export async function projectQuotaBytes(
+  db: Kysely<Database>,
+  project: string,
+): Promise<number | null | undefined> {
+  const row = await db
+    .selectFrom("projects")
+    .select("quota_bytes")
+    .where("name", "=", project)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return row.quota_bytes === null ? null : Number(row.quota_bytes);
+}

@@ -338,6 +338,8 @@ export interface FinishedScan {
   packages: number;
   result: string;
   sbomDigest: string | null;
+  /** A note on a done scan (why the SBOM was not attached), kept in the `error` column. */
+  note?: string;
   startedAt: number;
   durationMs: number;
   cpuMs: number;
@@ -381,7 +383,7 @@ export async function finishScan(
         .updateTable("scan_reports")
         .set({
           status: "done",
-          error: null,
+          error: scan.note ?? null,
           db_version: scan.dbVersion,
           db_updated_at: scan.dbUpdatedAt,
           counts: JSON.stringify(scan.counts),

@@ -30,7 +30,7 @@ import {
 import { gatherImageFacts } from "./gate-image-facts.js";
 
 export const NOT_DECIDABLE_AT_PUSH =
-  "not decidable at push (needs a scan, a signature or the layer contents); the vulnerabilities rule gates pulls once the image is scanned (policy/vulnerability-admission.ts); run berth gate in CI for the others";
+  "not decidable at push (needs a scan, a signature or the layer contents); vulnerabilities, forbiddenPackages and forbiddenLicenses gate pulls once the image is scanned (policy/vulnerability-admission.ts); run berth gate in CI for the others";
 
 /** The policy's push-decidable rules only. */
 export function pushDecidable(policy: GatePolicy): GatePolicy {

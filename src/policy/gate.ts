@@ -42,6 +42,30 @@ export const PUSH_DECIDABLE: ReadonlySet<GateRule> = new Set<GateRule>([
   "platforms",
 ]);
 
+/**
+ * Rules the registry decides at pull from the stored scan (findings and the SBOM's package
+ * inventory): `vulnerabilities`, `forbiddenPackages`, `forbiddenLicenses`. `signedBy` is not
+ * among them: its keys are files on the CI machine; the registry enforces signatures with
+ * the project's trust policy (policy/trust-admission.ts).
+ */
+export const PULL_DECIDABLE: ReadonlySet<GateRule> = new Set<GateRule>([
+  "vulnerabilities",
+  "forbiddenPackages",
+  "forbiddenLicenses",
+]);
+
+/** The policy's rules in `rules` only (undefined when none is set). */
+export function onlyRules(
+  policy: GatePolicy,
+  rules: ReadonlySet<GateRule>,
+): GatePolicy | undefined {
+  const out: Record<string, unknown> = {};
+  for (const rule of GATE_RULES) {
+    if (rules.has(rule) && policy[rule] !== undefined) out[rule] = policy[rule];
+  }
+  return Object.keys(out).length > 0 ? (out as GatePolicy) : undefined;
+}
+
 export interface AllowlistEntry {
   readonly id: string;
   /** ISO date; the entry stops applying after it. */

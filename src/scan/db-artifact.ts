@@ -21,9 +21,14 @@
 // `osv.sqlite` (and the directory fsynced): a reader, or a process killed with SIGKILL at any
 // point, sees the old database or the new one, never a half-written one. Temp files of
 // killed fetches are removed by the next one.
+// Signatures: `berth db push --key cosign.key` signs the pushed manifest digest with a
+// cosign-compatible key (src/sign/, tag scheme `sha256-<hex>.sig`, so cosign verifies it
+// too). A fetch given trusted public keys (`berth db pull --key`, `berth scan --db-key`, the
+// server's `scan.dbRepositoryKey`) refuses, before any layer byte is read, a database whose
+// manifest digest carries no signature that verifies with one of them.
 // Never: write the live database in place, trust annotations the content does not confirm,
 // or log credentials.
-import { createHash } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
@@ -51,6 +56,7 @@ import {
   type ImageReference,
   MediaType,
 } from "../oci/index.js";
+import { signImage, verifyImage } from "../sign/image-signing.js";
 import { removeStaleTemps } from "./osv/import.js";
 import { dbFilePath } from "./osv/location.js";
 import { type DbStatus, readStatus, SCHEMA_VERSION } from "./osv/store.js";
@@ -202,6 +208,14 @@ export interface PushedDatabase {
   readonly layer: Descriptor;
   readonly annotations: Readonly<Record<string, string>>;
   readonly summary: DbSummary;
+  /** Where the signature was stored, when the push was signed. */
+  readonly signature?: string;
+}
+
+export interface PushOptions {
+  readonly now?: Date;
+  /** Sign the pushed manifest with this private key (cosign simple signing, tag scheme). */
+  readonly signWith?: KeyObject;
 }
 
 /**
@@ -212,8 +226,9 @@ export async function pushDatabase(
   client: RegistryClient,
   ref: ImageReference,
   dir: string,
-  now: Date = new Date(),
+  options: PushOptions = {},
 ): Promise<PushedDatabase> {
+  const now = options.now ?? new Date();
   const live = dbFilePath(dir);
   if (!statSync(live, { throwIfNoEntry: false })) {
     throw new DbArtifactError(
@@ -284,7 +299,24 @@ export async function pushDatabase(
       bytes,
       MediaType.OciManifest,
     );
-    return { reference: formatRef(ref), digest, layer, annotations, summary };
+    let signature: string | undefined;
+    if (options.signWith) {
+      const [signed] = await signImage(
+        client,
+        { registry: ref.registry, repository: ref.repository, digest },
+        options.signWith,
+        { annotations: {}, bundle: false, referrersMode: "legacy", recursive: false },
+      );
+      signature = signed?.stored.reference;
+    }
+    return {
+      reference: formatRef(ref),
+      digest,
+      layer,
+      annotations,
+      summary,
+      ...(signature ? { signature } : {}),
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -393,6 +425,31 @@ export interface FetchOptions {
   /** Download even when the local database is that digest already. */
   readonly force?: boolean;
   readonly now?: () => Date;
+  /** Public keys one of which must have signed the artifact's manifest digest. */
+  readonly trustedKeys?: readonly KeyObject[];
+}
+
+/** Refuses `digest` unless a signature on it verifies with one of `keys`. */
+async function requireSignature(
+  client: RegistryClient,
+  ref: ImageReference,
+  digest: string,
+  keys: readonly KeyObject[],
+  what: string,
+): Promise<void> {
+  const { verdicts } = await verifyImage(
+    client,
+    { registry: ref.registry, repository: ref.repository, digest },
+    [...keys],
+    {},
+  );
+  const signatures = verdicts.filter((v) => v.kind === "signature");
+  if (signatures.some((v) => v.verified)) return;
+  throw new DbArtifactError(
+    signatures.length === 0
+      ? `${what} is not signed, and a signature by the configured key is required`
+      : `${what} has no signature by the configured key (${signatures.map((v) => v.reason).join("; ")})`,
+  );
 }
 
 /** Fetches the database at `ref` into `dir` when it differs from the local one. */
@@ -410,6 +467,10 @@ export async function fetchDatabase(
     const head = await client.headManifest(repo, ref.tag ?? "latest");
     if (!head) throw new DbArtifactError(`${reference} does not exist`);
     digest = head.digest;
+  }
+  // Checked even when the local copy is that digest: the key may be new since it was fetched.
+  if (options.trustedKeys && options.trustedKeys.length > 0) {
+    await requireSignature(client, ref, digest, options.trustedKeys, `${reference}@${digest}`);
   }
   mkdirSync(dir, { recursive: true });
   if (!options.force && localDigest(dir) === digest) {

@@ -9,7 +9,13 @@
 import type { FastifyInstance } from "fastify";
 import { isValidRepositoryName } from "../../auth/scope.js";
 import { projectOf } from "../../oci/index.js";
-import { GATE_RULES, GatePolicyError, PUSH_DECIDABLE, parseGatePolicy } from "../../policy/gate.js";
+import {
+  GATE_RULES,
+  GatePolicyError,
+  PULL_DECIDABLE,
+  PUSH_DECIDABLE,
+  parseGatePolicy,
+} from "../../policy/gate.js";
 import { actorOf } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
@@ -73,7 +79,7 @@ export const GateResultSchema = {
 
 export const GatePolicySchema = {
   type: "object",
-  required: ["project", "policy", "rules", "pushRules", "updatedBy", "updatedAt"],
+  required: ["project", "policy", "rules", "pushRules", "pullRules", "updatedBy", "updatedAt"],
   properties: {
     project: { type: "string" },
     policy: { type: "string", description: "the policy file as given (YAML or JSON)" },
@@ -83,6 +89,12 @@ export const GatePolicySchema = {
       description: "the rules the registry enforces at push; the others need a scan or signature",
       items: { type: "string" },
     },
+    pullRules: {
+      type: "array",
+      description:
+        "the rules the registry enforces at pull from the stored scan (findings and SBOM packages)",
+      items: { type: "string" },
+    },
     updatedBy: { type: "string" },
     updatedAt: { type: "string", format: "date-time" },
   },
@@ -90,7 +102,12 @@ export const GatePolicySchema = {
 
 function view(record: GatePolicyRecord) {
   const rules = GATE_RULES.filter((r) => parseGatePolicy(record.policy)[r] !== undefined);
-  return { ...record, rules, pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)) };
+  return {
+    ...record,
+    rules,
+    pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)),
+    pullRules: rules.filter((r) => PULL_DECIDABLE.has(r)),
+  };
 }
 
 export async function gateRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {

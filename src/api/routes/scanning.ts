@@ -85,7 +85,10 @@ export const ScanReportSchema = {
       },
     },
     sbom: { type: ["string", "null"], description: "digest of the CycloneDX SBOM referrer" },
-    error: { type: ["string", "null"] },
+    error: {
+      type: ["string", "null"],
+      description: "why the scan failed; for a done scan, a note (e.g. the SBOM was not attached)",
+    },
     requestedAt: { type: "string" },
     startedAt: { type: ["string", "null"] },
     finishedAt: { type: ["string", "null"] },

@@ -182,6 +182,8 @@ export interface GatePolicyRow {
   policy: string;
   rules: string[];
   pushRules: string[];
+  /** Rules enforced at pull once the image is scanned. */
+  pullRules: string[];
   updatedBy: string;
   updatedAt: string;
 }

@@ -22,7 +22,13 @@ import {
   openDatabase,
   setTrustPolicy,
 } from "../../meta/index.js";
-import { GATE_RULES, GatePolicyError, PUSH_DECIDABLE, parseGatePolicy } from "../../policy/gate.js";
+import {
+  GATE_RULES,
+  GatePolicyError,
+  PULL_DECIDABLE,
+  PUSH_DECIDABLE,
+  parseGatePolicy,
+} from "../../policy/gate.js";
 import { PolicyService } from "../../policy/service.js";
 import { ManifestCache, RegistryEvents } from "../../registry/index.js";
 import { KeyFormatError, keyFingerprint, loadPublicKey } from "../../sign/keys.js";
@@ -50,7 +56,12 @@ function parseGatePolicyOrUsage(text: string) {
 function gatePolicyRow(stored: StoredGatePolicy): GatePolicyRow {
   const policy = parseGatePolicy(stored.policy);
   const rules = GATE_RULES.filter((r) => policy[r] !== undefined);
-  return { ...stored, rules, pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)) };
+  return {
+    ...stored,
+    rules,
+    pushRules: rules.filter((r) => PUSH_DECIDABLE.has(r)),
+    pullRules: rules.filter((r) => PULL_DECIDABLE.has(r)),
+  };
 }
 
 const OPERATOR: Actor = { name: "operator", kind: "system", isAdmin: true, remoteAddress: "local" };

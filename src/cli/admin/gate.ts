@@ -28,10 +28,14 @@ export function registerGateCommands(admin: Command, factory: BackendFactory): v
       withBackend(factory, async (backend, command, project, file) => {
         const row = await backend.setGatePolicy(project, readPolicyFile(file));
         const notAtPush = row.rules.filter((r) => !row.pushRules.includes(r));
+        const pullRules = row.pullRules ?? [];
+        const elsewhere = notAtPush.filter((r) => !pullRules.includes(r));
         done(
           command,
           `gate policy of ${project} set: enforced at push: ${row.pushRules.join(", ") || "none"}` +
-            (notAtPush.length ? `; not decidable at push: ${notAtPush.join(", ")}` : ""),
+            (notAtPush.length ? `; not decidable at push: ${notAtPush.join(", ")}` : "") +
+            (pullRules.length ? `; enforced at pull once scanned: ${pullRules.join(", ")}` : "") +
+            (elsewhere.length ? `; left to berth gate in CI: ${elsewhere.join(", ")}` : ""),
           row,
         );
       }),

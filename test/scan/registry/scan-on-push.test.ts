@@ -7,7 +7,7 @@
 // the entry has expired; unscanned images are refused when asked; a server killed mid-scan
 // leaves the job to be retried after its lease, and the report is completed by the restarted
 // server.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,24 +48,24 @@ function skopeo(args: string[]): Promise<CommandResult> {
   return run("skopeo", args, { timeoutMs: 180_000 });
 }
 
-async function push(source: string, target: string): Promise<void> {
+async function push(source: string, target: string, creds = CREDS): Promise<void> {
   const r = await skopeo([
     "copy",
     "--dest-tls-verify=false",
     "--dest-creds",
-    CREDS,
+    creds,
     source,
     `docker://${server.host}/${target}`,
   ]);
   expect(r.code, r.stderr).toBe(0);
 }
 
-function pull(target: string): Promise<CommandResult> {
+function pull(target: string, creds = CREDS): Promise<CommandResult> {
   return skopeo([
     "copy",
     "--src-tls-verify=false",
     "--src-creds",
-    CREDS,
+    creds,
     `docker://${server.host}/${target}`,
     `oci:${join(work, "pulled")}:x`,
   ]);
@@ -89,8 +89,8 @@ async function api(
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
-const artifact = (repo: string, ref: string) =>
-  `/projects/team/repositories/${encodeURIComponent(`team/${repo}`)}/artifacts/${encodeURIComponent(ref)}`;
+const artifact = (repo: string, ref: string, project = "team") =>
+  `/projects/${project}/repositories/${encodeURIComponent(`${project}/${repo}`)}/artifacts/${encodeURIComponent(ref)}`;
 
 /** Polls the report until its status is one of `statuses`. */
 async function waitForStatus(
@@ -98,11 +98,12 @@ async function waitForStatus(
   ref: string,
   statuses: string[],
   timeoutMs = 90_000,
+  project = "team",
 ): Promise<Json> {
   const until = Date.now() + timeoutMs;
   let last: Json;
   while (Date.now() < until) {
-    const r = await api("GET", `${artifact(repo, ref)}/scan`);
+    const r = await api("GET", `${artifact(repo, ref, project)}/scan`);
     last = r.json;
     if (r.status === 200 && statuses.includes(r.json.status)) return r.json;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -110,6 +111,60 @@ async function waitForStatus(
   throw new Error(
     `scan of ${repo}:${ref} never reached ${statuses}: ${JSON.stringify(last)}\n${server.output()}`,
   );
+}
+
+const basicAuth = (creds: string) => `Basic ${Buffer.from(creds).toString("base64")}`;
+
+/**
+ * Pushes an OCI layout's image with Basic credentials sent on every request (no token
+ * exchange): how a client configured for a Basic-auth registry (or curl) pushes.
+ */
+async function pushWithBasic(layoutDir: string, target: string, creds: string): Promise<string> {
+  const [repository, tag] = target.split(":") as [string, string];
+  const index = JSON.parse(await readFile(join(layoutDir, "index.json"), "utf8")) as Json;
+  const top = index.manifests[0];
+  const blobPath = (digest: string) => join(layoutDir, "blobs", "sha256", digest.slice(7));
+  const manifestBytes = await readFile(blobPath(top.digest));
+  const manifest = JSON.parse(manifestBytes.toString("utf8")) as Json;
+  const headers = { authorization: basicAuth(creds) };
+  for (const blob of [manifest.config, ...manifest.layers]) {
+    const start = await fetch(`${server.url}/v2/${repository}/blobs/uploads/`, {
+      method: "POST",
+      headers,
+    });
+    expect(start.status, await start.clone().text()).toBe(202);
+    const location = new URL(start.headers.get("location") ?? "", server.url);
+    location.searchParams.set("digest", blob.digest);
+    const put = await fetch(location, {
+      method: "PUT",
+      headers: { ...headers, "content-type": "application/octet-stream" },
+      body: await readFile(blobPath(blob.digest)),
+    });
+    expect(put.status, await put.text()).toBe(201);
+  }
+  const put = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
+    method: "PUT",
+    headers: { ...headers, "content-type": top.mediaType },
+    body: manifestBytes,
+  });
+  expect(put.status, await put.text()).toBe(201);
+  return top.digest as string;
+}
+
+/** GET of a manifest with Basic credentials: status and the registry's error JSON. */
+async function getManifestWithBasic(
+  target: string,
+  creds: string,
+): Promise<{ status: number; json: Json }> {
+  const [repository, tag] = target.split(":") as [string, string];
+  const res = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
+    headers: {
+      authorization: basicAuth(creds),
+      accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
+    },
+  });
+  const text = await res.text();
+  return { status: res.status, json: text.startsWith("{") ? JSON.parse(text) : text };
 }
 
 beforeAll(async () => {
@@ -123,11 +178,11 @@ beforeAll(async () => {
       entries: [
         {
           path: "app/node_modules/lodash/package.json",
-          content: JSON.stringify({ name: "lodash", version: "4.17.11" }),
+          content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
         },
         {
           path: "app/node_modules/semver/package.json",
-          content: JSON.stringify({ name: "semver", version: "7.5.1" }),
+          content: JSON.stringify({ name: "semver", version: "7.5.1", license: "ISC" }),
         },
       ],
     },
@@ -400,6 +455,56 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
     expect(refused.stderr).toContain("GHSA-jf85-cpcp-j695");
   });
 
+  it("forbiddenPackages and forbiddenLicenses gate pulls from the stored SBOM, as berth gate judges", async () => {
+    expect((await api("POST", "/projects", { name: "pkggate" })).status).toBe(201);
+    await api("PUT", "/projects/pkggate/scan-policy", { scanOnPush: true });
+    const policyText = "forbiddenPackages: [lodash@4.17.11]\nforbiddenLicenses: [ISC]\n";
+    const gate = await api("PUT", "/projects/pkggate/gate-policy", { policy: policyText });
+    expect(gate.status, JSON.stringify(gate.json)).toBe(200);
+    expect(gate.json.pullRules).toEqual(["forbiddenPackages", "forbiddenLicenses"]);
+    expect(gate.json.pushRules).toEqual([]);
+    // Not decidable at push: the push is accepted; the pull waits for the scan.
+    await push(lang.reference, "pkggate/app:1");
+    await waitForStatus("app", "1", ["done"], 90_000, "pkggate");
+    const refused = await pull("pkggate/app:1");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("quality gate");
+    expect(refused.stderr).toContain("forbiddenPackages");
+    expect(refused.stderr).toContain("lodash 4.17.11");
+    expect(refused.stderr).toContain("forbiddenLicenses");
+    expect(refused.stderr).toContain("semver 7.5.1: ISC");
+    // The registry's verdict is the CLI's, rule for rule, evidence for evidence.
+    const answer = await getManifestWithBasic("pkggate/app:1", CREDS);
+    expect(answer.status).toBe(403);
+    expect(answer.json.errors[0].code).toBe("DENIED");
+    const registryRules = answer.json.errors[0].detail.rules;
+    const policyFile = join(work, "pkg-gate.yaml");
+    await writeFile(policyFile, policyText);
+    const cli = await berth(["gate", lang.reference, "--policy", policyFile, "--format", "json"]);
+    expect(cli.code, cli.stderr).toBe(1);
+    const cliRules = JSON.parse(cli.stdout)
+      .rules.filter((r: Json) => r.status === "fail")
+      .map((r: Json) => ({ rule: r.rule, message: r.message, evidence: r.evidence }));
+    expect(registryRules).toEqual(cliRules);
+    expect(registryRules.map((r: Json) => r.rule)).toEqual([
+      "forbiddenPackages",
+      "forbiddenLicenses",
+    ]);
+    // A policy the image meets lets the pull through (this process drops its cached rules
+    // within the policy TTL).
+    const relaxed = await api("PUT", "/projects/pkggate/gate-policy", {
+      policy: "forbiddenPackages: [left-pad]\nforbiddenLicenses: [AGPL-3.0-only]\n",
+    });
+    expect(relaxed.status).toBe(200);
+    const until = Date.now() + 10_000;
+    let allowed = await pull("pkggate/app:1");
+    while (allowed.code !== 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      allowed = await pull("pkggate/app:1");
+    }
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+
   it("rescans when the vulnerability database changes", async () => {
     const before = await waitForStatus("lang", "1", ["done"]);
     await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
@@ -414,6 +519,127 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
     expect(report.counts).toEqual(before.counts);
     const jobs = await api("GET", "/jobs?kind=scan");
     expect(jobs.json.items.some((j: Json) => j.payload.reason === "rescan")).toBe(true);
+  });
+});
+
+describe("scanning with Basic credentials and robot accounts", () => {
+  it("a push with Basic credentials on every request is scanned; the gated pull answers DENIED", async () => {
+    const digest = await pushWithBasic(lang.dir, "gated/basic:1", CREDS);
+    const report = await waitForStatus("basic", "1", ["done", "failed"], 90_000, "gated");
+    expect(report.status, report.error).toBe("done");
+    expect(report.digest).toBe(digest);
+    expect(report.counts.CRITICAL).toBeGreaterThanOrEqual(1);
+    const refused = await getManifestWithBasic("gated/basic:1", CREDS);
+    expect(refused.status).toBe(403);
+    expect(refused.json.errors[0].code).toBe("DENIED");
+    expect(refused.json.errors[0].message).toContain("GHSA-jf85-cpcp-j695");
+  });
+
+  it("a robot account's push is scanned on push, and the robot's pull is refused by the gate", async () => {
+    const created = await api("POST", "/projects/gated/robots", {
+      name: "ci",
+      actions: ["pull", "push"],
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const robot = `${created.json.robot.name}:${created.json.secret}`;
+    // Through the token flow (skopeo) and with Basic straight to /v2/.
+    await push(lang.reference, "gated/robot:1", robot);
+    const report = await waitForStatus("robot", "1", ["done", "failed"], 90_000, "gated");
+    expect(report.status, report.error).toBe("done");
+    const refused = await pull("gated/robot:1", robot);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("GHSA-jf85-cpcp-j695");
+    const basic = await getManifestWithBasic("gated/robot:1", robot);
+    expect(basic.status).toBe(403);
+    expect(basic.json.errors[0].code).toBe("DENIED");
+    // The robot may read the results it produced (pull permission), not change the policy.
+    const seen = await api("GET", `${artifact("robot", "1", "gated")}/scan`, undefined, robot);
+    expect(seen.status).toBe(200);
+    expect(
+      (await api("PUT", "/projects/gated/scan-policy", { scanOnPush: false }, robot)).status,
+    ).toBe(403);
+  });
+});
+
+describe("the SBOM referrer and the project quota", () => {
+  const quota = async (project: string) => (await api("GET", `/projects/${project}/quota`)).json;
+  const manifestOf = (repository: string, digest: string) =>
+    fetch(`${server.url}/v2/${repository}/manifests/${digest}`, {
+      headers: {
+        authorization: basicAuth(CREDS),
+        accept: "application/vnd.oci.image.manifest.v1+json",
+      },
+    });
+  /** An image of its own (a digest no other test scanned) and its bytes as a quota counts them. */
+  async function uniqueImage(name: string): Promise<{ image: BuiltImage; bytes: number }> {
+    const image = await buildImage([
+      {
+        createdBy: `RUN npm install lodash@4.17.11 # ${name}`,
+        entries: [
+          {
+            path: "app/node_modules/lodash/package.json",
+            content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
+          },
+          { path: `app/${name}.txt`, content: name },
+        ],
+      },
+    ]);
+    const index = JSON.parse(await readFile(join(image.dir, "index.json"), "utf8")) as Json;
+    const top = index.manifests[0];
+    const manifest = JSON.parse(
+      await readFile(join(image.dir, "blobs", "sha256", top.digest.slice(7)), "utf8"),
+    ) as Json;
+    const bytes = [manifest.config, ...manifest.layers].reduce(
+      (sum: number, d: Json) => sum + d.size,
+      top.size as number,
+    );
+    return { image, bytes };
+  }
+
+  it("counts the SBOM against the quota, is not attached over it, and goes with its subject", async () => {
+    const first = await uniqueImage("quota-first");
+    const second = await uniqueImage("quota-second");
+    try {
+      expect((await api("POST", "/projects", { name: "quota" })).status).toBe(201);
+      await api("PUT", "/projects/quota/scan-policy", { scanOnPush: true });
+      await push(first.image.reference, "quota/app:1");
+      const report = await waitForStatus("app", "1", ["done"], 90_000, "quota");
+      expect(report.sbom).toMatch(/^sha256:/);
+      const sbomManifest = await manifestOf("quota/app", report.sbom);
+      expect(sbomManifest.status).toBe(200);
+      const sbomBytes = Buffer.from(await sbomManifest.arrayBuffer());
+      const sbomLayer = (JSON.parse(sbomBytes.toString("utf8")) as Json).layers[0];
+      const withSbom = (await quota("quota")).usedBytes;
+      // The image, the SBOM layer, the SBOM manifest and its empty config (`{}`).
+      expect(withSbom).toBe(first.bytes + sbomLayer.size + sbomBytes.length + 2);
+
+      // A project whose quota the image just fits: scanned, but no SBOM stored over the limit.
+      expect((await api("POST", "/projects", { name: "full" })).status).toBe(201);
+      await api("PUT", "/projects/full/scan-policy", { scanOnPush: true });
+      const set = await api("PUT", "/projects/full/quota", { limitBytes: second.bytes + 100 });
+      expect(set.status, JSON.stringify(set.json)).toBe(200);
+      await push(second.image.reference, "full/app:1");
+      const full = await waitForStatus("app", "1", ["done", "failed"], 90_000, "full");
+      expect(full.status, full.error).toBe("done");
+      expect(full.sbom).toBeNull();
+      expect(full.error).toMatch(/SBOM not attached: .*quota/i);
+      expect((await quota("full")).usedBytes).toBe(second.bytes);
+      // The SBOM download still works from the stored result.
+      expect((await api("GET", `${artifact("app", "1", "full")}/sbom`)).status).toBe(200);
+
+      // Deleting the subject deletes its SBOM referrer, and the quota stops counting both.
+      const del = await fetch(`${server.url}/v2/quota/app/manifests/${report.digest}`, {
+        method: "DELETE",
+        headers: { authorization: basicAuth(CREDS) },
+      });
+      expect(del.status).toBe(202);
+      expect((await manifestOf("quota/app", report.sbom)).status).toBe(404);
+      const after = (await quota("quota")).usedBytes;
+      expect(after).toBeLessThanOrEqual(withSbom - sbomBytes.length - 100);
+    } finally {
+      await first.image.remove();
+      await second.image.remove();
+    }
   });
 });
 
