@@ -72,7 +72,12 @@ describe("AuditBuffer", () => {
         await stalled;
         written.push(...batch);
       },
-      { intervalMs: 3_600_000, batchSize: 100, maxPending: 1000, onDropped: (n) => dropped.push(n) },
+      {
+        intervalMs: 3_600_000,
+        batchSize: 100,
+        maxPending: 1000,
+        onDropped: (n) => dropped.push(n),
+      },
     );
     let largest = 0;
     for (let i = 0; i < 50_000; i++) {
