@@ -9,6 +9,7 @@
 //   node --import tsx bench/auth-bearer.ts [CONNECTIONS=32] [SECONDS=10] [ROUNDS=3] [TARGET=manifest]
 //   →  JSON lines; TARGET `manifest` (GET by tag) or `blob-head` (HEAD of the layer)
 //
+// BENCH_NODE_ARGS="--flag …" starts the server's node with those flags (V8 heap experiments).
 // BENCH_AUTH=none runs the same against Berth with BERTH_AUTH=none (the ceiling: no token).
 // BENCH_CPU_PROF_DIR=DIR leaves the server's `node --cpu-prof` profile in DIR; summarise it
 // with `node --import tsx bench/profile-top.ts DIR/*.cpuprofile`.
@@ -19,7 +20,7 @@ import { createHash } from "node:crypto";
 import { basicHeader } from "../src/auth/credentials.js";
 import { startBerth } from "../test/support/berth-process.js";
 import { runLoad } from "./load.js";
-import { cpuSeconds } from "./servers.js";
+import { cpuSeconds, peakRss } from "./servers.js";
 
 const ADMIN = basicHeader("admin", "admin-password-1");
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -83,7 +84,10 @@ async function main(): Promise<void> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const open = process.env.BENCH_AUTH === "none";
   const berth = await startBerth({
-    ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+    nodeArgs: [
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+    ],
     env: {
       BERTH_AUTH: open ? "none" : "token",
       BERTH_ADMIN_PASSWORD: "admin-password-1",
@@ -141,8 +145,9 @@ async function main(): Promise<void> {
       });
       const requests = result.requestsPerSecond * Number(seconds);
       const serverCpuUsPerRequest = ((cpuSeconds(berth.pid) - cpuBefore) * 1e6) / requests;
+      const peakRssMB = Math.round(peakRss(berth.pid) / 1e6);
       process.stdout.write(
-        `${JSON.stringify({ round, target, connections: Number(connections), ...result, serverCpuUsPerRequest })}\n`,
+        `${JSON.stringify({ round, target, peakRssMB, connections: Number(connections), ...result, serverCpuUsPerRequest })}\n`,
       );
     }
   } finally {
