@@ -6,7 +6,13 @@
 // rate it reports the server's own CPU time per request (/proc/PID/stat): on a loaded
 // machine the rate follows the load, the CPU cost per request much less so.
 //
-//   node --import tsx bench/auth-bearer.ts [CONNECTIONS=32] [SECONDS=10] [ROUNDS=3]  →  JSON lines
+//   node --import tsx bench/auth-bearer.ts [CONNECTIONS=32] [SECONDS=10] [ROUNDS=3] [TARGET=manifest]
+//   →  JSON lines; TARGET `manifest` (GET by tag) or `blob-head` (HEAD of the layer)
+//
+// BENCH_NODE_ARGS="--flag …" starts the server's node with those flags (V8 heap experiments).
+// BENCH_AUTH=none runs the same against Berth with BERTH_AUTH=none (the ceiling: no token).
+// BENCH_CPU_PROF_DIR=DIR leaves the server's `node --cpu-prof` profile in DIR; summarise it
+// with `node --import tsx bench/profile-top.ts DIR/*.cpuprofile`.
 //
 // Runs Berth from source (BERTH_FROM_SOURCE=1) unless BERTH_FROM_SOURCE is set to "" (then
 // from dist/, after `npm run build`). Stops only the process it started.
@@ -14,7 +20,7 @@ import { createHash } from "node:crypto";
 import { basicHeader } from "../src/auth/credentials.js";
 import { startBerth } from "../test/support/berth-process.js";
 import { runLoad } from "./load.js";
-import { cpuSeconds } from "./servers.js";
+import { cpuSeconds, peakRss } from "./servers.js";
 
 const ADMIN = basicHeader("admin", "admin-password-1");
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -49,32 +55,48 @@ async function pushBlob(base: string, bytes: Buffer): Promise<void> {
   );
 }
 
+interface Robot {
+  robot: { name: string };
+  secret: string;
+}
+
+async function createRobot(base: string): Promise<Robot> {
+  const json = "application/json";
+  await call(base, "POST", "/api/v1/projects", JSON.stringify({ name: "team" }), json);
+  const body = JSON.stringify({ name: "bench", actions: ["pull"] });
+  return JSON.parse((await call(base, "POST", "/api/v1/projects/team/robots", body, json)).text);
+}
+
+async function tokenFor(base: string, robot: Robot): Promise<string> {
+  const tokenRes = await fetch(
+    `${base}/service/token?service=berth&scope=repository:team/app:pull`,
+    { headers: { authorization: basicHeader(robot.robot.name, robot.secret) } },
+  );
+  return ((await tokenRes.json()) as { token: string }).token;
+}
+
 async function main(): Promise<void> {
-  const [connections = "32", seconds = "10", rounds = "3"] = process.argv.slice(2);
+  const [connections = "32", seconds = "10", rounds = "3", target = "manifest"] =
+    process.argv.slice(2);
+  if (target !== "manifest" && target !== "blob-head") {
+    throw new Error(`TARGET must be manifest or blob-head, not ${target}`);
+  }
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const open = process.env.BENCH_AUTH === "none";
   const berth = await startBerth({
-    ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+    nodeArgs: [
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+    ],
     env: {
-      BERTH_AUTH: "token",
+      BERTH_AUTH: open ? "none" : "token",
       BERTH_ADMIN_PASSWORD: "admin-password-1",
       BERTH_LOG_LEVEL: "warn",
       ...(process.env.BERTH_FROM_SOURCE === "" ? { BERTH_FROM_SOURCE: "" } : {}),
     },
   });
   try {
-    const json = "application/json";
-    await call(berth.url, "POST", "/api/v1/projects", JSON.stringify({ name: "team" }), json);
-    const robot = JSON.parse(
-      (
-        await call(
-          berth.url,
-          "POST",
-          "/api/v1/projects/team/robots",
-          JSON.stringify({ name: "bench", actions: ["pull"] }),
-          json,
-        )
-      ).text,
-    ) as { robot: { name: string }; secret: string };
+    const robot = open ? undefined : await createRobot(berth.url);
     const config = Buffer.from(
       '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
     );
@@ -106,26 +128,26 @@ async function main(): Promise<void> {
     );
     for (let round = 1; round <= Number(rounds); round++) {
       // A fresh token each round: access tokens live 5 minutes.
-      const tokenRes = await fetch(
-        `${berth.url}/service/token?service=berth&scope=repository:team/app:pull`,
-        { headers: { authorization: basicHeader(robot.robot.name, robot.secret) } },
-      );
-      const { token } = (await tokenRes.json()) as { token: string };
+      const token = robot ? await tokenFor(berth.url, robot) : undefined;
       const cpuBefore = cpuSeconds(berth.pid);
       const result = await runLoad({
-        method: "GET",
-        url: `${berth.url}/v2/team/app/manifests/v1`,
+        method: target === "manifest" ? "GET" : "HEAD",
+        url:
+          target === "manifest"
+            ? `${berth.url}/v2/team/app/manifests/v1`
+            : `${berth.url}/v2/team/app/blobs/${sha(layer)}`,
         connections: Number(connections),
         seconds: Number(seconds),
         headers: {
-          authorization: `Bearer ${token}`,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
           accept: "application/vnd.oci.image.manifest.v1+json",
         },
       });
       const requests = result.requestsPerSecond * Number(seconds);
       const serverCpuUsPerRequest = ((cpuSeconds(berth.pid) - cpuBefore) * 1e6) / requests;
+      const peakRssMB = Math.round(peakRss(berth.pid) / 1e6);
       process.stdout.write(
-        `${JSON.stringify({ round, connections: Number(connections), ...result, serverCpuUsPerRequest })}\n`,
+        `${JSON.stringify({ round, target, peakRssMB, connections: Number(connections), ...result, serverCpuUsPerRequest })}\n`,
       );
     }
   } finally {

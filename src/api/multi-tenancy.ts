@@ -125,6 +125,9 @@ export function multiTenancy(
       async (app, ctx) => {
         const { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks } =
           await ensure(ctx);
+        // Shutdown (after in-flight requests drained, before the database closes): write the
+        // batched pull audit records.
+        app.addHook("onClose", async () => auth.audit.close());
         await app.register(auth.tokenRoutes);
         await app.register(managementApi, {
           auth,

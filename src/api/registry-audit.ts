@@ -29,8 +29,9 @@ export function auditRegistryEvents(events: RegistryEvents, audit: AuditLog): vo
       },
     }),
   );
+  // Every manifest GET: batched (audit.ts), the one record on the data path's hot loop.
   events.on("manifest.pulled", (e) =>
-    audit.note({
+    audit.notePull({
       actor: actorFor(e.principal),
       action: "pull",
       resourceType: "artifact",

@@ -31,6 +31,8 @@ export interface AuthSettings {
   readonly htpasswdPath?: string;
   /** Let system administrators push to projects that do not exist yet (created on push). */
   readonly autoCreateProjects: boolean;
+  /** Pull audit records are written in batches this often (ms); 0 = one insert per pull. */
+  readonly pullAuditFlushMs: number;
 }
 
 export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
@@ -39,6 +41,7 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   tokenTtlSeconds: 300,
   refreshTtlSeconds: 7 * 24 * 3600,
   autoCreateProjects: false,
+  pullAuditFlushMs: 1000,
 };
 
 /** The `auth` section of the server configuration (src/config). */
@@ -50,6 +53,8 @@ export interface AuthConfigSection {
   readonly autoCreateProjects: boolean;
   /** "" = no htpasswd user source. */
   readonly htpasswdPath: string;
+  /** See AuthSettings.pullAuditFlushMs. */
+  readonly pullAuditFlushMs: number;
 }
 
 /**
@@ -70,6 +75,7 @@ export function authSettingsFrom(section: AuthConfigSection, env: NodeJS.Process
     ...(section.publicUrl ? { publicUrl: section.publicUrl } : {}),
     tokenTtlSeconds: Math.max(30, Math.round(section.tokenTtlMs / 1000)),
     autoCreateProjects: section.autoCreateProjects,
+    pullAuditFlushMs: section.pullAuditFlushMs,
     ...(htpasswdPath ? { htpasswdPath } : {}),
   };
 }
@@ -111,7 +117,7 @@ export async function createAuthSystem(options: {
     accessTtlSeconds: settings.tokenTtlSeconds,
     refreshTtlSeconds: settings.refreshTtlSeconds,
   });
-  const audit = new AuditLog(store, options.log);
+  const audit = new AuditLog(store, options.log, { pullFlushMs: settings.pullAuditFlushMs });
   const htpasswd = settings.htpasswdPath ? new HtpasswdFile(settings.htpasswdPath) : undefined;
   const accounts = new AccountDirectory(store, new LoginThrottle(), htpasswd, (failure) =>
     audit.note({

@@ -79,6 +79,8 @@ export interface BerthConfig {
     autoCreateProjects: boolean;
     /** An htpasswd file (bcrypt) as an extra user source; "" = none. */
     htpasswdPath: string;
+    /** Pull audit records are written in batches this often (ms); 0 = one insert per pull. */
+    pullAuditFlushMs: number;
   };
   /** HTTPS (HTTP/1.1 and HTTP/2) when both are set: PEM file paths, "" = plain HTTP. */
   tls: {
@@ -401,6 +403,19 @@ export const SETTINGS: readonly Setting[] = [
     "An htpasswd file (bcrypt entries) used as an extra source of users; unset means none.",
   ),
   setting(
+    "auth.pullAuditFlushInterval",
+    "BERTH_PULL_AUDIT_FLUSH_INTERVAL",
+    (value) => {
+      const ms = parseDuration(value);
+      if (ms > 3600_000) throw new Error(`must be at most 1h, got ${JSON.stringify(value)}`);
+      return ms;
+    },
+    (c, v) => {
+      c.auth.pullAuditFlushMs = v;
+    },
+    "Pull audit records (one per manifest GET) are kept in memory and written together this often, or once 500 are waiting; at most 20,000 wait (a stalled database drops the newest, logged). Shutdown (SIGTERM/SIGINT) writes them; a killed process (SIGKILL) or power failure loses at most this interval of pull records. Push, delete, login and management records are always written at once. `0` writes each pull record on its own.",
+  ),
+  setting(
     "tls.cert",
     "BERTH_TLS_CERT",
     parseNonEmptyString,
@@ -691,6 +706,7 @@ export function defaultConfig(): BerthConfig {
       tokenTtlMs: 300_000,
       autoCreateProjects: false,
       htpasswdPath: "",
+      pullAuditFlushMs: 1000,
     },
     tls: { cert: "", key: "" },
     jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000, retryBackoffMs: 5000 },

@@ -69,6 +69,8 @@ export async function auditRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       requireAdmin(await callerOf(request, ctx));
       const query = request.query as Query;
       const page = pageRequest(query, ["at", "actor", "action"] as const, "at", true);
+      // Batched pull records of this process first, so a pull is visible right after it.
+      await ctx.auth.audit.flush();
       return sendPage(request, reply, page, await ctx.auth.store.listAudit(page, filterOf(query)));
     },
   );
@@ -97,6 +99,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       await requireProjectAction(ctx, caller, project, "log:list");
       const query = request.query as Query;
       const page = pageRequest(query, ["at", "actor", "action"] as const, "at", true);
+      await ctx.auth.audit.flush();
       return sendPage(
         request,
         reply,
