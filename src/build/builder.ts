@@ -8,6 +8,8 @@
 // environment, user, workdir, network and mounts; `noCache` skips the lookup.
 // Reproducible: one epoch (SOURCE_DATE_EPOCH) is the created time and clamps every file time.
 // Never lets a secret reach a layer, the history or the config.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { lstat, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import picomatch from "picomatch";
@@ -19,7 +21,6 @@ import {
   type Stage,
 } from "../lint/model.js";
 import {
-  type Descriptor,
   formatPlatform,
   type HistoryEntry,
   type ImageConfig,
@@ -46,7 +47,7 @@ import {
   splitWords,
   withoutFlags,
 } from "./instructions.js";
-import { type LayerFile, writeLayer } from "./layer-writer.js";
+import { type LayerFile, orderedEntries, writeLayer } from "./layer-writer.js";
 import {
   cleanImagePath,
   diffSnapshots,
@@ -57,7 +58,7 @@ import {
   snapshot,
   treeEntries,
 } from "./rootfs.js";
-import { runInSandbox, type SandboxMount } from "./sandbox.js";
+import { runInSandbox, SandboxError, type SandboxMount } from "./sandbox.js";
 import { DEFAULT_PATH, imageManifest, StageState } from "./stage.js";
 import { type BuildStore, cacheKey } from "./store.js";
 
@@ -171,7 +172,8 @@ class PlatformBuild {
   private readonly states = new Map<number, StageState>();
   private readonly usedArgs = new Set<string>();
   private readonly created: string;
-  private readonly temps: string[] = [];
+  /** Images COPY --from read that are not stages (their root filesystems are removed after). */
+  private readonly extra: StageState[] = [];
 
   constructor(
     private readonly model: DockerfileModel,
@@ -215,10 +217,9 @@ class PlatformBuild {
       this.warnUnusedArgs();
       return await this.finish(this.states.get(target) as StageState);
     } finally {
-      for (const t of this.temps)
-        await rm(t, { recursive: true, force: true }).catch(() => undefined);
-      for (const s of this.states.values())
+      for (const s of [...this.states.values(), ...this.extra]) {
         if (s.rootfs) await rm(s.rootfs, { recursive: true, force: true }).catch(() => undefined);
+      }
     }
   }
 
@@ -466,6 +467,7 @@ class PlatformBuild {
       case "WORKDIR": {
         const dir = resolveWorkdir(state.runtime.WorkingDir, this.expand(rest, scope));
         state.runtime.WorkingDir = dir;
+        state.knownDirs.add(cleanImagePath(dir));
         return meta(dir);
       }
       case "USER": {
@@ -517,8 +519,7 @@ class PlatformBuild {
         return meta(rest);
       case "COPY":
       case "ADD":
-        await this.copy(state, info, scope);
-        return { cached: false, layer: true };
+        return { cached: await this.copy(state, info, scope), layer: true };
       case "RUN":
         return { cached: await this.run(state, info, scope), layer: true };
       default:
@@ -528,7 +529,7 @@ class PlatformBuild {
 
   // ---- COPY / ADD ----
 
-  private async copy(state: StageState, info: InstructionInfo, scope: Scope): Promise<void> {
+  private async copy(state: StageState, info: InstructionInfo, scope: Scope): Promise<boolean> {
     const flags = copyFlags(info.keyword, info.flags);
     const rest = withoutFlags(info.argsText);
     if (/^<<-?/.test(rest))
@@ -554,10 +555,28 @@ class PlatformBuild {
       ? destText
       : `${resolveWorkdir(state.runtime.WorkingDir, ".")}/${destText}`;
     const destPath = cleanImagePath(dest);
-    const fromRoot =
+    const text = [
+      ...info.flags.map((f) => `--${f.name}${f.value === null ? "" : `=${f.value}`}`),
+      ...words,
+    ].join(" ");
+    const entry = this.history(info, text, true);
+    const platform = formatPlatform(this.platform);
+    const fromStage =
       flags.from !== undefined
-        ? await this.copySourceRoot(state, info, this.expand(flags.from, scope))
+        ? await this.copySourceStage(state, info, this.expand(flags.from, scope))
         : undefined;
+    if (fromStage) {
+      const key = cacheKey([
+        "COPY",
+        platform,
+        ...state.diffIds,
+        "from",
+        ...fromStage.diffIds,
+        text,
+      ]);
+      if (await this.reuse(state, key, entry)) return true;
+    }
+    const fromRoot = fromStage ? await fromStage.materialise(this.options.store) : undefined;
     const chownRoot =
       flags.chown && /[^\d:]/.test(flags.chown)
         ? await state.materialise(this.options.store)
@@ -582,7 +601,7 @@ class PlatformBuild {
             ? await treeEntries(m.host, destPath)
             : await this.context.directoryEntries(m.path, destPath)),
         );
-        if (owner || flags.chmod !== undefined)
+        if ((owner || flags.chmod !== undefined) && !state.knownDirs.has(destPath))
           files.push({ path: destPath, type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: 0 });
       } else {
         const target = destIsDir ? joinImage(destPath, basename(m.path)) : destPath;
@@ -601,13 +620,31 @@ class PlatformBuild {
         gid: owner ? owner.gid : fromRoot ? f.gid : 0,
         mode: flags.chmod !== undefined && f.type !== "symlink" ? flags.chmod : f.mode,
       }));
+    const key = fromStage
+      ? cacheKey(["COPY", platform, ...state.diffIds, "from", ...fromStage.diffIds, text])
+      : cacheKey([
+          "COPY",
+          platform,
+          ...state.diffIds,
+          text,
+          await filesDigest(files, this.options.epoch),
+        ]);
+    if (!fromStage && (await this.reuse(state, key, entry))) return true;
     const layer = await writeLayer(this.options.store, files, this.options.epoch);
-    const text = [
-      ...info.flags.map((f) => `--${f.name}${f.value === null ? "" : `=${f.value}`}`),
-      ...words,
-    ].join(" ");
-    state.addLayer(layer.layer, layer.diffId, this.history(info, text, true));
+    await this.options.store.putCached(key, layer);
+    state.addLayer(layer.layer, layer.diffId, entry);
     if (state.rootfs) await state.materialise(this.options.store);
+    return false;
+  }
+
+  /** Adds the cached layer of `key` to the stage when there is one (and --no-cache is off). */
+  private async reuse(state: StageState, key: string, entry: HistoryEntry): Promise<boolean> {
+    if (this.options.noCache) return false;
+    const cached = await this.options.store.getCached(key);
+    if (!cached) return false;
+    state.addLayer(cached.layer, cached.diffId, entry);
+    if (state.rootfs) await state.materialise(this.options.store);
+    return true;
   }
 
   private async matchContext(
@@ -622,26 +659,25 @@ class PlatformBuild {
   }
 
   /** The root filesystem COPY --from reads: an earlier stage's, or an image's. */
-  private async copySourceRoot(
+  private async copySourceStage(
     state: StageState,
     info: InstructionInfo,
     from: string,
-  ): Promise<string> {
+  ): Promise<StageState> {
     const ref = this.stageRef(from, state.index);
     if (ref !== undefined) {
       const source = this.states.get(ref);
       if (!source) throw new DockerfileError(`--from=${from}: stage was not built`);
-      return source.materialise(this.options.store);
+      return source;
     }
     if (from === "" || this.model.stages.some((s) => s.name === from.toLowerCase())) {
       throw new DockerfileError(
         `--from=${from} names a later stage or nothing; COPY --from reads earlier stages or images`,
       );
     }
-    const image = await this.pullStage(-1 - this.temps.length, null, from, this.platform, info);
-    const root = await image.materialise(this.options.store);
-    this.temps.push(root);
-    return root;
+    const image = await this.pullStage(-1 - this.extra.length, null, from, this.platform, info);
+    this.extra.push(image);
+    return image;
   }
 
   // ---- RUN ----
@@ -724,7 +760,7 @@ class PlatformBuild {
 
   private checkRunPlatform(): void {
     if (this.platform.architecture === hostArch()) return;
-    throw new BuildError(
+    throw new SandboxError(
       `RUN for ${formatPlatform(this.platform)} on a ${hostArch()} host needs qemu-user-static registered through binfmt_misc, which berth build does not use yet; build stages with RUN for linux/${hostArch()} only`,
     );
   }
@@ -830,6 +866,22 @@ class PlatformBuild {
     );
     return { platform: formatPlatform(this.platform), manifest, config };
   }
+}
+
+/** A digest over everything a COPY puts in its layer: metadata and each file's content. */
+async function filesDigest(files: readonly LayerFile[], epoch: number): Promise<string> {
+  const hash = createHash("sha256");
+  for (const f of orderedEntries(files)) {
+    const mtime = Math.min(Math.floor(f.mtime), epoch);
+    hash.update(
+      JSON.stringify([f.path, f.type, f.mode, f.uid, f.gid, mtime, f.linkname ?? "", f.size ?? 0]),
+    );
+    if (f.type === "file" && f.source) {
+      for await (const chunk of createReadStream(f.source)) hash.update(chunk as Buffer);
+    }
+    hash.update("\n");
+  }
+  return hash.digest("hex");
 }
 
 /** The topmost path of `target` (under `root`) that does not exist yet, if any. */

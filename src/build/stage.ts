@@ -35,6 +35,11 @@ export class StageState {
   args = new Map<string, string | undefined>();
   /** Whether CMD was set in this stage (ENTRYPOINT resets an inherited CMD only). */
   cmdSet = false;
+  /**
+   * Directories this stage knows exist (WORKDIR made them): a COPY into one leaves its owner
+   * and mode alone, as docker and buildah do; a COPY --chown into a new one owns it.
+   */
+  knownDirs = new Set<string>();
   rootfs: string | undefined;
   private applied = 0;
 
