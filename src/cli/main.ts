@@ -14,6 +14,7 @@ type CommandModule = { register(program: Command): void };
  */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   lint: () => import("./lint.js"),
+  build: () => import("./build.js"),
   serve: () => import("./serve.js"),
   analyze: () => import("./analyze.js"),
   scan: () => import("./scan.js"),

@@ -27,6 +27,11 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: "chromium", debianPackage: "chromium", usedFor: "UI tests" },
   { command: "rpm", debianPackage: "rpm", usedFor: "scan fixtures: real rpm databases" },
   { command: "go", debianPackage: "golang-go", usedFor: "scan fixtures: a real Go binary" },
+  {
+    command: "busybox",
+    debianPackage: "busybox-static",
+    usedFor: "berth build: a tiny static base",
+  },
 ];
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -1,0 +1,290 @@
+// `berth build [-f Dockerfile] [-t REF]… [--output DEST]… CONTEXT`: builds a Dockerfile into
+// an OCI image without a daemon (src/build/), then pushes it to each `-t` reference and writes
+// it to each `--output` (any transport `berth copy` accepts). Progress goes to stderr (one line
+// per step, BuildKit's plain style); stdout carries only the result (text or --format json).
+// Secrets given with --secret are read by RUN steps only; they are never printed or logged.
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { BuildError, type BuildEvent, build } from "../build/builder.js";
+import { ContextError } from "../build/context.js";
+import { BuildStore, defaultCacheDir } from "../build/store.js";
+import { type Platform, parsePlatform } from "../oci/index.js";
+import { copyImage } from "../transport/copy.js";
+import { hostPlatform, openImageDestination } from "../transport/index.js";
+import { parseTransportSpec } from "../transport/spec.js";
+import { CliError, ExitCode } from "./errors.js";
+import { formatOption, printJson } from "./output.js";
+import {
+  addRegistryFlags,
+  cliAction,
+  collect,
+  type RegistryFlags,
+  registryOptionsFrom,
+} from "./registry-flags.js";
+
+interface BuildFlags extends RegistryFlags {
+  file?: string;
+  tag: string[];
+  output: string[];
+  target?: string;
+  buildArg: string[];
+  label: string[];
+  platform?: string;
+  cache?: boolean;
+  secret: string[];
+  network: string;
+  progress: string;
+  cacheDir?: string;
+  format: string;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command("build")
+    .description("build a Dockerfile into an OCI image without a daemon (reproducible digests)")
+    .argument("<context>", "build context directory (COPY sources are relative to it)")
+    .option("-f, --file <Dockerfile>", "the Dockerfile (default: CONTEXT/Dockerfile)")
+    .option(
+      "-t, --tag <ref>",
+      "push the image to this registry reference (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "-o, --output <dest>",
+      "also write it to oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE[:NAME:TAG] or docker://REF (repeatable)",
+      collect,
+      [],
+    )
+    .option("--target <stage>", "build this stage (and what it needs) instead of the last")
+    .option("--build-arg <name=value>", "value of an ARG (repeatable)", collect, [])
+    .option("--label <key=value>", "add a label to the image (repeatable)", collect, [])
+    .option("--platform <os/arch[,…]>", "platform(s) to build; several write an image index")
+    .option("--no-cache", "run every step, ignoring the layer cache")
+    .option(
+      "--secret <id=ID,src=FILE|env=VAR>",
+      "a secret RUN --mount=type=secret reads (repeatable)",
+      collect,
+      [],
+    )
+    .option("--network <mode>", "network of RUN steps: default or none", "default")
+    .option("--progress <mode>", "progress on stderr: auto, plain, tty or quiet", "auto")
+    .option("--cache-dir <dir>", "build store and layer cache (default: ~/.cache/berth/build)")
+    .addOption(formatOption())
+    .addHelpText(
+      "after",
+      `
+Reproducible: SOURCE_DATE_EPOCH (else the context's last git commit time, else 0) is the
+image's created time and clamps every file time, so the same Dockerfile and context give
+the same digest on every run.
+
+Examples:
+  berth build -t localhost:5000/team/app:1.0 .
+  berth build --target builder --build-arg VERSION=2 --output oci:./app-layout:dev .
+  SOURCE_DATE_EPOCH=1700000000 berth build --format json --output docker-archive:app.tar:app:1.0 ./app`,
+    );
+  addRegistryFlags(command).action(cliAction(runBuild));
+}
+
+async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
+  const context = resolve(contextArg);
+  const dockerfilePath = resolve(flags.file ?? `${context}/Dockerfile`);
+  let dockerfileText: string;
+  try {
+    dockerfileText = await readFile(dockerfilePath, "utf8");
+  } catch {
+    throw new CliError(`cannot read the Dockerfile ${dockerfilePath}`, ExitCode.Usage);
+  }
+  for (const t of flags.tag) parseTransportSpec(t.startsWith("docker://") ? t : `docker://${t}`);
+  for (const o of flags.output) parseTransportSpec(o);
+  if (flags.network !== "default" && flags.network !== "none" && flags.network !== "host") {
+    throw new CliError(
+      `--network must be default, host or none, not "${flags.network}"`,
+      ExitCode.Usage,
+    );
+  }
+  const registry = registryOptionsFrom(flags);
+  const store = await BuildStore.open(flags.cacheDir ?? defaultCacheDir());
+  const progress = new PlainProgress(
+    flags.progress === "quiet" || (flags.format === "json" && flags.progress === "auto"),
+  );
+  let result: Awaited<ReturnType<typeof build>>;
+  try {
+    result = await build({
+      dockerfileText,
+      context,
+      store,
+      target: flags.target,
+      buildArgs: pairs("--build-arg", flags.buildArg),
+      labels: pairs("--label", flags.label),
+      platforms: platforms(flags.platform),
+      noCache: flags.cache === false,
+      secrets: await secrets(flags.secret, store),
+      network: flags.network === "none" ? "none" : "default",
+      epoch: sourceDateEpoch(context),
+      registry,
+      onEvent: progress.handle,
+    });
+  } catch (err) {
+    if (err instanceof BuildError)
+      throw new CliError(err.message, err.usage ? ExitCode.Usage : ExitCode.Failure);
+    if (err instanceof ContextError) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
+  }
+  const destinations = [
+    ...flags.tag.map((t) => (t.startsWith("docker://") ? t : `docker://${t}`)),
+    ...flags.output,
+  ];
+  const source = store.source({
+    mediaType: result.manifest.mediaType,
+    digest: result.manifest.digest,
+    size: result.manifest.bytes.length,
+  });
+  for (const destination of destinations) {
+    const dest = await openImageDestination(destination, { registry });
+    try {
+      await copyImage(source, dest, { all: result.images.length > 1 });
+    } catch (err) {
+      if (dest.abort) await dest.abort();
+      else await dest.close().catch(() => undefined);
+      throw err;
+    }
+    await dest.close();
+    progress.line(`wrote ${destination}`);
+  }
+  const summary = {
+    digest: result.manifest.digest,
+    mediaType: result.manifest.mediaType,
+    images: result.images.map((i) => ({ platform: i.platform, digest: i.manifest.digest })),
+    destinations,
+    stepsRun: result.stepsRun,
+    stepsCached: result.stepsCached,
+  };
+  if (flags.format === "json") printJson(summary);
+  else {
+    const where =
+      destinations.length > 0
+        ? destinations.join(", ")
+        : "the build store only (use -t or --output)";
+    process.stdout.write(`Built ${result.manifest.digest} → ${where}\n`);
+  }
+}
+
+function pairs(flag: string, values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) {
+      // `--build-arg NAME` takes the value from the environment, as docker does.
+      const fromEnv = flag === "--build-arg" ? process.env[v] : undefined;
+      if (fromEnv === undefined)
+        throw new CliError(`${flag} must be NAME=VALUE, not "${v}"`, ExitCode.Usage);
+      out[v] = fromEnv;
+      continue;
+    }
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function platforms(text: string | undefined): Platform[] {
+  if (!text) return [hostPlatform()];
+  try {
+    return text.split(",").map((p) => parsePlatform(p.trim()));
+  } catch (err) {
+    throw new CliError(`--platform: ${(err as Error).message}`, ExitCode.Usage);
+  }
+}
+
+async function secrets(values: string[], store: BuildStore): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const fields = new Map(
+      v.split(",").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]),
+    );
+    const id = fields.get("id");
+    if (!id)
+      throw new CliError(`--secret needs id=ID (got "${v.replace(/=.*/, "=…")}")`, ExitCode.Usage);
+    const src = fields.get("src") ?? fields.get("source");
+    const env = fields.get("env");
+    if (src) {
+      await readFile(src).catch(() => {
+        throw new CliError(`--secret id=${id}: cannot read ${src}`, ExitCode.Usage);
+      });
+      out.set(id, resolve(src));
+    } else if (env) {
+      const value = process.env[env];
+      if (value === undefined)
+        throw new CliError(
+          `--secret id=${id}: environment variable ${env} is not set`,
+          ExitCode.Usage,
+        );
+      const file = store.tempPath("secret");
+      await writeFile(file, value, { mode: 0o600 });
+      process.once("exit", () => rmSync(file, { force: true }));
+      out.set(id, file);
+    } else throw new CliError(`--secret id=${id} needs src=FILE or env=VAR`, ExitCode.Usage);
+  }
+  return out;
+}
+
+/** SOURCE_DATE_EPOCH, else the context's last git commit time, else 0. */
+function sourceDateEpoch(context: string): number {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env !== undefined && env !== "") {
+    if (!/^\d+$/.test(env))
+      throw new CliError(`SOURCE_DATE_EPOCH must be whole seconds, not "${env}"`, ExitCode.Usage);
+    return Number(env);
+  }
+  try {
+    const out = execFileSync("git", ["-C", context, "log", "-1", "--format=%ct"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const seconds = Number(out.toString().trim());
+    if (Number.isSafeInteger(seconds) && seconds > 0) return seconds;
+  } catch {
+    // not a git checkout
+  }
+  return 0;
+}
+
+/** BuildKit-style plain progress on stderr: one line per step, RUN output indented. */
+class PlainProgress {
+  private n = 0;
+  constructor(private readonly quiet: boolean) {}
+
+  readonly handle = (event: BuildEvent): void => {
+    if (this.quiet) return;
+    if (event.kind === "step") {
+      this.n++;
+      const status = !event.layer
+        ? ""
+        : event.cached
+          ? " CACHED"
+          : ` DONE ${(event.ms / 1000).toFixed(1)}s`;
+      this.line(`#${this.n} [${event.stage}] ${event.step}${status}`);
+    } else if (event.kind === "pull") this.line(`pulled ${event.image} (${event.digest})`);
+    else if (event.kind === "warning") this.line(`warning: ${event.message}`);
+    else this.output(event.chunk.toString("utf8"));
+  };
+
+  private atLineStart = true;
+
+  /** A RUN step's output, each line prefixed so it stands apart from the step lines. */
+  private output(text: string): void {
+    let out = "";
+    for (const c of text) {
+      if (this.atLineStart) out += "  | ";
+      out += c;
+      this.atLineStart = c === "\n";
+    }
+    process.stderr.write(out);
+  }
+
+  line(text: string): void {
+    if (!this.quiet) process.stderr.write(`${text}\n`);
+  }
+}
