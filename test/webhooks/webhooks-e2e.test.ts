@@ -158,6 +158,37 @@ describe("webhooks and metrics with real clients", () => {
     });
     expect(flaky.status).toBe(201);
     flakyId = (flaky.json as unknown as { id: string }).id;
+    // `--payload-format` under `berth admin --format json`: the two formats never collide.
+    const ce = await admin([
+      "webhook",
+      "add",
+      "hooks",
+      "--url",
+      `http://127.0.0.1:${receiver.port}/ce`,
+      "--events",
+      "delete",
+      "--payload-format",
+      "cloudevents",
+    ]);
+    expect(ce.code, ce.stderr).toBe(0);
+    const ceTarget = JSON.parse(ce.stdout) as { id: string; format: string };
+    expect(ceTarget.format).toBe("cloudevents");
+    const badFormat = await admin([
+      "webhook",
+      "add",
+      "hooks",
+      "--url",
+      `http://127.0.0.1:${receiver.port}/x`,
+      "--events",
+      "push",
+      "--payload-format",
+      "xml",
+    ]);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stdout + badFormat.stderr).toContain(
+      "--payload-format is default or cloudevents",
+    );
+    expect((await admin(["webhook", "rm", "hooks", ceTarget.id])).code).toBe(0);
     const listed = await admin(["webhook", "ls", "hooks"]);
     expect(listed.stdout).not.toContain(SECRET);
     expect(listed.stdout).toContain(goodId);

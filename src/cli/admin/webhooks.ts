@@ -64,7 +64,7 @@ class WebhookClient {
 }
 
 const base = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/webhooks`;
-/** `--format json` of `berth admin` (`webhook add` has its own --format, the payload's). */
+/** `--format json` of `berth admin` (the payload's format is `--payload-format`, never `--format`). */
 const json = (command: Command) => {
   for (let c: Command | null = command.parent; c; c = c.parent) {
     if (c.opts().format !== undefined) return c.opts().format === "json";
@@ -106,7 +106,7 @@ export function registerWebhookCommands(admin: Command): void {
     )
     .option("--secret <secret>", "signing secret, at least 16 characters (default: generated)")
     .option(
-      "--format <format>",
+      "--payload-format <format>",
       "payload: default (Harbor-compatible JSON) or cloudevents",
       "default",
     )
@@ -118,19 +118,25 @@ export function registerWebhookCommands(admin: Command): void {
     .action(
       async (
         project: string,
-        opts: { url: string; events: string; secret?: string; format: string; header: string[] },
+        opts: {
+          url: string;
+          events: string;
+          secret?: string;
+          payloadFormat: string;
+          header: string[];
+        },
         command: Command,
       ) => {
-        if (opts.format !== "default" && opts.format !== "cloudevents")
+        if (opts.payloadFormat !== "default" && opts.payloadFormat !== "cloudevents")
           throw new CliError(
-            `--format is default or cloudevents, not "${opts.format}"`,
+            `--payload-format is default or cloudevents, not "${opts.payloadFormat}"`,
             ExitCode.Usage,
           );
         const client = await WebhookClient.open(command);
         const made = await client.call<WebhookView>("POST", base(project), {
           url: opts.url,
           events: opts.events.split(","),
-          format: opts.format,
+          format: opts.payloadFormat,
           headers: Object.fromEntries(opts.header.map(parseHeader)),
           ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
         });
