@@ -3,7 +3,7 @@
 // evidence; vulnerabilities are matched against the real OSV fixture records (allowlist, its
 // expiry, ignoreUnfixed); SARIF validates against the SARIF 2.1.0 schema, JUnit parses, HTML is
 // one self-contained file; bad policies and unreadable images exit 2 with one sentence.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -233,6 +233,52 @@ describe("berth gate vulnerabilities", () => {
     expect(expired.rules[0]?.evidence.join("\n")).toMatch(
       /allowlist entry GHSA-jf85-cpcp-j695 expired/,
     );
+  }, 180_000);
+
+  it("counts per severity up to max, and ignoreUnfixed leaves out findings without a fix", async () => {
+    // The fixture records plus one of this test's own: semver 7.x, HIGH, no fixed version.
+    const own = join(work, "own-records");
+    await mkdir(own, { recursive: true });
+    await writeFile(
+      join(own, "GHSA-bert-h000-0002.json"),
+      JSON.stringify({
+        schema_version: "1.4.0",
+        id: "GHSA-bert-h000-0002",
+        modified: "2026-01-01T00:00:00Z",
+        summary: "semver 7 test advisory without a fix",
+        affected: [
+          {
+            package: { ecosystem: "npm", name: "semver" },
+            ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "7.0.0" }] }],
+          },
+        ],
+        database_specific: { severity: "HIGH" },
+      }),
+    );
+    const ownDb = join(work, "own-db");
+    await importOsv(ownDb, [RECORDS_DIR, own]);
+    const image = await writeGateImage(join(work, "semver"), "1", {
+      layers: [BASE_LAYER, [...APP_LAYER, npmPackage("semver", "7.5.1", "ISC")]],
+      labels: GOOD_LABELS,
+    });
+    const judge = async (rule: string) => {
+      const p = join(work, `unfixed-${Math.random().toString(36).slice(2)}.yaml`);
+      await writeFile(p, rule);
+      const r = await gate(image.reference, "--policy", p, "--db-dir", ownDb, "--format", "json");
+      const v = JSON.parse(r.stdout) as Verdict;
+      return { code: r.code, message: v.rules[0]!.message, evidence: v.rules[0]!.evidence };
+    };
+    const two = await judge("vulnerabilities:\n  max: {high: 1}\n");
+    expect(two.code).toBe(1);
+    expect(two.evidence).toEqual([
+      "HIGH GHSA-bert-h000-0002 in semver 7.5.1 (no fix)",
+      "HIGH GHSA-c2qf-rxjj-qqgw in semver 7.5.1 (fixed in 7.5.2)",
+    ]);
+    const ignored = await judge("vulnerabilities:\n  max: {high: 1}\n  ignoreUnfixed: true\n");
+    expect(ignored.code, JSON.stringify(ignored)).toBe(0);
+    const none = await judge("vulnerabilities:\n  max: {high: 0}\n  ignoreUnfixed: true\n");
+    expect(none.code).toBe(1);
+    expect(none.evidence).toEqual(["HIGH GHSA-c2qf-rxjj-qqgw in semver 7.5.1 (fixed in 7.5.2)"]);
   }, 180_000);
 
   it("needs the database only when the policy has a vulnerabilities rule", async () => {

@@ -15,6 +15,7 @@ import {
   shortDigest,
 } from "../../web/src/shape/format.js";
 import { mainNavigation, projectAbilities } from "../../web/src/shape/menus.js";
+import { sbomPackages, severityCounts, severityTone } from "../../web/src/shape/scan.js";
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -229,6 +230,8 @@ describe("permission-dependent menus", () => {
     expect(guest.canDeleteArtifact || guest.canTag || guest.canUntag || guest.canManageRobots).toBe(
       false,
     );
+    expect(guest.canScan).toBe(false);
+    expect(projectAbilities(["artifact:list", "artifact:push"]).canScan).toBe(true);
     const admin = projectAbilities([
       "project:read",
       "project:update",
@@ -260,6 +263,58 @@ describe("permission-dependent menus", () => {
     expect(mainNavigation(undefined)).toEqual([]);
     expect(mainNavigation({ isAdmin: false }).map((e) => e.label)).toEqual(["Projects"]);
     expect(mainNavigation({ isAdmin: true }).map((e) => e.href)).toContain("/admin/users");
+  });
+});
+
+describe("scanning views", () => {
+  const sbom = {
+    bomFormat: "CycloneDX",
+    components: [
+      {
+        name: "semver",
+        version: "7.5.1",
+        purl: "pkg:npm/semver@7.5.1",
+        licenses: [{ license: { name: "ISC" } }],
+      },
+      { name: "libc6", version: "2.36-9", purl: "pkg:deb/debian/libc6@2.36-9?distro=debian-12" },
+      {
+        name: "lodash",
+        version: "4.17.11",
+        purl: "pkg:npm/lodash@4.17.11",
+        licenses: [{ license: { id: "MIT" } }, { expression: "Apache-2.0 OR MIT" }],
+      },
+      { version: "1", purl: "pkg:npm/nameless@1" },
+    ],
+  };
+
+  it("lists an SBOM's packages by name with their purl type and licences", () => {
+    expect(
+      sbomPackages(sbom).map((p) => `${p.name} ${p.version} ${p.type} [${p.licenses}]`),
+    ).toEqual([
+      "libc6 2.36-9 deb []",
+      "lodash 4.17.11 npm [MIT, Apache-2.0 OR MIT]",
+      "semver 7.5.1 npm [ISC]",
+    ]);
+    expect(sbomPackages(sbom, " LOD").map((p) => p.name)).toEqual(["lodash"]);
+    expect(sbomPackages(null)).toEqual([]);
+    expect(sbomPackages({ spdxVersion: "SPDX-2.3" })).toEqual([]);
+  });
+
+  it("orders severity counts and leaves zeros out; tones follow severity and verdict", () => {
+    expect(severityCounts({ LOW: 2, CRITICAL: 1, HIGH: 0, UNKNOWN: 3 })).toEqual([
+      { severity: "CRITICAL", count: 1 },
+      { severity: "LOW", count: 2 },
+      { severity: "UNKNOWN", count: 3 },
+    ]);
+    expect(severityCounts(undefined)).toEqual([]);
+    expect(["CRITICAL", "MEDIUM", "LOW", "pass", "fail", "undecided"].map(severityTone)).toEqual([
+      "bad",
+      "warn",
+      "",
+      "ok",
+      "bad",
+      "warn",
+    ]);
   });
 });
 

@@ -161,7 +161,7 @@ function registerScan(admin: Command): void {
     .description(
       "scan an image (PROJECT/REPO:TAG or @DIGEST), every image of a repository (PROJECT/REPO) or of a project (PROJECT) in the server",
     )
-    .option("--wait", "wait for the scans to finish and print their results (exit 1 if one failed)")
+    .option("--wait", "wait for the scans to finish and print their results (exit 3 if one failed)")
     .action(async (text: string, _opts: unknown, command: Command) => {
       const target = parseScanTarget(text);
       const api = await openApi(command);

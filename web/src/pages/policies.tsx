@@ -1,10 +1,12 @@
 // A project's policies as they exist in the API: tag immutability rules (list, add,
-// remove), and the retention, trust (signature enforcement) and quality-gate policies
-// shown as stored (edit them with `berth admin` or the API; docs/policies.md).
+// remove), vulnerability scanning and the quality gate (pages/scan-policies.tsx), and the
+// retention and trust (signature enforcement) policies shown as stored (edit them with
+// `berth admin` or the API; docs/policies.md).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
 import { ApiError, del, get, post } from "../api.js";
 import { ErrorBox, Loading } from "../ui.js";
+import { GatePolicyEditor, ScanningPolicies } from "./scan-policies.js";
 
 interface ImmutableRule {
   id: string;
@@ -48,7 +50,17 @@ function StoredPolicy({
   );
 }
 
-export function ProjectPolicies({ project, canManage }: { project: string; canManage: boolean }) {
+export function ProjectPolicies({
+  project,
+  canManage,
+  canSetGate,
+  canScan,
+}: {
+  project: string;
+  canManage: boolean;
+  canSetGate: boolean;
+  canScan: boolean;
+}) {
   const client = useQueryClient();
   const rules = useQuery({
     queryKey: ["immutable", project],
@@ -118,11 +130,8 @@ export function ProjectPolicies({ project, canManage }: { project: string; canMa
         path={`/projects/${project}/trust`}
         queryKey="trust"
       />
-      <StoredPolicy
-        title="Quality gate"
-        path={`/projects/${project}/gate-policy`}
-        queryKey="gate"
-      />
+      <ScanningPolicies project={project} canManage={canManage} canScan={canScan} />
+      <GatePolicyEditor project={project} canSet={canSetGate} />
     </div>
   );
 }

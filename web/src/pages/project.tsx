@@ -75,7 +75,12 @@ export function ProjectPage() {
       {tab === "robots" && <Robots project={project} abilities={abilities} />}
       {tab === "audit" && <Audit path={`/projects/${project}/audit`} />}
       {tab === "policies" && (
-        <ProjectPolicies project={project} canManage={abilities.canManagePolicies} />
+        <ProjectPolicies
+          project={project}
+          canManage={abilities.canManagePolicies}
+          canSetGate={abilities.canUpdateProject}
+          canScan={abilities.canScan}
+        />
       )}
       {tab === "settings" && <Settings project={info.data} />}
       {!(abilities.tabs as readonly string[]).includes(tab) && (

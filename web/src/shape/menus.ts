@@ -14,6 +14,8 @@ export interface ProjectAbilities {
   readonly canManageRobots: boolean;
   readonly canManagePolicies: boolean;
   readonly canUpdateProject: boolean;
+  /** Ask for a scan (of an artifact, a repository, the project): who may push. */
+  readonly canScan: boolean;
 }
 
 export function projectAbilities(actions: readonly string[]): ProjectAbilities {
@@ -33,6 +35,7 @@ export function projectAbilities(actions: readonly string[]): ProjectAbilities {
     canManageRobots: has("robot:manage"),
     canManagePolicies: has("policy:manage"),
     canUpdateProject: has("project:update"),
+    canScan: has("artifact:push"),
   };
 }
 
