@@ -191,10 +191,16 @@ async function runBlock(box: Sandbox, block: DocBlock, doc: Document): Promise<v
     cwd: box.clone,
     env: box.env,
     timeoutMs: BLOCK_TIMEOUT_MS,
+    // A block that fails before it stops its own background job (`receiver & … kill $PID`)
+    // leaves that job holding the pipes: the block's whole process group goes when bash exits.
+    processGroup: true,
   });
   if (result.code !== 0) {
+    const how = result.timedOut
+      ? `did not finish within ${BLOCK_TIMEOUT_MS / 1000} s and was killed`
+      : `exited ${result.code}`;
     throw new Error(
-      `${doc.file}:${block.line}: the block exited ${result.code}\n--- block ---\n${block.body}\n` +
+      `${doc.file}:${block.line}: the block ${how}\n--- block ---\n${block.body}\n` +
         `--- stderr ---\n${result.stderr.slice(-4000)}\n--- stdout ---\n${result.stdout.slice(-2000)}` +
         `\n--- server ---\n${box.server?.output().slice(-3000) ?? ""}`,
     );

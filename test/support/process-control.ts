@@ -139,15 +139,28 @@ export class OutputTail {
 }
 
 /** Commands started by `run` and not yet finished; SIGKILLed by PID if the worker exits first. */
-const runningCommands = new Set<ChildProcess>();
+const runningCommands = new Map<ChildProcess, { group: boolean }>();
+
+/**
+ * SIGKILLs the process group led by `pid` (a child spawned `detached`, so the group is ours
+ * alone: it and everything it started that did not leave the group). Never our own group.
+ */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is already empty
+  }
+}
 let commandExitHookInstalled = false;
 
-function trackCommand(child: ChildProcess): void {
+function trackCommand(child: ChildProcess, group: boolean): void {
   if (!commandExitHookInstalled) {
     commandExitHookInstalled = true;
     process.once("exit", () => {
-      for (const running of runningCommands) {
-        if (running.pid !== undefined && running.exitCode === null) {
+      for (const [running, { group }] of runningCommands) {
+        if (running.pid !== undefined && group) killGroup(running.pid);
+        else if (running.pid !== undefined && running.exitCode === null) {
           try {
             process.kill(running.pid, "SIGKILL");
           } catch {
@@ -157,14 +170,16 @@ function trackCommand(child: ChildProcess): void {
       }
     });
   }
-  runningCommands.add(child);
-  child.once("exit", () => runningCommands.delete(child));
+  runningCommands.set(child, { group });
+  child.once(group ? "close" : "exit", () => runningCommands.delete(child));
 }
 
 export interface CommandResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** True when `timeoutMs` passed and the command was killed. */
+  timedOut?: boolean;
 }
 
 export interface RunOptions {
@@ -172,11 +187,18 @@ export interface RunOptions {
   cwd?: string;
   timeoutMs?: number;
   input?: string;
+  /**
+   * Run the command in a process group of its own, and SIGKILL the whole group when the
+   * command exits or times out: a background job it left (`server &`) that still holds its
+   * stdout/stderr would otherwise keep the pipes open, and the run would never finish.
+   */
+  processGroup?: boolean;
 }
 
 /**
  * Runs a command to completion and returns its exit code and output (never throws on a
- * non-zero exit; use `runOk` for that). A timeout kills the command by its PID.
+ * non-zero exit; use `runOk` for that). A timeout kills the command by its PID (its whole
+ * process group with `processGroup`).
  */
 export async function run(
   command: string,
@@ -187,8 +209,13 @@ export async function run(
     env: options.env ?? process.env,
     cwd: options.cwd,
     stdio: ["pipe", "pipe", "pipe"],
+    detached: options.processGroup === true,
   });
-  trackCommand(child);
+  const group = options.processGroup === true && child.pid !== undefined;
+  trackCommand(child, group);
+  // The command is done when it exits; what it left behind in its group goes with it, so
+  // that the pipes close and `close` below fires.
+  if (group) child.once("exit", () => killGroup(child.pid!));
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -200,9 +227,13 @@ export async function run(
   });
   child.stdin.end(options.input ?? "");
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   if (options.timeoutMs !== undefined) {
     timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, "SIGKILL");
+      timedOut = true;
+      if (group) killGroup(child.pid!);
+      else if (child.pid !== undefined && child.exitCode === null)
+        process.kill(child.pid, "SIGKILL");
     }, options.timeoutMs);
   }
   const code = await new Promise<number>((resolve, reject) => {
@@ -214,6 +245,7 @@ export async function run(
     code,
     stdout: Buffer.concat(stdout).toString(),
     stderr: Buffer.concat(stderr).toString(),
+    ...(timedOut ? { timedOut } : {}),
   };
 }
 
