@@ -8,8 +8,13 @@
 // collected manifest go with it, in a later round of the same plan), ordered parents first;
 // (2) repository blob links created (or refreshed by a re-upload or mount) before the cutoff
 // that no remaining manifest of the repository references; (3) blobs no remaining link
-// names. Sweep: each planned item is deleted in its own short transaction that locks the
-// row and re-checks the condition against the live data; the plan only nominates.
+// names. Sweep: each planned item is deleted after its row is locked and the condition
+// re-checked against the live data; the plan only nominates. Items are swept in batches of
+// SWEEP_BATCH per transaction (one commit, one fsync, per batch instead of per item: the
+// sweep of 30,000 items was bound by 30,000 fsyncs). Inside a batch PostgreSQL takes the
+// locks with SKIP LOCKED, so a batch never waits while holding earlier items' locks (no
+// deadlock with a push that locks the same rows in another order); an item found locked
+// is retried alone afterwards, waiting for its lock as before.
 //
 // Why the races cannot lose anything (PostgreSQL row locks; SQLite runs one transaction at
 // a time, which is stronger):
@@ -30,13 +35,14 @@
 //   while claimed: it waits for the finish, then pins a fresh row), and links after; a
 //   claimed row refuses links and mounts (the client then uploads). So bytes are never
 //   removed after an upload committed them, and a row never points at removed bytes.
-// - kill -9 anywhere: every step is one transaction. A claim left behind is finished by the
+// - kill -9 anywhere: every batch is one transaction. A claim left behind is finished by the
 //   next GC run (or by an upload of that digest once the claim is older than 30 s). A job
 //   whose worker died is taken over after its lease and runs again from a fresh snapshot.
 // Quotas: project usage counts the blobs linked in the project plus its manifests
 // (api/registry-view.ts); GC only removes links nothing references and rows nothing links,
 // so usage afterwards is exactly the bytes the project's manifests reference.
 // Never: delete from the snapshot without the locked re-check, or import registry/.
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Kysely } from "kysely";
 import {
   claimBlobForDeletion,
@@ -44,8 +50,11 @@ import {
   type Database,
   deleteLinkIfUnreferenced,
   deleteManifestIfCollectable,
-  finishBlobDeletion,
+  finishBlobDeletionIn,
+  type GcLockMode,
+  type GcOutcome,
   type GcSnapshot,
+  inGcBatch,
   type OutboxActor,
   readGcSnapshot,
 } from "../meta/index.js";
@@ -194,11 +203,26 @@ export async function collectGarbage(
     items: { manifests: [], blobs: [] },
   };
 
+  const finishOne = (
+    trx: Kysely<Database>,
+    { digest }: { digest: string },
+    mode: GcLockMode,
+  ): Promise<GcOutcome> =>
+    finishBlobDeletionIn(
+      trx,
+      digest,
+      async () => {
+        await removeBytes(store, digest);
+        await pause("bytes-removed", digest); // inside the sweep transaction, row not yet gone
+      },
+      mode,
+    );
+
   if (!dryRun) {
     // Claims a GC that died left behind: finish them first.
-    for (const digest of await claimedBlobs(db, 10_000)) {
-      check();
-      await finishBlobDeletion(db, digest, () => removeBytes(store, digest));
+    const leftover = (await claimedBlobs(db, 10_000)).map((digest) => ({ digest }));
+    for (const batch of batches(leftover)) {
+      await sweepBatch(db, batch, finishOne, { before: async () => check(), after: () => {} });
     }
   }
   const plan = planGc(await readGcSnapshot(db), { cutoff, now, deleteUntagged });
@@ -221,54 +245,123 @@ export async function collectGarbage(
   }
 
   let done = 0;
-  for (const m of plan.manifests) {
-    check();
-    await pause("before-manifest", `${m.repository}@${m.digest}`);
-    if (await deleteManifestIfCollectable(db, m.id, cutoff, GC_ACTOR)) {
-      options.onManifestDeleted?.(m.repository, m.digest);
-      report.manifests++;
-      report.bytesFreed += m.size;
-      if (report.items.manifests.length < LISTED)
-        report.items.manifests.push(`${m.repository}@${m.digest}`);
-    } else report.kept++;
-    options.progress?.({ phase: "manifests", done: ++done, total: plan.manifests.length });
+  for (const batch of batches(plan.manifests)) {
+    await sweepBatch(
+      db,
+      batch,
+      (trx, m, mode) => deleteManifestIfCollectable(trx, m.id, cutoff, GC_ACTOR, mode),
+      {
+        before: async (m) => {
+          check();
+          await pause("before-manifest", `${m.repository}@${m.digest}`);
+        },
+        after: (m, deleted) => {
+          if (deleted) {
+            options.onManifestDeleted?.(m.repository, m.digest);
+            report.manifests++;
+            report.bytesFreed += m.size;
+            if (report.items.manifests.length < LISTED)
+              report.items.manifests.push(`${m.repository}@${m.digest}`);
+          } else report.kept++;
+          options.progress?.({ phase: "manifests", done: ++done, total: plan.manifests.length });
+        },
+      },
+    );
   }
   if (plan.manifests.length > 0) log(`deleted ${report.manifests} untagged manifests`);
 
   done = 0;
-  for (const l of plan.links) {
-    check();
-    await pause("before-link", `${l.repository}@${l.digest}`);
-    if (await deleteLinkIfUnreferenced(db, l.repositoryId, l.digest, cutoff)) report.links++;
-    else report.kept++;
-    options.progress?.({ phase: "links", done: ++done, total: plan.links.length });
+  for (const batch of batches(plan.links)) {
+    await sweepBatch(
+      db,
+      batch,
+      (trx, l, mode) => deleteLinkIfUnreferenced(trx, l.repositoryId, l.digest, cutoff, mode),
+      {
+        before: async (l) => {
+          check();
+          await pause("before-link", `${l.repository}@${l.digest}`);
+        },
+        after: (_l, deleted) => {
+          if (deleted) report.links++;
+          else report.kept++;
+          options.progress?.({ phase: "links", done: ++done, total: plan.links.length });
+        },
+      },
+    );
   }
   log(`removed ${report.links} unreferenced repository links`);
 
   // The plan counts blobs whose only links were planned too; each claim re-checks live.
   done = 0;
-  for (const { digest, size } of plan.blobs) {
-    check();
-    await pause("before-claim", digest);
-    if (!(await claimBlobForDeletion(db, digest, Date.now()))) {
-      report.kept++;
-      continue;
-    }
-    await pause("claimed", digest);
-    const sweep = async () => {
-      await removeBytes(store, digest);
-      await pause("bytes-removed", digest); // inside the sweep transaction, row not yet gone
-    };
-    if (await finishBlobDeletion(db, digest, sweep)) {
-      report.blobs++;
-      report.bytesFreed += size;
-      if (report.items.blobs.length < LISTED) report.items.blobs.push(digest);
-    }
-    await pause("finished", digest);
-    options.progress?.({ phase: "blobs", done: ++done, total: plan.blobs.length });
+  for (const batch of batches(plan.blobs)) {
+    const claimed: GcPlan["blobs"] = [];
+    await sweepBatch(
+      db,
+      batch,
+      (trx, b, mode) => claimBlobForDeletion(trx, b.digest, Date.now(), mode),
+      {
+        before: async (b) => {
+          check();
+          await pause("before-claim", b.digest);
+        },
+        after: (b, ok) => {
+          if (ok) claimed.push(b);
+          else report.kept++;
+        },
+      },
+    );
+    for (const b of claimed) await pause("claimed", b.digest);
+    await sweepBatch(db, claimed, finishOne, {
+      before: async () => {},
+      after: async ({ digest, size }, deleted) => {
+        if (deleted) {
+          report.blobs++;
+          report.bytesFreed += size;
+          if (report.items.blobs.length < LISTED) report.items.blobs.push(digest);
+        }
+        await pause("finished", digest);
+        options.progress?.({ phase: "blobs", done: ++done, total: plan.blobs.length });
+      },
+    });
   }
   log(`deleted ${report.blobs} blobs, ${report.bytesFreed} bytes freed`);
   return report;
+}
+
+/** Items per sweep transaction: one commit per batch, short enough that a push waiting for
+ * the database meanwhile waits milliseconds, not seconds. */
+const SWEEP_BATCH = 100;
+
+function* batches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += SWEEP_BATCH) yield items.slice(i, i + SWEEP_BATCH);
+}
+
+/**
+ * Deletes one batch: `before` for each item (the abort check and pause points), then one
+ * transaction over the batch with SKIP LOCKED, then each item found locked alone in its own
+ * transaction (waiting for the lock), then `after` with each item's result in order. Yields
+ * to the event loop afterwards, so requests queued meanwhile run between batches.
+ */
+async function sweepBatch<T>(
+  db: Kysely<Database>,
+  batch: readonly T[],
+  deleteOne: (trx: Kysely<Database>, item: T, mode: GcLockMode) => Promise<GcOutcome>,
+  hooks: {
+    before: (item: T) => Promise<void>;
+    after: (item: T, deleted: boolean) => void | Promise<void>;
+  },
+): Promise<void> {
+  if (batch.length === 0) return;
+  for (const item of batch) await hooks.before(item);
+  const outcomes = await inGcBatch(db, batch, (trx, item) => deleteOne(trx, item, "skip"));
+  for (const [i, item] of batch.entries()) {
+    let outcome = outcomes[i];
+    if (outcome === "busy") {
+      outcome = await db.transaction().execute((trx) => deleteOne(trx, item, "wait"));
+    }
+    await hooks.after(item, outcome === "deleted");
+  }
+  await yieldToEventLoop();
 }
 
 async function removeBytes(store: BlobStore, digest: string): Promise<void> {

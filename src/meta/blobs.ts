@@ -4,6 +4,7 @@
 import type { Kysely } from "kysely";
 import { type Database, executeRelaxedReturning } from "./database.js";
 import { dialectOf } from "./dialect.js";
+import type { GcLockMode, GcOutcome } from "./gc.js";
 import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
 import { ensureRepository } from "./repositories.js";
@@ -105,14 +106,32 @@ async function requireLiveBlob(trx: Kysely<Database>, digest: string): Promise<v
 export async function lockBlobRow(
   trx: Kysely<Database>,
   digest: string,
-  mode: "share" | "update",
+  mode: "share" | "update" | "update-skip-locked",
 ): Promise<{ size: number; deleting_at: number | null; pinned_until: number | null } | undefined> {
   const query = trx
     .selectFrom("blobs")
     .select(["size", "deleting_at", "pinned_until"])
     .where("digest", "=", digest);
   if (dialectOf(trx) !== "postgres") return query.executeTakeFirst();
-  return (mode === "share" ? query.forShare() : query.forUpdate()).executeTakeFirst();
+  if (mode === "share") return query.forShare().executeTakeFirst();
+  const locked = query.forUpdate();
+  return (mode === "update" ? locked : locked.skipLocked()).executeTakeFirst();
+}
+
+/** GC's lock on a blob row; `busy` when `skip` found it locked (see GcLockMode). */
+async function lockBlobForGc(
+  trx: Kysely<Database>,
+  digest: string,
+  mode: GcLockMode,
+): Promise<Awaited<ReturnType<typeof lockBlobRow>> | "busy"> {
+  const row = await lockBlobRow(trx, digest, mode === "skip" ? "update-skip-locked" : "update");
+  if (row || mode === "wait" || dialectOf(trx) !== "postgres") return row;
+  const exists = await trx
+    .selectFrom("blobs")
+    .select("digest")
+    .where("digest", "=", digest)
+    .executeTakeFirst();
+  return exists ? "busy" : undefined;
 }
 
 export type PinResult = { pinned: true } | { pinned: false; deletingSince: number };
@@ -155,53 +174,65 @@ export async function pinBlob(
 }
 
 /**
- * GC's claim on a blob (phase "mark"): sets `deleting_at` if the blob has no repository link
- * and no live pin, in one transaction holding the row lock, so no link can appear in
- * between. True when claimed (or already claimed earlier by a GC that died).
+ * GC's claim on a blob (phase "mark"), within `trx`: sets `deleting_at` if the blob has no
+ * repository link and no live pin, holding the row lock, so no link can appear in between.
+ * `deleted` when claimed (or already claimed earlier by a GC that died).
  */
 export async function claimBlobForDeletion(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   digest: string,
   now: number,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const blob = await lockBlobRow(trx, digest, "update");
-    if (!blob) return false;
-    if (blob.deleting_at !== null) return true;
-    if (blob.pinned_until !== null && Number(blob.pinned_until) > now) return false;
-    const link = await trx
-      .selectFrom("repository_blobs")
-      .select("digest")
-      .where("digest", "=", digest)
-      .limit(1)
-      .executeTakeFirst();
-    if (link) return false;
-    await trx.updateTable("blobs").set({ deleting_at: now }).where("digest", "=", digest).execute();
-    return true;
-  });
+  mode: GcLockMode,
+): Promise<GcOutcome> {
+  const blob = await lockBlobForGc(trx, digest, mode);
+  if (blob === "busy") return "busy";
+  if (!blob) return "kept";
+  if (blob.deleting_at !== null) return "deleted"; // claimed earlier by a GC that died
+  if (blob.pinned_until !== null && Number(blob.pinned_until) > now) return "kept";
+  const link = await trx
+    .selectFrom("repository_blobs")
+    .select("digest")
+    .where("digest", "=", digest)
+    .limit(1)
+    .executeTakeFirst();
+  if (link) return "kept";
+  await trx.updateTable("blobs").set({ deleting_at: now }).where("digest", "=", digest).execute();
+  return "deleted";
 }
 
 /**
- * Phase "sweep" of one claimed blob: with the row locked and still claimed, runs
- * `removeBytes` and deletes the row. A no-op when the row is gone or not claimed. Safe to
- * run twice (a GC that resumes after a takeover): the second finds nothing to do.
+ * Phase "sweep" of one claimed blob, within `trx`: with the row locked and still claimed,
+ * runs `removeBytes` and deletes the row. `kept` when the row is gone or not claimed. Safe
+ * to run twice (a GC that resumes after a takeover): the second finds nothing to do.
  */
+export async function finishBlobDeletionIn(
+  trx: Kysely<Database>,
+  digest: string,
+  removeBytes: () => Promise<void>,
+  mode: GcLockMode,
+): Promise<GcOutcome> {
+  const blob = await lockBlobForGc(trx, digest, mode);
+  if (blob === "busy") return "busy";
+  if (!blob || blob.deleting_at === null) return "kept";
+  await removeBytes();
+  await trx
+    .deleteFrom("blobs")
+    .where("digest", "=", digest)
+    .where("deleting_at", "is not", null)
+    .execute();
+  return "deleted";
+}
+
+/** finishBlobDeletionIn in a transaction of its own; true when the blob went. */
 export async function finishBlobDeletion(
   db: Kysely<Database>,
   digest: string,
   removeBytes: () => Promise<void>,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const blob = await lockBlobRow(trx, digest, "update");
-    if (!blob || blob.deleting_at === null) return false;
-    await removeBytes();
-    await trx
-      .deleteFrom("blobs")
-      .where("digest", "=", digest)
-      .where("deleting_at", "is not", null)
-      .execute();
-    return true;
-  });
+  const outcome = await db
+    .transaction()
+    .execute((trx) => finishBlobDeletionIn(trx, digest, removeBytes, "wait"));
+  return outcome === "deleted";
 }
 
 /** Blobs GC has claimed but not finished (a GC that died, or one running now). */

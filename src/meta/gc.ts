@@ -98,94 +98,129 @@ export async function readGcSnapshot(db: Kysely<Database>): Promise<GcSnapshot> 
 }
 
 /**
- * Deletes an untagged manifest if, with its row locked, it is still untagged, pushed before
- * `cutoff`, listed by no other manifest of its repository, and its subject (if any) is not
- * in the repository. Writes a `manifest.deleted` outbox event. False when kept.
+ * How a GC deletion treats a row another transaction holds locked (PostgreSQL only; SQLite
+ * runs one transaction at a time). `wait`: block until it is free (one item per
+ * transaction, so it holds no other lock meanwhile). `skip`: SKIP LOCKED, answering `busy`,
+ * so a batch never waits while holding the locks of earlier items and cannot deadlock with a
+ * push that locks the same rows in another order; the caller retries busy items with `wait`.
  */
-export async function deleteManifestIfCollectable(
+export type GcLockMode = "wait" | "skip";
+
+/** deleted: gone now; kept: the locked re-check found it in use (or already gone); busy: locked. */
+export type GcOutcome = "deleted" | "kept" | "busy";
+
+/** Runs `each` for every item inside ONE transaction: one commit (one fsync) per batch. */
+export async function inGcBatch<T>(
   db: Kysely<Database>,
-  id: number,
-  cutoff: number,
-  actor: OutboxActor,
-): Promise<boolean> {
+  items: readonly T[],
+  each: (trx: Kysely<Database>, item: T) => Promise<GcOutcome>,
+): Promise<GcOutcome[]> {
   return db.transaction().execute(async (trx) => {
-    const lock = trx
-      .selectFrom("manifests as m")
-      .innerJoin("repositories as r", "r.id", "m.repository_id")
-      .select(["m.repository_id", "m.digest", "m.subject_digest", "m.pushed_at", "r.name"])
-      .where("m.id", "=", id);
-    const row = await (dialectOf(trx) === "postgres"
-      ? lock.forUpdate("m")
-      : lock
-    ).executeTakeFirst();
-    if (!row || Number(row.pushed_at) >= cutoff) return false;
-    const tag = await trx
-      .selectFrom("tags")
-      .select("name")
-      .where("manifest_id", "=", id)
-      .limit(1)
-      .executeTakeFirst();
-    if (tag) return false;
-    const parent = await trx
-      .selectFrom("manifest_references as mr")
-      .innerJoin("manifests as p", "p.id", "mr.manifest_id")
-      .select("p.id")
-      .where("p.repository_id", "=", row.repository_id)
-      .where("mr.kind", "=", "manifest")
-      .where("mr.digest", "=", row.digest)
-      .limit(1)
-      .executeTakeFirst();
-    if (parent) return false;
-    if (row.subject_digest !== null) {
-      const subject = await trx
-        .selectFrom("manifests")
-        .select("id")
-        .where("repository_id", "=", row.repository_id)
-        .where("digest", "=", row.subject_digest)
-        .executeTakeFirst();
-      if (subject) return false;
-    }
-    await trx.deleteFrom("manifest_references").where("manifest_id", "=", id).execute();
-    await trx.deleteFrom("manifests").where("id", "=", id).execute();
-    await appendOutbox(trx, "manifest.deleted", row.name, actor, { digest: row.digest, tags: [] });
-    return true;
+    const outcomes: GcOutcome[] = [];
+    for (const item of items) outcomes.push(await each(trx, item));
+    return outcomes;
   });
 }
 
 /**
- * Deletes a repository's link to a blob if, with the link locked, it is still older than
- * `cutoff` (a re-upload or mount refreshes it) and no manifest of the repository references
- * the blob. False when kept.
+ * Within `trx`: deletes an untagged manifest if, with its row locked, it is still untagged,
+ * pushed before `cutoff`, listed by no other manifest of its repository, and its subject (if
+ * any) is not in the repository. Writes a `manifest.deleted` outbox event.
+ */
+export async function deleteManifestIfCollectable(
+  trx: Kysely<Database>,
+  id: number,
+  cutoff: number,
+  actor: OutboxActor,
+  mode: GcLockMode,
+): Promise<GcOutcome> {
+  const lock = trx
+    .selectFrom("manifests as m")
+    .innerJoin("repositories as r", "r.id", "m.repository_id")
+    .select(["m.repository_id", "m.digest", "m.subject_digest", "m.pushed_at", "r.name"])
+    .where("m.id", "=", id);
+  const postgres = dialectOf(trx) === "postgres";
+  const locked = postgres ? lock.forUpdate("m") : lock;
+  const row = await (postgres && mode === "skip" ? locked.skipLocked() : locked).executeTakeFirst();
+  if (!row) return (await manifestExists(trx, id)) && mode === "skip" ? "busy" : "kept";
+  if (Number(row.pushed_at) >= cutoff) return "kept";
+  const tag = await trx
+    .selectFrom("tags")
+    .select("name")
+    .where("manifest_id", "=", id)
+    .limit(1)
+    .executeTakeFirst();
+  if (tag) return "kept";
+  const parent = await trx
+    .selectFrom("manifest_references as mr")
+    .innerJoin("manifests as p", "p.id", "mr.manifest_id")
+    .select("p.id")
+    .where("p.repository_id", "=", row.repository_id)
+    .where("mr.kind", "=", "manifest")
+    .where("mr.digest", "=", row.digest)
+    .limit(1)
+    .executeTakeFirst();
+  if (parent) return "kept";
+  if (row.subject_digest !== null) {
+    const subject = await trx
+      .selectFrom("manifests")
+      .select("id")
+      .where("repository_id", "=", row.repository_id)
+      .where("digest", "=", row.subject_digest)
+      .executeTakeFirst();
+    if (subject) return "kept";
+  }
+  await trx.deleteFrom("manifest_references").where("manifest_id", "=", id).execute();
+  await trx.deleteFrom("manifests").where("id", "=", id).execute();
+  await appendOutbox(trx, "manifest.deleted", row.name, actor, { digest: row.digest, tags: [] });
+  return "deleted";
+}
+
+async function manifestExists(trx: Kysely<Database>, id: number): Promise<boolean> {
+  const row = await trx
+    .selectFrom("manifests")
+    .select("id")
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Within `trx`: deletes a repository's link to a blob if, with the link locked, it is still
+ * older than `cutoff` (a re-upload or mount refreshes it) and no manifest of the repository
+ * references the blob.
  */
 export async function deleteLinkIfUnreferenced(
-  db: Kysely<Database>,
+  trx: Kysely<Database>,
   repositoryId: number,
   digest: string,
   cutoff: number,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const lock = trx
-      .selectFrom("repository_blobs")
-      .select("created_at")
-      .where("repository_id", "=", repositoryId)
-      .where("digest", "=", digest);
-    const link = await (dialectOf(trx) === "postgres" ? lock.forUpdate() : lock).executeTakeFirst();
-    if (!link || Number(link.created_at) >= cutoff) return false;
-    const reference = await trx
-      .selectFrom("manifest_references as mr")
-      .innerJoin("manifests as m", "m.id", "mr.manifest_id")
-      .select("m.id")
-      .where("m.repository_id", "=", repositoryId)
-      .where("mr.kind", "=", "blob")
-      .where("mr.digest", "=", digest)
-      .limit(1)
-      .executeTakeFirst();
-    if (reference) return false;
-    await trx
-      .deleteFrom("repository_blobs")
-      .where("repository_id", "=", repositoryId)
-      .where("digest", "=", digest)
-      .execute();
-    return true;
-  });
+  mode: GcLockMode,
+): Promise<GcOutcome> {
+  const link = trx
+    .selectFrom("repository_blobs")
+    .select("created_at")
+    .where("repository_id", "=", repositoryId)
+    .where("digest", "=", digest);
+  const postgres = dialectOf(trx) === "postgres";
+  const locked = postgres ? link.forUpdate() : link;
+  const row = await (postgres && mode === "skip" ? locked.skipLocked() : locked).executeTakeFirst();
+  if (!row) return mode === "skip" && (await link.executeTakeFirst()) ? "busy" : "kept";
+  if (Number(row.created_at) >= cutoff) return "kept";
+  const reference = await trx
+    .selectFrom("manifest_references as mr")
+    .innerJoin("manifests as m", "m.id", "mr.manifest_id")
+    .select("m.id")
+    .where("m.repository_id", "=", repositoryId)
+    .where("mr.kind", "=", "blob")
+    .where("mr.digest", "=", digest)
+    .limit(1)
+    .executeTakeFirst();
+  if (reference) return "kept";
+  await trx
+    .deleteFrom("repository_blobs")
+    .where("repository_id", "=", repositoryId)
+    .where("digest", "=", digest)
+    .execute();
+  return "deleted";
 }
