@@ -294,6 +294,9 @@ async function berthGc(
       now = await api("GET", `/jobs/${job.id}`);
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    for (const line of (now.log as { message: string }[] | undefined) ?? []) {
+      console.log(`  gc job: ${line.message}`);
+    }
     if (now.state !== "succeeded")
       throw new Error(`GC job ended ${now.state}: ${JSON.stringify(now.error)}`);
     return {

@@ -46,15 +46,16 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Kysely } from "kysely";
 import {
   claimBlobForDeletion,
+  claimBlobsForDeletion,
   claimedBlobs,
   type Database,
   deleteLinkIfUnreferenced,
+  deleteLinksIfUnreferenced,
   deleteManifestIfCollectable,
   finishBlobDeletionIn,
-  type GcLockMode,
+  finishBlobDeletions,
   type GcOutcome,
   type GcSnapshot,
-  inGcBatch,
   type OutboxActor,
   readGcSnapshot,
 } from "../meta/index.js";
@@ -190,7 +191,9 @@ export async function collectGarbage(
   const dryRun = options.dryRun === true;
   const deleteUntagged = options.deleteUntagged === true;
   const pause = options.pauseAt ?? (async () => {});
-  const log = options.log ?? (() => {});
+  const started = performance.now();
+  const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+  const log = (message: string) => options.log?.(`${message} (${elapsed()})`);
   const check = () => options.signal?.throwIfAborted();
   const report: GcReport = {
     dryRun,
@@ -203,26 +206,25 @@ export async function collectGarbage(
     items: { manifests: [], blobs: [] },
   };
 
-  const finishOne = (
-    trx: Kysely<Database>,
-    { digest }: { digest: string },
-    mode: GcLockMode,
-  ): Promise<GcOutcome> =>
-    finishBlobDeletionIn(
-      trx,
-      digest,
-      async () => {
-        await removeBytes(store, digest);
-        await pause("bytes-removed", digest); // inside the sweep transaction, row not yet gone
-      },
-      mode,
-    );
+  const removeClaimed = async (digest: string) => {
+    await removeBytes(store, digest);
+    await pause("bytes-removed", digest); // inside the sweep transaction, row not yet gone
+  };
+  const finish: BatchDeletion<{ digest: string }> = {
+    all: (trx, blobs) =>
+      finishBlobDeletions(
+        trx,
+        blobs.map((b) => b.digest),
+        removeClaimed,
+      ),
+    one: (trx, { digest }) => finishBlobDeletionIn(trx, digest, () => removeClaimed(digest)),
+  };
 
   if (!dryRun) {
     // Claims a GC that died left behind: finish them first.
     const leftover = (await claimedBlobs(db, 10_000)).map((digest) => ({ digest }));
     for (const batch of batches(leftover)) {
-      await sweepBatch(db, batch, finishOne, { before: async () => check(), after: () => {} });
+      await sweepBatch(db, batch, finish, { before: async () => check(), after: () => {} });
     }
   }
   const plan = planGc(await readGcSnapshot(db), { cutoff, now, deleteUntagged });
@@ -249,7 +251,16 @@ export async function collectGarbage(
     await sweepBatch(
       db,
       batch,
-      (trx, m, mode) => deleteManifestIfCollectable(trx, m.id, cutoff, GC_ACTOR, mode),
+      {
+        all: async (trx, manifests) => {
+          const outcomes: GcOutcome[] = [];
+          for (const m of manifests) {
+            outcomes.push(await deleteManifestIfCollectable(trx, m.id, cutoff, GC_ACTOR, "skip"));
+          }
+          return outcomes;
+        },
+        one: (trx, m) => deleteManifestIfCollectable(trx, m.id, cutoff, GC_ACTOR, "wait"),
+      },
       {
         before: async (m) => {
           check();
@@ -275,7 +286,10 @@ export async function collectGarbage(
     await sweepBatch(
       db,
       batch,
-      (trx, l, mode) => deleteLinkIfUnreferenced(trx, l.repositoryId, l.digest, cutoff, mode),
+      {
+        all: (trx, links) => deleteLinksIfUnreferenced(trx, links, cutoff),
+        one: (trx, l) => deleteLinkIfUnreferenced(trx, l.repositoryId, l.digest, cutoff),
+      },
       {
         before: async (l) => {
           check();
@@ -298,7 +312,15 @@ export async function collectGarbage(
     await sweepBatch(
       db,
       batch,
-      (trx, b, mode) => claimBlobForDeletion(trx, b.digest, Date.now(), mode),
+      {
+        all: (trx, blobs) =>
+          claimBlobsForDeletion(
+            trx,
+            blobs.map((b) => b.digest),
+            Date.now(),
+          ),
+        one: (trx, b) => claimBlobForDeletion(trx, b.digest, Date.now()),
+      },
       {
         before: async (b) => {
           check();
@@ -311,7 +333,7 @@ export async function collectGarbage(
       },
     );
     for (const b of claimed) await pause("claimed", b.digest);
-    await sweepBatch(db, claimed, finishOne, {
+    await sweepBatch(db, claimed, finish, {
       before: async () => {},
       after: async ({ digest, size }, deleted) => {
         if (deleted) {
@@ -330,22 +352,30 @@ export async function collectGarbage(
 
 /** Items per sweep transaction: one commit per batch, short enough that a push waiting for
  * the database meanwhile waits milliseconds, not seconds. */
-const SWEEP_BATCH = 100;
+const SWEEP_BATCH = 500;
 
 function* batches<T>(items: readonly T[]): Generator<T[]> {
   for (let i = 0; i < items.length; i += SWEEP_BATCH) yield items.slice(i, i + SWEEP_BATCH);
 }
 
+/** How one phase deletes: a whole batch in one transaction, or one item found busy. */
+interface BatchDeletion<T> {
+  /** One outcome per item, in order; `busy` for a row another transaction holds. */
+  all: (trx: Kysely<Database>, items: readonly T[]) => Promise<GcOutcome[]>;
+  /** One item alone, waiting for its lock. */
+  one: (trx: Kysely<Database>, item: T) => Promise<GcOutcome>;
+}
+
 /**
  * Deletes one batch: `before` for each item (the abort check and pause points), then one
- * transaction over the batch with SKIP LOCKED, then each item found locked alone in its own
- * transaction (waiting for the lock), then `after` with each item's result in order. Yields
- * to the event loop afterwards, so requests queued meanwhile run between batches.
+ * transaction over the batch (PostgreSQL: SKIP LOCKED), then each item found locked alone
+ * in its own transaction (waiting for the lock), then `after` with each item's result in
+ * order. Yields to the event loop afterwards, so requests queued meanwhile run first.
  */
 async function sweepBatch<T>(
   db: Kysely<Database>,
   batch: readonly T[],
-  deleteOne: (trx: Kysely<Database>, item: T, mode: GcLockMode) => Promise<GcOutcome>,
+  deletion: BatchDeletion<T>,
   hooks: {
     before: (item: T) => Promise<void>;
     after: (item: T, deleted: boolean) => void | Promise<void>;
@@ -353,11 +383,11 @@ async function sweepBatch<T>(
 ): Promise<void> {
   if (batch.length === 0) return;
   for (const item of batch) await hooks.before(item);
-  const outcomes = await inGcBatch(db, batch, (trx, item) => deleteOne(trx, item, "skip"));
+  const outcomes = await db.transaction().execute((trx) => deletion.all(trx, batch));
   for (const [i, item] of batch.entries()) {
     let outcome = outcomes[i];
     if (outcome === "busy") {
-      outcome = await db.transaction().execute((trx) => deleteOne(trx, item, "wait"));
+      outcome = await db.transaction().execute((trx) => deletion.one(trx, item));
     }
     await hooks.after(item, outcome === "deleted");
   }

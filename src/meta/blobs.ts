@@ -4,7 +4,7 @@
 import type { Kysely } from "kysely";
 import { type Database, executeRelaxedReturning } from "./database.js";
 import { dialectOf } from "./dialect.js";
-import type { GcLockMode, GcOutcome } from "./gc.js";
+import { digestIn, type GcOutcome } from "./gc.js";
 import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
 import { ensureRepository } from "./repositories.js";
@@ -106,32 +106,14 @@ async function requireLiveBlob(trx: Kysely<Database>, digest: string): Promise<v
 export async function lockBlobRow(
   trx: Kysely<Database>,
   digest: string,
-  mode: "share" | "update" | "update-skip-locked",
+  mode: "share" | "update",
 ): Promise<{ size: number; deleting_at: number | null; pinned_until: number | null } | undefined> {
   const query = trx
     .selectFrom("blobs")
     .select(["size", "deleting_at", "pinned_until"])
     .where("digest", "=", digest);
   if (dialectOf(trx) !== "postgres") return query.executeTakeFirst();
-  if (mode === "share") return query.forShare().executeTakeFirst();
-  const locked = query.forUpdate();
-  return (mode === "update" ? locked : locked.skipLocked()).executeTakeFirst();
-}
-
-/** GC's lock on a blob row; `busy` when `skip` found it locked (see GcLockMode). */
-async function lockBlobForGc(
-  trx: Kysely<Database>,
-  digest: string,
-  mode: GcLockMode,
-): Promise<Awaited<ReturnType<typeof lockBlobRow>> | "busy"> {
-  const row = await lockBlobRow(trx, digest, mode === "skip" ? "update-skip-locked" : "update");
-  if (row || mode === "wait" || dialectOf(trx) !== "postgres") return row;
-  const exists = await trx
-    .selectFrom("blobs")
-    .select("digest")
-    .where("digest", "=", digest)
-    .executeTakeFirst();
-  return exists ? "busy" : undefined;
+  return (mode === "share" ? query.forShare() : query.forUpdate()).executeTakeFirst();
 }
 
 export type PinResult = { pinned: true } | { pinned: false; deletingSince: number };
@@ -182,10 +164,8 @@ export async function claimBlobForDeletion(
   trx: Kysely<Database>,
   digest: string,
   now: number,
-  mode: GcLockMode,
 ): Promise<GcOutcome> {
-  const blob = await lockBlobForGc(trx, digest, mode);
-  if (blob === "busy") return "busy";
+  const blob = await lockBlobRow(trx, digest, "update");
   if (!blob) return "kept";
   if (blob.deleting_at !== null) return "deleted"; // claimed earlier by a GC that died
   if (blob.pinned_until !== null && Number(blob.pinned_until) > now) return "kept";
@@ -209,10 +189,8 @@ export async function finishBlobDeletionIn(
   trx: Kysely<Database>,
   digest: string,
   removeBytes: () => Promise<void>,
-  mode: GcLockMode,
 ): Promise<GcOutcome> {
-  const blob = await lockBlobForGc(trx, digest, mode);
-  if (blob === "busy") return "busy";
+  const blob = await lockBlobRow(trx, digest, "update");
   if (!blob || blob.deleting_at === null) return "kept";
   await removeBytes();
   await trx
@@ -223,6 +201,111 @@ export async function finishBlobDeletionIn(
   return "deleted";
 }
 
+/** Of a batch's blob rows: those locked now (PostgreSQL SKIP LOCKED), and those busy. */
+async function lockBlobsForGc(
+  trx: Kysely<Database>,
+  digests: readonly string[],
+): Promise<{
+  locked: Map<string, { deletingAt: number | null; pinnedUntil: number | null }>;
+  busy: Set<string>;
+}> {
+  const postgres = dialectOf(trx) === "postgres";
+  const select = trx
+    .selectFrom("blobs")
+    .select(["digest", "deleting_at", "pinned_until"])
+    .where(digestIn("digest", digests));
+  const rows = await (postgres ? select.forUpdate().skipLocked() : select).execute();
+  const locked = new Map(
+    rows.map((r) => [
+      r.digest,
+      {
+        deletingAt: r.deleting_at === null ? null : Number(r.deleting_at),
+        pinnedUntil: r.pinned_until === null ? null : Number(r.pinned_until),
+      },
+    ]),
+  );
+  const busy = new Set<string>();
+  const missing = digests.filter((d) => !locked.has(d));
+  if (postgres && missing.length > 0) {
+    const exist = await trx
+      .selectFrom("blobs")
+      .select("digest")
+      .where(digestIn("digest", missing))
+      .execute();
+    for (const r of exist) busy.add(r.digest);
+  }
+  return { locked, busy };
+}
+
+/**
+ * The batch form of claimBlobForDeletion, in at most four statements whatever the batch
+ * size: lock the rows, then (a new statement, seeing every link committed before the locks
+ * were granted) find the linked ones, then claim the rest that no live pin holds. One
+ * outcome per digest, in order (`deleted` = claimed).
+ */
+export async function claimBlobsForDeletion(
+  trx: Kysely<Database>,
+  digests: readonly string[],
+  now: number,
+): Promise<GcOutcome[]> {
+  const { locked, busy } = await lockBlobsForGc(trx, digests);
+  const free = digests.filter((d) => {
+    const row = locked.get(d);
+    return (
+      row !== undefined &&
+      row.deletingAt === null &&
+      (row.pinnedUntil === null || row.pinnedUntil <= now)
+    );
+  });
+  const linked = new Set<string>();
+  if (free.length > 0) {
+    const rows = await trx
+      .selectFrom("repository_blobs")
+      .select("digest")
+      .distinct()
+      .where(digestIn("digest", free))
+      .execute();
+    for (const r of rows) linked.add(r.digest);
+  }
+  const claim = free.filter((d) => !linked.has(d));
+  if (claim.length > 0) {
+    await trx
+      .updateTable("blobs")
+      .set({ deleting_at: now })
+      .where(digestIn("digest", claim))
+      .execute();
+  }
+  const claimed = new Set(claim);
+  return digests.map((d) => {
+    if (claimed.has(d) || (locked.get(d)?.deletingAt ?? null) !== null) return "deleted";
+    return busy.has(d) ? "busy" : "kept";
+  });
+}
+
+/**
+ * The batch form of finishBlobDeletionIn: locks the rows, runs `removeBytes` for each one
+ * still claimed (several at a time), then deletes those rows in one statement. One outcome
+ * per digest, in order.
+ */
+export async function finishBlobDeletions(
+  trx: Kysely<Database>,
+  digests: readonly string[],
+  removeBytes: (digest: string) => Promise<void>,
+): Promise<GcOutcome[]> {
+  const { locked, busy } = await lockBlobsForGc(trx, digests);
+  const claimed = digests.filter((d) => (locked.get(d)?.deletingAt ?? null) !== null);
+  await Promise.all(claimed.map((d) => removeBytes(d)));
+  if (claimed.length > 0) {
+    await trx
+      .deleteFrom("blobs")
+      .where(digestIn("digest", claimed))
+      .where("deleting_at", "is not", null)
+      .execute();
+  }
+  const gone = new Set(claimed);
+  return digests.map((d) => (gone.has(d) ? "deleted" : busy.has(d) ? "busy" : "kept"));
+}
+
 /** finishBlobDeletionIn in a transaction of its own; true when the blob went. */
 export async function finishBlobDeletion(
   db: Kysely<Database>,
@@ -231,7 +314,7 @@ export async function finishBlobDeletion(
 ): Promise<boolean> {
   const outcome = await db
     .transaction()
-    .execute((trx) => finishBlobDeletionIn(trx, digest, removeBytes, "wait"));
+    .execute((trx) => finishBlobDeletionIn(trx, digest, removeBytes));
   return outcome === "deleted";
 }
 

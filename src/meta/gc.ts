@@ -2,7 +2,7 @@
 // src/jobs/gc.ts): a snapshot of what refers to what, for planning, and one conditional
 // deletion per item, each in its own short transaction that locks the row and re-checks
 // that nothing refers to it any more. Never deletes on the strength of the snapshot alone.
-import type { Kysely } from "kysely";
+import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
 import { appendOutbox, type OutboxActor } from "./outbox.js";
@@ -109,16 +109,94 @@ export type GcLockMode = "wait" | "skip";
 /** deleted: gone now; kept: the locked re-check found it in use (or already gone); busy: locked. */
 export type GcOutcome = "deleted" | "kept" | "busy";
 
-/** Runs `each` for every item inside ONE transaction: one commit (one fsync) per batch. */
-export async function inGcBatch<T>(
-  db: Kysely<Database>,
-  items: readonly T[],
-  each: (trx: Kysely<Database>, item: T) => Promise<GcOutcome>,
+/** `digest IN (…)` for a batch: every GC batch query names its rows this way. */
+export function digestIn(column: string, digests: readonly string[]): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(column)} in (${sql.join(digests)})`;
+}
+
+export interface GcLink {
+  repositoryId: number;
+  digest: string;
+}
+
+/** (repository, digest) pairs of a batch as a predicate: per repository, `digest IN (…)`. */
+function linkPairs(
+  repositoryColumn: string,
+  digestColumn: string,
+  links: readonly GcLink[],
+): Expression<SqlBool> {
+  const byRepository = new Map<number, string[]>();
+  for (const l of links) {
+    const digests = byRepository.get(l.repositoryId) ?? [];
+    digests.push(l.digest);
+    byRepository.set(l.repositoryId, digests);
+  }
+  const each = [...byRepository].map(
+    ([id, digests]) =>
+      sql`(${sql.ref(repositoryColumn)} = ${id} and ${digestIn(digestColumn, digests)})`,
+  );
+  return sql<SqlBool>`(${sql.join(each, sql` or `)})`;
+}
+
+const linkKey = (repositoryId: number, digest: string) => `${repositoryId} ${digest}`;
+
+/**
+ * The batch form of deleteLinkIfUnreferenced, in at most four statements whatever the batch
+ * size: lock the batch's links (PostgreSQL: FOR UPDATE SKIP LOCKED); then, in a new
+ * statement (so it sees every reference committed before the locks were granted, exactly as
+ * the per-item form), find those a manifest of their repository references; delete the
+ * others that are older than `cutoff`. One outcome per input link, in order.
+ */
+export async function deleteLinksIfUnreferenced(
+  trx: Kysely<Database>,
+  links: readonly GcLink[],
+  cutoff: number,
 ): Promise<GcOutcome[]> {
-  return db.transaction().execute(async (trx) => {
-    const outcomes: GcOutcome[] = [];
-    for (const item of items) outcomes.push(await each(trx, item));
-    return outcomes;
+  const postgres = dialectOf(trx) === "postgres";
+  const select = trx
+    .selectFrom("repository_blobs")
+    .select(["repository_id", "digest", "created_at"])
+    .where(linkPairs("repository_id", "digest", links));
+  const locked = await (postgres ? select.forUpdate().skipLocked() : select).execute();
+  const createdAt = new Map(
+    locked.map((l) => [linkKey(Number(l.repository_id), l.digest), Number(l.created_at)]),
+  );
+  const missing = links.filter((l) => !createdAt.has(linkKey(l.repositoryId, l.digest)));
+  const busy = new Set<string>();
+  if (postgres && missing.length > 0) {
+    const exist = await trx
+      .selectFrom("repository_blobs")
+      .select(["repository_id", "digest"])
+      .where(linkPairs("repository_id", "digest", missing))
+      .execute();
+    for (const l of exist) busy.add(linkKey(Number(l.repository_id), l.digest));
+  }
+  const old = links.filter(
+    (l) => (createdAt.get(linkKey(l.repositoryId, l.digest)) ?? cutoff) < cutoff,
+  );
+  const referenced = new Set<string>();
+  if (old.length > 0) {
+    const rows = await trx
+      .selectFrom("manifest_references as mr")
+      .innerJoin("manifests as m", "m.id", "mr.manifest_id")
+      .select(["m.repository_id", "mr.digest"])
+      .distinct()
+      .where("mr.kind", "=", "blob")
+      .where(linkPairs("m.repository_id", "mr.digest", old))
+      .execute();
+    for (const r of rows) referenced.add(linkKey(Number(r.repository_id), r.digest));
+  }
+  const doomed = old.filter((l) => !referenced.has(linkKey(l.repositoryId, l.digest)));
+  if (doomed.length > 0) {
+    await trx
+      .deleteFrom("repository_blobs")
+      .where(linkPairs("repository_id", "digest", doomed))
+      .execute();
+  }
+  const gone = new Set(doomed.map((l) => linkKey(l.repositoryId, l.digest)));
+  return links.map((l) => {
+    const key = linkKey(l.repositoryId, l.digest);
+    return gone.has(key) ? "deleted" : busy.has(key) ? "busy" : "kept";
   });
 }
 
@@ -195,17 +273,14 @@ export async function deleteLinkIfUnreferenced(
   repositoryId: number,
   digest: string,
   cutoff: number,
-  mode: GcLockMode,
 ): Promise<GcOutcome> {
   const link = trx
     .selectFrom("repository_blobs")
     .select("created_at")
     .where("repository_id", "=", repositoryId)
     .where("digest", "=", digest);
-  const postgres = dialectOf(trx) === "postgres";
-  const locked = postgres ? link.forUpdate() : link;
-  const row = await (postgres && mode === "skip" ? locked.skipLocked() : locked).executeTakeFirst();
-  if (!row) return mode === "skip" && (await link.executeTakeFirst()) ? "busy" : "kept";
+  const row = await (dialectOf(trx) === "postgres" ? link.forUpdate() : link).executeTakeFirst();
+  if (!row) return "kept";
   if (Number(row.created_at) >= cutoff) return "kept";
   const reference = await trx
     .selectFrom("manifest_references as mr")

@@ -291,16 +291,16 @@ export function describeGcRaces(name: string, env: () => Promise<Record<string, 
       }
     });
 
-    it("sweeps in several batches: 250 unreferenced blobs all go, and nothing else", async () => {
+    it("sweeps in several batches: 1,100 unreferenced blobs all go, and nothing else", async () => {
       const keep = await pushImage(registry.url, "batch/app", "v1", { seed: 90 });
       const digests: string[] = [];
-      for (let i = 0; i < 250; i++) {
+      for (let i = 0; i < 1100; i++) {
         digests.push(await pushBlob(registry.url, "batch/app", randomBytes(64 + i, 1000 + i)));
       }
       const seen: string[] = [];
       const report = await gc({ progress: (p) => p.phase === "blobs" && seen.push(p.phase) });
-      expect(report).toMatchObject({ links: 250, blobs: 250, manifests: 0, kept: 0 });
-      expect(seen).toHaveLength(250);
+      expect(report).toMatchObject({ links: 1100, blobs: 1100, manifests: 0, kept: 0 });
+      expect(seen).toHaveLength(1100);
       for (const d of digests) expect(await exists(blobFile(d))).toBe(false);
       for (const d of [keep.config, ...keep.layers]) expect(await head("batch/app", d)).toBe(200);
       expect(await gc()).toMatchObject({ blobs: 0, links: 0 });
