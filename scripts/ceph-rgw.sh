@@ -128,8 +128,8 @@ running() { [ -r "/proc/$1/stat" ] && [ "$(cut -d" " -f3 "/proc/$1/stat" 2>/dev/
 
 stop() {
   [ -e "$dir/pids" ] || { echo "ceph-rgw: no cluster in $dir" >&2; return 0; }
-  local pids=() name pid
-  while read -r _ name pid; do pids+=("$pid"); done < <(tac "$dir/pids")
+  local pids=() pid
+  while read -r _ _ pid; do pids+=("$pid"); done < <(tac "$dir/pids")
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 20); do
     local alive=0
