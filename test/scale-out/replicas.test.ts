@@ -1,0 +1,248 @@
+// Scale-out end to end: three `berth serve` replicas sharing one real PostgreSQL and one bucket
+// on a real Ceph radosgw, behind a real nginx doing round-robin with no sticky sessions, and
+// skopeo as the client. Proves: the three start together on an empty database (the schema is
+// migrated once, the others wait on the migration lock); parallel pushes and pulls through
+// the balancer land on every replica; one chunked upload continues from replica to replica
+// (each PATCH on a different one); kill -9 of a replica in the middle of a push is absorbed by
+// the client's retry through the balancer; GC, scheduled on one replica, runs while pushes go
+// through the others and removes a deleted image's objects from the bucket; and at the end
+// every acknowledged image pulls back identical by digest.
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { S3BlobStore } from "../../src/storage/index.js";
+import { type PostgresServer, startPostgres } from "../registry/postgres-server.js";
+import { type BerthProcess, startBerth } from "../support/berth-process.js";
+import { type CephRgw, freshBucket, s3Client, s3Env, sharedCephRgw } from "../support/ceph-rgw.js";
+import { inspectRaw, skopeo, skopeoCopy } from "../support/container-tools.js";
+import { type NginxBalancer, startNginxBalancer } from "../support/nginx-balancer.js";
+import { syntheticImageLayout } from "../support/synthetic-images.js";
+
+const MiB = 1024 * 1024;
+let postgres: PostgresServer;
+let rgw: CephRgw;
+let bucket: string;
+let replicas: BerthProcess[] = [];
+let lb: NginxBalancer;
+let work: string;
+/** Every image a push acknowledged: reference through the balancer → manifest digest. */
+const acknowledged = new Map<string, string>();
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "berth-scale-out-"));
+  [postgres, rgw] = await Promise.all([startPostgres(), sharedCephRgw()]);
+  const databaseUrl = await postgres.createDatabase("scale_out");
+  bucket = await freshBucket(rgw, "scale-out");
+  const shared = {
+    BERTH_AUTH: "none",
+    BERTH_DATABASE_DRIVER: "postgres",
+    BERTH_DATABASE_URL: databaseUrl,
+    // Without cross-replica invalidation of the by-digest manifest LRU (docs/scale-out.md).
+    BERTH_MANIFEST_CACHE_ENTRIES: "0",
+    BERTH_JOBS_WORKERS: "0",
+    ...s3Env(rgw, bucket, "registry"),
+  };
+  // Replica 0 runs the jobs (and the GC schedule); all three start at once on an empty database.
+  replicas = await Promise.all(
+    [0, 1, 2].map((i) =>
+      startBerth({
+        env:
+          i === 0
+            ? {
+                ...shared,
+                BERTH_JOBS_WORKERS: "1",
+                BERTH_JOBS_POLL_INTERVAL: "500ms",
+                BERTH_GC_SCHEDULE: "*/5 * * * * *",
+                BERTH_GC_GRACE: "20s",
+              }
+            : shared,
+        startTimeoutMs: 120_000,
+      }),
+    ),
+  );
+  lb = await startNginxBalancer(replicas.map((r) => r.host));
+}, 300_000);
+
+afterAll(async () => {
+  await lb?.stop();
+  await Promise.all(replicas.map((r) => r.stop()));
+  await postgres?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function layout(name: string, layers: { seed: string; size: number }[]) {
+  return syntheticImageLayout(join(work, name), "v1", { layers, label: name });
+}
+
+async function push(name: string, layers: { seed: string; size: number }[], extra: string[] = []) {
+  const image = await layout(name, layers);
+  const reference = `${lb.host}/team/${name}:v1`;
+  await skopeoCopy(image.reference, `docker://${reference}`, extra);
+  acknowledged.set(reference, image.manifest.digest);
+  return { ...image, reference };
+}
+
+/** Replica ports that served requests whose URI contains `fragment`. */
+async function servedBy(fragment: string): Promise<Set<string>> {
+  const lines = (await lb.accessLog()).filter((l) => l.includes(fragment));
+  return new Set(lines.map((l) => l.split(" ").at(-1)!));
+}
+
+describe("three replicas behind nginx on PostgreSQL and Ceph RGW", () => {
+  let doomedLayer: string;
+
+  it("all three are ready, and /readyz reflects the database and the bucket", async () => {
+    for (const r of replicas) {
+      const ready = await fetch(`${r.url}/readyz`);
+      expect(ready.status).toBe(200);
+    }
+    // An image deleted now is what the scheduled GC must collect while the other tests push.
+    const doomed = await push("doomed", [{ seed: "doomed-layer", size: 300_000 }]);
+    doomedLayer = doomed.layers[0]!.digest;
+    const res = await fetch(`${lb.url}/v2/team/doomed/manifests/${doomed.manifest.digest}`, {
+      method: "DELETE",
+    });
+    expect(res.status).toBe(202);
+    acknowledged.delete(doomed.reference);
+  });
+
+  it("parallel skopeo pushes and pulls through the balancer land on every replica", async () => {
+    const names = ["alpha", "beta", "gamma", "delta"];
+    const pushed = await Promise.all(
+      names.map((name, i) =>
+        push(name, [
+          { seed: `${name}-base`, size: 400_000 + i * 1000 },
+          { seed: `${name}-app`, size: 2 * MiB },
+        ]),
+      ),
+    );
+    await Promise.all(
+      pushed.map(async (image, i) => {
+        const target = join(work, `pulled-${names[i]}`);
+        await skopeoCopy(`docker://${image.reference}`, `oci:${target}:v1`);
+        expect((await inspectRaw(`oci:${target}:v1`)).digest).toBe(image.manifest.digest);
+      }),
+    );
+    const ports = await servedBy("/v2/team/");
+    expect(ports.size).toBe(3);
+  });
+
+  it("a chunked upload continues on another replica at every PATCH", async () => {
+    const data = Buffer.alloc(13 * MiB + 77);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 253;
+    const digest = `sha256:${createHash("sha256").update(data).digest("hex")}`;
+    const [a, b, c] = replicas.map((r) => r.url);
+    const start = await fetch(`${a}/v2/team/chunked/blobs/uploads/`, { method: "POST" });
+    expect(start.status).toBe(202);
+    expect(start.headers.get("oci-chunk-min-length")).toBe(String(5 * MiB));
+    let location = start.headers.get("location")!;
+    const chunks: [string, number, number][] = [
+      [b!, 0, 6 * MiB],
+      [c!, 6 * MiB, 9 * MiB], // below the 5 MiB part minimum: staged, merged with the next
+      [a!, 9 * MiB, 12 * MiB],
+      [b!, 12 * MiB, data.length],
+    ];
+    for (const [replica, from, to] of chunks) {
+      const res = await fetch(new URL(location, replica), {
+        method: "PATCH",
+        headers: {
+          "Content-Type": "application/octet-stream",
+          "Content-Range": `${from}-${to - 1}`,
+        },
+        body: data.subarray(from, to),
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+      expect(res.headers.get("range")).toBe(`0-${to - 1}`);
+      location = res.headers.get("location")!;
+    }
+    const status = await fetch(new URL(location, a));
+    expect(status.status).toBe(204);
+    expect(status.headers.get("range")).toBe(`0-${data.length - 1}`);
+    const url = new URL(location, c);
+    url.searchParams.set("digest", digest);
+    const done = await fetch(url, { method: "PUT" });
+    expect(done.status, await done.clone().text()).toBe(201);
+    const back = await fetch(`${lb.url}/v2/team/chunked/blobs/${digest}`);
+    const hash = createHash("sha256").update(Buffer.from(await back.arrayBuffer()));
+    expect(`sha256:${hash.digest("hex")}`).toBe(digest);
+    const ranged = await fetch(`${lb.url}/v2/team/chunked/blobs/${digest}`, {
+      headers: { Range: `bytes=${5 * MiB - 3}-${5 * MiB + 3}` },
+    });
+    expect(ranged.status).toBe(206);
+    expect(
+      Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(5 * MiB - 3, 5 * MiB + 4)),
+    ).toBe(true);
+  });
+
+  it("kill -9 of a replica during a push: the client's retry through the balancer succeeds", async () => {
+    const victim = replicas[2]!;
+    const layers = [0, 1, 2, 3].map((i) => ({ seed: `kill-${i}`, size: 6 * MiB }));
+    const image = await layout("survivor", layers);
+    const reference = `${lb.host}/team/survivor:v1`;
+    const pushing = skopeoCopy(image.reference, `docker://${reference}`, ["--retry-times", "5"]);
+    // Kill once the push has reached the victim.
+    const deadline = Date.now() + 60_000;
+    while (!(await servedBy("/v2/team/survivor/")).has(victim.host) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const before = (await lb.accessLog()).filter((l) => l.includes("/v2/team/survivor/")).length;
+    await victim.kill9();
+    await pushing;
+    expect(victim.exitStatus()?.signal).toBe("SIGKILL");
+    const after = (await lb.accessLog()).filter((l) => l.includes("/v2/team/survivor/")).length;
+    expect(after).toBeGreaterThan(before); // the push went on after the kill, on the others
+    acknowledged.set(reference, image.manifest.digest);
+    expect((await inspectRaw(`docker://${reference}`)).digest).toBe(image.manifest.digest);
+  });
+
+  it("GC on one replica, while pushes go through the others, removes the deleted image's objects", async () => {
+    const store = new S3BlobStore({
+      endpoint: rgw.endpoint,
+      region: rgw.region,
+      bucket,
+      prefix: "registry",
+      forcePathStyle: true,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+      redirect: false,
+      redirectExpiryMs: 60_000,
+      storageClass: "",
+      serverSideEncryption: "",
+      sseKmsKeyId: "",
+      caFile: "",
+    });
+    const client = s3Client(rgw);
+    const present = () =>
+      client.send(new HeadObjectCommand({ Bucket: bucket, Key: store.blobKey(doomedLayer) })).then(
+        () => true,
+        () => false,
+      );
+    expect(doomedLayer).toBeDefined();
+    const deadline = Date.now() + 120_000;
+    let round = 0;
+    while ((await present()) && Date.now() < deadline) {
+      await push(`during-gc-${round++}`, [{ seed: `during-gc-${round}`, size: 200_000 }]);
+    }
+    client.destroy();
+    expect(await present()).toBe(false);
+    expect(round).toBeGreaterThan(0);
+  });
+
+  it("every acknowledged image pulls back identical by digest", async () => {
+    expect(acknowledged.size).toBeGreaterThanOrEqual(6);
+    for (const [reference, digest] of acknowledged) {
+      const target = join(work, `final-${createHash("sha1").update(reference).digest("hex")}`);
+      await skopeoCopy(`docker://${reference}`, `oci:${target}:v1`);
+      expect((await inspectRaw(`oci:${target}:v1`)).digest, reference).toBe(digest);
+    }
+    const tags = await skopeo([
+      "list-tags",
+      "--tls-verify=false",
+      `docker://${lb.host}/team/alpha`,
+    ]);
+    expect(JSON.parse(tags.stdout).Tags).toEqual(["v1"]);
+  });
+});
