@@ -97,6 +97,8 @@ export interface BerthConfig {
     htpasswdPath: string;
     /** Pull audit records are written in batches this often (ms); 0 = one insert per pull. */
     pullAuditFlushMs: number;
+    /** Base64 of 32 bytes sealing the shared token signing keys in the database; "" = key file. */
+    secretKey: string;
   };
   /** HTTPS (HTTP/1.1 and HTTP/2) when both are set: PEM file paths, "" = plain HTTP. */
   tls: {
@@ -409,6 +411,15 @@ export const SETTINGS: readonly Setting[] = [
       c.auth.autoCreateProjects = v;
     },
     "Let system administrators' pushes create projects that do not exist yet.",
+  ),
+  setting(
+    "auth.secretKey",
+    "BERTH_AUTH_SECRET_KEY",
+    parseSecretKey,
+    (c, v) => {
+      c.auth.secretKey = v;
+    },
+    "Base64 of 32 random bytes (`openssl rand -base64 32`), the same on every replica: the token signing keys are then kept in the database, sealed with it, so a token issued by one replica is accepted by all; empty keeps one key in DATA/auth/token-signing-key.pem.",
   ),
   setting(
     "auth.htpasswd",
@@ -858,6 +869,7 @@ export function defaultConfig(): BerthConfig {
       autoCreateProjects: false,
       htpasswdPath: "",
       pullAuditFlushMs: 1000,
+      secretKey: "",
     },
     tls: { cert: "", key: "" },
     jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000, retryBackoffMs: 5000 },
