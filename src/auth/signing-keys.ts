@@ -3,8 +3,9 @@
 // auth.secretKey. Every replica signs with the newest key and verifies with any stored one, so
 // a token issued by one replica is accepted by all. Rotation (rotate()) adds a new key; the
 // older ones keep verifying the tokens they signed until they are removed. A token whose kid
-// this replica does not know yet (another replica rotated) makes it reload the table, at most
-// once per RELOAD_MS. Never: log or return a private key, store one unsealed.
+// this replica does not know yet (another replica rotated, or created its own first key when
+// the replicas started together) makes it reload the table (each unknown kid at most once per
+// RELOAD_MS). Never: log or return a private key, store one unsealed.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { AuthTables } from "../meta/auth-schema.js";
@@ -16,7 +17,8 @@ const RELOAD_MS = 5_000;
 
 export class SharedSigningKeys implements SigningKeyring {
   private keys: SigningKey[] = [];
-  private loadedAt = 0;
+  /** Unknown kids and when they were last looked up. */
+  private readonly missing = new Map<string, number>();
 
   private constructor(
     private readonly db: Kysely<AuthTables>,
@@ -45,9 +47,19 @@ export class SharedSigningKeys implements SigningKeyring {
   async verificationKey(kid: string | undefined): Promise<KeyObject | undefined> {
     const find = () => this.keys.find((k) => k.kid === kid)?.publicKey;
     const known = find();
-    if (known || kid === undefined || this.now() - this.loadedAt < RELOAD_MS) return known;
+    if (known || kid === undefined) return known;
+    // A kid not seen yet: another replica's new key (or its first, when replicas started
+    // together on an empty table). Reload, but look up one unknown kid at most once per
+    // RELOAD_MS, so made-up kids cannot turn every request into a query.
+    const missedAt = this.missing.get(kid);
+    if (missedAt !== undefined && this.now() - missedAt < RELOAD_MS) return undefined;
     await this.reload();
-    return find();
+    const found = find();
+    if (!found) {
+      if (this.missing.size >= 1000) this.missing.clear();
+      this.missing.set(kid, this.now());
+    }
+    return found;
   }
 
   /** Adds a new key and signs with it from now on; returns its kid. */
@@ -84,6 +96,5 @@ export class SharedSigningKeys implements SigningKeyring {
       keys.push(await SigningKey.fromPem(pem));
     }
     this.keys = keys;
-    this.loadedAt = this.now();
   }
 }

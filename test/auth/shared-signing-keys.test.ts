@@ -59,10 +59,20 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         const newKid = await ringA.rotate();
         expect(ringA.current().kid).toBe(newKid);
         const second = await a.issueAccess(subject, scope as never);
-        clock += 10_000; // past B's reload interval
         expect((await b.verifyAccess(second.token)).subject.name).toBe("alice");
         expect(ringB.kids()).toContain(newKid);
         expect((await b.verifyAccess(first.token)).subject.name).toBe("alice");
+        // Keys created by both replicas at once (an empty table): each verifies the other's.
+        const sideA = new TokenService(await SharedSigningKeys.open(db, SECRET, now), SETTINGS);
+        clock += 1_000;
+        const ringC = await SharedSigningKeys.open(db, SECRET, now);
+        await ringC.rotate(); // a key ring A has never seen
+        const fromC = await new TokenService(ringC, SETTINGS).issueAccess(subject, scope as never);
+        expect((await sideA.verifyAccess(fromC.token)).subject.name).toBe("alice");
+        // A made-up kid is looked up once, then refused without a query for RELOAD_MS.
+        const forged = `${Buffer.from(JSON.stringify({ alg: "ES256", kid: "nope" })).toString("base64url")}.${first.token.split(".")[1]}.${first.token.split(".")[2]}`;
+        await expect(b.verifyAccess(forged)).rejects.toThrow(/unknown key/);
+        await expect(b.verifyAccess(forged)).rejects.toThrow(/unknown key/);
         const stored = await sql<{
           k: string;
         }>`select sealed_private_key as k from token_signing_keys`.execute(db);
