@@ -42,12 +42,16 @@ export async function bootstrapAuth(
     }
     const password = given ? adminPassword : newSecret().slice(0, 24);
     if (!given && passwordFile) await writeAdminPasswordFile(passwordFile, password);
-    await store.createUser({
-      username: "admin",
-      passwordHash: await hashPassword(password),
-      isAdmin: true,
-    });
-    if (given) {
+    const hash = await hashPassword(password);
+    const created = await unlessCreatedElsewhere(
+      () => store.createUser({ username: "admin", passwordHash: hash, isAdmin: true }),
+      async () => (await store.findUser("admin")) !== undefined,
+    );
+    if (!created) {
+      // Another replica sharing the database created it first: its password stands.
+      log.info("system administrator 'admin' was created by another replica");
+      if (passwordFile) await forgetChangedPassword(store, passwordFile, log);
+    } else if (given) {
       log.info("created system administrator 'admin' with the password from BERTH_ADMIN_PASSWORD");
     } else {
       const kept = passwordFile
@@ -66,8 +70,28 @@ export async function bootstrapAuth(
     await forgetChangedPassword(store, passwordFile, log);
   }
   if (!(await store.findProject(DEFAULT_PROJECT))) {
-    await store.createProject({ name: DEFAULT_PROJECT, isPublic: true, quotaBytes: null });
-    log.info(`created public project '${DEFAULT_PROJECT}'`);
+    const created = await unlessCreatedElsewhere(
+      () => store.createProject({ name: DEFAULT_PROJECT, isPublic: true, quotaBytes: null }),
+      async () => (await store.findProject(DEFAULT_PROJECT)) !== undefined,
+    );
+    if (created) log.info(`created public project '${DEFAULT_PROJECT}'`);
+  }
+}
+
+/**
+ * Runs `create`; when it fails because another replica sharing the database created the same
+ * row meanwhile (`exists` is then true), returns false instead of failing the start-up.
+ */
+async function unlessCreatedElsewhere(
+  create: () => Promise<unknown>,
+  exists: () => Promise<boolean>,
+): Promise<boolean> {
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if (await exists()) return false;
+    throw err;
   }
 }
 

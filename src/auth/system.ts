@@ -13,6 +13,7 @@ import { type BootstrapLog, type BootstrapOptions, bootstrapAuth } from "./boots
 import { TokenAccessController } from "./controller.js";
 import { HtpasswdFile } from "./htpasswd.js";
 import { LoginThrottle } from "./rate-limit.js";
+import { SharedSigningKeys } from "./signing-keys.js";
 import { AuthStore } from "./store.js";
 import { TOKEN_PATH, tokenEndpoint } from "./token-endpoint.js";
 import { SigningKey, TokenService } from "./tokens.js";
@@ -33,6 +34,11 @@ export interface AuthSettings {
   readonly autoCreateProjects: boolean;
   /** Pull audit records are written in batches this often (ms); 0 = one insert per pull. */
   readonly pullAuditFlushMs: number;
+  /**
+   * Base64 of 32 bytes: keep the token signing keys in the database, sealed with it, shared by
+   * every replica (src/auth/signing-keys.ts). Unset: one key in DATA/auth/.
+   */
+  readonly secretKey?: string;
 }
 
 export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
@@ -55,6 +61,8 @@ export interface AuthConfigSection {
   readonly htpasswdPath: string;
   /** See AuthSettings.pullAuditFlushMs. */
   readonly pullAuditFlushMs: number;
+  /** See AuthSettings.secretKey ("" = none). */
+  readonly secretKey: string;
 }
 
 /**
@@ -76,6 +84,7 @@ export function authSettingsFrom(section: AuthConfigSection, env: NodeJS.Process
     tokenTtlSeconds: Math.max(30, Math.round(section.tokenTtlMs / 1000)),
     autoCreateProjects: section.autoCreateProjects,
     pullAuditFlushMs: section.pullAuditFlushMs,
+    ...(section.secretKey ? { secretKey: section.secretKey } : {}),
     ...(htpasswdPath ? { htpasswdPath } : {}),
   };
 }
@@ -110,7 +119,9 @@ export async function createAuthSystem(options: {
   const { settings } = options;
   const store = new AuthStore(options.db);
   await bootstrapAuth(store, options.log, options.adminPassword, options.bootstrap);
-  const key = await SigningKey.loadOrCreate(path.join(options.dataDir, "auth"));
+  const key = settings.secretKey
+    ? await SharedSigningKeys.open(options.db, settings.secretKey)
+    : await SigningKey.loadOrCreate(path.join(options.dataDir, "auth"));
   const tokens = new TokenService(key, {
     issuer: settings.issuer,
     service: settings.service,

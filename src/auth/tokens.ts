@@ -100,12 +100,30 @@ export class SigningKey {
   }
 }
 
+/**
+ * The keys a TokenService signs with (the current one) and verifies with (any it knows, by the
+ * token's `kid`): one key from a file, or the replicas' shared keys (src/auth/signing-keys.ts).
+ */
+export interface SigningKeyring {
+  current(): SigningKey;
+  verificationKey(kid: string | undefined): Promise<KeyObject | undefined>;
+}
+
+function keyringOf(key: SigningKey | SigningKeyring): SigningKeyring {
+  if (!(key instanceof SigningKey)) return key;
+  return { current: () => key, verificationKey: async () => key.publicKey };
+}
+
 export class TokenService {
+  private readonly keys: SigningKeyring;
+
   constructor(
-    private readonly key: SigningKey,
+    key: SigningKey | SigningKeyring,
     readonly settings: TokenSettings,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.keys = keyringOf(key);
+  }
 
   /** An access token; `maxTtlSeconds` caps its lifetime (a robot's remaining life). */
   async issueAccess(
@@ -195,8 +213,9 @@ export class TokenService {
   ): Promise<IssuedToken> {
     const nowSeconds = Math.floor(this.now() / 1000);
     const jti = newSecret().slice(0, 22);
+    const key = this.keys.current();
     const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: "JWT", kid: this.key.kid })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: "JWT", kid: key.kid })
       .setIssuer(this.settings.issuer)
       .setSubject(subject)
       .setAudience(this.settings.service)
@@ -204,7 +223,7 @@ export class TokenService {
       .setNotBefore(nowSeconds - 1)
       .setExpirationTime(nowSeconds + ttl)
       .setJti(jti)
-      .sign(this.key.privateKey);
+      .sign(key.privateKey);
     return {
       token,
       expiresIn: ttl,
@@ -216,7 +235,12 @@ export class TokenService {
 
   private async verify(token: string, use: "access" | "refresh"): Promise<Record<string, unknown>> {
     try {
-      const { payload } = await jwtVerify(token, this.key.publicKey, {
+      const keyFor = async (header: { kid?: string }) => {
+        const key = await this.keys.verificationKey(header.kid);
+        if (!key) throw new TokenError("token signed by an unknown key; fetch a new one");
+        return key;
+      };
+      const { payload } = await jwtVerify(token, keyFor, {
         algorithms: [TOKEN_ALGORITHM],
         issuer: this.settings.issuer,
         audience: this.settings.service,

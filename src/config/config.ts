@@ -35,10 +35,26 @@ export interface BerthConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   storage: {
-    driver: "filesystem";
+    driver: "filesystem" | "s3";
     path: string;
     /** fsync blob data before acknowledging (survives power loss, costs write-back time). */
     fsync: boolean;
+    /** The S3-compatible driver (src/storage/s3/; docs/scale-out.md). */
+    s3: {
+      endpoint: string;
+      region: string;
+      bucket: string;
+      prefix: string;
+      forcePathStyle: boolean;
+      accessKeyId: string;
+      secretAccessKey: string;
+      redirect: boolean;
+      redirectExpiryMs: number;
+      storageClass: string;
+      serverSideEncryption: string;
+      sseKmsKeyId: string;
+      caFile: string;
+    };
   };
   database: {
     driver: "sqlite" | "postgres";
@@ -81,6 +97,8 @@ export interface BerthConfig {
     htpasswdPath: string;
     /** Pull audit records are written in batches this often (ms); 0 = one insert per pull. */
     pullAuditFlushMs: number;
+    /** Base64 of 32 bytes sealing the shared token signing keys in the database; "" = key file. */
+    secretKey: string;
   };
   /** HTTPS (HTTP/1.1 and HTTP/2) when both are set: PEM file paths, "" = plain HTTP. */
   tls: {
@@ -225,12 +243,13 @@ export const SETTINGS: readonly Setting[] = [
   setting(
     "storage.driver",
     "BERTH_STORAGE_DRIVER",
-    oneOf(["filesystem"] as const),
+    oneOf(["filesystem", "s3"] as const),
     (c, v) => {
       c.storage.driver = v;
     },
-    "Blob storage driver (`filesystem`).",
+    "Blob storage driver: `filesystem` (under `storage.path`) or `s3` (an S3-compatible bucket, `storage.s3.*`, which several replicas can share).",
   ),
+  ...s3Settings(),
   setting(
     "storage.path",
     "BERTH_STORAGE_PATH",
@@ -392,6 +411,15 @@ export const SETTINGS: readonly Setting[] = [
       c.auth.autoCreateProjects = v;
     },
     "Let system administrators' pushes create projects that do not exist yet.",
+  ),
+  setting(
+    "auth.secretKey",
+    "BERTH_AUTH_SECRET_KEY",
+    parseSecretKey,
+    (c, v) => {
+      c.auth.secretKey = v;
+    },
+    "Base64 of 32 random bytes (`openssl rand -base64 32`), the same on every replica: the token signing keys are then kept in the database, sealed with it, so a token issued by one replica is accepted by all; empty keeps one key in DATA/auth/token-signing-key.pem.",
   ),
   setting(
     "auth.htpasswd",
@@ -633,6 +661,121 @@ export const SETTINGS: readonly Setting[] = [
   ),
 ];
 
+/** The `storage.s3.*` settings (each also `BERTH_S3_*`). */
+function s3Settings(): Setting[] {
+  type S3 = BerthConfig["storage"]["s3"];
+  const text = <K extends keyof S3>(
+    name: K & string,
+    env: string,
+    description: string,
+    parse: (value: unknown) => S3[K] = parseStringOrEmpty as (value: unknown) => S3[K],
+  ) =>
+    setting(
+      `storage.s3.${name}`,
+      `BERTH_S3_${env}`,
+      parse,
+      (c, v) => {
+        c.storage.s3[name] = v;
+      },
+      description,
+    );
+  return [
+    text(
+      "endpoint",
+      "ENDPOINT",
+      "S3 endpoint URL such as `https://s3.example.com` or `http://127.0.0.1:7480` (Ceph RGW, MinIO); empty means AWS's endpoint for `storage.s3.region`.",
+      parseHttpUrlOrEmpty,
+    ),
+    text(
+      "region",
+      "REGION",
+      "S3 region (signing region; any value for most S3-compatible engines).",
+    ),
+    text(
+      "bucket",
+      "BUCKET",
+      "Bucket holding blobs and uploads; required when `storage.driver` is `s3`. It must exist.",
+    ),
+    text(
+      "prefix",
+      "PREFIX",
+      "Key prefix inside the bucket, so several registries can share one bucket; empty means the bucket's root.",
+    ),
+    text(
+      "forcePathStyle",
+      "FORCE_PATH_STYLE",
+      "Address the bucket as `endpoint/bucket/key` instead of `bucket.endpoint/key` (needed by most S3-compatible engines).",
+      parseBoolean,
+    ),
+    text(
+      "accessKeyId",
+      "ACCESS_KEY_ID",
+      "Static access key; empty (with an empty secret) means the AWS SDK's default chain: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, shared profile, web identity, instance role.",
+    ),
+    text(
+      "secretAccessKey",
+      "SECRET_ACCESS_KEY",
+      "Static secret key, set together with `storage.s3.accessKeyId`; never logged. Prefer the environment variable over the config file.",
+    ),
+    text(
+      "redirect",
+      "REDIRECT",
+      "Answer blob GETs with a 307 redirect to a presigned URL, so the bytes go from the bucket to the client without passing through Berth (the client must reach the endpoint).",
+      parseBoolean,
+    ),
+    setting(
+      "storage.s3.redirectExpiry",
+      "BERTH_S3_REDIRECT_EXPIRY",
+      parseDuration,
+      (c, v) => {
+        c.storage.s3.redirectExpiryMs = v;
+      },
+      "Lifetime of a presigned redirect URL (`storage.s3.redirect`).",
+    ),
+    text(
+      "storageClass",
+      "STORAGE_CLASS",
+      "Storage class of new objects (`STANDARD`, `STANDARD_IA`, …); empty means the bucket's default.",
+    ),
+    text(
+      "serverSideEncryption",
+      "SSE",
+      "Server-side encryption of new objects: `AES256` or `aws:kms`; empty requests none (the bucket's default applies).",
+      oneOf(["", "AES256", "aws:kms"] as const),
+    ),
+    text(
+      "sseKmsKeyId",
+      "SSE_KMS_KEY_ID",
+      "KMS key id for `aws:kms`; empty means the account's default key.",
+    ),
+    text(
+      "caFile",
+      "CA_FILE",
+      "PEM file of an extra CA certificate trusted for an `https` endpoint; empty means the system's CAs.",
+    ),
+  ];
+}
+
+function parseStringOrEmpty(value: unknown): string {
+  if (typeof value !== "string") throw new Error("must be a string");
+  return value.trim();
+}
+
+function parseHttpUrlOrEmpty(value: unknown): string {
+  const text = parseStringOrEmpty(value);
+  if (text === "") return "";
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error("must be a URL such as https://s3.example.com");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new Error("must be an http:// or https:// URL");
+  if (url.username || url.password) throw new Error("must not carry credentials (use accessKeyId)");
+  return text.replace(/\/+$/, "");
+}
+
 /** A listen address, or "" for none. */
 function parseListenOrEmpty(value: unknown): string {
   if (value === "") return "";
@@ -692,7 +835,26 @@ export function defaultConfig(): BerthConfig {
     dataDir: "./data",
     logLevel: "info",
     logFormat: "auto",
-    storage: { driver: "filesystem", path: "", fsync: true },
+    storage: {
+      driver: "filesystem",
+      path: "",
+      fsync: true,
+      s3: {
+        endpoint: "",
+        region: "us-east-1",
+        bucket: "",
+        prefix: "",
+        forcePathStyle: false,
+        accessKeyId: "",
+        secretAccessKey: "",
+        redirect: false,
+        redirectExpiryMs: 20 * 60_000,
+        storageClass: "",
+        serverSideEncryption: "",
+        sseKmsKeyId: "",
+        caFile: "",
+      },
+    },
     database: { driver: "sqlite", path: "", url: "", poolSize: 10 },
     uploads: { purgeAfterMs: 24 * 3600_000, purgeIntervalMs: 3600_000 },
     manifests: { maxBytes: 4 * MiB, cacheEntries: 2048 },
@@ -707,6 +869,7 @@ export function defaultConfig(): BerthConfig {
       autoCreateProjects: false,
       htpasswdPath: "",
       pullAuditFlushMs: 1000,
+      secretKey: "",
     },
     tls: { cert: "", key: "" },
     jobs: { workers: 2, pollIntervalMs: 1000, leaseMs: 60_000, retryBackoffMs: 5000 },
@@ -782,6 +945,21 @@ function checkCombinations(config: BerthConfig): void {
       "invalid setting database.url (BERTH_DATABASE_URL): required when database.driver is postgres",
     );
   }
+  const s3 = config.storage.s3;
+  if (config.storage.driver === "s3" && !s3.bucket) {
+    throw new ConfigError(
+      "invalid setting storage.s3.bucket (BERTH_S3_BUCKET): required when storage.driver is s3",
+    );
+  }
+  if ((s3.accessKeyId === "") !== (s3.secretAccessKey === "")) {
+    const missing =
+      s3.accessKeyId === ""
+        ? "storage.s3.accessKeyId (BERTH_S3_ACCESS_KEY_ID)"
+        : "storage.s3.secretAccessKey (BERTH_S3_SECRET_ACCESS_KEY)";
+    throw new ConfigError(
+      `invalid setting ${missing}: storage.s3.accessKeyId and storage.s3.secretAccessKey must be set together`,
+    );
+  }
   if ((config.tls.cert === "") !== (config.tls.key === "")) {
     const missing =
       config.tls.cert === "" ? "tls.cert (BERTH_TLS_CERT)" : "tls.key (BERTH_TLS_KEY)";
@@ -801,6 +979,7 @@ function resolvePaths(config: BerthConfig, cwd: string): BerthConfig {
     : resolve(config.dataDir, "vulndb");
   if (config.scan.dbRepositoryAuthFile)
     config.scan.dbRepositoryAuthFile = abs(config.scan.dbRepositoryAuthFile);
+  if (config.storage.s3.caFile) config.storage.s3.caFile = abs(config.storage.s3.caFile);
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   return config;

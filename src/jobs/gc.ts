@@ -41,6 +41,14 @@
 // Quotas: project usage counts the blobs linked in the project plus its manifests
 // (api/registry-view.ts); GC only removes links nothing references and rows nothing links,
 // so usage afterwards is exactly the bytes the project's manifests reference.
+// On object storage (S3): incremental and resumable. The mark is a query of the metadata
+// database, never a walk of the bucket (CNCF distribution lists every object of the bucket
+// to mark and again to sweep, which on a large bucket takes days); the sweep touches only the
+// objects it deletes, one HEAD + DELETE each, and every deletion is committed on its own. So
+// a GC that was stopped, crashed or lost its lease loses at most the item in flight: the next
+// run finishes any claim left behind and plans only what is still there (what was deleted is
+// gone from the database), continuing where the last one stopped instead of starting over
+// (test/jobs/s3-lifecycle.test.ts).
 // Never: delete from the snapshot without the locked re-check, or import registry/.
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Kysely } from "kysely";

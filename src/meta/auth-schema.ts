@@ -103,6 +103,13 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+/** Migration 0017 (src/meta/token-signing-keys.ts). */
+export interface TokenSigningKeysTable {
+  kid: string;
+  sealed_private_key: string;
+  created_at: number | string;
+}
+
 export interface AuthTables {
   users: UsersTable;
   projects: ProjectsTable;
@@ -112,4 +119,5 @@ export interface AuthTables {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   audit_log: AuditLogTable;
+  token_signing_keys: TokenSigningKeysTable;
 }

@@ -195,6 +195,7 @@ export class UploadSessions {
       await this.store.deleteUpload(upload.id);
       purged++;
     }
+    if (this.store.abortIncompleteWrites) purged += await this.store.abortIncompleteWrites(cutoff);
     return purged;
   }
 

@@ -110,4 +110,10 @@ export interface BlobStore {
   commitUpload(id: string, digest: string, size: number): Promise<void>;
   deleteUpload(id: string): Promise<void>;
   listUploads(): Promise<UploadInfo[]>;
+  /**
+   * Optional: removes partial writes a killed process left outside any upload (S3: multipart
+   * uploads of a commit that never completed) started before `cutoff` (ms since epoch).
+   * Returns how many. Called by the upload purge job.
+   */
+  abortIncompleteWrites?(cutoff: number): Promise<number>;
 }

@@ -1,7 +1,8 @@
-// The BlobStore contract suite: every storage driver (filesystem now, S3 later) runs these
-// same tests, as CNCF distribution's drivers all run driver/testsuites. A driver test file
-// calls describeBlobStoreContract(name, factory) with a factory that returns a fresh, empty
-// store and a cleanup function.
+// The BlobStore contract suite: every storage driver (filesystem, S3) runs these same tests,
+// as CNCF distribution's drivers all run driver/testsuites. A driver test file calls
+// describeBlobStoreContract(name, factory) with a factory that returns a fresh, empty store,
+// a second instance on the same storage (another replica, or the same one after a restart)
+// and a cleanup function.
 import { createHash } from "node:crypto";
 import { Readable, Transform } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,6 +10,8 @@ import { BlobNotFoundError, type BlobStore } from "../../src/storage/index.js";
 
 export interface StoreUnderTest {
   store: BlobStore;
+  /** Another instance on the same storage: what a second replica sees. */
+  another(): BlobStore;
   cleanup(): Promise<void>;
 }
 
@@ -182,6 +185,84 @@ export function describeBlobStoreContract(name: string, factory: () => Promise<S
       await expect(store.writeUpload("u13", 0, chunked(data, 10_000), failing)).rejects.toThrow(
         "refused by transform",
       );
+    });
+
+    it("continues a chunked upload on another instance, across small and large chunks", async () => {
+      const MiB = 1024 * 1024;
+      const data = bytes(19 * MiB + 12_345, 10);
+      const other = t.another();
+      await other.init();
+      await store.createUpload("u14");
+      // Small chunks (below S3's 5 MiB part minimum), then large ones, alternating instances.
+      let offset = 0;
+      const sizes = [700 * 1024, 700 * 1024, 3 * MiB, 6 * MiB, 1, 2 * MiB];
+      for (const [i, size] of sizes.entries()) {
+        const s = i % 2 === 0 ? store : other;
+        const n = await s.writeUpload(
+          "u14",
+          offset,
+          chunked(data.subarray(offset, offset + size), 256 * 1024),
+        );
+        expect(n).toBe(size);
+        offset += size;
+        expect(await (i % 2 === 0 ? other : store).uploadSize("u14")).toBe(offset);
+      }
+      // A retry from an offset inside what is held (a chunk acknowledged only in part).
+      const rewind = 9 * MiB + 7;
+      await other.writeUpload("u14", rewind, chunked(data.subarray(rewind, rewind + 3 * MiB), MiB));
+      offset = rewind + 3 * MiB;
+      expect(await store.uploadSize("u14")).toBe(offset);
+      await store.writeUpload("u14", offset, chunked(data.subarray(offset), MiB));
+      expect(await other.uploadSize("u14")).toBe(data.length);
+      expect((await collect(other.readUpload("u14", data.length))).equals(data)).toBe(true);
+      const digest = digestOf(data);
+      await other.commitUpload("u14", digest, data.length);
+      expect(await store.stat(digest)).toEqual({ size: data.length });
+      expect((await collect(await store.read(digest))).equals(data)).toBe(true);
+      const across = await collect(
+        await other.read(digest, { start: 5 * MiB - 10, end: 12 * MiB }),
+      );
+      expect(across.equals(data.subarray(5 * MiB - 10, 12 * MiB + 1))).toBe(true);
+      expect(await store.uploadSize("u14")).toBeUndefined();
+    });
+
+    it("announces a chunk minimum that chunked uploads of that size satisfy", async () => {
+      const min = store.minChunkLength;
+      if (min === undefined) return; // any chunk size is fine for this driver
+      const data = bytes(min * 2 + 3, 11);
+      await store.createUpload("u15");
+      await store.writeUpload("u15", 0, chunked(data.subarray(0, min), 512 * 1024));
+      await store.writeUpload("u15", min, chunked(data.subarray(min, 2 * min), 512 * 1024));
+      await store.writeUpload("u15", 2 * min, Readable.from([data.subarray(2 * min)]));
+      await store.commitUpload("u15", digestOf(data), data.length);
+      expect((await collect(await store.read(digestOf(data)))).equals(data)).toBe(true);
+    });
+
+    it("lists committed blobs and quarantines one out of the namespace", async () => {
+      const a = await upload(store, "u16", bytes(1234, 12));
+      const b = await upload(store, "u17", bytes(4321, 13));
+      const listed = [];
+      for await (const blob of store.listBlobs()) listed.push(blob);
+      expect(listed.sort((x, y) => x.digest.localeCompare(y.digest))).toEqual(
+        [
+          { digest: a, size: 1234 },
+          { digest: b, size: 4321 },
+        ].sort((x, y) => x.digest.localeCompare(y.digest)),
+      );
+      expect(await store.quarantine(a)).toBe(true);
+      expect(await store.stat(a)).toBeUndefined();
+      await expect(store.read(a)).rejects.toBeInstanceOf(BlobNotFoundError);
+      expect(await store.quarantine(a)).toBe(false);
+      const after = [];
+      for await (const blob of store.listBlobs()) after.push(blob.digest);
+      expect(after).toEqual([b]);
+    });
+
+    it("rejects digests and upload ids outside their grammars", async () => {
+      await expect(store.stat("sha256:../../etc/passwd")).rejects.toThrow();
+      await expect(store.read("sha256:../x")).rejects.toThrow();
+      await expect(store.createUpload("../evil")).rejects.toThrow();
+      await expect(store.writeUpload("a/b", 0, Readable.from([]))).rejects.toThrow();
     });
 
     it("rejects unknown uploads", async () => {

@@ -12,6 +12,7 @@ describeBlobStoreContract("filesystem", async () => {
   const root = await mkdtemp(join(tmpdir(), "berth-fs-store-"));
   return {
     store: new FilesystemBlobStore(root),
+    another: () => new FilesystemBlobStore(root),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 });

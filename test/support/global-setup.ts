@@ -4,11 +4,14 @@
 // fail the run loudly otherwise.
 // Then it makes sure dist/ is current (build.ts), because the tests run bin/berth.js as
 // shipped, from dist/. It must never start servers or build fixtures (tests do that
-// themselves, on demand).
+// themselves, on demand); the teardown stops the run's shared Ceph radosgw (ceph-rgw.ts) if a
+// test started one.
 import { ensureCliBuild } from "./build.js";
+import { stopSharedCephRgw } from "./ceph-rgw.js";
 import { ensureTools } from "./tools.js";
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   await ensureTools();
   await ensureCliBuild();
+  return stopSharedCephRgw;
 }

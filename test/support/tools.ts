@@ -27,6 +27,11 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: "chromium", debianPackage: "chromium", usedFor: "UI tests" },
   { command: "rpm", debianPackage: "rpm", usedFor: "scan fixtures: real rpm databases" },
   { command: "go", debianPackage: "golang-go", usedFor: "scan fixtures: a real Go binary" },
+  { command: "ceph-mon", debianPackage: "ceph-mon", usedFor: "S3 tests: the Ceph monitor" },
+  { command: "ceph-osd", debianPackage: "ceph-osd", usedFor: "S3 tests: the memstore OSD" },
+  { command: "radosgw", debianPackage: "radosgw", usedFor: "S3 tests: the S3 endpoint" },
+  { command: "ceph", debianPackage: "ceph-common", usedFor: "S3 tests: cluster set-up" },
+  { command: "nginx", debianPackage: "nginx", usedFor: "scale-out tests: the load balancer" },
   {
     command: "busybox",
     debianPackage: "busybox-static",
