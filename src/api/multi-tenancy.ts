@@ -11,6 +11,7 @@ import {
   type AuthSystem,
   createAuthSystem,
 } from "../auth/system.js";
+import { createEndpoints } from "../endpoints/index.js";
 import { RegistryScanning } from "../jobs/scan-jobs.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
@@ -50,6 +51,7 @@ export function multiTenancy(
         scanning: RegistryScanning;
         vulnerabilities: VulnerabilityAdmission;
         webhooks: Awaited<ReturnType<typeof createWebhooks>>;
+        endpoints: Awaited<ReturnType<typeof createEndpoints>>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -97,7 +99,18 @@ export function multiTenancy(
       await scanning.register();
       const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
       const webhooks = await createWebhooks(base);
-      return { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks };
+      const endpoints = await createEndpoints(base);
+      return {
+        auth,
+        view,
+        management,
+        policies,
+        trust,
+        scanning,
+        vulnerabilities,
+        webhooks,
+        endpoints,
+      };
     })();
     return system;
   };
@@ -123,8 +136,17 @@ export function multiTenancy(
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks } =
-          await ensure(ctx);
+        const {
+          auth,
+          view,
+          management,
+          policies,
+          trust,
+          scanning,
+          vulnerabilities,
+          webhooks,
+          endpoints,
+        } = await ensure(ctx);
         // Shutdown (after in-flight requests drained, before the database closes): write the
         // batched pull audit records.
         app.addHook("onClose", async () => auth.audit.close());
@@ -140,7 +162,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
-          routes: [webhooks.routes],
+          routes: [webhooks.routes, endpoints.routes],
         });
         await app.register(webUi);
       },
