@@ -22,6 +22,7 @@ import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js
 import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
+import { createProxyCache } from "../proxy/index.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { webUi } from "../web-ui.js";
@@ -40,7 +41,7 @@ export interface MultiTenancyOptions {
 
 export function multiTenancy(
   options: MultiTenancyOptions,
-): Required<Pick<StartServerOptions, "access" | "admission" | "plugins">> {
+): Required<Pick<StartServerOptions, "access" | "admission" | "plugins" | "pullThrough">> {
   let system:
     | Promise<{
         auth: AuthSystem;
@@ -52,6 +53,7 @@ export function multiTenancy(
         vulnerabilities: VulnerabilityAdmission;
         webhooks: Awaited<ReturnType<typeof createWebhooks>>;
         endpoints: Awaited<ReturnType<typeof createEndpoints>>;
+        proxy: ReturnType<typeof createProxyCache>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -100,7 +102,9 @@ export function multiTenancy(
       const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
       const webhooks = await createWebhooks(base);
       const endpoints = await createEndpoints(base);
+      const proxy = createProxyCache(base, endpoints.service);
       return {
+        proxy,
         auth,
         view,
         management,
@@ -116,8 +120,9 @@ export function multiTenancy(
   };
   return {
     access: async (base) => (await ensure(base)).auth.controller,
+    pullThrough: async (base) => (await ensure(base)).proxy.cache,
     admission: async (base) => {
-      const { auth, view, trust, vulnerabilities } = await ensure(base);
+      const { auth, view, trust, vulnerabilities, proxy } = await ensure(base);
       const push = new PushAdmission(
         auth.store,
         view.accounting,
@@ -127,6 +132,7 @@ export function multiTenancy(
       ).releaseOnCommit(base.events);
       // The quality gate first: a refused image must not reserve quota.
       return composeAdmissions(
+        proxy.readOnly,
         new GateAdmission(base.db, base.store, auth.audit),
         push,
         new ImmutableTags(base.db),
@@ -146,7 +152,10 @@ export function multiTenancy(
           vulnerabilities,
           webhooks,
           endpoints,
+          proxy,
         } = await ensure(ctx);
+        proxy.cache.bind(ctx);
+        app.addHook("onClose", async () => proxy.cache.close());
         // Shutdown (after in-flight requests drained, before the database closes): write the
         // batched pull audit records.
         app.addHook("onClose", async () => auth.audit.close());
@@ -162,7 +171,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
-          routes: [webhooks.routes, endpoints.routes],
+          routes: [webhooks.routes, endpoints.routes, proxy.routes],
         });
         await app.register(webUi);
       },

@@ -39,6 +39,7 @@ import type { EndpointTables } from "./endpoints.js";
 import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
+import type { ProxyTables } from "./proxy-projects.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
@@ -53,7 +54,8 @@ export type Database = RegistryTables &
   PolicyTables &
   TrustTables &
   WebhookTables &
-  EndpointTables;
+  EndpointTables &
+  ProxyTables;
 
 export type DatabaseSettings =
   | {
