@@ -2,7 +2,8 @@
 // real `berth serve` and the reference registry (docker-registry) with htpasswd auth: add an
 // endpoint with a wrong password (its connection test fails with the registry's refusal), fix
 // the password in the edit form (the test passes), add a second with the right one, delete it
-// through the confirmation dialog. The password never appears on the page or in the API.
+// through the confirmation dialog; make a project a proxy cache of the first (which then
+// cannot be deleted) and stop proxying. The password never appears on the page or in the API.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,10 +23,12 @@ let browser: Chromium;
 let page: Page;
 let work: string;
 
-async function api(path: string): Promise<Response> {
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${berth.url}/api/v1${path}`, {
+    ...init,
     headers: {
       authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`,
+      "content-type": "application/json",
     },
   });
 }
@@ -101,6 +104,33 @@ describe("the registries page", () => {
     await second.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("button", { name: "Delete registry" }).click();
     await second.waitFor({ state: "detached" });
+
+    // Make an existing project a proxy cache of the endpoint, then stop proxying.
+    const project = await api("/projects", {
+      method: "POST",
+      body: JSON.stringify({ name: "cache" }),
+    });
+    expect(project.status).toBe(201);
+    const proxyForm = page.getByRole("form", { name: "New proxy-cache project" });
+    await proxyForm.getByLabel("Project", { exact: true }).fill("cache");
+    await proxyForm.getByLabel("Upstream").selectOption("upstream");
+    await proxyForm.getByLabel("Tag TTL (seconds)").fill("60");
+    await proxyForm.getByRole("button", { name: "Make proxy cache" }).click();
+    const proxyRow = page.getByTestId("proxy-cache");
+    await proxyRow.waitFor();
+    expect(await proxyRow.textContent()).toContain("60 s");
+    const bound = (await (await api("/projects/cache/proxy")).json()) as Record<string, unknown>;
+    expect(bound).toMatchObject({ project: "cache", endpoint: "upstream", ttlSeconds: 60 });
+    // An endpoint in use cannot be deleted: the dialog shows the API's refusal.
+    await row.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete registry" }).click();
+    await expect
+      .poll(() => page.getByRole("dialog").getByRole("alert").textContent())
+      .toContain('in use by proxy project "cache"');
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await proxyRow.getByRole("button", { name: "Stop proxying" }).click();
+    await proxyRow.waitFor({ state: "detached" });
+    expect((await api("/projects/cache/proxy")).status).toBe(404);
 
     expect(await page.content()).not.toContain(PEER_PASSWORD);
     const listed = await api("/registries");

@@ -4,7 +4,7 @@
 // Passwords are write-only: the API never answers them, so this page never shows one.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { del, get, patch, post, type RegistryEndpoint } from "../api.js";
+import { del, get, patch, post, put, type RegistryEndpoint } from "../api.js";
 import { formatWhen } from "../shape/format.js";
 import { Badge, Confirm, ErrorBox, Loading, When } from "../ui.js";
 
@@ -99,6 +99,107 @@ function EndpointFields({ current }: { current?: RegistryEndpoint }) {
         Description
         <input name="description" defaultValue={current?.description ?? ""} />
       </label>
+    </>
+  );
+}
+
+interface ProxyProject {
+  project: string;
+  endpoint: string;
+  ttlSeconds: number;
+  createdAt: string;
+}
+
+/** Proxy-cache projects: bind an existing project to an endpoint, change its TTL, unbind. */
+function ProxyProjects({ endpoints }: { endpoints: RegistryEndpoint[] }) {
+  const client = useQueryClient();
+  const list = useQuery({
+    queryKey: ["proxy-projects"],
+    queryFn: () => get<ProxyProject[]>("/proxy-projects"),
+  });
+  const refresh = () => client.invalidateQueries({ queryKey: ["proxy-projects"] });
+  const bind = useMutation({
+    mutationFn: (b: { project: string; endpoint: string; ttlSeconds: number }) =>
+      put<ProxyProject>(`/projects/${encodeURIComponent(b.project)}/proxy`, {
+        endpoint: b.endpoint,
+        ttlSeconds: b.ttlSeconds,
+      }),
+    onSuccess: refresh,
+  });
+  const unbind = useMutation({
+    mutationFn: (project: string) => del(`/projects/${encodeURIComponent(project)}/proxy`),
+    onSuccess: refresh,
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    bind.mutate({
+      project: String(form.get("project")).trim(),
+      endpoint: String(form.get("endpoint")),
+      ttlSeconds: Number(form.get("ttl")),
+    });
+  };
+  return (
+    <>
+      <h2>Proxy-cache projects</h2>
+      <p className="muted">
+        A pull of PROJECT/REPO from a proxy-cache project fetches REPO from the endpoint on a miss,
+        keeps it, and keeps serving it (marked stale) while the endpoint is down.
+      </p>
+      <form className="card inline" onSubmit={submit} aria-label="New proxy-cache project">
+        <label>
+          Project
+          <input name="project" required />
+        </label>
+        <label>
+          Upstream
+          <select name="endpoint" required>
+            {endpoints.map((e) => (
+              <option key={e.id} value={e.name}>
+                {e.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Tag TTL (seconds)
+          <input name="ttl" type="number" min={0} defaultValue={300} required />
+        </label>
+        <button type="submit" className="primary" disabled={endpoints.length === 0}>
+          Make proxy cache
+        </button>
+      </form>
+      <ErrorBox error={list.error ?? bind.error ?? unbind.error} />
+      {list.data && list.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Project</th>
+              <th>Upstream</th>
+              <th>Tag TTL</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((p) => (
+              <tr key={p.project} data-testid={`proxy-${p.project}`}>
+                <td>{p.project}</td>
+                <td>{p.endpoint}</td>
+                <td>{p.ttlSeconds} s</td>
+                <td>
+                  <button
+                    type="button"
+                    className="small danger"
+                    onClick={() => unbind.mutate(p.project)}
+                  >
+                    Stop proxying
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }
@@ -258,6 +359,7 @@ export function RegistriesPage() {
           <p>A registry used by a proxy project or a replication rule cannot be deleted.</p>
         </Confirm>
       )}
+      {list.data && <ProxyProjects endpoints={list.data} />}
     </section>
   );
 }
