@@ -141,7 +141,7 @@ export interface BerthConfig {
     /** Base64 of 32 bytes sealing target secrets; "" = DATA/webhook-secrets.key. */
     secretKey: string;
   };
-  /** Proxy-cache projects (src/proxy; docs/proxy-cache.md). */
+  /** Proxy-cache projects (src/proxy; docs/registries.md). */
   proxy: {
     /** How long an upstream may take to connect and answer before cached copies are served. */
     upstreamTimeoutMs: number;

@@ -1,4 +1,4 @@
-// The pull-through cache of proxy-cache projects (docs/proxy-cache.md): a repository
+// The pull-through cache of proxy-cache projects (docs/registries.md): a repository
 // `PROJECT/REST` of a project bound to an endpoint mirrors the upstream's `REST` (for a
 // docker-hub endpoint, a one-component `REST` means `library/REST`).
 //

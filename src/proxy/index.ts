@@ -1,4 +1,4 @@
-// Proxy-cache projects for a Berth server (docs/proxy-cache.md): createProxyCache() builds the
+// Proxy-cache projects for a Berth server (docs/registries.md): createProxyCache() builds the
 // pull-through cache on the registry endpoints, registers its `proxy.cache` job, refuses
 // deleting an endpoint a proxy project uses, and gives the management API its routes and the
 // registry its PullThrough and push refusal. The composition (api/multi-tenancy.ts) calls it

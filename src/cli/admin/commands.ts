@@ -170,7 +170,7 @@ export function registerProjectCommands(admin: Command, factory: BackendFactory)
     .option("--quota <size>", "storage quota, e.g. 10GiB (default unlimited)")
     .option(
       "--proxy <endpoint>",
-      "a proxy cache of this registry endpoint (docs/proxy-cache.md; needs --server)",
+      "a proxy cache of this registry endpoint (docs/registries.md; needs --server)",
     )
     .option("--proxy-ttl <duration>", "revalidate cached tags upstream after this (default 5m)")
     .action(
