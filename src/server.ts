@@ -50,6 +50,7 @@ import {
   RegistryEvents,
   UploadSessions,
 } from "./registry/index.js";
+import type { PullThrough } from "./registry/pull-through.js";
 import { ensurePrivateDir, formatMode, looseModes } from "./storage/fs/data-dir.js";
 import { createBlobStore } from "./storage/index.js";
 import { createSecureHttpServer, type SecureHttpServer } from "./tls-server.js";
@@ -62,13 +63,15 @@ export interface ServerContext extends RegistryContext {
 }
 
 /** The services available before access and admission are chosen. */
-export type ServerBase = Omit<ServerContext, "access" | "admission">;
+export type ServerBase = Omit<ServerContext, "access" | "admission" | "pullThrough">;
 
 export type ServerPlugin = (app: FastifyInstance, ctx: ServerContext) => Promise<void> | void;
 
 export interface StartServerOptions {
   access?: AccessController | ((ctx: ServerBase) => AccessController | Promise<AccessController>);
   admission?: Admission | ((ctx: ServerBase) => Admission | Promise<Admission>);
+  /** Proxy-cache projects' pull-through (src/proxy); none by default. */
+  pullThrough?: (ctx: ServerBase) => PullThrough | Promise<PullThrough>;
   plugins?: ServerPlugin[];
   /** A logger to use instead of one built from config.logLevel (tests pass a silent one). */
   logger?: Logger;
@@ -137,7 +140,13 @@ export async function startServer(
   });
   const access = await resolveHook(options.access, base, () => new OpenAccess());
   const admission = await resolveHook(options.admission, base, () => ADMIT_ALL);
-  const ctx: ServerContext = { ...base, access, admission };
+  const pullThrough = options.pullThrough ? await options.pullThrough(base) : undefined;
+  const ctx: ServerContext = {
+    ...base,
+    access,
+    admission,
+    ...(pullThrough ? { pullThrough } : {}),
+  };
 
   let closing = false;
   let fastifyHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {};

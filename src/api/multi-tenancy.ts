@@ -11,6 +11,7 @@ import {
   type AuthSystem,
   createAuthSystem,
 } from "../auth/system.js";
+import { createEndpoints } from "../endpoints/index.js";
 import { RegistryScanning } from "../jobs/scan-jobs.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
@@ -21,6 +22,7 @@ import { jobSchedules, registerRetentionJobs } from "../policy/retention-jobs.js
 import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
+import { createProxyCache } from "../proxy/index.js";
 import { composeAdmissions } from "../registry/admission.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { webUi } from "../web-ui.js";
@@ -39,7 +41,7 @@ export interface MultiTenancyOptions {
 
 export function multiTenancy(
   options: MultiTenancyOptions,
-): Required<Pick<StartServerOptions, "access" | "admission" | "plugins">> {
+): Required<Pick<StartServerOptions, "access" | "admission" | "plugins" | "pullThrough">> {
   let system:
     | Promise<{
         auth: AuthSystem;
@@ -50,6 +52,8 @@ export function multiTenancy(
         scanning: RegistryScanning;
         vulnerabilities: VulnerabilityAdmission;
         webhooks: Awaited<ReturnType<typeof createWebhooks>>;
+        endpoints: Awaited<ReturnType<typeof createEndpoints>>;
+        proxy: ReturnType<typeof createProxyCache>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -97,14 +101,28 @@ export function multiTenancy(
       await scanning.register();
       const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
       const webhooks = await createWebhooks(base);
-      return { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks };
+      const endpoints = await createEndpoints(base);
+      const proxy = createProxyCache(base, endpoints.service);
+      return {
+        proxy,
+        auth,
+        view,
+        management,
+        policies,
+        trust,
+        scanning,
+        vulnerabilities,
+        webhooks,
+        endpoints,
+      };
     })();
     return system;
   };
   return {
     access: async (base) => (await ensure(base)).auth.controller,
+    pullThrough: async (base) => (await ensure(base)).proxy.cache,
     admission: async (base) => {
-      const { auth, view, trust, vulnerabilities } = await ensure(base);
+      const { auth, view, trust, vulnerabilities, proxy } = await ensure(base);
       const push = new PushAdmission(
         auth.store,
         view.accounting,
@@ -114,6 +132,7 @@ export function multiTenancy(
       ).releaseOnCommit(base.events);
       // The quality gate first: a refused image must not reserve quota.
       return composeAdmissions(
+        proxy.readOnly,
         new GateAdmission(base.db, base.store, auth.audit),
         push,
         new ImmutableTags(base.db),
@@ -123,8 +142,20 @@ export function multiTenancy(
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks } =
-          await ensure(ctx);
+        const {
+          auth,
+          view,
+          management,
+          policies,
+          trust,
+          scanning,
+          vulnerabilities,
+          webhooks,
+          endpoints,
+          proxy,
+        } = await ensure(ctx);
+        proxy.cache.bind(ctx);
+        app.addHook("onClose", async () => proxy.cache.close());
         // Shutdown (after in-flight requests drained, before the database closes): write the
         // batched pull audit records.
         app.addHook("onClose", async () => auth.audit.close());
@@ -140,7 +171,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
-          routes: [webhooks.routes],
+          routes: [webhooks.routes, endpoints.routes, proxy.routes],
         });
         await app.register(webUi);
       },

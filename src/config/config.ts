@@ -159,6 +159,11 @@ export interface BerthConfig {
     /** Base64 of 32 bytes sealing target secrets; "" = DATA/webhook-secrets.key. */
     secretKey: string;
   };
+  /** Proxy-cache projects (src/proxy; docs/registries.md). */
+  proxy: {
+    /** How long an upstream may take to connect and answer before cached copies are served. */
+    upstreamTimeoutMs: number;
+  };
   /** Scheduled fsck without repair (src/jobs/fsck.ts; docs/lifecycle.md). */
   scrub: {
     /** Cron expression for scrub runs; "" = no schedule (the default). */
@@ -651,6 +656,15 @@ export const SETTINGS: readonly Setting[] = [
     "Base64 of 32 random bytes sealing webhook secrets in the database (same on every replica); empty uses DATA/webhook-secrets.key.",
   ),
   setting(
+    "proxy.upstreamTimeout",
+    "BERTH_PROXY_UPSTREAM_TIMEOUT",
+    parseDuration,
+    (c, v) => {
+      c.proxy.upstreamTimeoutMs = v;
+    },
+    "How long a proxy-cache project waits for its upstream to connect and answer before it serves the cached copy (marked stale).",
+  ),
+  setting(
     "scrub.schedule",
     "BERTH_SCRUB_SCHEDULE",
     parseCronOrEmpty,
@@ -892,6 +906,7 @@ export function defaultConfig(): BerthConfig {
       allowPrivateTargets: false,
       secretKey: "",
     },
+    proxy: { upstreamTimeoutMs: 10_000 },
     scrub: { schedule: "" },
   };
 }

@@ -35,9 +35,11 @@ import {
 } from "kysely";
 import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
+import type { EndpointTables } from "./endpoints.js";
 import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
+import type { ProxyTables } from "./proxy-projects.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
@@ -51,7 +53,9 @@ export type Database = RegistryTables &
   JobsTables &
   PolicyTables &
   TrustTables &
-  WebhookTables;
+  WebhookTables &
+  EndpointTables &
+  ProxyTables;
 
 export type DatabaseSettings =
   | {

@@ -212,3 +212,10 @@ export function countRegistryEvents(events: RegistryEvents): void {
 export function observeJob(kind: string, outcome: string, ms: number): void {
   jobDuration.labels(kind, outcome).observe(ms / 1000);
 }
+
+export const proxyCacheRequests = new Counter({
+  name: "berth_proxy_cache_requests_total",
+  help: "Proxy-cache answers by result: hit (served from the cache), miss (fetched from the upstream), stale (cached copy served while the upstream was unavailable), unavailable (neither).",
+  labelNames: ["result"] as const,
+  registers: [registry],
+});

@@ -24,9 +24,15 @@ export async function getBlob(
   call: RegistryCall,
   ref: string,
 ): Promise<void> {
-  await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
+  const principal = await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
   const digest = parseDigestParam(ref);
-  const blob = await findRepositoryBlob(ctx.db, call.repository, digest.value);
+  let blob = await findRepositoryBlob(ctx.db, call.repository, digest.value);
+  if (!blob && ctx.pullThrough) {
+    // A proxy-cache project: the upstream answers (and the bytes are stored) on a miss; false
+    // after waiting for another request's fetch of the same blob, now stored.
+    if (await ctx.pullThrough.blob(ctx, call, digest.value, principal)) return;
+    blob = await findRepositoryBlob(ctx.db, call.repository, digest.value);
+  }
   if (!blob) {
     await serveManifestAsBlob(ctx, call, digest.value);
     return;

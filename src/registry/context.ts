@@ -10,6 +10,7 @@ import type { BlobStore } from "../storage/index.js";
 import type { Admission } from "./admission.js";
 import type { RegistryEvents } from "./events.js";
 import type { ManifestCache } from "./manifest-cache.js";
+import type { PullThrough } from "./pull-through.js";
 import type { UploadSessions } from "./upload-sessions.js";
 
 export interface RegistryContext {
@@ -23,6 +24,8 @@ export interface RegistryContext {
   readonly manifestCache: ManifestCache;
   readonly uploads: UploadSessions;
   readonly pullTimes: PullTimes;
+  /** Proxy-cache projects (src/proxy); absent when the server has none configured. */
+  readonly pullThrough?: PullThrough;
 }
 
 export interface RegistryCall {

@@ -43,6 +43,7 @@ import type { RegistryCall, RegistryContext } from "./context.js";
 import { executeDeletion, planDeletion } from "./deletion.js";
 import { RegistryError } from "./errors.js";
 import { readLimitedBody, reply } from "./http.js";
+import { CACHE_STATUS_HEADER } from "./pull-through.js";
 
 type ManifestReference = { tag: string; digest?: undefined } | { tag?: undefined; digest: Digest };
 
@@ -96,6 +97,20 @@ async function loadByDigest(
 export async function getManifest(ctx: RegistryContext, call: RegistryCall, reference: string) {
   const principal = await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
   const ref = parsePullReference(reference);
+  const proxied = await ctx.pullThrough?.manifest(
+    ctx,
+    call.repository,
+    ref.tag !== undefined ? { tag: ref.tag } : { digest: ref.digest.value },
+    principal,
+  );
+  if (proxied)
+    call.res.setHeader(CACHE_STATUS_HEADER, proxied.kind === "local" ? proxied.status : "miss");
+  if (proxied?.kind === "local" && proxied.status === "stale")
+    call.res.setHeader("Warning", '110 - "Response is Stale"');
+  if (proxied?.kind === "upstream") {
+    await servePassThrough(ctx, call, principal, proxied, ref.tag);
+    return;
+  }
   const digest = ref.digest?.value ?? (await resolveTag(ctx.db, call.repository, ref.tag!));
   let manifest = digest ? await loadByDigest(ctx, call.repository, digest) : undefined;
   if (!manifest) throw manifestUnknown(reference);
@@ -126,6 +141,36 @@ export async function getManifest(ctx: RegistryContext, call: RegistryCall, refe
     digest: manifest.digest,
     tag: ref.tag,
     mediaType: manifest.mediaType,
+    principal: principal.name,
+    remoteAddress: call.remoteAddress,
+    at: Date.now(),
+  });
+}
+
+/** A proxy-cache miss served from the upstream's bytes (the cache stores them meanwhile). */
+async function servePassThrough(
+  ctx: RegistryContext,
+  call: RegistryCall,
+  principal: Principal,
+  m: { content: Buffer; mediaType: string; digest: string },
+  tag: string | undefined,
+): Promise<void> {
+  call.res.writeHead(200, {
+    "Content-Type": m.mediaType,
+    "Content-Length": m.content.length,
+    "Docker-Content-Digest": m.digest,
+    ETag: `"${m.digest}"`,
+  });
+  if (call.method === "HEAD") {
+    call.res.end();
+    return;
+  }
+  call.res.end(m.content);
+  ctx.events.publish("manifest.pulled", {
+    repository: call.repository,
+    digest: m.digest,
+    tag,
+    mediaType: m.mediaType,
     principal: principal.name,
     remoteAddress: call.remoteAddress,
     at: Date.now(),

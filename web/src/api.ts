@@ -218,3 +218,18 @@ export interface Job {
   error?: string | null;
   log?: { at: string; level: string; message: string }[];
 }
+
+export interface RegistryEndpoint {
+  id: string;
+  name: string;
+  type: string;
+  url: string;
+  username: string | null;
+  hasPassword: boolean;
+  insecure: boolean;
+  caCert: string | null;
+  description: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -15,6 +15,7 @@ import {
 import { ArtifactPage } from "./pages/artifact.js";
 import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
+import { RegistriesPage } from "./pages/registries.js";
 import { RepositoryPage } from "./pages/repository.js";
 import { SignIn } from "./pages/signin.js";
 import { SessionProvider, useSession } from "./session.js";
@@ -82,6 +83,7 @@ function Routes() {
       <Route path="/admin/jobs/:id" component={AdminJob} />
       <Route path="/admin/jobs" component={AdminJobs} />
       <Route path="/admin/quotas" component={AdminQuotas} />
+      <Route path="/admin/registries" component={RegistriesPage} />
       <Route path="/admin/audit" component={AdminAudit} />
       <Route path="/admin/system" component={AdminSystem} />
       <Route>

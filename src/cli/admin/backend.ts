@@ -6,6 +6,12 @@ import type { RetentionPolicyView } from "../../policy/service.js";
 
 export type { RetentionPolicyView, RetentionReport };
 
+export interface ProxyRow {
+  project: string;
+  endpoint: string;
+  ttlSeconds: number;
+}
+
 export interface UserRow {
   username: string;
   isAdmin: boolean;
@@ -131,6 +137,8 @@ export interface AdminBackend {
   createProject(name: string, isPublic: boolean, quotaBytes: number | null): Promise<ProjectRow>;
   listProjects(): Promise<ProjectRow[]>;
   deleteProject(name: string): Promise<void>;
+  /** Makes a project a proxy cache of an endpoint (only against a running server). */
+  setProxy?(project: string, endpoint: string, ttlSeconds: number | undefined): Promise<ProxyRow>;
 
   addMember(project: string, username: string, role: string): Promise<MemberRow>;
   listMembers(project: string): Promise<MemberRow[]>;

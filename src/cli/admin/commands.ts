@@ -10,7 +10,7 @@ import type { AdminBackend } from "./backend.js";
 
 export type BackendFactory = (command: Command) => Promise<AdminBackend>;
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   if (process.stdin.isTTY)
     throw new CliError("--password-stdin expects the password on standard input", ExitCode.Usage);
   const chunks: Buffer[] = [];
@@ -150,6 +150,16 @@ export function registerUserCommands(admin: Command, factory: BackendFactory): v
     );
 }
 
+/** Seconds of --proxy-ttl (undefined: the server's default). */
+function proxyTtl(proxy: string | undefined, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (proxy === undefined) throw new CliError("--proxy-ttl goes with --proxy", ExitCode.Usage);
+  const ms = text === "0" ? 0 : parseDuration(text);
+  if (ms === undefined || ms === null || ms > 365 * 86_400_000)
+    throw new CliError(`cannot read --proxy-ttl "${text}" (e.g. 30s, 5m, 1h)`, ExitCode.Usage);
+  return Math.round(ms / 1000);
+}
+
 export function registerProjectCommands(admin: Command, factory: BackendFactory): void {
   const project = admin.command("project").description("manage projects");
   project
@@ -158,19 +168,49 @@ export function registerProjectCommands(admin: Command, factory: BackendFactory)
     .option("--public", "anyone may pull, without logging in")
     .option("--private", "only members may pull (the default)")
     .option("--quota <size>", "storage quota, e.g. 10GiB (default unlimited)")
+    .option(
+      "--proxy <endpoint>",
+      "a proxy cache of this registry endpoint (docs/registries.md; needs --server)",
+    )
+    .option("--proxy-ttl <duration>", "revalidate cached tags upstream after this (default 5m)")
     .action(
       withBackend(factory, async (backend, command, name) => {
-        const opts = command.opts() as { public?: boolean; private?: boolean; quota?: string };
+        const opts = command.opts() as {
+          public?: boolean;
+          private?: boolean;
+          quota?: string;
+          proxy?: string;
+          proxyTtl?: string;
+        };
         if (opts.public && opts.private)
           throw new CliError("choose one of --public and --private", ExitCode.Usage);
         const quota = opts.quota === undefined ? null : parseSize(opts.quota);
         if (quota === undefined)
           throw new CliError(`cannot read --quota "${opts.quota}" (${SIZE_HINT})`, ExitCode.Usage);
+        const ttl = proxyTtl(opts.proxy, opts.proxyTtl);
+        if (opts.proxy !== undefined && !backend.setProxy)
+          throw new CliError("--proxy needs a running server: use --server URL", ExitCode.Usage);
         const created = await backend.createProject(name, opts.public === true, quota);
+        if (opts.proxy === undefined || !backend.setProxy) {
+          done(
+            command,
+            `created ${created.public ? "public" : "private"} project ${created.name}`,
+            created,
+          );
+          return;
+        }
+        let proxy: Awaited<ReturnType<NonNullable<typeof backend.setProxy>>>;
+        try {
+          proxy = await backend.setProxy(name, opts.proxy, ttl);
+        } catch (err) {
+          // Nothing half-made: the project goes again when it cannot be bound.
+          await backend.deleteProject(name).catch(() => undefined);
+          throw err;
+        }
         done(
           command,
-          `created ${created.public ? "public" : "private"} project ${created.name}`,
-          created,
+          `created proxy-cache project ${created.name} of endpoint ${proxy.endpoint} (tags revalidated after ${proxy.ttlSeconds}s)`,
+          { ...created, proxy },
         );
       }),
     );

@@ -11,6 +11,7 @@ import type {
   ImmutableRuleRow,
   MemberRow,
   ProjectRow,
+  ProxyRow,
   QuotaRow,
   QuotaTarget,
   RetentionPolicyView,
@@ -122,6 +123,12 @@ export class RemoteBackend implements AdminBackend {
   }
   listProjects() {
     return this.all<ProjectRow>("/api/v1/projects");
+  }
+  setProxy(project: string, endpoint: string, ttlSeconds: number | undefined) {
+    return this.call<ProxyRow>("PUT", `/api/v1/projects/${encodeURIComponent(project)}/proxy`, {
+      endpoint,
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+    });
   }
   async deleteProject(name: string) {
     await this.call("DELETE", `/api/v1/projects/${encodeURIComponent(name)}`);
