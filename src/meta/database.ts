@@ -38,6 +38,7 @@ import type { SqlDialect } from "./dialect.js";
 import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
+import type { ReplicationTables } from "./replication.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
@@ -51,7 +52,8 @@ export type Database = RegistryTables &
   JobsTables &
   PolicyTables &
   TrustTables &
-  WebhookTables;
+  WebhookTables &
+  ReplicationTables;
 
 export type DatabaseSettings =
   | {
