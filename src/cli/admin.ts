@@ -20,6 +20,7 @@ import {
   registerRetentionCommands,
 } from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
+import { registerReplicationCommands } from "./admin/replication.js";
 import { registerScanCommands } from "./admin/scan.js";
 import { registerTrustCommands } from "./admin/trust.js";
 import { registerWebhookCommands } from "./admin/webhooks.js";
@@ -77,4 +78,5 @@ export function register(program: Command): void {
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
   registerWebhookCommands(admin);
+  registerReplicationCommands(admin);
 }
