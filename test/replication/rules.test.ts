@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { nextCronTime } from "../../src/jobs/index.js";
 import type { OutboxEvent } from "../../src/meta/index.js";
-import { digestOf, MediaType } from "../../src/oci/index.js";
+import { digestOf, type ImageIndex, MediaType } from "../../src/oci/index.js";
 import { ruleFromBody } from "../../src/replication/api.js";
 import { filteredIndex } from "../../src/replication/engine.js";
 import {
@@ -158,7 +158,7 @@ describe("replication rules", () => {
       size: 10,
       platform: { os: "linux", architecture: arch },
     });
-    const doc = {
+    const doc: ImageIndex = {
       schemaVersion: 2,
       mediaType: MediaType.OciIndex,
       manifests: [child("amd64"), child("arm64"), child("s390x")],
