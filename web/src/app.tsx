@@ -15,6 +15,7 @@ import {
 import { ArtifactPage } from "./pages/artifact.js";
 import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
+import { AdminReplication, AdminReplicationExecution } from "./pages/replication.js";
 import { RepositoryPage } from "./pages/repository.js";
 import { SignIn } from "./pages/signin.js";
 import { SessionProvider, useSession } from "./session.js";
@@ -81,6 +82,8 @@ function Routes() {
       <Route path="/admin/robots" component={AdminRobots} />
       <Route path="/admin/jobs/:id" component={AdminJob} />
       <Route path="/admin/jobs" component={AdminJobs} />
+      <Route path="/admin/replication/executions/:id" component={AdminReplicationExecution} />
+      <Route path="/admin/replication" component={AdminReplication} />
       <Route path="/admin/quotas" component={AdminQuotas} />
       <Route path="/admin/audit" component={AdminAudit} />
       <Route path="/admin/system" component={AdminSystem} />
