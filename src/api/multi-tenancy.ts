@@ -11,6 +11,7 @@ import {
   type AuthSystem,
   createAuthSystem,
 } from "../auth/system.js";
+import { createEndpoints, registryClientFor } from "../endpoints/index.js";
 import { RegistryScanning } from "../jobs/scan-jobs.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
@@ -22,6 +23,7 @@ import { PolicyService } from "../policy/service.js";
 import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.js";
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
 import { composeAdmissions } from "../registry/admission.js";
+import { createReplication } from "../replication/index.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { webUi } from "../web-ui.js";
 import { createWebhooks } from "../webhooks/index.js";
@@ -50,6 +52,8 @@ export function multiTenancy(
         scanning: RegistryScanning;
         vulnerabilities: VulnerabilityAdmission;
         webhooks: Awaited<ReturnType<typeof createWebhooks>>;
+        endpoints: Awaited<ReturnType<typeof createEndpoints>>;
+        replication: Awaited<ReturnType<typeof createReplication>>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -97,7 +101,24 @@ export function multiTenancy(
       await scanning.register();
       const vulnerabilities = new VulnerabilityAdmission(base.db, auth.audit);
       const webhooks = await createWebhooks(base);
-      return { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks };
+      const endpoints = await createEndpoints(base);
+      const replication = await createReplication(base, {
+        get: (idOrName) => endpoints.service.get(idOrName),
+        connect: (endpoint) => registryClientFor(endpoint),
+        addUsage: (usage) => endpoints.service.addUsage(usage),
+      });
+      return {
+        auth,
+        view,
+        management,
+        policies,
+        trust,
+        scanning,
+        vulnerabilities,
+        webhooks,
+        endpoints,
+        replication,
+      };
     })();
     return system;
   };
@@ -123,8 +144,18 @@ export function multiTenancy(
     },
     plugins: [
       async (app, ctx) => {
-        const { auth, view, management, policies, trust, scanning, vulnerabilities, webhooks } =
-          await ensure(ctx);
+        const {
+          auth,
+          view,
+          management,
+          policies,
+          trust,
+          scanning,
+          vulnerabilities,
+          webhooks,
+          endpoints,
+          replication,
+        } = await ensure(ctx);
         // Shutdown (after in-flight requests drained, before the database closes): write the
         // batched pull audit records.
         app.addHook("onClose", async () => auth.audit.close());
@@ -140,7 +171,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
-          routes: [webhooks.routes],
+          routes: [webhooks.routes, endpoints.routes, replication.routes],
         });
         await app.register(webUi);
       },

@@ -11,6 +11,7 @@ import {
   registerUserCommands,
 } from "./admin/commands.js";
 import { DirectBackend } from "./admin/direct.js";
+import { registerEndpointCommands } from "./admin/endpoints.js";
 import { registerFsckCommand } from "./admin/fsck.js";
 import { registerGateCommands } from "./admin/gate.js";
 import { registerJobCommands } from "./admin/jobs.js";
@@ -78,5 +79,6 @@ export function register(program: Command): void {
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
   registerWebhookCommands(admin);
+  registerEndpointCommands(admin);
   registerReplicationCommands(admin);
 }

@@ -27,6 +27,8 @@ export interface ClientOptions extends TlsOptions {
   /** First backoff delay in ms (default 200; doubles each time, capped at 5 s). */
   backoffMs?: number;
   userAgent?: string;
+  /** Time to connect and to wait for a response's headers, in ms (default 120 s). */
+  timeoutMs?: number;
   /** Told about each retry (for progress output and tests). */
   onRetry?: (event: RetryEvent) => void;
 }
@@ -82,9 +84,12 @@ export class RegistryHttp {
   ) {
     this.endpoint = endpointFor(registry, options);
     this.dispatcher = new Agent({
-      connect: this.endpoint.connect,
+      connect: {
+        ...this.endpoint.connect,
+        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      },
       keepAliveTimeout: 30_000,
-      headersTimeout: 120_000,
+      headersTimeout: options.timeoutMs ?? 120_000,
       bodyTimeout: 300_000,
     });
     this.userAgent = options.userAgent ?? "berth/0.1";

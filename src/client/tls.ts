@@ -14,6 +14,10 @@ export interface TlsOptions {
   plainHttp?: boolean;
   /** Extra CA bundle file(s) to trust. */
   caFiles?: string[];
+  /** Extra CA certificates (PEM text) to trust, as caFiles but already read. */
+  caCertificates?: string[];
+  /** Speak exactly this scheme (a configured endpoint URL): no loopback or insecure fallback. */
+  scheme?: "http" | "https";
   /** A certs.d-style root: `<dir>/<host[:port]>/*.crt` (CAs), `*.cert` + `*.key` (client). */
   certDir?: string;
 }
@@ -62,6 +66,7 @@ export function endpointFor(registry: string, options: TlsOptions): Endpoint {
     connect.cert = certs.cert;
     connect.key = certs.key;
   }
+  if (options.scheme) return { baseUrl: `${options.scheme}://${host}`, connect };
   if (options.plainHttp) return { baseUrl: `http://${host}`, connect };
   if (isLoopbackRegistry(registry)) {
     // As docker does for localhost: plain HTTP without a flag, TLS when the server wants it.
@@ -75,7 +80,10 @@ export function endpointFor(registry: string, options: TlsOptions): Endpoint {
 }
 
 function certificatesFor(registry: string, options: TlsOptions) {
-  const ca = (options.caFiles ?? []).map((f) => readFileSync(f, "utf8"));
+  const ca = [
+    ...(options.caFiles ?? []).map((f) => readFileSync(f, "utf8")),
+    ...(options.caCertificates ?? []),
+  ];
   let cert: string | undefined;
   let key: string | undefined;
   const roots = options.certDir ? [options.certDir] : DEFAULT_CERT_DIRS;

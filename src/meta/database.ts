@@ -35,6 +35,7 @@ import {
 } from "kysely";
 import type { AuthTables } from "./auth-schema.js";
 import type { SqlDialect } from "./dialect.js";
+import type { EndpointTables } from "./endpoints.js";
 import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
@@ -53,6 +54,7 @@ export type Database = RegistryTables &
   PolicyTables &
   TrustTables &
   WebhookTables &
+  EndpointTables &
   ReplicationTables;
 
 export type DatabaseSettings =

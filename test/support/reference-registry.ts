@@ -15,6 +15,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { Agent } from "undici";
 import { startManagedServer } from "./managed-server.js";
 import { withFreePort } from "./process-control.js";
 
@@ -40,9 +42,23 @@ export interface StartReferenceOptions {
   dataDir?: string;
   /** Keep the data dir on stop(). */
   keepData?: boolean;
+  /** Require Basic auth (htpasswd, bcrypt) of this one user. */
+  htpasswd?: { username: string; password: string };
+  /** Serve TLS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
 }
 
-export function referenceRegistryConfig(host: string, rootDirectory: string): string {
+export interface ReferenceConfigExtras {
+  /** htpasswd file for Basic auth. */
+  htpasswdFile?: string;
+  tls?: { certFile: string; keyFile: string };
+}
+
+export function referenceRegistryConfig(
+  host: string,
+  rootDirectory: string,
+  extras: ReferenceConfigExtras = {},
+): string {
   return [
     "version: 0.1",
     "log:",
@@ -61,6 +77,12 @@ export function referenceRegistryConfig(host: string, rootDirectory: string): st
     `  addr: ${host}`,
     // A fixed secret keeps upload URLs (their signed _state) valid across a restart.
     "  secret: berth-test-upload-state-secret",
+    ...(extras.tls
+      ? ["  tls:", `    certificate: ${extras.tls.certFile}`, `    key: ${extras.tls.keyFile}`]
+      : []),
+    ...(extras.htpasswdFile
+      ? ["auth:", "  htpasswd:", "    realm: reference", `    path: ${extras.htpasswdFile}`]
+      : []),
     "",
   ].join("\n");
 }
@@ -72,15 +94,27 @@ export async function startReferenceRegistry(
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "reference-registry-data-")));
   const ownsData = options.dataDir === undefined && !options.keepData;
   const configPath = join(configDir, "config.yml");
+  const extras: ReferenceConfigExtras = { tls: options.tls };
+  if (options.htpasswd) {
+    extras.htpasswdFile = join(configDir, "htpasswd");
+    const hash = bcrypt.hashSync(options.htpasswd.password, 8);
+    await writeFile(extras.htpasswdFile, `${options.htpasswd.username}:${hash}\n`, {
+      mode: 0o600,
+    });
+  }
+  const scheme = options.tls ? "https" : "http";
   const removeConfig = () => rm(configDir, { recursive: true, force: true });
   const { port, server } = await withFreePort(async (port) => {
     const listen = `127.0.0.1:${port}`;
-    await writeFile(configPath, referenceRegistryConfig(listen, dataDir));
+    await writeFile(configPath, referenceRegistryConfig(listen, dataDir, extras));
     const started = await startManagedServer({
       name: "docker-registry",
       command: DOCKER_REGISTRY_BIN,
       args: ["serve", configPath],
-      healthUrl: `http://${listen}/v2/`,
+      healthUrl: `${scheme}://${listen}/v2/`,
+      ...(options.tls
+        ? { healthDispatcher: new Agent({ connect: { rejectUnauthorized: false } }) }
+        : {}),
     });
     return { port, server: started };
   }).catch(async (error: unknown) => {
@@ -89,7 +123,7 @@ export async function startReferenceRegistry(
   });
   const host = `127.0.0.1:${port}`;
   return {
-    url: `http://${host}`,
+    url: `${scheme}://${host}`,
     host,
     port,
     pid: server.pid,

@@ -10,7 +10,7 @@ import type { AdminBackend } from "./backend.js";
 
 export type BackendFactory = (command: Command) => Promise<AdminBackend>;
 
-async function readStdin(): Promise<string> {
+export async function readStdin(): Promise<string> {
   if (process.stdin.isTTY)
     throw new CliError("--password-stdin expects the password on standard input", ExitCode.Usage);
   const chunks: Buffer[] = [];

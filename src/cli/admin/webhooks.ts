@@ -7,70 +7,10 @@ import type { DeliveryView, WebhookView } from "../../webhooks/api.js";
 import { CliError, ExitCode } from "../errors.js";
 import { printJson, renderTable } from "../output.js";
 import { collect } from "../registry-flags.js";
-import { remoteCredentials } from "./remote.js";
-
-class WebhookClient {
-  private constructor(
-    private readonly server: URL,
-    private readonly authorization: string,
-  ) {}
-
-  static async open(command: Command): Promise<WebhookClient> {
-    const opts = command.optsWithGlobals() as { server?: string; data?: string };
-    if (opts.data)
-      throw new CliError("webhooks need a running server: use --server URL", ExitCode.Usage);
-    const server = opts.server ?? process.env.BERTH_SERVER;
-    if (!server) throw new CliError("say where: --server URL (a running server)", ExitCode.Usage);
-    let url: URL;
-    try {
-      url = new URL(/^https?:\/\//.test(server) ? server : `http://${server}`);
-    } catch {
-      throw new CliError(`--server "${server}" is not a URL`, ExitCode.Usage);
-    }
-    const c = await remoteCredentials(url, process.env);
-    return new WebhookClient(
-      url,
-      `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`,
-    );
-  }
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.server), {
-        method,
-        headers: {
-          authorization: this.authorization,
-          ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-    } catch (err) {
-      throw new CliError(`cannot reach ${this.server.origin}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      let message = `${method} ${path} failed with HTTP ${res.status}`;
-      try {
-        const parsed = JSON.parse(text) as { errors?: { message?: string }[] };
-        if (parsed.errors?.[0]?.message) message = parsed.errors[0].message;
-      } catch {
-        // keep the generic message
-      }
-      throw new CliError(message, res.status === 400 ? ExitCode.Usage : ExitCode.Failure);
-    }
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-}
+import { adminJson, ManagementClient } from "./api-client.js";
 
 const base = (project: string) => `/api/v1/projects/${encodeURIComponent(project)}/webhooks`;
-/** `--format json` of `berth admin` (the payload's format is `--payload-format`, never `--format`). */
-const json = (command: Command) => {
-  for (let c: Command | null = command.parent; c; c = c.parent) {
-    if (c.opts().format !== undefined) return c.opts().format === "json";
-  }
-  return false;
-};
+const json = adminJson;
 
 function parseHeader(text: string): [string, string] {
   const colon = text.indexOf(":");
@@ -132,7 +72,7 @@ export function registerWebhookCommands(admin: Command): void {
             `--payload-format is default or cloudevents, not "${opts.payloadFormat}"`,
             ExitCode.Usage,
           );
-        const client = await WebhookClient.open(command);
+        const client = await ManagementClient.open(command, "webhooks");
         const made = await client.call<WebhookView>("POST", base(project), {
           url: opts.url,
           events: opts.events.split(","),
@@ -152,7 +92,7 @@ export function registerWebhookCommands(admin: Command): void {
     .command("ls <project>")
     .description("list the project's webhook targets")
     .action(async (project: string, _opts: unknown, command: Command) => {
-      const client = await WebhookClient.open(command);
+      const client = await ManagementClient.open(command, "webhooks");
       const targets = await client.call<WebhookView[]>("GET", base(project));
       if (json(command)) return printJson(targets);
       process.stdout.write(targets.length ? `${targetRows(targets)}\n` : "no webhooks\n");
@@ -161,7 +101,7 @@ export function registerWebhookCommands(admin: Command): void {
     .command("rm <project> <id>")
     .description("remove a webhook target and its delivery log")
     .action(async (project: string, id: string, _opts: unknown, command: Command) => {
-      const client = await WebhookClient.open(command);
+      const client = await ManagementClient.open(command, "webhooks");
       await client.call("DELETE", `${base(project)}/${encodeURIComponent(id)}`);
       if (json(command)) return printJson({ removed: id });
       process.stdout.write(`webhook ${id} removed\n`);
@@ -176,7 +116,7 @@ export function registerWebhookCommands(admin: Command): void {
         enabled ? "enable a target (resets its failure count)" : "stop delivering to a target",
       )
       .action(async (project: string, id: string, _opts: unknown, command: Command) => {
-        const client = await WebhookClient.open(command);
+        const client = await ManagementClient.open(command, "webhooks");
         const t = await client.call<WebhookView>(
           "PATCH",
           `${base(project)}/${encodeURIComponent(id)}`,
@@ -193,7 +133,7 @@ export function registerWebhookCommands(admin: Command): void {
     .description("send a TEST event and wait for its outcome")
     .option("--no-wait", "only queue it")
     .action(async (project: string, id: string, opts: { wait: boolean }, command: Command) => {
-      const client = await WebhookClient.open(command);
+      const client = await ManagementClient.open(command, "webhooks");
       const path = `${base(project)}/${encodeURIComponent(id)}`;
       const { deliveryId } = await client.call<{ deliveryId: string }>("POST", `${path}/test`);
       let delivery: DeliveryView | undefined;
@@ -224,7 +164,7 @@ export function registerWebhookCommands(admin: Command): void {
     .action(async (project: string, id: string, opts: { limit: string }, command: Command) => {
       if (!/^[1-9]\d{0,2}$/.test(opts.limit) || Number(opts.limit) > 500)
         throw new CliError("--limit is a number from 1 to 500", ExitCode.Usage);
-      const client = await WebhookClient.open(command);
+      const client = await ManagementClient.open(command, "webhooks");
       const list = await client.call<DeliveryView[]>(
         "GET",
         `${base(project)}/${encodeURIComponent(id)}/deliveries?limit=${opts.limit}`,
