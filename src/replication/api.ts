@@ -16,7 +16,7 @@ import { badRequest, conflict, notFound } from "../api/errors.js";
 import { errors } from "../api/schemas.js";
 import type { Execution, StoredPolicy, Task } from "../meta/replication.js";
 import { RuleInputError, type RuleSettings } from "./rules.js";
-import { type ReplicationService, RuleExistsError } from "./service.js";
+import { type ReplicationEndpoint, type ReplicationService, RuleExistsError } from "./service.js";
 
 const Patterns = {
   type: "object",
@@ -283,7 +283,10 @@ export function ruleFromBody(b: RuleInput): RuleSettings {
   };
 }
 
-async function policyView(service: ReplicationService, p: StoredPolicy): Promise<PolicyView> {
+async function policyView<E extends ReplicationEndpoint>(
+  service: ReplicationService<E>,
+  p: StoredPolicy,
+): Promise<PolicyView> {
   const s = await service.settingsOf(p);
   return {
     id: p.id,
@@ -330,7 +333,7 @@ function inputErrors<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
-export function replicationRoutes(service: ReplicationService) {
+export function replicationRoutes<E extends ReplicationEndpoint>(service: ReplicationService<E>) {
   return async (app: FastifyInstance, ctx: ApiContext): Promise<void> => {
     const admin = async (request: Parameters<typeof callerOf>[0]) => {
       const caller = await callerOf(request, ctx);

@@ -4,7 +4,7 @@
 // management API its routes. The composition (api/multi-tenancy.ts) calls it once.
 import type { ServerBase } from "../server.js";
 import { replicationRoutes } from "./api.js";
-import { type EndpointDirectory, ReplicationService } from "./service.js";
+import { type EndpointDirectory, type ReplicationEndpoint, ReplicationService } from "./service.js";
 
 export type { EndpointDirectory, ReplicationEndpoint } from "./service.js";
 export { ReplicationService } from "./service.js";
@@ -12,9 +12,9 @@ export { ReplicationService } from "./service.js";
 /** Attempts per artifact inside one execution (the job itself is retried on top). */
 const TASK_ATTEMPTS = 3;
 
-export async function createReplication(
+export async function createReplication<E extends ReplicationEndpoint>(
   base: ServerBase,
-  endpoints: EndpointDirectory & {
+  endpoints: EndpointDirectory<E> & {
     addUsage?(usage: (endpointId: string) => Promise<string[]>): void;
   },
 ) {

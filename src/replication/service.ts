@@ -84,12 +84,12 @@ export interface ReplicationSettings {
 
 export type ExecutionPayload = { executionId: number } | { policyId: string; trigger: "cron" };
 
-export class ReplicationService {
+export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpoint> {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: BlobStore,
     private readonly jobs: Jobs,
-    private readonly endpoints: EndpointDirectory,
+    private readonly endpoints: EndpointDirectory<E>,
     private readonly settings: ReplicationSettings,
     private readonly logger: Logger,
   ) {}
