@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import { RegistryError } from "../client/errors.js";
 import type { RegistryClient } from "../client/registry-client.js";
 import type { JobContext, Jobs } from "../jobs/index.js";
 import { backoffDelay, nextCronTime } from "../jobs/index.js";
@@ -50,7 +51,13 @@ import {
   selectsTag,
   validateRule,
 } from "./rules.js";
-import { isAttachmentTag, LocalSide, RemoteSide, type ReplicationSide } from "./sides.js";
+import {
+  DestinationError,
+  isAttachmentTag,
+  LocalSide,
+  RemoteSide,
+  type ReplicationSide,
+} from "./sides.js";
 import { Bandwidth } from "./throttle.js";
 
 export const EXECUTE_JOB = "replication.execute";
@@ -85,6 +92,9 @@ export interface ReplicationSettings {
 export type ExecutionPayload = { executionId: number } | { policyId: string; trigger: "cron" };
 
 export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpoint> {
+  /** Executions running in this process: a stop aborts them at once (other replicas: via the job). */
+  private readonly running = new Map<number, AbortController>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: BlobStore,
@@ -197,6 +207,7 @@ export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpo
     if (!e) return false;
     if (!(await setExecution(this.db, id, { state: "stopping" }, ["pending", "running"])))
       return false;
+    this.running.get(id)?.abort();
     const job = e.jobId !== null ? await this.jobs.queue.cancel(e.jobId) : undefined;
     if (!job || job.state === "cancelled" || job.state === "succeeded" || job.state === "failed") {
       // The job will not run (again): nothing else will finish the execution.
@@ -252,9 +263,29 @@ export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpo
   }
 
   /** The `replication.execute` job. */
-  private async execute(ctx: JobContext<ExecutionPayload>): Promise<unknown> {
+  private async execute(job: JobContext<ExecutionPayload>): Promise<unknown> {
+    const local = new AbortController();
+    const ctx: JobContext<ExecutionPayload> = {
+      job: job.job,
+      payload: job.payload,
+      signal: AbortSignal.any([job.signal, local.signal]),
+      progress: (v) => job.progress(v),
+      log: (m, l) => job.log(m, l),
+    };
     const execution = await this.executionOf(ctx);
     if (!execution) return { skipped: "the rule no longer exists" };
+    this.running.set(execution.id, local);
+    try {
+      return await this.executeRun(ctx, execution);
+    } finally {
+      this.running.delete(execution.id);
+    }
+  }
+
+  private async executeRun(
+    ctx: JobContext<ExecutionPayload>,
+    execution: Execution,
+  ): Promise<unknown> {
     if (["succeeded", "failed", "stopped"].includes(execution.state)) return { id: execution.id };
     if (execution.state === "stopping") {
       await this.finish(execution.id, "stopped", null);
@@ -411,7 +442,7 @@ export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpo
           return;
         }
         const message = (err as Error).message;
-        if (attempt >= this.settings.taskAttempts) {
+        if (attempt >= this.settings.taskAttempts || !retryable(err)) {
           replicationTasks.labels(direction, "failed").inc();
           this.logger.warn(
             { execution: task.executionId, repository: task.sourceRepository, err: message },
@@ -465,6 +496,14 @@ export class RuleExistsError extends Error {}
 
 function scheduleName(policyId: string): string {
   return `replication:${policyId}`;
+}
+
+/** A refusal that another attempt cannot change (a missing project, a bad manifest). */
+function retryable(err: unknown): boolean {
+  if (err instanceof DestinationError) return false;
+  if (err instanceof RegistryError)
+    return err.kind === "unreachable" || err.kind === "server" || err.kind === "too-many-requests";
+  return true;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -37,6 +37,7 @@ import {
   MediaType,
   parseDigest,
   parseManifest,
+  projectOf,
   referencedDescriptors,
 } from "../oci/index.js";
 import type { BlobStore } from "../storage/index.js";
@@ -188,6 +189,9 @@ function closeless(dest: RegistryDestination): RegistryDestination {
   return dest;
 }
 
+/** The destination cannot take the artifact, whatever the number of attempts. */
+export class DestinationError extends Error {}
+
 /** How long a blob row stays pinned while its bytes are committed (ms). */
 const PIN_MS = 30 * 60_000;
 
@@ -303,7 +307,27 @@ class LocalDestination implements ImageDestination {
     this.description = `${repository}${tag ? `:${tag}` : ""}`;
   }
 
+  private projectChecked: Promise<void> | undefined;
+
+  /** Pulls land only in projects that exist (as pushes do; nothing is created implicitly). */
+  private requireProject(): Promise<void> {
+    this.projectChecked ??= (async () => {
+      const project = projectOf(this.repository);
+      const row = await this.db
+        .selectFrom("projects")
+        .select("id")
+        .where("name", "=", project)
+        .executeTakeFirst();
+      if (!row)
+        throw new DestinationError(
+          `project "${project}" does not exist here; create it first (berth admin project create ${project})`,
+        );
+    })();
+    return this.projectChecked;
+  }
+
   async hasBlob(descriptor: Descriptor): Promise<boolean> {
+    await this.requireProject();
     return (await findRepositoryBlob(this.db, this.repository, descriptor.digest)) !== undefined;
   }
 
@@ -336,6 +360,7 @@ class LocalDestination implements ImageDestination {
     tag?: string,
     placement?: ManifestPlacement,
   ): Promise<void> {
+    await this.requireProject();
     if (tag === undefined && placement === "top") tag = this.tag;
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
     const refs = referencedDescriptors(parsed);

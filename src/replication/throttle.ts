@@ -64,6 +64,9 @@ export function throttledSource(
       signal.throwIfAborted();
       const raw = await source.getBlob(descriptor);
       const paced = new Paced(bandwidth, count);
+      // The reader (a pipeline) sees errors through its own listeners; this one only keeps an
+      // error raised while nobody reads yet (a stop) from crashing the process.
+      paced.on("error", () => {});
       const abort = () => {
         const reason = new Error("replication stopped");
         raw.destroy(reason);

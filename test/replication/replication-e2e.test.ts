@@ -54,6 +54,15 @@ async function admin(args: string[]) {
   return { ...r, json: r.code === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : undefined };
 }
 
+/** The error message a failed `--format json` command printed. */
+function messageOf(r: { stdout: string; stderr: string }): string {
+  try {
+    return (JSON.parse(r.stdout) as { error: { message: string } }).error.message;
+  } catch {
+    return r.stdout + r.stderr;
+  }
+}
+
 async function adminOk(args: string[]) {
   const r = await admin(args);
   expect(r.code, `${args.join(" ")}\n${r.stdout}\n${r.stderr}\n${berth.output()}`).toBe(0);
@@ -73,9 +82,17 @@ async function raw(ref: string, credentials?: string): Promise<Buffer> {
 }
 
 async function listTags(repo: string): Promise<string[]> {
-  const r = await skopeo(["list-tags", "--tls-verify=false", `docker://${reference.host}/${repo}`]);
-  if (r.code !== 0) return [];
-  return (JSON.parse(r.stdout) as { Tags: string[] }).Tags;
+  try {
+    const r = await skopeo([
+      "list-tags",
+      "--tls-verify=false",
+      `docker://${reference.host}/${repo}`,
+    ]);
+    return (JSON.parse(r.stdout) as { Tags: string[] }).Tags;
+  } catch (err) {
+    if (/404|not found|unknown/i.test(String(err))) return [];
+    throw err;
+  }
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
@@ -95,6 +112,13 @@ beforeAll(async () => {
     startBerth({ env: { ...serverEnv, BERTH_ADMIN_PASSWORD: PEER_PASSWORD } }),
     startReferenceRegistry(),
   ]);
+  for (const project of ["team", "back", "live", "slow"])
+    await adminOk(["project", "create", project]);
+  const peerProject = await cli(["admin", "--server", peer.url, "project", "create", "team"], {
+    BERTH_USERNAME: "admin",
+    BERTH_PASSWORD: PEER_PASSWORD,
+  });
+  expect(peerProject.code, peerProject.stderr).toBe(0);
   const index = await twoPlatformIndexLayout(join(work, "multi"), "v1", "repl");
   indexDigest = index.index.digest;
   arm64Digest = index.images.find((i) => i.platform.architecture === "arm64")!.image.manifest
@@ -339,8 +363,8 @@ describe("replication", () => {
     expect(task.state).toBe("stopped");
     expect(await listTags("slow/app")).not.toContain("v1");
     const again = await admin(["replication", "stop", String(started.id)]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/has finished/);
+    expect(again.code).toBe(3);
+    expect(messageOf(again)).toMatch(/has finished/);
   });
 
   it("refuses bad rules with a clear message and stores nothing", async () => {
@@ -356,7 +380,7 @@ describe("replication", () => {
       "amd64",
     ]);
     expect(badPlatform.code).toBe(2);
-    expect(badPlatform.stderr).toMatch(/platform "amd64"/);
+    expect(messageOf(badPlatform)).toMatch(/platform "amd64"/);
     const noEndpoint = await admin([
       "replication",
       "add",
@@ -367,12 +391,12 @@ describe("replication", () => {
       "push",
     ]);
     expect(noEndpoint.code).toBe(2);
-    expect(noEndpoint.stderr).toMatch(/endpoint "nowhere" does not exist/);
+    expect(messageOf(noEndpoint)).toMatch(/endpoint "nowhere" does not exist/);
     const names = (await adminOk(["replication", "ls"])).map((r: { name: string }) => r.name);
     expect(names).not.toContain("bad");
     const missing = await admin(["replication", "run", "nope", "--wait"]);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/not found/);
+    expect(missing.code).toBe(3);
+    expect(messageOf(missing)).toMatch(/not found/);
   });
 
   it("counts replication in /metrics", async () => {

@@ -1,7 +1,7 @@
 // `berth admin replication add|ls|show|rm|run|executions|tasks|stop` (docs/replication.md),
 // against a running server (`--server URL`, the management API; system administrators):
 // replication runs as the server's jobs, so there is no `--data` mode. `run --wait` follows
-// the execution to its end and exits 0 when it succeeded, 1 when it failed or was stopped.
+// the execution to its end and exits 0 when it succeeded, 3 when it failed or was stopped.
 import type { Command } from "commander";
 import type { ExecutionView, PolicyView, TaskView } from "../../replication/api.js";
 import { CliError, ExitCode } from "../errors.js";
@@ -189,7 +189,7 @@ export function registerReplicationCommands(admin: Command): void {
   replication
     .command("run <name>")
     .description("run a rule now")
-    .option("--wait", "follow the execution to its end (exit 1 unless it succeeded)")
+    .option("--wait", "follow the execution to its end (exit 3 unless it succeeded)")
     .option("--timeout <seconds>", "with --wait: give up after this long", "3600")
     .action(async (name: string, opts: { wait?: boolean; timeout: string }, command: Command) => {
       const client = await open(command);
