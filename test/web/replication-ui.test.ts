@@ -87,18 +87,18 @@ describe("the Replication page", () => {
 
     await page.getByRole("button", { name: "Add a rule" }).click();
     const form = page.getByRole("form", { name: "Add a replication rule" });
-    await form.getByLabel("Name", { exact: true }).fill("to-dr");
-    await form.getByLabel("Endpoint").fill("dr");
-    await form.getByLabel("Repositories").fill("team/**");
-    await form.getByLabel("Platforms").fill("amd64");
-    await form.getByLabel("Destination namespace").fill("mirror");
+    await form.getByRole("textbox", { name: "Name", exact: true }).fill("to-dr");
+    await form.getByRole("textbox", { name: "Endpoint", exact: true }).fill("dr");
+    await form.getByRole("textbox", { name: "Repositories", exact: true }).fill("team/**");
+    await form.getByRole("textbox", { name: "Platforms", exact: true }).fill("amd64");
+    await form.getByRole("textbox", { name: "Destination namespace", exact: true }).fill("mirror");
     await form.getByRole("button", { name: "Add rule" }).click();
     await expect
       .poll(() => form.getByRole("alert").textContent())
       .toContain('platform "amd64" is not os/arch');
     expect(await (await api("GET", "/replication/policies")).json()).toEqual([]);
 
-    await form.getByLabel("Platforms").fill("");
+    await form.getByRole("textbox", { name: "Platforms", exact: true }).fill("");
     await form.getByRole("button", { name: "Add rule" }).click();
     const rules = page.getByRole("table", { name: "Replication rules" });
     await rules.getByRole("cell", { name: "to-dr", exact: true }).waitFor();
