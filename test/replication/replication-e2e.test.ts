@@ -289,6 +289,7 @@ describe("replication", () => {
       "live/**",
       "--trigger",
       "event",
+      "--deletion",
     ]);
     const layout = await syntheticImageLayout(join(work, "live"), "v2", {
       label: "live",
@@ -322,6 +323,42 @@ describe("replication", () => {
     const executions = await adminOk(["replication", "executions", "live"]);
     expect(executions.length).toBeGreaterThanOrEqual(2);
     expect(executions.every((x: { trigger: string }) => x.trigger === "event")).toBe(true);
+    // --deletion: deleting the manifest here deletes it there
+    const deleted = await cli([
+      "delete",
+      "--creds",
+      creds,
+      `${berth.host}/live/app@${layout.manifest.digest}`,
+    ]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    await until("the deletion", async () => !(await listTags("live/app")).includes("v2"));
+  });
+
+  it("runs cron rules on the scheduler", async () => {
+    await adminOk([
+      "replication",
+      "add",
+      "every-second",
+      "--endpoint",
+      "dr",
+      "--mode",
+      "push",
+      "--repo",
+      "team/app",
+      "--dest-namespace",
+      "cron",
+      "--trigger",
+      "cron:* * * * * *",
+    ]);
+    const ran = await until("a cron execution", async () => {
+      const list = await adminOk(["replication", "executions", "every-second"]);
+      return list.find(
+        (e: { trigger: string; state: string }) => e.trigger === "cron" && e.state === "succeeded",
+      );
+    });
+    expect(ran.createdBy).toBe("scheduler");
+    await adminOk(["replication", "rm", "every-second"]);
+    expect(digestOf(await raw(`${reference.host}/cron/app:v1`))).toBe(indexDigest);
   });
 
   it("stops a running execution", async () => {
