@@ -11,7 +11,7 @@ import {
   type AuthSystem,
   createAuthSystem,
 } from "../auth/system.js";
-import { createEndpoints } from "../endpoints/index.js";
+import { createEndpoints, registryClientFor } from "../endpoints/index.js";
 import { RegistryScanning } from "../jobs/scan-jobs.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
@@ -24,6 +24,7 @@ import { TrustAdmission, type TrustAuditSink } from "../policy/trust-admission.j
 import { VulnerabilityAdmission } from "../policy/vulnerability-admission.js";
 import { createProxyCache } from "../proxy/index.js";
 import { composeAdmissions } from "../registry/admission.js";
+import { createReplication } from "../replication/index.js";
 import type { ServerBase, StartServerOptions } from "../server.js";
 import { webUi } from "../web-ui.js";
 import { createWebhooks } from "../webhooks/index.js";
@@ -54,6 +55,7 @@ export function multiTenancy(
         webhooks: Awaited<ReturnType<typeof createWebhooks>>;
         endpoints: Awaited<ReturnType<typeof createEndpoints>>;
         proxy: ReturnType<typeof createProxyCache>;
+        replication: Awaited<ReturnType<typeof createReplication>>;
       }>
     | undefined;
   const ensure = (base: ServerBase) => {
@@ -103,6 +105,11 @@ export function multiTenancy(
       const webhooks = await createWebhooks(base);
       const endpoints = await createEndpoints(base);
       const proxy = createProxyCache(base, endpoints.service);
+      const replication = await createReplication(base, {
+        get: (idOrName) => endpoints.service.get(idOrName),
+        connect: (endpoint) => registryClientFor(endpoint),
+        addUsage: (usage) => endpoints.service.addUsage(usage),
+      });
       return {
         proxy,
         auth,
@@ -114,6 +121,7 @@ export function multiTenancy(
         vulnerabilities,
         webhooks,
         endpoints,
+        replication,
       };
     })();
     return system;
@@ -153,6 +161,7 @@ export function multiTenancy(
           webhooks,
           endpoints,
           proxy,
+          replication,
         } = await ensure(ctx);
         proxy.cache.bind(ctx);
         app.addHook("onClose", async () => proxy.cache.close());
@@ -171,7 +180,7 @@ export function multiTenancy(
           gatePolicies: gatePolicyStore(ctx.db),
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
-          routes: [webhooks.routes, endpoints.routes, proxy.routes],
+          routes: [webhooks.routes, endpoints.routes, proxy.routes, replication.routes],
         });
         await app.register(webUi);
       },

@@ -21,6 +21,7 @@ import {
   registerRetentionCommands,
 } from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
+import { registerReplicationCommands } from "./admin/replication.js";
 import { registerScanCommands } from "./admin/scan.js";
 import { registerTrustCommands } from "./admin/trust.js";
 import { registerWebhookCommands } from "./admin/webhooks.js";
@@ -79,4 +80,5 @@ export function register(program: Command): void {
   registerScanCommands(admin);
   registerWebhookCommands(admin);
   registerEndpointCommands(admin);
+  registerReplicationCommands(admin);
 }

@@ -40,6 +40,7 @@ import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
 import type { ProxyTables } from "./proxy-projects.js";
+import type { ReplicationTables } from "./replication.js";
 import type { RegistryTables } from "./schema.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
@@ -55,7 +56,8 @@ export type Database = RegistryTables &
   TrustTables &
   WebhookTables &
   EndpointTables &
-  ProxyTables;
+  ProxyTables &
+  ReplicationTables;
 
 export type DatabaseSettings =
   | {

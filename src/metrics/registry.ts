@@ -72,6 +72,20 @@ export const webhookDeliveries = new Counter({
   registers: [registry],
 });
 
+export const replicationBytes = new Counter({
+  name: "berth_replication_bytes_total",
+  help: "Blob bytes transferred by replication, by direction (push: to a remote, pull: from one).",
+  labelNames: ["direction"] as const,
+  registers: [registry],
+});
+
+export const replicationTasks = new Counter({
+  name: "berth_replication_artifacts_total",
+  help: "Artifacts handled by replication, by direction and outcome (succeeded, skipped, failed).",
+  labelNames: ["direction", "outcome"] as const,
+  registers: [registry],
+});
+
 let database: Kysely<Database> | undefined;
 
 /** Where the scrape-time gauges read from (the server calls this once at start). */

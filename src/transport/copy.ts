@@ -268,10 +268,13 @@ class BlobCopier {
 
   private async transfer(descriptor: Descriptor): Promise<void> {
     const raw = await this.source.getBlob(descriptor);
-    const verified: Readable =
-      this.source instanceof RegistrySource
-        ? raw
-        : raw.pipe(new VerifyingStream({ digest: descriptor.digest, size: descriptor.size }));
+    let verified: Readable = raw;
+    if (!(this.source instanceof RegistrySource)) {
+      const check = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size });
+      // pipe() does not pass errors on: a source that fails must fail the check too.
+      raw.once("error", (err) => check.destroy(err));
+      verified = raw.pipe(check);
+    }
     const counted = new ProgressStream((bytes) =>
       this.options.onEvent?.({ kind: "blob-progress", descriptor, bytes }),
     );

@@ -16,6 +16,7 @@ import { ArtifactPage } from "./pages/artifact.js";
 import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
 import { RegistriesPage } from "./pages/registries.js";
+import { AdminReplication, AdminReplicationExecution } from "./pages/replication.js";
 import { RepositoryPage } from "./pages/repository.js";
 import { SignIn } from "./pages/signin.js";
 import { SessionProvider, useSession } from "./session.js";
@@ -82,6 +83,8 @@ function Routes() {
       <Route path="/admin/robots" component={AdminRobots} />
       <Route path="/admin/jobs/:id" component={AdminJob} />
       <Route path="/admin/jobs" component={AdminJobs} />
+      <Route path="/admin/replication/executions/:id" component={AdminReplicationExecution} />
+      <Route path="/admin/replication" component={AdminReplication} />
       <Route path="/admin/quotas" component={AdminQuotas} />
       <Route path="/admin/registries" component={RegistriesPage} />
       <Route path="/admin/audit" component={AdminAudit} />

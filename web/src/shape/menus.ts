@@ -53,6 +53,7 @@ export function mainNavigation(session: { isAdmin: boolean } | undefined): NavEn
       { href: "/admin/users", label: "Users" },
       { href: "/admin/robots", label: "System robots" },
       { href: "/admin/jobs", label: "Jobs" },
+      { href: "/admin/replication", label: "Replication" },
       { href: "/admin/quotas", label: "Quotas" },
       { href: "/admin/registries", label: "Registries" },
       { href: "/admin/audit", label: "Audit" },
