@@ -48,7 +48,8 @@ export interface ScanServices {
 
 /** What a scan request started: the jobs enqueued, and the manifests that are not scanned. */
 export interface ScanRequested {
-  jobs: { digest: string; job: number }[];
+  /** Each job with the repository it scans the digest in (a project scan spans many). */
+  jobs: { digest: string; repository: string; job: number }[];
   unsupported: { digest: string; reason: string }[];
   /** Already pending or running (nothing new enqueued). */
   alreadyQueued: string[];
@@ -149,7 +150,7 @@ export class RegistryScanning {
         force,
       });
       if (job === undefined) out.alreadyQueued.push(digest);
-      else out.jobs.push({ digest, job });
+      else out.jobs.push({ digest, repository, job });
     }
     return out;
   }
