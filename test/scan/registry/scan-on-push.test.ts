@@ -11,15 +11,18 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importOsv } from "../../../src/scan/osv/import.js";
 import { berth, berthOk } from "../../cli/berth-cli.js";
-import { type BerthProcess, startBerth } from "../../support/berth-process.js";
+import type { BerthProcess } from "../../support/berth-process.js";
 import { type DebianImage, debianImage } from "../../support/debian-image.js";
 import { type CommandResult, run } from "../../support/process-control.js";
+import {
+  importFixtureDb,
+  langImage,
+  npmImage,
+  startScanningBerth,
+} from "../../support/scanning.js";
 import { twoPlatformIndexLayout } from "../../support/synthetic-images.js";
-import { goFixture } from "../catalogers/support/go-fixture.js";
 import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
-import { RECORDS_DIR } from "../fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers, checked field by field below
 type Json = any;
@@ -46,16 +49,13 @@ function expectTimings(report: Json): void {
   expect(report.durationMs).toBeLessThanOrEqual(finished - started);
 }
 
-function serverEnv(): NodeJS.ProcessEnv {
-  return {
-    BERTH_AUTH: "token",
-    BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    BERTH_LOG_LEVEL: "warn",
-    BERTH_DB_DIR: join(work, "vulndb"),
-    BERTH_JOBS_LEASE: "3s",
-    BERTH_SCAN_RESCAN_SCHEDULE: "* * * * * *",
-  };
-}
+const startServer = () =>
+  startScanningBerth({
+    adminPassword: ADMIN_PASSWORD,
+    dbDir: join(work, "vulndb"),
+    dataDir,
+    env: { BERTH_JOBS_LEASE: "3s", BERTH_SCAN_RESCAN_SCHEDULE: "* * * * * *" },
+  });
 
 function skopeo(args: string[]): Promise<CommandResult> {
   return run("skopeo", args, { timeoutMs: 180_000 });
@@ -184,38 +184,10 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-regscan-"));
   dataDir = join(work, "data");
   importedSince = Date.now();
-  await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
-  const go = await goFixture();
-  lang = await buildImage([
-    {
-      createdBy: "RUN npm install lodash@4.17.11 semver@7.5.1",
-      entries: [
-        {
-          path: "app/node_modules/lodash/package.json",
-          content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-        },
-        {
-          path: "app/node_modules/semver/package.json",
-          content: JSON.stringify({ name: "semver", version: "7.5.1", license: "ISC" }),
-        },
-      ],
-    },
-    {
-      createdBy: "RUN pip install requests==2.30.0",
-      entries: [
-        {
-          path: "usr/lib/python3/dist-packages/requests-2.30.0.dist-info/METADATA",
-          content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.30.0\n",
-        },
-      ],
-    },
-    {
-      createdBy: "COPY berthapp /usr/local/bin/berthapp",
-      entries: [{ path: "usr/local/bin/berthapp", content: go.binary, mode: 0o755 }],
-    },
-  ]);
+  await importFixtureDb(join(work, "vulndb"));
+  lang = await langImage({ go: true });
   debian = await debianImage();
-  server = await startBerth({ dataDir, env: serverEnv() });
+  server = await startServer();
   expect((await api("POST", "/projects", { name: "team" })).status).toBe(201);
   const policy = await api("PUT", "/projects/team/scan-policy", { scanOnPush: true });
   expect(policy.status, JSON.stringify(policy.json)).toBe(200);
@@ -483,18 +455,7 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
         await admin(["--format", "json", "scan-policy", "set", "clipol", "--prevent-unscanned"]),
       ),
     ).toMatchObject({ scanOnPush: false, preventUnscanned: true, preventSeverity: null });
-    const image = await buildImage([
-      {
-        createdBy: "RUN npm install lodash@4.17.11 # clipol",
-        entries: [
-          {
-            path: "app/node_modules/lodash/package.json",
-            content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-          },
-          { path: "app/clipol.txt", content: "an image no other test pushed" },
-        ],
-      },
-    ]);
+    const image = await npmImage("clipol", [["lodash", "4.17.11"]]);
     try {
       await push(image.reference, "clipol/app:1");
       const unscanned = await pull("clipol/app:1");
@@ -647,7 +608,7 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
   it("rescans when the vulnerability database changes", async () => {
     const before = await waitForStatus("lang", "1", ["done"]);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
+    await importFixtureDb(join(work, "vulndb"));
     const until = Date.now() + 90_000;
     let report = before;
     while (Date.now() < until) {
@@ -717,18 +678,7 @@ describe("the SBOM referrer and the project quota", () => {
     });
   /** An image of its own (a digest no other test scanned) and its bytes as a quota counts them. */
   async function uniqueImage(name: string): Promise<{ image: BuiltImage; bytes: number }> {
-    const image = await buildImage([
-      {
-        createdBy: `RUN npm install lodash@4.17.11 # ${name}`,
-        entries: [
-          {
-            path: "app/node_modules/lodash/package.json",
-            content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-          },
-          { path: `app/${name}.txt`, content: name },
-        ],
-      },
-    ]);
+    const image = await npmImage(name, [["lodash", "4.17.11"]]);
     const index = JSON.parse(await readFile(join(image.dir, "index.json"), "utf8")) as Json;
     const top = index.manifests[0];
     const manifest = JSON.parse(
@@ -796,7 +746,7 @@ describe("durability", () => {
     const running = await waitForStatus("debian", "bookworm", ["running"], 60_000);
     const job = running.job as number;
     await server.kill9();
-    server = await startBerth({ dataDir, env: serverEnv() });
+    server = await startServer();
     const report = await waitForStatus("debian", "bookworm", ["done", "failed"], 300_000);
     expect(report.status, report.error).toBe("done");
     const after = await api("GET", `/jobs/${job}`);
