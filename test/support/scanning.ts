@@ -123,3 +123,21 @@ export function npmImage(seed: string, packages: readonly [string, string, strin
   layer.entries.push({ path: `app/${seed}.txt`, content: seed });
   return buildImage([layer]);
 }
+
+/** An OSV record of a test's own: npm semver 7.x affected, HIGH, with no fixed version. */
+export function unfixedSemverRecord(id: string): object {
+  return {
+    schema_version: "1.4.0",
+    id,
+    modified: "2026-01-01T00:00:00Z",
+    published: "2026-01-01T00:00:00Z",
+    summary: "semver 7 test advisory without a fix",
+    affected: [
+      {
+        package: { ecosystem: "npm", name: "semver" },
+        ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "7.0.0" }] }],
+      },
+    ],
+    database_specific: { severity: "HIGH" },
+  };
+}

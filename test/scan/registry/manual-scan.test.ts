@@ -17,7 +17,12 @@ import { berth } from "../../cli/berth-cli.js";
 import type { BerthProcess } from "../../support/berth-process.js";
 import { OciLayoutWriter } from "../../support/oci-layout.js";
 import { type CommandResult, run } from "../../support/process-control.js";
-import { importFixtureDb, npmImage, startScanningBerth } from "../../support/scanning.js";
+import {
+  importFixtureDb,
+  npmImage,
+  startScanningBerth,
+  unfixedSemverRecord,
+} from "../../support/scanning.js";
 import { type BuiltImage, tarOf } from "../catalogers/support/image-builder.js";
 
 const ADMIN_PASSWORD = "manual-scan-admin-1";
@@ -130,22 +135,7 @@ async function brokenImage(dir: string): Promise<string> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-manual-scan-"));
-  await importFixtureDb(join(work, "vulndb"), [
-    {
-      schema_version: "1.4.0",
-      id: UNFIXED_ID,
-      modified: "2026-01-01T00:00:00Z",
-      published: "2026-01-01T00:00:00Z",
-      summary: "semver 7 test advisory without a fix",
-      affected: [
-        {
-          package: { ecosystem: "npm", name: "semver" },
-          ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "7.0.0" }] }],
-        },
-      ],
-      database_specific: { severity: "HIGH" },
-    },
-  ]);
+  await importFixtureDb(join(work, "vulndb"), [unfixedSemverRecord(UNFIXED_ID)]);
   server = await startScanningBerth({
     adminPassword: ADMIN_PASSWORD,
     dbDir: join(work, "vulndb"),
