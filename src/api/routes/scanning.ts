@@ -174,6 +174,18 @@ const ScanRequestedSchema = {
       },
     },
     alreadyQueued: { type: "array", items: { type: "string" } },
+    waiting: {
+      type: "array",
+      description: "the already queued ones still pending or running, with their jobs",
+      items: {
+        type: "object",
+        properties: {
+          digest: { type: "string" },
+          repository: { type: "string" },
+          job: { type: "integer" },
+        },
+      },
+    },
   },
 } as const;
 

@@ -23,6 +23,8 @@ interface ScanRequested {
   jobs: { digest: string; repository: string; job: number }[];
   unsupported: { digest: string; reason: string }[];
   alreadyQueued: string[];
+  /** Already queued and still pending or running (older servers leave it out). */
+  waiting?: { digest: string; repository: string; job: number }[];
 }
 
 class ScanApi {
@@ -175,13 +177,15 @@ function registerScan(admin: Command): void {
         ]);
         return;
       }
+      // The scans this request queued, and those already running for an earlier request.
+      const awaited = [...requested.jobs, ...(requested.waiting ?? [])];
       const states = await waitForJobs(
         api,
-        requested.jobs.map((j) => j.job),
+        awaited.map((j) => j.job),
       );
       const reports: (ScanReportView & { repository: string })[] = [];
       // Each job names its repository (a project scan spans many): no lookup, however many.
-      for (const j of requested.jobs) {
+      for (const j of awaited) {
         const path = scanPath({
           kind: "artifact",
           project: target.project,

@@ -266,7 +266,26 @@ describe("scan on push", () => {
 
   it("scans the real Debian image and lists the scan job", async () => {
     await push(debian.reference, "team/debian:bookworm");
+    // While the push's scan is queued or running, `berth admin scan --wait` enqueues nothing
+    // more and waits for that scan, printing its result.
+    await waitForStatus("debian", "bookworm", ["pending", "running"], 60_000);
+    const cli = await berth(
+      [
+        ...["admin", "--server", server.url, "--format", "json", "scan"],
+        ...[`${server.host}/team/debian:bookworm`, "--wait"],
+      ],
+      { env: { BERTH_USERNAME: "admin", BERTH_PASSWORD: ADMIN_PASSWORD } },
+    );
+    expect(cli.code, cli.stderr).toBe(0);
+    const out = JSON.parse(cli.stdout);
+    expect(out.jobs).toEqual([]);
+    expect(out.waiting).toHaveLength(1);
+    expect(out.reports.map((x: Json) => `${x.repository} ${x.status}`)).toEqual([
+      "team/debian done",
+    ]);
     const report = await waitForStatus("debian", "bookworm", ["done", "failed"], 300_000);
+    expect(out.reports[0].digest).toBe(report.digest);
+    expect(out.waiting[0].digest).toBe(report.digest);
     expect(report.status, report.error).toBe("done");
     expect(report.packages).toBeGreaterThan(80);
     expectTimings(report);
