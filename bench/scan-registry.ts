@@ -14,13 +14,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { digestOf, MediaType } from "../src/oci/index.js";
-import { importOsv } from "../src/scan/osv/import.js";
 import { tarOf } from "../test/scan/catalogers/support/image-builder.js";
-import { RECORDS_DIR } from "../test/scan/fixtures.js";
-import { startBerth } from "../test/support/berth-process.js";
 import { debianImage } from "../test/support/debian-image.js";
 import { OciLayoutWriter } from "../test/support/oci-layout.js";
 import { runOk } from "../test/support/process-control.js";
+import { importFixtureDb, startScanningBerth } from "../test/support/scanning.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const PASSWORD = "bench-scan-admin-1";
@@ -60,17 +58,13 @@ async function variant(dir: string, seed: string, base: Awaited<ReturnType<typeo
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), "berth-bench-scan-"));
-  await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
+  const dbDir = await importFixtureDb(join(work, "vulndb"));
   const base = await debianImage();
-  const server = await startBerth({
+  const server = await startScanningBerth({
+    adminPassword: PASSWORD,
+    dbDir,
     dataDir: join(work, "data"),
-    env: {
-      BERTH_AUTH: "token",
-      BERTH_ADMIN_PASSWORD: PASSWORD,
-      BERTH_LOG_LEVEL: "warn",
-      BERTH_DB_DIR: join(work, "vulndb"),
-      BERTH_SCAN_RESCAN_SCHEDULE: "",
-    },
+    env: { BERTH_SCAN_RESCAN_SCHEDULE: "" },
   });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${server.url}/api/v1${path}`, {

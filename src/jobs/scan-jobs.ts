@@ -18,6 +18,7 @@ import {
   type Database,
   getManifestByDigest,
   getScanPolicy,
+  getScanReport,
   markScanUnsupported,
   type OutboxEvent,
   outdatedScanReports,
@@ -48,11 +49,21 @@ export interface ScanServices {
 
 /** What a scan request started: the jobs enqueued, and the manifests that are not scanned. */
 export interface ScanRequested {
-  jobs: { digest: string; job: number }[];
+  /** Each job with the repository it scans the digest in (a project scan spans many). */
+  jobs: { digest: string; repository: string; job: number }[];
   unsupported: { digest: string; reason: string }[];
-  /** Already pending or running (nothing new enqueued). */
+  /** Already pending or running, or done by a request with the same key (nothing enqueued). */
   alreadyQueued: string[];
+  /** Of those, the ones pending or running: the job that will finish each. */
+  waiting: { digest: string; repository: string; job: number }[];
 }
+
+const emptyRequest = (): ScanRequested => ({
+  jobs: [],
+  unsupported: [],
+  alreadyQueued: [],
+  waiting: [],
+});
 
 export class RegistryScanning {
   readonly vulndb: ServerVulnerabilityDb;
@@ -123,7 +134,7 @@ export class RegistryScanning {
     reason: ScanJobPayload["reason"],
     key: string,
     force: boolean,
-    out: ScanRequested = { jobs: [], unsupported: [], alreadyQueued: [] },
+    out: ScanRequested = emptyRequest(),
   ): Promise<ScanRequested> {
     const stored = await getManifestByDigest(this.s.db, repository, digest);
     if (!stored) return out;
@@ -148,8 +159,13 @@ export class RegistryScanning {
         requestKey: key,
         force,
       });
-      if (job === undefined) out.alreadyQueued.push(digest);
-      else out.jobs.push({ digest, job });
+      if (job !== undefined) out.jobs.push({ digest, repository, job });
+      else {
+        out.alreadyQueued.push(digest);
+        const report = await getScanReport(this.s.db, digest);
+        if ((report?.status === "pending" || report?.status === "running") && report.jobId !== null)
+          out.waiting.push({ digest, repository, job: report.jobId });
+      }
     }
     return out;
   }
@@ -163,7 +179,7 @@ export class RegistryScanning {
 
   /** Manual scan of every image of a repository. */
   async scanRepository(repository: string): Promise<ScanRequested> {
-    const out: ScanRequested = { jobs: [], unsupported: [], alreadyQueued: [] };
+    const out: ScanRequested = emptyRequest();
     const key = `manual:${Date.now()}`;
     for (const m of await repositoryManifests(this.s.db, repository)) {
       let target: ReturnType<typeof scanTargetOf>;
@@ -182,12 +198,13 @@ export class RegistryScanning {
 
   /** Manual scan of every image of every repository of a project. */
   async scanProject(project: string): Promise<ScanRequested> {
-    const out: ScanRequested = { jobs: [], unsupported: [], alreadyQueued: [] };
+    const out: ScanRequested = emptyRequest();
     for (const repository of await projectRepositories(this.s.db, project)) {
       const r = await this.scanRepository(repository);
       out.jobs.push(...r.jobs);
       out.unsupported.push(...r.unsupported);
       out.alreadyQueued.push(...r.alreadyQueued);
+      out.waiting.push(...r.waiting);
     }
     return out;
   }

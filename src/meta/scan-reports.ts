@@ -8,7 +8,7 @@
 // keyed by a request key (the outbox event id for scan on push): a redelivered event finds
 // its key (or a scan already pending, running or done) and enqueues nothing, so scan on push
 // is idempotent however often the outbox delivers. Queries only: no scanning, no decisions.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.js";
 import { insertJob } from "./jobs.js";
 
@@ -527,6 +527,98 @@ export async function scanReportsIn(
     .where("digest", "in", manifests)
     .execute();
   return rows.map((r) => toReport({ ...r, result: null } as ScanReportsTable));
+}
+
+export const ARTIFACT_SCAN_SORTS = ["severity", "repository", "total"] as const;
+export type ArtifactScanSort = (typeof ARTIFACT_SCAN_SORTS)[number];
+
+/** A scanned (or to-be-scanned) image of a project, as listed in the project's view. */
+export interface ArtifactScan extends ScanReport {
+  /** The repository the image is stored in (the report's own names where it was scanned). */
+  readonly storedIn: string;
+  readonly tags: readonly string[];
+}
+
+/**
+ * One page of the images stored in `repositories` that have a report (signatures, SBOMs and
+ * other unsupported artifacts left out), an image stored in two repositories once per
+ * repository. `severities` keeps those with at least one finding of one of them. Sorted by
+ * "severity" (worst finding, then number of findings), "repository" (then digest) or "total".
+ */
+export async function listArtifactScans(
+  db: Kysely<Database>,
+  repositories: readonly string[],
+  filter: { severities?: readonly string[] },
+  page: { page: number; pageSize: number; sort: ArtifactScanSort; descending: boolean },
+): Promise<{ items: ArtifactScan[]; total: number }> {
+  if (repositories.length === 0) return { items: [], total: 0 };
+  const t = tables(db);
+  const base = () => {
+    let q = t
+      .selectFrom("manifests as m")
+      .innerJoin("repositories as r", "r.id", "m.repository_id")
+      .innerJoin("scan_reports as s", "s.digest", "m.digest")
+      .where("r.name", "in", [...repositories])
+      .where("s.status", "!=", "unsupported");
+    if (filter.severities?.length) {
+      const severities = [...filter.severities];
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("scan_findings as f")
+            .select("f.digest")
+            .whereRef("f.digest", "=", "s.digest")
+            .where("f.severity", "in", severities),
+        ),
+      );
+    }
+    return q;
+  };
+  const total = await base()
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  const direction = page.descending ? "desc" : "asc";
+  let q = base()
+    .select(REPORT_COLUMNS.map((c) => `s.${c}` as const))
+    .select("r.name as stored_in")
+    // -1 without findings (not NULL: SQLite and PostgreSQL order NULLs differently).
+    .select(
+      sql<number>`coalesce((select max(w.severity_rank) from scan_findings w where w.digest = s.digest), -1)`.as(
+        "worst",
+      ),
+    );
+  if (page.sort === "severity")
+    q = q
+      .orderBy("worst", direction)
+      .orderBy("s.total", direction)
+      .orderBy("r.name")
+      .orderBy("m.digest");
+  else if (page.sort === "total")
+    q = q.orderBy("s.total", direction).orderBy("r.name").orderBy("m.digest");
+  else q = q.orderBy("r.name", direction).orderBy("m.digest");
+  const rows = await q
+    .limit(page.pageSize)
+    .offset((page.page - 1) * page.pageSize)
+    .execute();
+  const items: ArtifactScan[] = [];
+  for (const row of rows) {
+    const { stored_in, worst: _worst, ...report } = row;
+    const tags = await t
+      .selectFrom("tags as tg")
+      .innerJoin("manifests as tm", "tm.id", "tg.manifest_id")
+      .innerJoin("repositories as tr", "tr.id", "tg.repository_id")
+      .select("tg.name")
+      .where("tr.name", "=", stored_in)
+      .where("tm.digest", "=", report.digest)
+      .orderBy("tg.name")
+      .execute();
+    items.push({
+      ...toReport({ ...report, result: null } as ScanReportsTable),
+      storedIn: stored_in,
+      tags: tags.map((x) => x.name),
+    });
+  }
+  return { items, total: Number(total.n) };
 }
 
 /** The manifests of a repository with their bytes (to pick what to scan). */

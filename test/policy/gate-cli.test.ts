@@ -3,7 +3,7 @@
 // evidence; vulnerabilities are matched against the real OSV fixture records (allowlist, its
 // expiry, ignoreUnfixed); SARIF validates against the SARIF 2.1.0 schema, JUnit parses, HTML is
 // one self-contained file; bad policies and unreadable images exit 2 with one sentence.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +11,9 @@ import AjvDraft04 from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importOsv } from "../../src/scan/osv/import.js";
-import { RECORDS_DIR } from "../scan/fixtures.js";
 import { BERTH_BIN, type BerthProcess, startBerth } from "../support/berth-process.js";
 import { type CommandResult, run } from "../support/process-control.js";
+import { importFixtureDb, unfixedSemverRecord } from "../support/scanning.js";
 import {
   APP_LAYER,
   BASE_LAYER,
@@ -124,7 +123,7 @@ platforms: [linux/amd64]
 `,
   );
   dbDir = join(work, "db");
-  await importOsv(dbDir, [RECORDS_DIR]);
+  await importFixtureDb(dbDir);
 }, 180_000);
 
 afterAll(async () => {
@@ -237,26 +236,9 @@ describe("berth gate vulnerabilities", () => {
 
   it("counts per severity up to max, and ignoreUnfixed leaves out findings without a fix", async () => {
     // The fixture records plus one of this test's own: semver 7.x, HIGH, no fixed version.
-    const own = join(work, "own-records");
-    await mkdir(own, { recursive: true });
-    await writeFile(
-      join(own, "GHSA-bert-h000-0002.json"),
-      JSON.stringify({
-        schema_version: "1.4.0",
-        id: "GHSA-bert-h000-0002",
-        modified: "2026-01-01T00:00:00Z",
-        summary: "semver 7 test advisory without a fix",
-        affected: [
-          {
-            package: { ecosystem: "npm", name: "semver" },
-            ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "7.0.0" }] }],
-          },
-        ],
-        database_specific: { severity: "HIGH" },
-      }),
-    );
-    const ownDb = join(work, "own-db");
-    await importOsv(ownDb, [RECORDS_DIR, own]);
+    const ownDb = await importFixtureDb(join(work, "own-db"), [
+      unfixedSemverRecord("GHSA-bert-h000-0002"),
+    ]);
     const image = await writeGateImage(join(work, "semver"), "1", {
       layers: [BASE_LAYER, [...APP_LAYER, npmPackage("semver", "7.5.1", "ISC")]],
       labels: GOOD_LABELS,

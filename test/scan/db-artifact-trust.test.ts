@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth, berthOk } from "../cli/berth-cli.js";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import { runOk } from "../support/process-control.js";
-import { RECORDS_DIR } from "./fixtures.js";
+import { importFixtureDb, RECORDS_DIR } from "../support/scanning.js";
 
 const PASSWORD = "db-trust-admin-1";
 const CREDS = `admin:${PASSWORD}`;
@@ -63,7 +63,7 @@ beforeAll(async () => {
       BERTH_LOG_LEVEL: "warn",
     },
   });
-  await berthOk(["db", "import", "--db-dir", join(work, "origin"), RECORDS_DIR]);
+  await importFixtureDb(join(work, "origin"));
   for (const name of ["cosign", "other"])
     await berthOk(["key", "generate", "--output-key-prefix", join(work, name)], { env: KEY_ENV });
   signed = `${server.host}/sec/osv-db:signed`;

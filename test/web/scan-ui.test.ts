@@ -4,21 +4,22 @@
 // scan on push and pull prevention on, attaches a quality-gate policy (a bad key is refused
 // naming it, nothing stored), sees an image pushed with skopeo scanned without a manual step
 // (counts, findings filtered by severity and fixable as the API filters them, a deep link
-// that reloads to the same filter), its SBOM packages with licences, and the gate verdict
-// recorded at push; allowlists the CVE that blocked a skopeo pull and sees the pull pass,
-// then an expired entry stop allowing it; asks for a scan of the project. A guest sees the
-// same results and policies with nothing to change.
+// that reloads to the same filter), its SBOM packages with licences, the project's
+// Vulnerabilities tab (the summary and the images with their counts, worst first, filtered by
+// severity as the API filters them) and the gate verdict recorded at push; allowlists the CVE
+// that blocked a skopeo pull and sees the pull pass, then an expired entry stop allowing it;
+// asks for a scan of the project. A guest sees the same results and policies with nothing to
+// change.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importOsv } from "../../src/scan/osv/import.js";
-import { type BuiltImage, buildImage } from "../scan/catalogers/support/image-builder.js";
-import { RECORDS_DIR } from "../scan/fixtures.js";
-import { type BerthProcess, startBerth } from "../support/berth-process.js";
+import type { BuiltImage } from "../scan/catalogers/support/image-builder.js";
+import type { BerthProcess } from "../support/berth-process.js";
 import { type Chromium, ensureWebBuild, launchChromium } from "../support/browser.js";
 import { type CommandResult, run } from "../support/process-control.js";
+import { importFixtureDb, langImage, npmImage, startScanningBerth } from "../support/scanning.js";
 
 const ADMIN_PASSWORD = "admin-password-for-scan-ui";
 const GUEST_PASSWORD = "guest-password-for-scan-ui";
@@ -99,38 +100,10 @@ const rowTexts = (testId: string) =>
 beforeAll(async () => {
   await ensureWebBuild();
   work = await mkdtemp(join(tmpdir(), "berth-scan-ui-"));
-  await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
-  image = await buildImage([
-    {
-      createdBy: "RUN npm install lodash@4.17.11 semver@7.5.1",
-      entries: [
-        {
-          path: "app/node_modules/lodash/package.json",
-          content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-        },
-        {
-          path: "app/node_modules/semver/package.json",
-          content: JSON.stringify({ name: "semver", version: "7.5.1", license: "ISC" }),
-        },
-      ],
-    },
-    {
-      createdBy: "RUN pip install requests==2.30.0",
-      entries: [
-        {
-          path: "usr/lib/python3/dist-packages/requests-2.30.0.dist-info/METADATA",
-          content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.30.0\n",
-        },
-      ],
-    },
-  ]);
-  berth = await startBerth({
-    env: {
-      BERTH_AUTH: "token",
-      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      BERTH_LOG_LEVEL: "warn",
-      BERTH_DB_DIR: join(work, "vulndb"),
-    },
+  image = await langImage();
+  berth = await startScanningBerth({
+    adminPassword: ADMIN_PASSWORD,
+    dbDir: await importFixtureDb(join(work, "vulndb")),
   });
   expect(
     (await api("/projects", { method: "POST", body: JSON.stringify({ name: "scanui" }) })).status,
@@ -269,6 +242,104 @@ describe("scanning and the quality gate in the web UI", () => {
     expect((spdx as { spdxVersion: string }).spdxVersion).toBe("SPDX-2.3");
   });
 
+  it("the project's Vulnerabilities tab: the summary and its images with counts, filtered by severity", async () => {
+    // Two more images: one with only semver 7.5.1 (no critical finding), one with nothing known.
+    const extra: BuiltImage[] = [
+      await npmImage("scanui-semver", [["semver", "7.5.1", "ISC"]]),
+      await npmImage("scanui-clean", [["left-pad", "1.3.0"]]),
+    ];
+    try {
+      for (const [i, name] of ["semver", "clean"].entries()) {
+        const pushed = await skopeoCopy(
+          extra[i]?.reference ?? "",
+          `docker://${berth.host}/scanui/${name}:1`,
+          CREDS,
+        );
+        expect(pushed.code, pushed.stderr).toBe(0);
+      }
+    } finally {
+      for (const x of extra) await x.remove();
+    }
+    interface Row {
+      repository: string;
+      digest: string;
+      status: string;
+      counts: Record<string, number>;
+      tags: string[];
+    }
+    const listed = () =>
+      api<{ items: Row[]; total: number }>("/projects/scanui/vulnerabilities/artifacts");
+    await expect
+      .poll(async () => (await listed()).json.items.map((r) => `${r.repository} ${r.status}`), {
+        timeout: 90_000,
+      })
+      .toEqual(["scanui/lang done", "scanui/semver done", "scanui/clean done"]);
+    const all = (await listed()).json;
+    expect(all.items[0]?.counts.CRITICAL).toBe(1);
+    expect(all.items[1]?.counts.CRITICAL ?? 0).toBe(0);
+    expect(all.items[1]?.counts.HIGH).toBeGreaterThanOrEqual(1);
+    expect(Object.values(all.items[2]?.counts ?? {}).every((n) => n === 0)).toBe(true);
+    const critical = await api<{ items: Row[] }>(
+      "/projects/scanui/vulnerabilities/artifacts?severity=critical",
+    );
+    expect(critical.json.items.map((r) => r.repository)).toEqual(["scanui/lang"]);
+    const bad = await api("/projects/scanui/vulnerabilities/artifacts?severity=urgent");
+    expect(bad.status).toBe(400);
+
+    // The summary counts every manifest with a report: the three SBOM referrers too (recorded
+    // unsupported once their own push event is handled).
+    const summaryOf = () =>
+      api<{ artifacts: number; database: { version: string; totalRecords: number } }>(
+        "/projects/scanui/vulnerabilities/summary",
+      );
+    await expect.poll(async () => (await summaryOf()).json.artifacts).toBe(6);
+    const summary = await summaryOf();
+    await page.goto(`${berth.url}/projects/scanui/repositories`);
+    await page
+      .getByRole("navigation", { name: "Sections" })
+      .getByRole("link", { name: "Vulnerabilities" })
+      .click();
+    await page.waitForURL(/\/projects\/scanui\/vulnerabilities$/);
+    await expect
+      .poll(() => page.getByTestId("project-vulnerability-summary").textContent())
+      .toMatch(/^6 artifacts, 3 scanned, 2 vulnerable critical 1\s?high /);
+    expect(await page.getByTestId("vulnerability-database").textContent()).toContain(
+      `, ${summary.json.database.totalRecords} records, data of `,
+    );
+    await expect
+      .poll(() => rowTexts("vulnerable-artifact"))
+      .toEqual([
+        expect.stringMatching(/^scanui\/lang@sha256:\S+ 1 done critical 1 ?high \d+.* \d+ of \d+/),
+        expect.stringMatching(/^scanui\/semver@sha256:\S+ 1 done high \d+/),
+        expect.stringMatching(/^scanui\/clean@sha256:\S+ 1 done no vulnerabilities 0 of 0/),
+      ]);
+    const rows = await rowTexts("vulnerable-artifact");
+    expect(rows[1]).not.toContain("critical");
+
+    await page.getByLabel("With a finding of severity").selectOption("critical");
+    await page.waitForURL(/severity=critical/);
+    await expect
+      .poll(() => rowTexts("vulnerable-artifact"))
+      .toEqual([expect.stringMatching(/^scanui\/lang@/)]);
+    // The filter is in the URL: a reload shows the same rows.
+    await page.reload();
+    await expect
+      .poll(() => rowTexts("vulnerable-artifact"))
+      .toEqual([expect.stringMatching(/^scanui\/lang@/)]);
+    await page.getByLabel("With a finding of severity").selectOption("low");
+    const low = await api<{ items: Row[] }>(
+      "/projects/scanui/vulnerabilities/artifacts?severity=low",
+    );
+    await expect.poll(() => rowTexts("vulnerable-artifact")).toHaveLength(low.json.items.length);
+
+    // A row leads to the image's findings.
+    await page.getByLabel("With a finding of severity").selectOption("critical");
+    await expect.poll(() => rowTexts("vulnerable-artifact")).toHaveLength(1);
+    await page.getByTestId("vulnerable-artifact").getByRole("link").click();
+    await page.waitForURL(new RegExp(`/artifacts/${digest}\\?view=vulnerabilities$`));
+    await expect.poll(() => page.getByTestId("scan-counts").textContent()).toContain("critical 1");
+  });
+
   it("shows the quality-gate verdict recorded at push, rule by rule", async () => {
     await page.goto(artifactUrl("gate"));
     await expect.poll(() => rowTexts("gate-rule")).toHaveLength(2);
@@ -316,7 +387,7 @@ describe("scanning and the quality gate in the web UI", () => {
 
   it("summarises the project and asks for a scan of it", async () => {
     const summary = page.getByTestId("project-scan-summary");
-    await expect.poll(() => summary.textContent()).toMatch(/1 vulnerable .*critical 1/);
+    await expect.poll(() => summary.textContent()).toMatch(/2 vulnerable .*critical 1/);
     await page.getByRole("button", { name: "Scan project" }).click();
     await expect
       .poll(() => page.getByTestId("scanning-policies").getByRole("status").textContent())
@@ -345,5 +416,10 @@ describe("scanning and the quality gate in the web UI", () => {
     expect(await page.getByRole("form", { name: "Quality-gate policy" }).count()).toBe(0);
     expect(await page.getByTestId("gate-policy").textContent()).toContain("maxSize: 100MB");
     expect(await page.getByRole("button", { name: "Scan project" }).count()).toBe(0);
+    // The project's Vulnerabilities tab is theirs to read too.
+    await page.goto(`${berth.url}/projects/scanui/vulnerabilities?severity=critical`);
+    await expect
+      .poll(() => rowTexts("vulnerable-artifact"))
+      .toEqual([expect.stringMatching(/^scanui\/lang@/)]);
   });
 });

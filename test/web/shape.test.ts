@@ -218,7 +218,7 @@ describe("formatting", () => {
 });
 
 describe("permission-dependent menus", () => {
-  it("offers a guest only repositories, and a project admin every tab and button", () => {
+  it("offers a guest only repositories and vulnerabilities, and a project admin every tab and button", () => {
     const guest = projectAbilities([
       "project:read",
       "repository:list",
@@ -226,7 +226,7 @@ describe("permission-dependent menus", () => {
       "artifact:pull",
       "tag:list",
     ]);
-    expect(guest.tabs).toEqual(["repositories"]);
+    expect(guest.tabs).toEqual(["repositories", "vulnerabilities"]);
     expect(guest.canDeleteArtifact || guest.canTag || guest.canUntag || guest.canManageRobots).toBe(
       false,
     );

@@ -5,6 +5,7 @@
 //   GET  /projects/{p}/repositories/{r}/artifacts/{ref}/sbom?format=     SBOM (spdx-json | cyclonedx)
 //   POST /projects/{p}/repositories/{r}/scan, POST /projects/{p}/scan    scan a repository / a project
 //   GET  /projects/{p}/vulnerabilities/summary, GET /system/vulnerabilities/summary
+//   GET  /projects/{p}/vulnerabilities/artifacts                          images with counts, by severity
 //   GET|PUT /projects/{p}/scan-policy                                     scan on push, pull prevention
 //   GET|POST /projects/{p}/cve-allowlist, DELETE …/cve-allowlist/{cve}     (and /system/cve-allowlist)
 // Reading needs artifact:list (policy:read for policies), scanning artifact:push, changing a
@@ -16,6 +17,8 @@ import type { ProjectAction } from "../../auth/permissions.js";
 import { isValidRepositoryName } from "../../auth/scope.js";
 import type { RegistryScanning, ScanRequested } from "../../jobs/scan-jobs.js";
 import {
+  ARTIFACT_SCAN_SORTS,
+  type ArtifactScanSort,
   addAllowlistEntry,
   type Database,
   FINDING_SORTS,
@@ -26,6 +29,7 @@ import {
   getScanReports,
   getScanResultJson,
   listAllowlist,
+  listArtifactScans,
   listFindings,
   projectRepositories,
   removeAllowlistEntry,
@@ -155,7 +159,11 @@ const ScanRequestedSchema = {
       type: "array",
       items: {
         type: "object",
-        properties: { digest: { type: "string" }, job: { type: "integer" } },
+        properties: {
+          digest: { type: "string" },
+          repository: { type: "string", description: "the repository it is scanned in" },
+          job: { type: "integer" },
+        },
       },
     },
     unsupported: {
@@ -166,6 +174,18 @@ const ScanRequestedSchema = {
       },
     },
     alreadyQueued: { type: "array", items: { type: "string" } },
+    waiting: {
+      type: "array",
+      description: "the already queued ones still pending or running, with their jobs",
+      items: {
+        type: "object",
+        properties: {
+          digest: { type: "string" },
+          repository: { type: "string" },
+          job: { type: "integer" },
+        },
+      },
+    },
   },
 } as const;
 
@@ -202,6 +222,18 @@ const artifactParams = {
     reference: { type: "string", description: "digest or tag" },
   },
 } as const;
+
+/** `critical,high` → ["CRITICAL", "HIGH"]; a word that is not a severity answers 400. */
+function parseSeverities(text: string | undefined): string[] | undefined {
+  try {
+    return text
+      ?.split(",")
+      .filter((s) => s.trim() !== "")
+      .map((s) => (s.trim().toUpperCase() === "UNKNOWN" ? "UNKNOWN" : parseSeverityLevel(s)));
+  } catch (err) {
+    throw badRequest(`severity: ${(err as Error).message}`);
+  }
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -465,15 +497,7 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
         package?: string;
       };
       const page = pageRequest(q, FINDING_SORTS, "severity" as FindingSort, true);
-      let severities: string[] | undefined;
-      try {
-        severities = q.severity
-          ?.split(",")
-          .filter((s) => s.trim() !== "")
-          .map((s) => (s.trim().toUpperCase() === "UNKNOWN" ? "UNKNOWN" : parseSeverityLevel(s)));
-      } catch (err) {
-        throw badRequest(`severity: ${(err as Error).message}`);
-      }
+      const severities = parseSeverities(q.severity);
       const report = await getScanReport(db(), stored.digest);
       if (report?.status !== "done")
         throw notFound(
@@ -561,6 +585,68 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       await requireProjectAction(ctx, caller, project, "artifact:list");
       const reports = await scanReportsIn(db(), await projectRepositories(db(), project));
       return { ...summarize(reports), database: scanning.dbInfo() ?? null };
+    },
+  );
+
+  app.get(
+    "/projects/:project/vulnerabilities/artifacts",
+    {
+      schema: {
+        summary: "The project's scanned images with their counts, worst first; filter by severity",
+        tags: ["scanning"],
+        params: projectParams,
+        querystring: {
+          type: "object",
+          properties: {
+            ...PAGE_QUERY,
+            severity: {
+              type: "string",
+              description: "comma-separated severities: only images with a finding of one of them",
+            },
+          },
+        },
+        response: {
+          200: {
+            description: "a page of images with their scan reports",
+            ...pageSchema({
+              ...ScanReportSchema,
+              properties: {
+                ...ScanReportSchema.properties,
+                repository: { type: "string", description: "the repository it is stored in" },
+                tags: { type: "array", items: { type: "string" } },
+              },
+            }),
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = await callerOf(request, ctx);
+      const { project } = request.params as { project: string };
+      await requireProjectAction(ctx, caller, project, "artifact:list");
+      const q = request.query as {
+        page?: number;
+        page_size?: number;
+        sort?: string;
+        severity?: string;
+      };
+      const page = pageRequest(q, ARTIFACT_SCAN_SORTS, "severity" as ArtifactScanSort, true);
+      const severities = parseSeverities(q.severity);
+      const result = await listArtifactScans(
+        db(),
+        await projectRepositories(db(), project),
+        { severities },
+        page,
+      );
+      return sendPage(request, reply, page, {
+        total: result.total,
+        items: result.items.map((r) => ({
+          ...reportView(r),
+          repository: r.storedIn,
+          tags: r.tags,
+        })),
+      });
     },
   );
 

@@ -20,9 +20,11 @@ interface ScanReportView {
 }
 
 interface ScanRequested {
-  jobs: { digest: string; job: number }[];
+  jobs: { digest: string; repository: string; job: number }[];
   unsupported: { digest: string; reason: string }[];
   alreadyQueued: string[];
+  /** Already queued and still pending or running (older servers leave it out). */
+  waiting?: { digest: string; repository: string; job: number }[];
 }
 
 class ScanApi {
@@ -175,21 +177,25 @@ function registerScan(admin: Command): void {
         ]);
         return;
       }
+      // The scans this request queued, and those already running for an earlier request.
+      const awaited = [...requested.jobs, ...(requested.waiting ?? [])];
       const states = await waitForJobs(
         api,
-        requested.jobs.map((j) => j.job),
+        awaited.map((j) => j.job),
       );
-      const repository = target.kind === "project" ? undefined : target.repository;
-      const reports: (ScanReportView & { repository?: string })[] = [];
-      for (const j of requested.jobs) {
-        const repo = repository ?? (await repositoryOfDigest(api, target.project, j.digest));
+      const reports: (ScanReportView & { repository: string })[] = [];
+      // Each job names its repository (a project scan spans many): no lookup, however many.
+      for (const j of awaited) {
         const path = scanPath({
           kind: "artifact",
           project: target.project,
-          repository: repo,
+          repository: j.repository,
           reference: j.digest,
         });
-        reports.push({ ...(await api.call<ScanReportView>("GET", path)), repository: repo });
+        reports.push({
+          ...(await api.call<ScanReportView>("GET", path)),
+          repository: j.repository,
+        });
       }
       if (wantsJson(command)) printJson({ ...requested, reports });
       else
@@ -205,17 +211,6 @@ function registerScan(admin: Command): void {
         ]);
       if ([...states.values()].some((s) => s !== "succeeded")) process.exitCode = ExitCode.Failure;
     });
-}
-
-/** The repository a project-wide scan scanned a digest in (from the job's payload). */
-async function repositoryOfDigest(api: ScanApi, _project: string, digest: string): Promise<string> {
-  const jobs = await api.call<{ items: { payload: { digest?: string; repository?: string } }[] }>(
-    "GET",
-    "/jobs?kind=scan&page_size=100",
-  );
-  const hit = jobs.items.find((j) => j.payload?.digest === digest);
-  if (!hit?.payload.repository) throw new CliError(`cannot find the scan of ${digest}`);
-  return hit.payload.repository;
 }
 
 function registerScanPolicy(admin: Command): void {

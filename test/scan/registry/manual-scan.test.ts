@@ -7,18 +7,23 @@
 // names the database that judged them; an image whose layer is not what its media type says
 // ends `failed` with the reason, its findings answer 404 saying so, and `--wait` exits 3 (the
 // operation failed, docs/cli.md).
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MediaType } from "../../../src/oci/index.js";
-import { importOsv } from "../../../src/scan/osv/import.js";
+import { digestOf, MediaType } from "../../../src/oci/index.js";
 import { berth } from "../../cli/berth-cli.js";
-import { type BerthProcess, startBerth } from "../../support/berth-process.js";
+import type { BerthProcess } from "../../support/berth-process.js";
 import { OciLayoutWriter } from "../../support/oci-layout.js";
 import { type CommandResult, run } from "../../support/process-control.js";
-import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
-import { RECORDS_DIR } from "../fixtures.js";
+import {
+  importFixtureDb,
+  npmImage,
+  startScanningBerth,
+  unfixedSemverRecord,
+} from "../../support/scanning.js";
+import { type BuiltImage, tarOf } from "../catalogers/support/image-builder.js";
 
 const ADMIN_PASSWORD = "manual-scan-admin-1";
 const CREDS = `admin:${ADMIN_PASSWORD}`;
@@ -100,20 +105,9 @@ async function push(source: string, target: string): Promise<void> {
   expect(r.code, r.stderr).toBe(0);
 }
 
-/** An image with npm packages, and a file naming `seed` so each one has its own digest. */
-async function npmImage(seed: string, packages: [string, string][]): Promise<BuiltImage> {
-  const image = await buildImage([
-    {
-      createdBy: `RUN npm install ${packages.map(([n, v]) => `${n}@${v}`).join(" ")}`,
-      entries: [
-        ...packages.map(([name, version]) => ({
-          path: `app/node_modules/${name}/package.json`,
-          content: JSON.stringify({ name, version, license: "MIT" }),
-        })),
-        { path: `app/${seed}.txt`, content: seed },
-      ],
-    },
-  ]);
+/** An image of npm packages with its own digest, removed after the tests. */
+async function ownImage(seed: string, packages: [string, string][]): Promise<BuiltImage> {
+  const image = await npmImage(seed, packages);
   images.push(image);
   return image;
 }
@@ -141,44 +135,21 @@ async function brokenImage(dir: string): Promise<string> {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-manual-scan-"));
-  const own = join(work, "own-records");
-  await mkdir(own);
-  await writeFile(
-    join(own, `${UNFIXED_ID}.json`),
-    JSON.stringify({
-      schema_version: "1.4.0",
-      id: UNFIXED_ID,
-      modified: "2026-01-01T00:00:00Z",
-      published: "2026-01-01T00:00:00Z",
-      summary: "semver 7 test advisory without a fix",
-      affected: [
-        {
-          package: { ecosystem: "npm", name: "semver" },
-          ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "7.0.0" }] }],
-        },
-      ],
-      database_specific: { severity: "HIGH" },
-    }),
-  );
-  await importOsv(join(work, "vulndb"), [RECORDS_DIR, own]);
-  server = await startBerth({
+  await importFixtureDb(join(work, "vulndb"), [unfixedSemverRecord(UNFIXED_ID)]);
+  server = await startScanningBerth({
+    adminPassword: ADMIN_PASSWORD,
+    dbDir: join(work, "vulndb"),
     dataDir: join(work, "data"),
-    env: {
-      BERTH_AUTH: "token",
-      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      BERTH_LOG_LEVEL: "warn",
-      BERTH_DB_DIR: join(work, "vulndb"),
-      BERTH_JOBS_RETRY_BACKOFF: "100ms",
-    },
+    env: { BERTH_JOBS_RETRY_BACKOFF: "100ms" },
   });
   for (const name of ["manual", "other"])
     expect((await api("POST", "/projects", { name })).status).toBe(201);
-  const a = await npmImage("a", [
+  const a = await ownImage("a", [
     ["lodash", "4.17.11"],
     ["semver", "7.5.1"],
   ]);
-  const b = await npmImage("b", [["semver", "7.5.1"]]);
-  const c = await npmImage("c", [["lodash", "4.17.11"]]);
+  const b = await ownImage("b", [["semver", "7.5.1"]]);
+  const c = await ownImage("c", [["lodash", "4.17.11"]]);
   await push(a.reference, "manual/a:1");
   await push(b.reference, "manual/b:1");
   await push(c.reference, "other/c:1");
@@ -300,4 +271,85 @@ describe("a scan that cannot read the image", () => {
     expect(findings.status).toBe(404);
     expect(findings.json.errors[0]?.message).toContain("has no scan results (failed)");
   });
+});
+
+describe("a project scan of more images than a page of jobs", () => {
+  const basic = `Basic ${Buffer.from(CREDS).toString("base64")}`;
+
+  async function putBlob(repository: string, bytes: Buffer): Promise<string> {
+    const digest = digestOf(bytes);
+    const start = await fetch(`${server.url}/v2/${repository}/blobs/uploads/`, {
+      method: "POST",
+      headers: { authorization: basic },
+    });
+    expect(start.status).toBe(202);
+    const location = new URL(start.headers.get("location") ?? "", server.url);
+    location.searchParams.set("digest", digest);
+    const put = await fetch(location, {
+      method: "PUT",
+      headers: { authorization: basic, "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    expect(put.status, await put.text()).toBe(201);
+    return digest;
+  }
+
+  it("berth admin scan PROJECT --wait reports all 101 images, each in its repository", async () => {
+    expect((await api("POST", "/projects", { name: "many" })).status).toBe(201);
+    const tar = await tarOf([
+      {
+        path: "app/node_modules/lodash/package.json",
+        content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
+      },
+    ]);
+    const layer = gzipSync(tar);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        rootfs: { type: "layers", diff_ids: [digestOf(tar)] },
+      }),
+    );
+    // Two repositories, so each report must come back under the right one.
+    const expected: string[] = [];
+    for (const [repository, count] of [
+      ["many/left", 51],
+      ["many/right", 50],
+    ] as const) {
+      const layerDigest = await putBlob(repository, layer);
+      const configDigest = await putBlob(repository, config);
+      for (let i = 0; i < count; i++) {
+        // Distinct manifests (an annotation each) over the same two blobs.
+        const manifest = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MediaType.OciManifest,
+            config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length },
+            layers: [
+              { mediaType: MediaType.OciLayerGzip, digest: layerDigest, size: layer.length },
+            ],
+            annotations: { "org.example.copy": `${repository} ${i}` },
+          }),
+        );
+        const put = await fetch(`${server.url}/v2/${repository}/manifests/v${i}`, {
+          method: "PUT",
+          headers: { authorization: basic, "content-type": MediaType.OciManifest },
+          body: manifest,
+        });
+        expect(put.status, await put.text()).toBe(201);
+        expected.push(`${repository} ${digestOf(manifest)} done`);
+      }
+    }
+    const r = await admin(["scan", "many", "--wait"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      jobs: { repository: string }[];
+      reports: (Report & { repository: string })[];
+    };
+    expect(out.jobs).toHaveLength(101);
+    expect(out.reports.map((x) => `${x.repository} ${x.digest} ${x.status}`).sort()).toEqual(
+      expected.sort(),
+    );
+    expect(out.reports.every((x) => x.counts.CRITICAL === 1)).toBe(true);
+  }, 600_000);
 });

@@ -11,15 +11,18 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importOsv } from "../../../src/scan/osv/import.js";
 import { berth, berthOk } from "../../cli/berth-cli.js";
-import { type BerthProcess, startBerth } from "../../support/berth-process.js";
+import type { BerthProcess } from "../../support/berth-process.js";
 import { type DebianImage, debianImage } from "../../support/debian-image.js";
 import { type CommandResult, run } from "../../support/process-control.js";
+import {
+  importFixtureDb,
+  langImage,
+  npmImage,
+  startScanningBerth,
+} from "../../support/scanning.js";
 import { twoPlatformIndexLayout } from "../../support/synthetic-images.js";
-import { goFixture } from "../catalogers/support/go-fixture.js";
 import { type BuiltImage, buildImage } from "../catalogers/support/image-builder.js";
-import { RECORDS_DIR } from "../fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: API answers, checked field by field below
 type Json = any;
@@ -32,17 +35,27 @@ let dataDir: string;
 let server: BerthProcess;
 let lang: BuiltImage;
 let debian: DebianImage;
+/** When the fixture database was imported (ms): its stored time must not be older. */
+let importedSince: number;
 
-function serverEnv(): NodeJS.ProcessEnv {
-  return {
-    BERTH_AUTH: "token",
-    BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    BERTH_LOG_LEVEL: "warn",
-    BERTH_DB_DIR: join(work, "vulndb"),
-    BERTH_JOBS_LEASE: "3s",
-    BERTH_SCAN_RESCAN_SCHEDULE: "* * * * * *",
-  };
+/** A done report's timings: whole milliseconds, the scan inside its job's start and end. */
+function expectTimings(report: Json): void {
+  expect(Number.isInteger(report.durationMs)).toBe(true);
+  expect(Number.isInteger(report.cpuMs)).toBe(true);
+  expect(report.cpuMs).toBeGreaterThanOrEqual(0);
+  const started = Date.parse(report.startedAt);
+  const finished = Date.parse(report.finishedAt);
+  expect(started).toBeGreaterThanOrEqual(Date.parse(report.requestedAt));
+  expect(report.durationMs).toBeLessThanOrEqual(finished - started);
 }
+
+const startServer = () =>
+  startScanningBerth({
+    adminPassword: ADMIN_PASSWORD,
+    dbDir: join(work, "vulndb"),
+    dataDir,
+    env: { BERTH_JOBS_LEASE: "3s", BERTH_SCAN_RESCAN_SCHEDULE: "* * * * * *" },
+  });
 
 function skopeo(args: string[]): Promise<CommandResult> {
   return run("skopeo", args, { timeoutMs: 180_000 });
@@ -170,38 +183,11 @@ async function getManifestWithBasic(
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-regscan-"));
   dataDir = join(work, "data");
-  await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
-  const go = await goFixture();
-  lang = await buildImage([
-    {
-      createdBy: "RUN npm install lodash@4.17.11 semver@7.5.1",
-      entries: [
-        {
-          path: "app/node_modules/lodash/package.json",
-          content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-        },
-        {
-          path: "app/node_modules/semver/package.json",
-          content: JSON.stringify({ name: "semver", version: "7.5.1", license: "ISC" }),
-        },
-      ],
-    },
-    {
-      createdBy: "RUN pip install requests==2.30.0",
-      entries: [
-        {
-          path: "usr/lib/python3/dist-packages/requests-2.30.0.dist-info/METADATA",
-          content: "Metadata-Version: 2.1\nName: requests\nVersion: 2.30.0\n",
-        },
-      ],
-    },
-    {
-      createdBy: "COPY berthapp /usr/local/bin/berthapp",
-      entries: [{ path: "usr/local/bin/berthapp", content: go.binary, mode: 0o755 }],
-    },
-  ]);
+  importedSince = Date.now();
+  await importFixtureDb(join(work, "vulndb"));
+  lang = await langImage({ go: true });
   debian = await debianImage();
-  server = await startBerth({ dataDir, env: serverEnv() });
+  server = await startServer();
   expect((await api("POST", "/projects", { name: "team" })).status).toBe(201);
   const policy = await api("PUT", "/projects/team/scan-policy", { scanOnPush: true });
   expect(policy.status, JSON.stringify(policy.json)).toBe(200);
@@ -223,7 +209,19 @@ describe("scan on push", () => {
     expect(report.counts.MEDIUM).toBeGreaterThanOrEqual(1);
     expect(report.fixable.CRITICAL).toBeGreaterThanOrEqual(1);
     expect(report.database.version).toMatch(/^sha256:/);
-    expect(report.durationMs).toBeGreaterThanOrEqual(0);
+    // The database's time is the import's, as `berth db status` reports it.
+    const status = await berthOk([
+      "db",
+      "status",
+      "--db-dir",
+      join(work, "vulndb"),
+      "--format",
+      "json",
+    ]);
+    const importedAt = JSON.parse(status.stdout).importedAt as string;
+    expect(report.database.updatedAt).toBe(importedAt);
+    expect(Date.parse(importedAt)).toBeGreaterThanOrEqual(importedSince);
+    expectTimings(report);
     expect(report.sbom).toMatch(/^sha256:/);
 
     const critical = await api("GET", `${artifact("lang", "1")}/vulnerabilities?severity=critical`);
@@ -268,9 +266,32 @@ describe("scan on push", () => {
 
   it("scans the real Debian image and lists the scan job", async () => {
     await push(debian.reference, "team/debian:bookworm");
+    // While the push's scan is queued or running, `berth admin scan --wait` enqueues nothing
+    // more and waits for that scan, printing its result.
+    await waitForStatus("debian", "bookworm", ["pending", "running"], 60_000);
+    const cli = await berth(
+      [
+        ...["admin", "--server", server.url, "--format", "json", "scan"],
+        ...[`${server.host}/team/debian:bookworm`, "--wait"],
+      ],
+      { env: { BERTH_USERNAME: "admin", BERTH_PASSWORD: ADMIN_PASSWORD } },
+    );
+    expect(cli.code, cli.stderr).toBe(0);
+    const out = JSON.parse(cli.stdout);
+    expect(out.jobs).toEqual([]);
+    expect(out.waiting).toHaveLength(1);
+    expect(out.reports.map((x: Json) => `${x.repository} ${x.status}`)).toEqual([
+      "team/debian done",
+    ]);
     const report = await waitForStatus("debian", "bookworm", ["done", "failed"], 300_000);
+    expect(out.reports[0].digest).toBe(report.digest);
+    expect(out.waiting[0].digest).toBe(report.digest);
     expect(report.status, report.error).toBe("done");
     expect(report.packages).toBeGreaterThan(80);
+    expectTimings(report);
+    // Cataloging 80+ dpkg packages and matching them takes measurable CPU time.
+    expect(report.cpuMs).toBeGreaterThan(0);
+    expect(report.durationMs).toBeGreaterThan(0);
     const jobs = await api("GET", "/jobs?kind=scan");
     expect(jobs.status).toBe(200);
     expect(jobs.json.items.some((j: Json) => j.payload.digest === report.digest)).toBe(true);
@@ -441,6 +462,104 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
     expect(usage.code).toBe(2);
   });
 
+  it("berth admin scan-policy set --prevent-unscanned and --scan-on-push, allowlist add PROJECT --expires: real pulls", async () => {
+    expect((await api("POST", "/projects", { name: "clipol" })).status).toBe(201);
+    const json = (r: CommandResult) => {
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Json;
+    };
+    // --prevent-unscanned alone: scan on push stays off, an unscanned image is refused.
+    expect(
+      json(
+        await admin(["--format", "json", "scan-policy", "set", "clipol", "--prevent-unscanned"]),
+      ),
+    ).toMatchObject({ scanOnPush: false, preventUnscanned: true, preventSeverity: null });
+    const image = await npmImage("clipol", [["lodash", "4.17.11"]]);
+    try {
+      await push(image.reference, "clipol/app:1");
+      const unscanned = await pull("clipol/app:1");
+      expect(unscanned.code).not.toBe(0);
+      expect(unscanned.stderr).toMatch(/not scanned/);
+      expect((await api("GET", `${artifact("app", "1", "clipol")}/scan`)).json.status).toBe("none");
+      // --no-prevent-unscanned lets it through.
+      json(
+        await admin(["--format", "json", "scan-policy", "set", "clipol", "--no-prevent-unscanned"]),
+      );
+      expect((await pull("clipol/app:1")).code).toBe(0);
+
+      // --scan-on-push: the next push is scanned without a manual step, and (with a severity)
+      // the pull is refused naming the CVE.
+      const on = json(
+        await admin([
+          ...["--format", "json", "scan-policy", "set", "clipol", "--scan-on-push"],
+          ...["--prevent-unscanned", "--prevent-severity", "critical"],
+        ]),
+      );
+      expect(on).toMatchObject({
+        scanOnPush: true,
+        preventUnscanned: true,
+        preventSeverity: "CRITICAL",
+      });
+      await push(image.reference, "clipol/app:2");
+      const report = await waitForStatus("app", "2", ["done", "failed"], 90_000, "clipol");
+      expect(report.status, report.error).toBe("done");
+      expect(report.counts.CRITICAL).toBe(1);
+      const refused = await pull("clipol/app:2");
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("GHSA-jf85-cpcp-j695");
+
+      // A project entry that expires in a few seconds: allowed until then, refused after.
+      const expiresAt = new Date(Date.now() + 6_000);
+      const added = json(
+        await admin([
+          ...["--format", "json", "allowlist", "add", "clipol", "CVE-2019-10744"],
+          ...["--expires", expiresAt.toISOString()],
+        ]),
+      );
+      expect(added).toMatchObject({ cve: "CVE-2019-10744", expired: false });
+      expect(Date.parse(added.expiresAt)).toBe(expiresAt.getTime());
+      const allowed = await pull("clipol/app:2");
+      expect(allowed.code, allowed.stderr).toBe(0);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now()) + 500),
+      );
+      const listed = json(await admin(["--format", "json", "allowlist", "ls", "clipol"]));
+      expect(listed).toEqual([expect.objectContaining({ cve: "CVE-2019-10744", expired: true })]);
+      const expired = await pull("clipol/app:2");
+      expect(expired.code).not.toBe(0);
+      expect(expired.stderr).toContain("GHSA-jf85-cpcp-j695");
+
+      // An entry given an expiry in the past is stored, says so, and never allows.
+      const past = await admin([
+        "allowlist",
+        "add",
+        "clipol",
+        "CVE-2019-10744",
+        "--expires",
+        "2020-01-01",
+      ]);
+      expect(past.code, past.stderr).toBe(0);
+      expect(past.stdout).toContain("already expired: it does not apply");
+      expect((await pull("clipol/app:2")).code).not.toBe(0);
+      // Without an expiry it allows.
+      json(await admin(["--format", "json", "allowlist", "add", "clipol", "CVE-2019-10744"]));
+      const forever = await pull("clipol/app:2");
+      expect(forever.code, forever.stderr).toBe(0);
+      const bad = await admin([
+        "allowlist",
+        "add",
+        "clipol",
+        "CVE-2019-10744",
+        "--expires",
+        "soon",
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("not a date");
+    } finally {
+      await image.remove();
+    }
+  });
+
   it("the gate policy's vulnerabilities rule gates pulls with the stored report", async () => {
     expect((await api("POST", "/projects", { name: "gated" })).status).toBe(201);
     await api("PUT", "/projects/gated/scan-policy", { scanOnPush: true });
@@ -507,7 +626,8 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
 
   it("rescans when the vulnerability database changes", async () => {
     const before = await waitForStatus("lang", "1", ["done"]);
-    await importOsv(join(work, "vulndb"), [RECORDS_DIR]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await importFixtureDb(join(work, "vulndb"));
     const until = Date.now() + 90_000;
     let report = before;
     while (Date.now() < until) {
@@ -516,6 +636,11 @@ describe("indexes, the CLI, the gate at pull and rescans", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(report.database.version).not.toBe(before.database.version);
+    // The rescanned report stores the new database's time, later than the old one's.
+    expect(Date.parse(report.database.updatedAt)).toBeGreaterThan(
+      Date.parse(before.database.updatedAt),
+    );
+    expectTimings(report);
     expect(report.counts).toEqual(before.counts);
     const jobs = await api("GET", "/jobs?kind=scan");
     expect(jobs.json.items.some((j: Json) => j.payload.reason === "rescan")).toBe(true);
@@ -572,18 +697,7 @@ describe("the SBOM referrer and the project quota", () => {
     });
   /** An image of its own (a digest no other test scanned) and its bytes as a quota counts them. */
   async function uniqueImage(name: string): Promise<{ image: BuiltImage; bytes: number }> {
-    const image = await buildImage([
-      {
-        createdBy: `RUN npm install lodash@4.17.11 # ${name}`,
-        entries: [
-          {
-            path: "app/node_modules/lodash/package.json",
-            content: JSON.stringify({ name: "lodash", version: "4.17.11", license: "MIT" }),
-          },
-          { path: `app/${name}.txt`, content: name },
-        ],
-      },
-    ]);
+    const image = await npmImage(name, [["lodash", "4.17.11"]]);
     const index = JSON.parse(await readFile(join(image.dir, "index.json"), "utf8")) as Json;
     const top = index.manifests[0];
     const manifest = JSON.parse(
@@ -651,7 +765,7 @@ describe("durability", () => {
     const running = await waitForStatus("debian", "bookworm", ["running"], 60_000);
     const job = running.job as number;
     await server.kill9();
-    server = await startBerth({ dataDir, env: serverEnv() });
+    server = await startServer();
     const report = await waitForStatus("debian", "bookworm", ["done", "failed"], 300_000);
     expect(report.status, report.error).toBe("done");
     const after = await api("GET", `/jobs/${job}`);

@@ -26,6 +26,7 @@ export interface ScanReport {
   error?: string | null;
   finishedAt?: string | null;
   durationMs?: number | null;
+  cpuMs?: number | null;
   platforms?: (ScanReport & { platform: string | null })[];
 }
 
@@ -66,7 +67,7 @@ async function getOrNull<T>(path: string, query?: Record<string, string | number
   }
 }
 
-function Counts({ counts }: { counts: Record<string, number> | undefined }) {
+export function Counts({ counts }: { counts: Record<string, number> | undefined }) {
   const shown = severityCounts(counts);
   if (shown.length === 0) return <Badge tone="ok">no vulnerabilities</Badge>;
   return (

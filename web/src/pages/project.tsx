@@ -1,4 +1,4 @@
-// One project: tabs for its repositories, members, robot accounts, audit log, policies
+// One project: tabs for its repositories, vulnerabilities, members, robot accounts, audit log, policies
 // and settings, each a URL (/projects/<name>/<tab>). Which tabs and buttons appear follows
 // the caller's actions from GET /projects/<name>/permissions; the server checks again.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -34,6 +34,7 @@ import {
   When,
 } from "../ui.js";
 import { ProjectPolicies } from "./policies.js";
+import { ProjectVulnerabilities } from "./project-vulnerabilities.js";
 import { QuotaBar } from "./projects.js";
 
 const PAGE_SIZE = 20;
@@ -71,6 +72,7 @@ export function ProjectPage() {
       </div>
       <Tabs base={`/projects/${project}`} tabs={abilities.tabs} current={tab} />
       {tab === "repositories" && <Repositories project={project} />}
+      {tab === "vulnerabilities" && <ProjectVulnerabilities project={project} />}
       {tab === "members" && <Members project={project} abilities={abilities} />}
       {tab === "robots" && <Robots project={project} abilities={abilities} />}
       {tab === "audit" && <Audit path={`/projects/${project}/audit`} />}

@@ -8,8 +8,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ApiError, del, get, post, put } from "../api.js";
 import { formatWhen } from "../shape/format.js";
-import { SEVERITY_ORDER, severityCounts, severityTone } from "../shape/scan.js";
+import { SEVERITY_ORDER } from "../shape/scan.js";
 import { Badge, ErrorBox, Loading } from "../ui.js";
+import { SummaryLine, type VulnerabilitySummary } from "./project-vulnerabilities.js";
 
 interface ScanPolicy {
   scanOnPush: boolean;
@@ -24,13 +25,6 @@ interface AllowlistEntry {
   expiresAt: string | null;
   expired: boolean;
   createdBy: string;
-}
-
-interface Summary {
-  artifacts: number;
-  byStatus: Record<string, number>;
-  counts: Record<string, number>;
-  vulnerableArtifacts: number;
 }
 
 interface GatePolicy {
@@ -195,7 +189,7 @@ function Allowlist({ project, canManage }: { project: string; canManage: boolean
 function ProjectSummary({ project, canScan }: { project: string; canScan: boolean }) {
   const summary = useQuery({
     queryKey: ["scan-summary", project],
-    queryFn: () => get<Summary>(`/projects/${project}/vulnerabilities/summary`),
+    queryFn: () => get<VulnerabilitySummary>(`/projects/${project}/vulnerabilities/summary`),
   });
   const scan = useMutation({
     mutationFn: () => post<{ jobs: unknown[] }>(`/projects/${project}/scan`),
@@ -205,17 +199,7 @@ function ProjectSummary({ project, canScan }: { project: string; canScan: boolea
     <>
       <h3>Summary</h3>
       <ErrorBox error={summary.error ?? scan.error} />
-      {s && (
-        <p data-testid="project-scan-summary">
-          {s.artifacts} artifacts, {s.byStatus.done ?? 0} scanned, {s.vulnerableArtifacts}{" "}
-          vulnerable{" "}
-          {severityCounts(s.counts).map((c) => (
-            <Badge key={c.severity} tone={severityTone(c.severity)}>
-              {c.severity.toLowerCase()} {c.count}
-            </Badge>
-          ))}
-        </p>
-      )}
+      {s && <SummaryLine summary={s} testId="project-scan-summary" />}
       {canScan && (
         <div className="toolbar">
           <button type="button" onClick={() => scan.mutate()} disabled={scan.isPending}>

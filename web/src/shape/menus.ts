@@ -3,7 +3,14 @@
 // server checks every request again: hiding is for clarity, never the protection.
 // Pure: no DOM, no I/O (unit-tested in test/web/shape.test.ts).
 
-export type ProjectTab = "repositories" | "members" | "robots" | "audit" | "policies" | "settings";
+export type ProjectTab =
+  | "repositories"
+  | "vulnerabilities"
+  | "members"
+  | "robots"
+  | "audit"
+  | "policies"
+  | "settings";
 
 export interface ProjectAbilities {
   readonly tabs: readonly ProjectTab[];
@@ -21,6 +28,7 @@ export interface ProjectAbilities {
 export function projectAbilities(actions: readonly string[]): ProjectAbilities {
   const has = (a: string) => actions.includes(a);
   const tabs: ProjectTab[] = ["repositories"];
+  if (has("artifact:list")) tabs.push("vulnerabilities");
   if (has("member:list")) tabs.push("members");
   if (has("robot:list")) tabs.push("robots");
   if (has("log:list")) tabs.push("audit");
