@@ -4,12 +4,12 @@
 # debootstrap (a real Debian root filesystem), curl (blob transfers in bench/), zstd, chromium (UI tests),
 # rpm + golang-go (scan cataloger fixtures: real rpm databases and a real Go binary).
 # postgresql (tests of the PostgreSQL metadata dialect start their own server), shellcheck (lint runs it on RUN),
-# busybox-static (a tiny static base image for berth build tests), python3-nacl (an independent NaCl secretbox to check cosign.key files), time (GNU time: peak RSS
+# busybox-static (a tiny static base image for berth build tests), bzip2 + xz-utils (ADD archive fixtures), python3-nacl (an independent NaCl secretbox to check cosign.key files), time (GNU time: peak RSS
 # of docker-registry garbage-collect in bench/gc.ts), jq (docs' command blocks).
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs busybox-static
+packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs busybox-static bzip2 xz-utils
   chromium openssl rpm golang-go postgresql shellcheck python3-nacl time jq)
 missing=()
 for pkg in "${packages[@]}"; do

@@ -31,6 +31,7 @@ import { copyImage } from "../transport/copy.js";
 import { openImageSource, type RegistryOptions, resolveImage } from "../transport/index.js";
 import { parseTransportSpec, unknownTransportOf } from "../transport/spec.js";
 import type { ManifestBytes } from "../transport/types.js";
+import { extractArchive, isTarArchive } from "./archive.js";
 import { BuildContext, ContextError, joinImage } from "./context.js";
 import {
   commandArgv,
@@ -48,6 +49,7 @@ import {
   withoutFlags,
 } from "./instructions.js";
 import { type LayerFile, orderedEntries, writeLayer } from "./layer-writer.js";
+import { fetchToFile, isGitSource, isUrlSource, urlFileName } from "./remote.js";
 import {
   cleanImagePath,
   diffSnapshots,
@@ -543,14 +545,15 @@ class PlatformBuild {
       throw new DockerfileError(`${info.keyword} needs at least one source and a destination`);
     const destText = words[words.length - 1] as string;
     const sources = words.slice(0, -1);
-    if (
-      info.keyword === "ADD" &&
-      sources.some((s) => /^(https?|git):\/\//.test(s) || s.startsWith("git@"))
-    ) {
+    const urls = info.keyword === "ADD" ? sources.filter(isUrlSource) : [];
+    const locals = sources.filter((s) => !urls.includes(s));
+    if (info.keyword === "ADD" && locals.some(isGitSource)) {
       throw new DockerfileError(
-        "ADD of a URL or git repository is not supported by berth build; download it in a RUN step or COPY it from the context",
+        "ADD of a git repository is not supported by berth build; clone it in a RUN step or COPY it from the context",
       );
     }
+    if (flags.checksum !== undefined && (urls.length !== 1 || sources.length !== 1))
+      throw new DockerfileError("ADD --checksum needs exactly one http(s) source");
     const dest = destText.startsWith("/")
       ? destText
       : `${resolveWorkdir(state.runtime.WorkingDir, ".")}/${destText}`;
@@ -586,14 +589,57 @@ class PlatformBuild {
       : undefined;
     const matches = fromRoot
       ? await matchInRoot(fromRoot, sources)
-      : await this.matchContext(sources);
+      : await this.matchContext(locals);
     const destIsDir =
       destText.endsWith("/") || destText === "." || matches.length > 1 || sources.length > 1;
     if (matches.length > 1 && !destIsDir)
       throw new DockerfileError(
         `${info.keyword} with several sources needs a destination ending in /`,
       );
+    const temp = this.options.store.tempPath("add");
+    try {
+      return await this.copyFiles(state, info, {
+        flags,
+        text,
+        entry,
+        fromStage,
+        fromRoot,
+        owner,
+        matches,
+        urls,
+        destPath,
+        destIsDir,
+        temp,
+      });
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** COPY/ADD's second half: the layer entries, the cache lookup and the layer. */
+  private async copyFiles(
+    state: StageState,
+    info: InstructionInfo,
+    c: {
+      flags: ReturnType<typeof copyFlags>;
+      text: string;
+      entry: HistoryEntry;
+      fromStage: StageState | undefined;
+      fromRoot: string | undefined;
+      owner: { uid: number; gid: number } | undefined;
+      matches: { path: string; host: string; isDirectory: boolean }[];
+      urls: string[];
+      destPath: string;
+      destIsDir: boolean;
+      temp: string;
+    },
+  ): Promise<boolean> {
+    const { flags, text, entry, fromStage, fromRoot, owner, matches, destPath, destIsDir } = c;
+    const platform = formatPlatform(this.platform);
+    /** Entries that keep their own owners (an unpacked archive's, a stage's). */
+    const keepOwner = new Set<LayerFile>();
     let files: LayerFile[] = [];
+    let n = 0;
     for (const m of matches) {
       if (m.isDirectory) {
         files.push(
@@ -603,6 +649,10 @@ class PlatformBuild {
         );
         if ((owner || flags.chmod !== undefined) && !state.knownDirs.has(destPath))
           files.push({ path: destPath, type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: 0 });
+      } else if (info.keyword === "ADD" && !fromRoot && (await isTarArchive(m.host))) {
+        const unpacked = await extractArchive(m.host, destPath, join(c.temp, `archive-${n++}`));
+        for (const f of unpacked) keepOwner.add(f);
+        files.push(...unpacked);
       } else {
         const target = destIsDir ? joinImage(destPath, basename(m.path)) : destPath;
         files.push(
@@ -612,12 +662,27 @@ class PlatformBuild {
         );
       }
     }
+    if (c.urls.length > 0) await mkdir(c.temp, { recursive: true, mode: 0o700 });
+    for (const url of c.urls) {
+      const source = join(c.temp, `url-${n++}`);
+      const fetched = await fetchToFile(url, source, { checksum: flags.checksum });
+      files.push({
+        path: destIsDir ? joinImage(destPath, urlFileName(url)) : destPath,
+        type: "file",
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: fetched.lastModified ?? 0,
+        source,
+        size: fetched.size,
+      });
+    }
     files = files
       .filter((f) => f.path !== "")
       .map((f) => ({
         ...f,
-        uid: owner ? owner.uid : fromRoot ? f.uid : 0,
-        gid: owner ? owner.gid : fromRoot ? f.gid : 0,
+        uid: owner ? owner.uid : fromRoot || keepOwner.has(f) ? f.uid : 0,
+        gid: owner ? owner.gid : fromRoot || keepOwner.has(f) ? f.gid : 0,
         mode: flags.chmod !== undefined && f.type !== "symlink" ? flags.chmod : f.mode,
       }));
     const key = fromStage
