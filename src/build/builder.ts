@@ -33,6 +33,7 @@ import { parseTransportSpec, unknownTransportOf } from "../transport/spec.js";
 import type { ManifestBytes } from "../transport/types.js";
 import { extractArchive, isTarArchive } from "./archive.js";
 import { BuildContext, ContextError, joinImage } from "./context.js";
+import { type Heredoc, heredocWord, linesAfterFirst, parseHeredocs } from "./heredoc.js";
 import {
   commandArgv,
   copyFlags,
@@ -298,6 +299,12 @@ class PlatformBuild {
     return [...needed].sort((a, b) => a - b);
   }
 
+  /** The physical lines after an instruction's first line: where its heredoc bodies are. */
+  private bodyLines(info: InstructionInfo): string[] {
+    const lines = this.model.lines.slice(info.span.line - 1, info.span.endLine);
+    return linesAfterFirst(lines, this.model.escape);
+  }
+
   private stageLabel(stage: Stage): string {
     return stage.name ?? `stage-${stage.index}`;
   }
@@ -534,19 +541,18 @@ class PlatformBuild {
   private async copy(state: StageState, info: InstructionInfo, scope: Scope): Promise<boolean> {
     const flags = copyFlags(info.keyword, info.flags);
     const rest = withoutFlags(info.argsText);
-    if (/^<<-?/.test(rest))
-      throw new DockerfileError(
-        `${info.keyword} with a heredoc is not supported by berth build yet`,
-      );
-    const words = (jsonForm(rest) ?? splitWords(rest, this.model.escape)).map((w) =>
-      this.expand(w, scope),
+    const json = jsonForm(rest);
+    const heredocs = json ? [] : parseHeredocs(rest.split(/\s+/), this.bodyLines(info));
+    const isHeredoc = (w: string) => heredocs.length > 0 && /^<<-?[A-Za-z_]/.test(w);
+    const words = (json ?? splitWords(rest, this.model.escape)).map((w) =>
+      isHeredoc(w) ? w : this.expand(w, scope),
     );
     if (words.length < 2)
       throw new DockerfileError(`${info.keyword} needs at least one source and a destination`);
     const destText = words[words.length - 1] as string;
     const sources = words.slice(0, -1);
     const urls = info.keyword === "ADD" ? sources.filter(isUrlSource) : [];
-    const locals = sources.filter((s) => !urls.includes(s));
+    const locals = sources.filter((s) => !urls.includes(s) && !isHeredoc(s));
     if (info.keyword === "ADD" && locals.some(isGitSource)) {
       throw new DockerfileError(
         "ADD of a git repository is not supported by berth build; clone it in a RUN step or COPY it from the context",
@@ -607,6 +613,8 @@ class PlatformBuild {
         owner,
         matches,
         urls,
+        heredocs,
+        scope,
         destPath,
         destIsDir,
         temp,
@@ -629,6 +637,8 @@ class PlatformBuild {
       owner: { uid: number; gid: number } | undefined;
       matches: { path: string; host: string; isDirectory: boolean }[];
       urls: string[];
+      heredocs: Heredoc[];
+      scope: Scope;
       destPath: string;
       destIsDir: boolean;
       temp: string;
@@ -662,7 +672,23 @@ class PlatformBuild {
         );
       }
     }
-    if (c.urls.length > 0) await mkdir(c.temp, { recursive: true, mode: 0o700 });
+    if (c.urls.length > 0 || c.heredocs.length > 0)
+      await mkdir(c.temp, { recursive: true, mode: 0o700 });
+    for (const doc of c.heredocs) {
+      const source = join(c.temp, `heredoc-${n++}`);
+      const content = doc.expand ? this.expand(doc.content, c.scope) : doc.content;
+      await writeFile(source, content, { mode: 0o600 });
+      files.push({
+        path: destIsDir ? joinImage(destPath, doc.name) : destPath,
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        source,
+        size: Buffer.byteLength(content),
+      });
+    }
     for (const url of c.urls) {
       const source = join(c.temp, `url-${n++}`);
       const fetched = await fetchToFile(url, source, { checksum: flags.checksum });
@@ -748,11 +774,8 @@ class PlatformBuild {
   // ---- RUN ----
 
   private async run(state: StageState, info: InstructionInfo, scope: Scope): Promise<boolean> {
-    if (info.run?.heredoc)
-      throw new DockerfileError("RUN with a heredoc is not supported by berth build yet");
-    const argv = info.execForm
-      ? [...info.execForm]
-      : [...state.shell, info.run?.script ?? withoutFlags(info.argsText)];
+    const script = this.runScript(state, info);
+    const argv = script.argv;
     const env = envMap(state.runtime);
     const argPairs: [string, string][] = [];
     for (const [k, v] of state.args) {
@@ -762,7 +785,7 @@ class PlatformBuild {
     const runEnv = new Map(env);
     for (const [k, v] of argPairs) runEnv.set(k, v);
     if (!runEnv.has("PATH")) runEnv.set("PATH", DEFAULT_PATH);
-    const mounts = this.runMounts(info, scope);
+    const mounts = [...this.runMounts(info, scope), ...script.mounts];
     const network = this.runNetwork(info);
     const user = state.runtime.User || "0";
     const workdir = state.runtime.WorkingDir || "/";
@@ -793,6 +816,7 @@ class PlatformBuild {
     const ids = await resolveUser(root, user);
     for (const dir of ["dev", "proc"])
       await mkdir(join(root, dir), { recursive: true, mode: 0o755 });
+    for (const f of script.files) await writeFile(f.path, f.content, { mode: 0o755 });
     const created = await this.prepareMounts(root, mounts);
     const before = await snapshot(root);
     await mkdir(await resolveInRoot(root, workdir, true), { recursive: true });
@@ -806,7 +830,7 @@ class PlatformBuild {
       network,
       mounts: mounts.map((m) => m.mount),
       onOutput: (chunk) => this.options.onEvent?.({ kind: "output", chunk }),
-    });
+    }).finally(() => Promise.all(script.files.map((f) => rm(f.path, { force: true }))));
     if (result.code !== 0) {
       throw this.fail(
         info,
@@ -821,6 +845,44 @@ class PlatformBuild {
     state.markApplied();
     await this.options.store.putCached(key, layer);
     return false;
+  }
+
+  /**
+   * RUN's argv, as BuildKit makes it: the exec form as is; a lone heredoc (`RUN <<EOF`) is the
+   * shell's script, or, when it starts with `#!`, a file mounted read-only and executed; any
+   * other shell form (heredocs included, `RUN python3 <<EOF`) goes whole to the SHELL.
+   */
+  private runScript(
+    state: StageState,
+    info: InstructionInfo,
+  ): {
+    argv: string[];
+    mounts: { mount: SandboxMount; key: string; kind: string }[];
+    files: { path: string; content: string }[];
+  } {
+    if (info.execForm) return { argv: [...info.execForm], mounts: [], files: [] };
+    const script = withoutFlags(info.run?.script ?? info.argsText);
+    if (!info.run?.heredoc) return { argv: [...state.shell, script], mounts: [], files: [] };
+    const first = withoutFlags(info.argsText).trim();
+    const docs = parseHeredocs(first.split(/\s+/), this.bodyLines(info));
+    const lone = heredocWord(first);
+    if (!lone || docs.length !== 1)
+      return { argv: [...state.shell, script], mounts: [], files: [] };
+    const body = (docs[0] as Heredoc).content;
+    if (!body.startsWith("#!")) return { argv: [...state.shell, body], mounts: [], files: [] };
+    const target = `/run/heredoc/${lone.name}`;
+    const path = this.options.store.tempPath("heredoc");
+    return {
+      argv: [target],
+      mounts: [
+        {
+          kind: "file",
+          key: `heredoc:${lone.name}:${createHash("sha256").update(body).digest("hex")}`,
+          mount: { source: path, target, readonly: true },
+        },
+      ],
+      files: [{ path, content: body }],
+    };
   }
 
   private checkRunPlatform(): void {
@@ -897,7 +959,7 @@ class PlatformBuild {
       if (kind === "cache") await mkdir(mount.source, { recursive: true, mode: 0o755 });
       const target = await resolveInRoot(root, mount.target, true);
       const missing = await firstMissing(root, target);
-      if (kind === "secret") {
+      if (kind === "secret" || kind === "file") {
         await mkdir(join(target, ".."), { recursive: true });
         if (!(await lstat(target).catch(() => undefined)))
           await writeFile(target, "", { mode: 0o400 });
