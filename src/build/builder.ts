@@ -10,7 +10,18 @@
 // Never lets a secret reach a layer, the history or the config.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { basename, join } from "node:path";
 import picomatch from "picomatch";
 import { expand, type Scope } from "../lint/expand.js";
@@ -175,6 +186,8 @@ class PlatformBuild {
   private readonly states = new Map<number, StageState>();
   private readonly usedArgs = new Set<string>();
   private readonly created: string;
+  /** Temp copies a RUN step's bind mounts made (removed when the step ends). */
+  private readonly runTemps: string[] = [];
   /** Images COPY --from read that are not stages (their root filesystems are removed after). */
   private readonly extra: StageState[] = [];
 
@@ -570,19 +583,15 @@ class PlatformBuild {
     ].join(" ");
     const entry = this.history(info, text, true);
     const platform = formatPlatform(this.platform);
+    // --link: the layer is made on its own and rebased, so it does not depend on the layers
+    // below it: a changed base reuses it (same bytes, same digest), as BuildKit does.
+    const parentIds = flags.link ? ["link"] : state.diffIds;
     const fromStage =
       flags.from !== undefined
         ? await this.copySourceStage(state, info, this.expand(flags.from, scope))
         : undefined;
     if (fromStage) {
-      const key = cacheKey([
-        "COPY",
-        platform,
-        ...state.diffIds,
-        "from",
-        ...fromStage.diffIds,
-        text,
-      ]);
+      const key = cacheKey(["COPY", platform, ...parentIds, "from", ...fromStage.diffIds, text]);
       if (await this.reuse(state, key, entry)) return true;
     }
     const fromRoot = fromStage ? await fromStage.materialise(this.options.store) : undefined;
@@ -646,6 +655,7 @@ class PlatformBuild {
   ): Promise<boolean> {
     const { flags, text, entry, fromStage, fromRoot, owner, matches, destPath, destIsDir } = c;
     const platform = formatPlatform(this.platform);
+    const parentIds = flags.link ? ["link"] : state.diffIds;
     /** Entries that keep their own owners (an unpacked archive's, a stage's). */
     const keepOwner = new Set<LayerFile>();
     let files: LayerFile[] = [];
@@ -712,11 +722,11 @@ class PlatformBuild {
         mode: flags.chmod !== undefined && f.type !== "symlink" ? flags.chmod : f.mode,
       }));
     const key = fromStage
-      ? cacheKey(["COPY", platform, ...state.diffIds, "from", ...fromStage.diffIds, text])
+      ? cacheKey(["COPY", platform, ...parentIds, "from", ...fromStage.diffIds, text])
       : cacheKey([
           "COPY",
           platform,
-          ...state.diffIds,
+          ...parentIds,
           text,
           await filesDigest(files, this.options.epoch),
         ]);
@@ -785,7 +795,7 @@ class PlatformBuild {
     const runEnv = new Map(env);
     for (const [k, v] of argPairs) runEnv.set(k, v);
     if (!runEnv.has("PATH")) runEnv.set("PATH", DEFAULT_PATH);
-    const mounts = [...this.runMounts(info, scope), ...script.mounts];
+    const mounts = [...(await this.runMounts(state, info, scope)), ...script.mounts];
     const network = this.runNetwork(info);
     const user = state.runtime.User || "0";
     const workdir = state.runtime.WorkingDir || "/";
@@ -817,7 +827,9 @@ class PlatformBuild {
     for (const dir of ["dev", "proc"])
       await mkdir(join(root, dir), { recursive: true, mode: 0o755 });
     for (const f of script.files) await writeFile(f.path, f.content, { mode: 0o755 });
-    const created = await this.prepareMounts(root, mounts);
+    const resolved: { mount: SandboxMount; kind: string }[] = [];
+    for (const m of mounts) resolved.push({ mount: await m.resolve(), kind: m.kind });
+    const created = await this.prepareMounts(root, resolved);
     const before = await snapshot(root);
     await mkdir(await resolveInRoot(root, workdir, true), { recursive: true });
     const result = await runInSandbox({
@@ -828,9 +840,15 @@ class PlatformBuild {
       uid: ids.uid,
       gid: ids.gid,
       network,
-      mounts: mounts.map((m) => m.mount),
+      mounts: resolved.map((m) => m.mount),
       onOutput: (chunk) => this.options.onEvent?.({ kind: "output", chunk }),
-    }).finally(() => Promise.all(script.files.map((f) => rm(f.path, { force: true }))));
+    }).finally(() =>
+      Promise.all(
+        [...script.files.map((f) => f.path), ...this.runTemps.splice(0)].map((p) =>
+          rm(p, { recursive: true, force: true }),
+        ),
+      ),
+    );
     if (result.code !== 0) {
       throw this.fail(
         info,
@@ -857,7 +875,7 @@ class PlatformBuild {
     info: InstructionInfo,
   ): {
     argv: string[];
-    mounts: { mount: SandboxMount; key: string; kind: string }[];
+    mounts: RunMount[];
     files: { path: string; content: string }[];
   } {
     if (info.execForm) return { argv: [...info.execForm], mounts: [], files: [] };
@@ -875,11 +893,15 @@ class PlatformBuild {
     return {
       argv: [target],
       mounts: [
-        {
-          kind: "file",
-          key: `heredoc:${lone.name}:${createHash("sha256").update(body).digest("hex")}`,
-          mount: { source: path, target, readonly: true },
-        },
+        fixedMount(
+          "file",
+          `heredoc:${lone.name}:${createHash("sha256").update(body).digest("hex")}`,
+          {
+            source: path,
+            target,
+            readonly: true,
+          },
+        ),
       ],
       files: [{ path, content: body }],
     };
@@ -900,21 +922,16 @@ class PlatformBuild {
     return flag === "none" ? "none" : "default";
   }
 
-  private runMounts(
+  /** RUN's --mount flags: what each binds in (resolved only when the step runs) and its cache key. */
+  private async runMounts(
+    state: StageState,
     info: InstructionInfo,
     scope: Scope,
-  ): { mount: SandboxMount; key: string; kind: string }[] {
-    const out: { mount: SandboxMount; key: string; kind: string }[] = [];
+  ): Promise<RunMount[]> {
+    const out: RunMount[] = [];
     for (const f of info.flags) {
       if (f.name !== "mount") continue;
-      const fields = new Map<string, string>();
-      for (const part of (f.value ?? "").split(",")) {
-        const eq = part.indexOf("=");
-        fields.set(
-          eq === -1 ? part : part.slice(0, eq),
-          eq === -1 ? "true" : this.expand(part.slice(eq + 1), scope),
-        );
-      }
+      const fields = mountFields(f.value ?? "", (v) => this.expand(v, scope));
       const type = fields.get("type") ?? "bind";
       const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
       if (type === "secret") {
@@ -926,27 +943,86 @@ class PlatformBuild {
             throw new DockerfileError(`secret ${id} is required: pass --secret id=${id},src=FILE`);
           continue;
         }
-        out.push({
-          kind: "secret",
-          key: `secret:${id}:${target ?? ""}`,
-          mount: { source: file, target: target ?? `/run/secrets/${id}`, readonly: true },
-        });
+        out.push(
+          fixedMount("secret", `secret:${id}:${target ?? ""}`, {
+            source: file,
+            target: target ?? `/run/secrets/${id}`,
+            readonly: true,
+          }),
+        );
       } else if (type === "cache") {
         if (!target) throw new DockerfileError("RUN --mount=type=cache needs target=");
         const id = fields.get("id") ?? target;
         const dir = join(this.options.store.directory, "mounts", cacheKey(["cache", id]));
-        out.push({
-          kind: "cache",
-          key: `cache:${id}:${target}`,
-          mount: { source: dir, target, readonly: false },
-        });
+        out.push(
+          fixedMount("cache", `cache:${id}:${target}`, { source: dir, target, readonly: false }),
+        );
+      } else if (type === "bind") {
+        if (!target) throw new DockerfileError("RUN --mount=type=bind needs target=");
+        out.push(await this.bindMount(state, info, fields, target));
       } else {
         throw new DockerfileError(
-          `RUN --mount=type=${type} is not supported by berth build yet (cache and secret are)`,
+          `RUN --mount=type=${type} is not supported by berth build (bind, cache and secret are)`,
         );
       }
     }
     return out;
+  }
+
+  /**
+   * `--mount=type=bind,target=…[,source=…][,from=stage|image][,rw]`: a directory or file of
+   * the context (only what .dockerignore keeps, copied so the step can never change the
+   * context) or of a stage's or image's root filesystem, read-only unless `rw` (writes are
+   * then made to a copy and dropped, as BuildKit does). Never part of the layer.
+   */
+  private async bindMount(
+    state: StageState,
+    info: InstructionInfo,
+    fields: Map<string, string>,
+    target: string,
+  ): Promise<RunMount> {
+    const source = fields.get("source") ?? fields.get("src") ?? "/";
+    const rw = ["rw", "readwrite"].some((k) => fields.get(k) === "true");
+    const from = fields.get("from");
+    const temp = () => {
+      const path = this.options.store.tempPath("bind");
+      this.runTemps.push(path);
+      return path;
+    };
+    if (from === undefined) {
+      const matches = await this.context.match(source);
+      const [m] = matches;
+      if (!m || matches.length > 1)
+        throw new DockerfileError(`RUN --mount=type=bind: source=${source} must name one path`);
+      const entries = m.isDirectory
+        ? await this.context.directoryEntries(m.path, "")
+        : [await this.context.entry(m.path, "")];
+      const digest = await filesDigest(entries, this.options.epoch);
+      return {
+        kind: "bind",
+        key: `bind:context:${source}:${target}:${rw}:${digest}`,
+        resolve: async () => {
+          const copy = temp();
+          await copyEntries(entries, copy, m.isDirectory);
+          return { source: copy, target, readonly: !rw };
+        },
+      };
+    }
+    const stage = await this.copySourceStage(state, info, from);
+    return {
+      kind: "bind",
+      key: `bind:from:${stage.diffIds.join(",")}:${source}:${target}:${rw}`,
+      resolve: async () => {
+        const root = await stage.materialise(this.options.store);
+        const host = await resolveInRoot(root, source, true);
+        if (!(await lstat(host).catch(() => undefined)))
+          throw new DockerfileError(`RUN --mount=type=bind: ${source} does not exist in ${from}`);
+        if (!rw) return { source: host, target, readonly: true };
+        const copy = temp();
+        await cp(host, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+        return { source: copy, target, readonly: false };
+      },
+    };
   }
 
   /** Creates mount points (and cache directories); returns what it created in the root. */
@@ -959,7 +1035,11 @@ class PlatformBuild {
       if (kind === "cache") await mkdir(mount.source, { recursive: true, mode: 0o755 });
       const target = await resolveInRoot(root, mount.target, true);
       const missing = await firstMissing(root, target);
-      if (kind === "secret" || kind === "file") {
+      const isFile =
+        kind === "secret" ||
+        kind === "file" ||
+        (kind === "bind" && !(await stat(mount.source)).isDirectory());
+      if (isFile) {
         await mkdir(join(target, ".."), { recursive: true });
         if (!(await lstat(target).catch(() => undefined)))
           await writeFile(target, "", { mode: 0o400 });
@@ -992,6 +1072,54 @@ class PlatformBuild {
       MediaType.OciManifest,
     );
     return { platform: formatPlatform(this.platform), manifest, config };
+  }
+}
+
+/** A RUN --mount: its kind, its part of the step's cache key, and the mount it makes. */
+interface RunMount {
+  readonly kind: "secret" | "cache" | "bind" | "file";
+  readonly key: string;
+  resolve(): Promise<SandboxMount>;
+}
+
+function fixedMount(kind: RunMount["kind"], key: string, mount: SandboxMount): RunMount {
+  return { kind, key, resolve: async () => mount };
+}
+
+/** `type=bind,source=x,rw` → fields (a bare word is `true`), values expanded. */
+function mountFields(text: string, expandValue: (v: string) => string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    fields.set(
+      eq === -1 ? part : part.slice(0, eq),
+      eq === -1 ? "true" : expandValue(part.slice(eq + 1)),
+    );
+  }
+  return fields;
+}
+
+/** Writes context entries (paths relative to the copy's root) as real files under `dest`. */
+async function copyEntries(
+  entries: readonly LayerFile[],
+  dest: string,
+  isDirectory: boolean,
+): Promise<void> {
+  if (!isDirectory) {
+    const [file] = entries as [LayerFile];
+    await copyFile(file.source as string, dest);
+    await chmod(dest, file.mode);
+    return;
+  }
+  await mkdir(dest, { recursive: true, mode: 0o755 });
+  for (const f of orderedEntries(entries)) {
+    const host = join(dest, f.path);
+    if (f.type === "directory") await mkdir(host, { recursive: true, mode: f.mode });
+    else if (f.type === "symlink") await symlink(f.linkname ?? "", host);
+    else if (f.type === "file" && f.source) {
+      await copyFile(f.source, host);
+      await chmod(host, f.mode);
+    }
   }
 }
 

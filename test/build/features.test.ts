@@ -3,7 +3,7 @@
 // against the files BuildKit's documented semantics give. (buildah 1.28, Debian's, predates
 // heredoc support, so these are checked against known contents rather than a second builder.)
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,7 +63,12 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
       ],
       { env: EPOCH },
     );
-    return { image: await imageFiles(`oci:${out}:1`), stderr: result.stderr, ctx };
+    const json = JSON.parse(result.stdout) as {
+      digest: string;
+      stepsRun: number;
+      stepsCached: number;
+    };
+    return { image: await imageFiles(`oci:${out}:1`), stderr: result.stderr, ctx, json, out };
   }
 
   it("runs RUN heredocs (a lone script, a #! script, heredocs fed to commands) and writes COPY heredocs", async () => {
@@ -120,5 +125,64 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
     expect(image.config.history?.map((h) => h.created_by)).toContain(
       'RUN |1 NAME=world /bin/sh -c echo "lone $GREETING" > /lone.txt\necho second line >> /lone.txt # buildkit',
     );
+  });
+
+  it("binds context files, a stage's directory and rw copies into RUN --mount=type=bind, never into a layer", async () => {
+    const dockerfile = [
+      `FROM ${base} AS tools`,
+      'RUN mkdir -p /opt/tools && echo "tool v1" > /opt/tools/version',
+      `FROM ${base}`,
+      "RUN --mount=type=bind,target=/ctx cat /ctx/input.txt > /from-context.txt && ls -a /ctx > /ctx-list.txt",
+      "RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /single.txt",
+      "RUN --mount=type=bind,from=tools,source=/opt/tools,target=/t cat /t/version > /from-stage.txt",
+      "RUN --mount=type=bind,target=/ctx,rw echo scribble > /ctx/input.txt && cat /ctx/input.txt > /rw.txt",
+      "RUN --mount=type=bind,target=/ctx (touch /ctx/new 2>/dev/null && echo writable || echo read-only) > /ro.txt",
+      "",
+    ].join("\n");
+    const files = {
+      "input.txt": "from the context\n",
+      "secret.log": "ignored\n",
+      ".dockerignore": "*.log\n",
+    };
+    const { image, ctx, json } = await build(dockerfile, files);
+    const content = (path: string) => image.files.get(path)?.content;
+    expect(content("from-context.txt")).toBe(sha("from the context\n"));
+    expect(content("ctx-list.txt")).toBe(sha(".\n..\n.dockerignore\nDockerfile\ninput.txt\n"));
+    expect(content("single.txt")).toBe(sha("from the context\n"));
+    expect(content("from-stage.txt")).toBe(sha("tool v1\n"));
+    expect(content("rw.txt")).toBe(sha("scribble\n"));
+    expect(content("ro.txt")).toBe(sha("read-only\n"));
+    for (const mountPoint of ["ctx", "in.txt", "t", "opt"])
+      expect(image.files.has(mountPoint)).toBe(false);
+    // The rw mount wrote to a copy: the context is as it was.
+    expect(await readFile(join(ctx, "input.txt"), "utf8")).toBe("from the context\n");
+    expect(json.stepsRun).toBe(6);
+
+    // A changed context file re-runs the first step that binds it (same parent, same command:
+    // only the mount's content differs), and what follows; the tools stage stays cached.
+    await writeFile(join(ctx, "input.txt"), "changed\n");
+    const again = await berthOk(
+      ["build", "--cache-dir", join(work, "cache"), "--format", "json", "--progress", "plain", ctx],
+      { env: EPOCH },
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ stepsRun: 5, stepsCached: 1 });
+  });
+
+  it("reuses a COPY --link layer when the base changes, and re-runs a plain COPY", async () => {
+    const other = await build(`FROM ${base}\nRUN echo other > /marker\n`);
+    const dockerfile =
+      "ARG BASE\nFROM $BASE\nCOPY --link app.txt /app/\nCOPY plain.txt /plain/\n";
+    const files = { "app.txt": "app\n", "plain.txt": "plain\n" };
+    const first = await build(dockerfile, files, ["--build-arg", `BASE=${base}`]);
+    expect(first.json).toMatchObject({ stepsRun: 2, stepsCached: 0 });
+    const second = await build(dockerfile, files, ["--build-arg", `BASE=oci:${other.out}:1`]);
+    expect(second.json).toMatchObject({ stepsRun: 1, stepsCached: 1 });
+    const [linkA, plainA] = first.image.layerDigests.slice(-2);
+    const [linkB, plainB] = second.image.layerDigests.slice(-2);
+    expect(linkB).toBe(linkA);
+    // The plain COPY ran again (stepsRun 1) though it made the same bytes.
+    expect(plainB).toBe(plainA);
+    expect(second.image.files.get("app/app.txt")?.content).toBe(sha("app\n"));
+    expect(second.image.files.has("marker")).toBe(true);
   });
 });
