@@ -326,6 +326,7 @@ class PlatformBuild {
     const started = Date.now();
     const state = await this.fromStage(stage);
     this.event(stage, stage.from, `FROM ${stage.from.argsText}`, false, started, false);
+    await this.runTriggers(stage, state);
     for (const info of stage.instructions) {
       const t = Date.now();
       const { cached, layer } = await this.step(state, info);
@@ -333,6 +334,36 @@ class PlatformBuild {
       this.event(stage, info, `${info.keyword} ${info.argsText}`, cached, t, layer);
     }
     return state;
+  }
+
+  /**
+   * The base's ONBUILD triggers, run right after FROM in the order they were recorded, as
+   * Docker does; they are not passed on (the new image records only its own ONBUILDs).
+   */
+  private async runTriggers(stage: Stage, state: StageState): Promise<void> {
+    const triggers = state.runtime.OnBuild ?? [];
+    delete state.runtime.OnBuild;
+    for (const trigger of triggers) {
+      const info = buildModel(`FROM scratch\n${trigger}\n`).stages[0]?.instructions[0];
+      const fail = (message: string, usage: boolean) =>
+        this.fail(stage.from, `ONBUILD trigger "${trigger}" of the base image: ${message}`, usage);
+      if (!info) throw fail("not an instruction", true);
+      if (["FROM", "ONBUILD", "MAINTAINER"].includes(info.keyword) || info.run?.heredoc)
+        throw fail(`${info.keyword} is not allowed as an ONBUILD trigger`, true);
+      const t = Date.now();
+      let result: { cached: boolean; layer: boolean };
+      try {
+        result = await this.dispatch(state, info);
+      } catch (err) {
+        const usage =
+          err instanceof BuildError
+            ? err.usage
+            : err instanceof DockerfileError || err instanceof ContextError;
+        throw fail((err as Error).message.replace(/^Dockerfile line \d+ \(\w+\): /, ""), usage);
+      }
+      if (result.layer) result.cached ? this.counters.cached++ : this.counters.run++;
+      this.event(stage, stage.from, `ONBUILD ${trigger}`, result.cached, t, result.layer);
+    }
   }
 
   private event(

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { berthOk } from "../cli/berth-cli.js";
+import { berth, berthOk } from "../cli/berth-cli.js";
 import { writeBusyboxImage } from "../support/busybox-image.js";
 import { imageFiles } from "./image-files.js";
 
@@ -170,8 +170,7 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
 
   it("reuses a COPY --link layer when the base changes, and re-runs a plain COPY", async () => {
     const other = await build(`FROM ${base}\nRUN echo other > /marker\n`);
-    const dockerfile =
-      "ARG BASE\nFROM $BASE\nCOPY --link app.txt /app/\nCOPY plain.txt /plain/\n";
+    const dockerfile = "ARG BASE\nFROM $BASE\nCOPY --link app.txt /app/\nCOPY plain.txt /plain/\n";
     const files = { "app.txt": "app\n", "plain.txt": "plain\n" };
     const first = await build(dockerfile, files, ["--build-arg", `BASE=${base}`]);
     expect(first.json).toMatchObject({ stepsRun: 2, stepsCached: 0 });
@@ -184,5 +183,47 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
     expect(plainB).toBe(plainA);
     expect(second.image.files.get("app/app.txt")?.content).toBe(sha("app\n"));
     expect(second.image.files.has("marker")).toBe(true);
+  });
+
+  it("runs a base image's ONBUILD triggers when it is used as a base, and does not pass them on", async () => {
+    const parent = await build(
+      [
+        `FROM ${base}`,
+        "ONBUILD COPY app.txt /app/",
+        'ONBUILD RUN echo "built from $(cat /app/app.txt)" > /onbuild.txt',
+        "ONBUILD ENV TRIGGERED=yes",
+        "",
+      ].join("\n"),
+    );
+    expect(parent.image.config.config?.OnBuild).toEqual([
+      "COPY app.txt /app/",
+      'RUN echo "built from $(cat /app/app.txt)" > /onbuild.txt',
+      "ENV TRIGGERED=yes",
+    ]);
+    // The parent itself did not run them.
+    expect(parent.image.files.has("onbuild.txt")).toBe(false);
+
+    const child = await build(`FROM oci:${parent.out}:1\nRUN test "$TRIGGERED" = yes\n`, {
+      "app.txt": "the child's app\n",
+    });
+    expect(child.image.files.get("app/app.txt")?.content).toBe(sha("the child's app\n"));
+    expect(child.image.files.get("onbuild.txt")?.content).toBe(sha("built from the child's app\n"));
+    expect(child.image.config.config?.Env).toContain("TRIGGERED=yes");
+    expect(child.image.config.config?.OnBuild).toBeUndefined();
+    expect(child.json).toMatchObject({ stepsRun: 3 });
+    expect(child.stderr).toContain("ONBUILD COPY app.txt /app/");
+
+    // A trigger that fails names the FROM line and the trigger.
+    const ctx = join(work, "onbuild-missing");
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, "Dockerfile"), `# no app.txt here\nFROM oci:${parent.out}:1\n`);
+    const failed = await berth(
+      ["build", "--cache-dir", join(work, "cache"), "--format", "json", ctx],
+      { env: EPOCH },
+    );
+    expect(failed.code).toBe(2);
+    expect(JSON.parse(failed.stdout).error.message).toMatch(
+      /^Dockerfile line 2 \(FROM\): ONBUILD trigger "COPY app.txt \/app\/" of the base image: COPY source "app.txt" is not in the build context/,
+    );
   });
 });
