@@ -109,6 +109,11 @@ export interface BuildOptions {
   readonly target?: string;
   readonly buildArgs?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Labels known about the source (org.opencontainers.image.source/revision from the
+   * context's git checkout): they replace the base's, the stage's LABEL and `labels` win.
+   */
+  readonly sourceLabels?: Readonly<Record<string, string>>;
   readonly platforms: readonly Platform[];
   readonly noCache?: boolean;
   /** Secret id → host file holding it. */
@@ -511,7 +516,10 @@ class PlatformBuild {
           this.expand(p.name, scope),
           this.expand(p.value ?? "", scope),
         ]);
-        for (const [k, v] of pairs) labels[k] = v;
+        for (const [k, v] of pairs) {
+          labels[k] = v;
+          state.ownLabels.add(k);
+        }
         state.runtime.Labels = labels;
         return meta(pairs.map(([k, v]) => `${k}=${v}`).join(" "));
       }
@@ -1085,10 +1093,12 @@ class PlatformBuild {
   // ---- the image ----
 
   private async finish(state: StageState): Promise<BuiltImage> {
-    const labels: Record<string, string> = {
-      ...(state.runtime.Labels ?? {}),
-      ...(this.options.labels ?? {}),
-    };
+    const labels: Record<string, string> = { ...(state.runtime.Labels ?? {}) };
+    // The source labels describe this build, so they replace what the base said, but not
+    // what this stage's LABEL says.
+    for (const [k, v] of Object.entries(this.options.sourceLabels ?? {}))
+      if (!state.ownLabels.has(k)) labels[k] = v;
+    Object.assign(labels, this.options.labels ?? {});
     labels["org.opencontainers.image.created"] = this.created;
     if (state.baseImage) {
       labels["org.opencontainers.image.base.name"] = state.baseImage.name;

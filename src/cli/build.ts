@@ -125,6 +125,7 @@ async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
       secrets: await secrets(flags.secret, store),
       network: flags.network === "none" ? "none" : "default",
       epoch: sourceDateEpoch(context),
+      sourceLabels: gitSourceLabels(context),
       registry,
       onEvent: progress.handle,
     });
@@ -249,6 +250,49 @@ function sourceDateEpoch(context: string): number {
     // not a git checkout
   }
   return 0;
+}
+
+function git(context: string, args: string[]): string | undefined {
+  try {
+    const out = execFileSync("git", ["-C", context, ...args], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * org.opencontainers.image.source and .revision from the context's git checkout, where it is
+ * one: the origin remote (credentials removed) and the HEAD commit.
+ */
+function gitSourceLabels(context: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const revision = git(context, ["rev-parse", "--verify", "HEAD"]);
+  if (revision && /^[0-9a-f]{40,64}$/.test(revision))
+    labels["org.opencontainers.image.revision"] = revision;
+  const remote = git(context, ["remote", "get-url", "origin"]);
+  const source = remote ? publicSourceUrl(remote) : undefined;
+  if (source) labels["org.opencontainers.image.source"] = source;
+  return labels;
+}
+
+/** A remote URL as it may be published: user and password removed. */
+export function publicSourceUrl(remote: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) {
+    try {
+      const url = new URL(remote);
+      url.username = "";
+      url.password = "";
+      return url.toString();
+    } catch {
+      return undefined;
+    }
+  }
+  // scp-like `git@host:org/repo.git`: the user is not a secret, but keep only host and path.
+  const scp = /^(?:[^@/]+@)?([^:/]+):(.+)$/.exec(remote);
+  return scp ? `ssh://${scp[1]}/${(scp[2] as string).replace(/^\/+/, "")}` : undefined;
 }
 
 /** BuildKit-style plain progress on stderr: one line per step, RUN output indented. */

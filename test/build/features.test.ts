@@ -11,6 +11,7 @@ import type { RuntimeConfig } from "../../src/build/instructions.js";
 import type { ImageConfig } from "../../src/oci/index.js";
 import { berth, berthOk } from "../cli/berth-cli.js";
 import { writeBusyboxImage } from "../support/busybox-image.js";
+import { runOk } from "../support/process-control.js";
 import { imageFiles } from "./image-files.js";
 
 const EPOCH = { SOURCE_DATE_EPOCH: "1700000000" };
@@ -231,6 +232,52 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
     expect(failed.code).toBe(2);
     expect(JSON.parse(failed.stdout).error.message).toMatch(
       /^Dockerfile line 2 \(FROM\): ONBUILD trigger "COPY app.txt \/app\/" of the base image: COPY source "app.txt" is not in the build context/,
+    );
+  });
+
+  it("labels the image with the context's git origin (without credentials) and HEAD commit", async () => {
+    const ctx = join(work, "git-ctx");
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, "Dockerfile"), `FROM ${base}\nLABEL org.example.team=core\n`);
+    const git = (...args: string[]) => runOk("git", ["-C", ctx, ...args]);
+    await git("init", "-q");
+    await git("add", "Dockerfile");
+    await git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one");
+    await git("remote", "add", "origin", "https://builder:hunter2@git.example.com/team/app.git");
+    const head = (await git("rev-parse", "HEAD")).stdout.trim();
+    const out = join(work, "git-out");
+    await berthOk(["build", "--cache-dir", join(work, "cache"), "--output", `oci:${out}:1`, ctx], {
+      env: EPOCH,
+    });
+    const { config, configText } = await imageFiles(`oci:${out}:1`);
+    expect(config.config?.Labels).toMatchObject({
+      "org.opencontainers.image.source": "https://git.example.com/team/app.git",
+      "org.opencontainers.image.revision": head,
+      "org.example.team": "core",
+    });
+    expect(configText).not.toContain("hunter2");
+
+    // --label wins over what git says; a context outside git gets no source labels.
+    await berthOk(
+      [
+        "build",
+        "--cache-dir",
+        join(work, "cache"),
+        "--label",
+        "org.opencontainers.image.source=https://example.org/mirror",
+        "--output",
+        `oci:${out}:2`,
+        ctx,
+      ],
+      { env: EPOCH },
+    );
+    const labelled = await imageFiles(`oci:${out}:2`);
+    expect(labelled.config.config?.Labels?.["org.opencontainers.image.source"]).toBe(
+      "https://example.org/mirror",
+    );
+    const plain = await build(`FROM ${base}\n`);
+    expect(Object.keys(plain.image.config.config?.Labels ?? {})).not.toContain(
+      "org.opencontainers.image.revision",
     );
   });
 });
