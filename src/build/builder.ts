@@ -98,6 +98,8 @@ export type BuildEvent =
       ms: number;
       layer: boolean;
     }
+  /** A step begins (its `step` event follows when it ends). */
+  | { kind: "start"; platform: string; stage: string; step: string; line: number }
   | { kind: "pull"; image: string; digest: string }
   | { kind: "output"; chunk: Buffer }
   | { kind: "warning"; message: string };
@@ -329,11 +331,13 @@ class PlatformBuild {
 
   private async runStage(stage: Stage): Promise<StageState> {
     const started = Date.now();
+    this.started(stage, stage.from, `FROM ${stage.from.argsText}`);
     const state = await this.fromStage(stage);
     this.event(stage, stage.from, `FROM ${stage.from.argsText}`, false, started, false);
     await this.runTriggers(stage, state);
     for (const info of stage.instructions) {
       const t = Date.now();
+      this.started(stage, info, `${info.keyword} ${info.argsText}`);
       const { cached, layer } = await this.step(state, info);
       if (layer) cached ? this.counters.cached++ : this.counters.run++;
       this.event(stage, info, `${info.keyword} ${info.argsText}`, cached, t, layer);
@@ -356,6 +360,7 @@ class PlatformBuild {
       if (["FROM", "ONBUILD", "MAINTAINER"].includes(info.keyword) || info.run?.heredoc)
         throw fail(`${info.keyword} is not allowed as an ONBUILD trigger`, true);
       const t = Date.now();
+      this.started(stage, stage.from, `ONBUILD ${trigger}`);
       let result: { cached: boolean; layer: boolean };
       try {
         result = await this.dispatch(state, info);
@@ -371,6 +376,16 @@ class PlatformBuild {
     }
   }
 
+  private started(stage: Stage, info: InstructionInfo, step: string): void {
+    this.options.onEvent?.({
+      kind: "start",
+      platform: formatPlatform(this.platform),
+      stage: this.stageLabel(stage),
+      step: shortStep(step),
+      line: info.span.line,
+    });
+  }
+
   private event(
     stage: Stage,
     info: InstructionInfo,
@@ -383,7 +398,7 @@ class PlatformBuild {
       kind: "step",
       platform: formatPlatform(this.platform),
       stage: this.stageLabel(stage),
-      step: step.length > 120 ? `${step.slice(0, 117)}...` : step,
+      step: shortStep(step),
       line: info.span.line,
       cached,
       ms: Date.now() - started,
@@ -1114,6 +1129,10 @@ class PlatformBuild {
     );
     return { platform: formatPlatform(this.platform), manifest, config };
   }
+}
+
+function shortStep(step: string): string {
+  return step.length > 120 ? `${step.slice(0, 117)}...` : step;
 }
 
 /** A RUN --mount: its kind, its part of the step's cache key, and the mount it makes. */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RuntimeConfig } from "../../src/build/instructions.js";
 import type { ImageConfig } from "../../src/oci/index.js";
 import { berth, berthOk } from "../cli/berth-cli.js";
+import { BERTH_BIN } from "../support/berth-process.js";
 import { writeBusyboxImage } from "../support/busybox-image.js";
 import { runOk } from "../support/process-control.js";
 import { imageFiles } from "./image-files.js";
@@ -279,5 +280,41 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
     expect(Object.keys(plain.image.config.config?.Labels ?? {})).not.toContain(
       "org.opencontainers.image.revision",
     );
+  });
+
+  it("draws the live TTY view on a terminal (--progress auto) and plain lines elsewhere", async () => {
+    const ctx = join(work, "tty-ctx");
+    await mkdir(ctx, { recursive: true });
+    await writeFile(
+      join(ctx, "Dockerfile"),
+      `FROM ${base}\nRUN echo step-output && sleep 0.3\nENV DONE=1\n`,
+    );
+    const quote = (w: string) => `'${w.replace(/'/g, "'\\''")}'`;
+    const command = [
+      process.execPath,
+      BERTH_BIN,
+      "build",
+      "--no-cache",
+      "--cache-dir",
+      join(work, "cache"),
+      ctx,
+    ]
+      .map(quote)
+      .join(" ");
+    // util-linux `script` gives the build a real pseudo-terminal, as a person's shell would.
+    const tty = await runOk("script", ["-qec", command, "/dev/null"], {
+      env: { ...process.env, ...EPOCH },
+      timeoutMs: 120_000,
+    });
+    expect(tty.stdout).toMatch(/\x1b\[\d+F/);
+    expect(tty.stdout).toContain("FINISHED");
+    expect(tty.stdout).toMatch(/#2 \[stage-0\] RUN echo step-output && sleep 0\.3 +DONE \d+\.\ds/);
+    expect(tty.stdout).toContain(" => > step-output");
+
+    const plain = await berthOk(["build", "--no-cache", "--cache-dir", join(work, "cache"), ctx], {
+      env: EPOCH,
+    });
+    expect(plain.stderr).not.toContain("\x1b[");
+    expect(plain.stderr).toMatch(/^#2 \[stage-0\] RUN echo step-output && sleep 0\.3 DONE/m);
   });
 });
