@@ -50,6 +50,7 @@ const DOC_OPTIONS: Record<string, Partial<Omit<Document, "file">>> = {
   "README.md": { berthOnPath: false },
   "docs/lint/README.md": { server: false },
   "docs/analyze.md": { server: false },
+  "docs/build.md": { server: false },
 };
 
 /** README.md, then every docs/**\/*.md with a shell block, in path order. */
