@@ -6,12 +6,12 @@
 # postgresql (tests of the PostgreSQL metadata dialect start their own server), shellcheck (lint runs it on RUN),
 # radosgw ceph-mon ceph-osd ceph-common (a throwaway Ceph cluster: the S3 engine of the tests and
 # bench/, scripts/ceph-rgw.sh), nginx (the load balancer in front of several replicas),
-# busybox-static (a tiny static base image for berth build tests), python3-nacl (an independent NaCl secretbox to check cosign.key files), time (GNU time: peak RSS
+# busybox-static (a tiny static base image for berth build tests), bzip2 + xz-utils (ADD archive fixtures), python3-nacl (an independent NaCl secretbox to check cosign.key files), time (GNU time: peak RSS
 # of docker-registry garbage-collect in bench/gc.ts), jq (docs' command blocks).
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs busybox-static
+packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs busybox-static bzip2 xz-utils
   chromium openssl rpm golang-go postgresql shellcheck python3-nacl time jq
   radosgw ceph-mon ceph-osd ceph-common nginx)
 missing=()

@@ -10,7 +10,18 @@
 // Never lets a secret reach a layer, the history or the config.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { basename, join } from "node:path";
 import picomatch from "picomatch";
 import { expand, type Scope } from "../lint/expand.js";
@@ -31,7 +42,9 @@ import { copyImage } from "../transport/copy.js";
 import { openImageSource, type RegistryOptions, resolveImage } from "../transport/index.js";
 import { parseTransportSpec, unknownTransportOf } from "../transport/spec.js";
 import type { ManifestBytes } from "../transport/types.js";
+import { extractArchive, isTarArchive } from "./archive.js";
 import { BuildContext, ContextError, joinImage } from "./context.js";
+import { type Heredoc, heredocWord, linesAfterFirst, parseHeredocs } from "./heredoc.js";
 import {
   commandArgv,
   copyFlags,
@@ -48,6 +61,7 @@ import {
   withoutFlags,
 } from "./instructions.js";
 import { type LayerFile, orderedEntries, writeLayer } from "./layer-writer.js";
+import { fetchToFile, isGitSource, isUrlSource, urlFileName } from "./remote.js";
 import {
   cleanImagePath,
   diffSnapshots,
@@ -84,6 +98,8 @@ export type BuildEvent =
       ms: number;
       layer: boolean;
     }
+  /** A step begins (its `step` event follows when it ends). */
+  | { kind: "start"; platform: string; stage: string; step: string; line: number }
   | { kind: "pull"; image: string; digest: string }
   | { kind: "output"; chunk: Buffer }
   | { kind: "warning"; message: string };
@@ -95,6 +111,11 @@ export interface BuildOptions {
   readonly target?: string;
   readonly buildArgs?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Labels known about the source (org.opencontainers.image.source/revision from the
+   * context's git checkout): they replace the base's, the stage's LABEL and `labels` win.
+   */
+  readonly sourceLabels?: Readonly<Record<string, string>>;
   readonly platforms: readonly Platform[];
   readonly noCache?: boolean;
   /** Secret id → host file holding it. */
@@ -172,6 +193,8 @@ class PlatformBuild {
   private readonly states = new Map<number, StageState>();
   private readonly usedArgs = new Set<string>();
   private readonly created: string;
+  /** Temp copies a RUN step's bind mounts made (removed when the step ends). */
+  private readonly runTemps: string[] = [];
   /** Images COPY --from read that are not stages (their root filesystems are removed after). */
   private readonly extra: StageState[] = [];
 
@@ -296,21 +319,71 @@ class PlatformBuild {
     return [...needed].sort((a, b) => a - b);
   }
 
+  /** The physical lines after an instruction's first line: where its heredoc bodies are. */
+  private bodyLines(info: InstructionInfo): string[] {
+    const lines = this.model.lines.slice(info.span.line - 1, info.span.endLine);
+    return linesAfterFirst(lines, this.model.escape);
+  }
+
   private stageLabel(stage: Stage): string {
     return stage.name ?? `stage-${stage.index}`;
   }
 
   private async runStage(stage: Stage): Promise<StageState> {
     const started = Date.now();
+    this.started(stage, stage.from, `FROM ${stage.from.argsText}`);
     const state = await this.fromStage(stage);
     this.event(stage, stage.from, `FROM ${stage.from.argsText}`, false, started, false);
+    await this.runTriggers(stage, state);
     for (const info of stage.instructions) {
       const t = Date.now();
+      this.started(stage, info, `${info.keyword} ${info.argsText}`);
       const { cached, layer } = await this.step(state, info);
       if (layer) cached ? this.counters.cached++ : this.counters.run++;
       this.event(stage, info, `${info.keyword} ${info.argsText}`, cached, t, layer);
     }
     return state;
+  }
+
+  /**
+   * The base's ONBUILD triggers, run right after FROM in the order they were recorded, as
+   * Docker does; they are not passed on (the new image records only its own ONBUILDs).
+   */
+  private async runTriggers(stage: Stage, state: StageState): Promise<void> {
+    const triggers = state.runtime.OnBuild ?? [];
+    delete state.runtime.OnBuild;
+    for (const trigger of triggers) {
+      const info = buildModel(`FROM scratch\n${trigger}\n`).stages[0]?.instructions[0];
+      const fail = (message: string, usage: boolean) =>
+        this.fail(stage.from, `ONBUILD trigger "${trigger}" of the base image: ${message}`, usage);
+      if (!info) throw fail("not an instruction", true);
+      if (["FROM", "ONBUILD", "MAINTAINER"].includes(info.keyword) || info.run?.heredoc)
+        throw fail(`${info.keyword} is not allowed as an ONBUILD trigger`, true);
+      const t = Date.now();
+      this.started(stage, stage.from, `ONBUILD ${trigger}`);
+      let result: { cached: boolean; layer: boolean };
+      try {
+        result = await this.dispatch(state, info);
+      } catch (err) {
+        const usage =
+          err instanceof BuildError
+            ? err.usage
+            : err instanceof DockerfileError || err instanceof ContextError;
+        throw fail((err as Error).message.replace(/^Dockerfile line \d+ \(\w+\): /, ""), usage);
+      }
+      if (result.layer) result.cached ? this.counters.cached++ : this.counters.run++;
+      this.event(stage, stage.from, `ONBUILD ${trigger}`, result.cached, t, result.layer);
+    }
+  }
+
+  private started(stage: Stage, info: InstructionInfo, step: string): void {
+    this.options.onEvent?.({
+      kind: "start",
+      platform: formatPlatform(this.platform),
+      stage: this.stageLabel(stage),
+      step: shortStep(step),
+      line: info.span.line,
+    });
   }
 
   private event(
@@ -325,7 +398,7 @@ class PlatformBuild {
       kind: "step",
       platform: formatPlatform(this.platform),
       stage: this.stageLabel(stage),
-      step: step.length > 120 ? `${step.slice(0, 117)}...` : step,
+      step: shortStep(step),
       line: info.span.line,
       cached,
       ms: Date.now() - started,
@@ -458,7 +531,10 @@ class PlatformBuild {
           this.expand(p.name, scope),
           this.expand(p.value ?? "", scope),
         ]);
-        for (const [k, v] of pairs) labels[k] = v;
+        for (const [k, v] of pairs) {
+          labels[k] = v;
+          state.ownLabels.add(k);
+        }
         state.runtime.Labels = labels;
         return meta(pairs.map(([k, v]) => `${k}=${v}`).join(" "));
       }
@@ -532,25 +608,25 @@ class PlatformBuild {
   private async copy(state: StageState, info: InstructionInfo, scope: Scope): Promise<boolean> {
     const flags = copyFlags(info.keyword, info.flags);
     const rest = withoutFlags(info.argsText);
-    if (/^<<-?/.test(rest))
-      throw new DockerfileError(
-        `${info.keyword} with a heredoc is not supported by berth build yet`,
-      );
-    const words = (jsonForm(rest) ?? splitWords(rest, this.model.escape)).map((w) =>
-      this.expand(w, scope),
+    const json = jsonForm(rest);
+    const heredocs = json ? [] : parseHeredocs(rest.split(/\s+/), this.bodyLines(info));
+    const isHeredoc = (w: string) => heredocs.length > 0 && /^<<-?[A-Za-z_]/.test(w);
+    const words = (json ?? splitWords(rest, this.model.escape)).map((w) =>
+      isHeredoc(w) ? w : this.expand(w, scope),
     );
     if (words.length < 2)
       throw new DockerfileError(`${info.keyword} needs at least one source and a destination`);
     const destText = words[words.length - 1] as string;
     const sources = words.slice(0, -1);
-    if (
-      info.keyword === "ADD" &&
-      sources.some((s) => /^(https?|git):\/\//.test(s) || s.startsWith("git@"))
-    ) {
+    const urls = info.keyword === "ADD" ? sources.filter(isUrlSource) : [];
+    const locals = sources.filter((s) => !urls.includes(s) && !isHeredoc(s));
+    if (info.keyword === "ADD" && locals.some(isGitSource)) {
       throw new DockerfileError(
-        "ADD of a URL or git repository is not supported by berth build; download it in a RUN step or COPY it from the context",
+        "ADD of a git repository is not supported by berth build; clone it in a RUN step or COPY it from the context",
       );
     }
+    if (flags.checksum !== undefined && (urls.length !== 1 || sources.length !== 1))
+      throw new DockerfileError("ADD --checksum needs exactly one http(s) source");
     const dest = destText.startsWith("/")
       ? destText
       : `${resolveWorkdir(state.runtime.WorkingDir, ".")}/${destText}`;
@@ -561,19 +637,15 @@ class PlatformBuild {
     ].join(" ");
     const entry = this.history(info, text, true);
     const platform = formatPlatform(this.platform);
+    // --link: the layer is made on its own and rebased, so it does not depend on the layers
+    // below it: a changed base reuses it (same bytes, same digest), as BuildKit does.
+    const parentIds = flags.link ? ["link"] : state.diffIds;
     const fromStage =
       flags.from !== undefined
         ? await this.copySourceStage(state, info, this.expand(flags.from, scope))
         : undefined;
     if (fromStage) {
-      const key = cacheKey([
-        "COPY",
-        platform,
-        ...state.diffIds,
-        "from",
-        ...fromStage.diffIds,
-        text,
-      ]);
+      const key = cacheKey(["COPY", platform, ...parentIds, "from", ...fromStage.diffIds, text]);
       if (await this.reuse(state, key, entry)) return true;
     }
     const fromRoot = fromStage ? await fromStage.materialise(this.options.store) : undefined;
@@ -586,14 +658,62 @@ class PlatformBuild {
       : undefined;
     const matches = fromRoot
       ? await matchInRoot(fromRoot, sources)
-      : await this.matchContext(sources);
+      : await this.matchContext(locals);
     const destIsDir =
       destText.endsWith("/") || destText === "." || matches.length > 1 || sources.length > 1;
     if (matches.length > 1 && !destIsDir)
       throw new DockerfileError(
         `${info.keyword} with several sources needs a destination ending in /`,
       );
+    const temp = this.options.store.tempPath("add");
+    try {
+      return await this.copyFiles(state, info, {
+        flags,
+        text,
+        entry,
+        fromStage,
+        fromRoot,
+        owner,
+        matches,
+        urls,
+        heredocs,
+        scope,
+        destPath,
+        destIsDir,
+        temp,
+      });
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** COPY/ADD's second half: the layer entries, the cache lookup and the layer. */
+  private async copyFiles(
+    state: StageState,
+    info: InstructionInfo,
+    c: {
+      flags: ReturnType<typeof copyFlags>;
+      text: string;
+      entry: HistoryEntry;
+      fromStage: StageState | undefined;
+      fromRoot: string | undefined;
+      owner: { uid: number; gid: number } | undefined;
+      matches: { path: string; host: string; isDirectory: boolean }[];
+      urls: string[];
+      heredocs: Heredoc[];
+      scope: Scope;
+      destPath: string;
+      destIsDir: boolean;
+      temp: string;
+    },
+  ): Promise<boolean> {
+    const { flags, text, entry, fromStage, fromRoot, owner, matches, destPath, destIsDir } = c;
+    const platform = formatPlatform(this.platform);
+    const parentIds = flags.link ? ["link"] : state.diffIds;
+    /** Entries that keep their own owners (an unpacked archive's, a stage's). */
+    const keepOwner = new Set<LayerFile>();
     let files: LayerFile[] = [];
+    let n = 0;
     for (const m of matches) {
       if (m.isDirectory) {
         files.push(
@@ -603,6 +723,10 @@ class PlatformBuild {
         );
         if ((owner || flags.chmod !== undefined) && !state.knownDirs.has(destPath))
           files.push({ path: destPath, type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: 0 });
+      } else if (info.keyword === "ADD" && !fromRoot && (await isTarArchive(m.host))) {
+        const unpacked = await extractArchive(m.host, destPath, join(c.temp, `archive-${n++}`));
+        for (const f of unpacked) keepOwner.add(f);
+        files.push(...unpacked);
       } else {
         const target = destIsDir ? joinImage(destPath, basename(m.path)) : destPath;
         files.push(
@@ -612,20 +736,51 @@ class PlatformBuild {
         );
       }
     }
+    if (c.urls.length > 0 || c.heredocs.length > 0)
+      await mkdir(c.temp, { recursive: true, mode: 0o700 });
+    for (const doc of c.heredocs) {
+      const source = join(c.temp, `heredoc-${n++}`);
+      const content = doc.expand ? this.expand(doc.content, c.scope) : doc.content;
+      await writeFile(source, content, { mode: 0o600 });
+      files.push({
+        path: destIsDir ? joinImage(destPath, doc.name) : destPath,
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        source,
+        size: Buffer.byteLength(content),
+      });
+    }
+    for (const url of c.urls) {
+      const source = join(c.temp, `url-${n++}`);
+      const fetched = await fetchToFile(url, source, { checksum: flags.checksum });
+      files.push({
+        path: destIsDir ? joinImage(destPath, urlFileName(url)) : destPath,
+        type: "file",
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: fetched.lastModified ?? 0,
+        source,
+        size: fetched.size,
+      });
+    }
     files = files
       .filter((f) => f.path !== "")
       .map((f) => ({
         ...f,
-        uid: owner ? owner.uid : fromRoot ? f.uid : 0,
-        gid: owner ? owner.gid : fromRoot ? f.gid : 0,
+        uid: owner ? owner.uid : fromRoot || keepOwner.has(f) ? f.uid : 0,
+        gid: owner ? owner.gid : fromRoot || keepOwner.has(f) ? f.gid : 0,
         mode: flags.chmod !== undefined && f.type !== "symlink" ? flags.chmod : f.mode,
       }));
     const key = fromStage
-      ? cacheKey(["COPY", platform, ...state.diffIds, "from", ...fromStage.diffIds, text])
+      ? cacheKey(["COPY", platform, ...parentIds, "from", ...fromStage.diffIds, text])
       : cacheKey([
           "COPY",
           platform,
-          ...state.diffIds,
+          ...parentIds,
           text,
           await filesDigest(files, this.options.epoch),
         ]);
@@ -683,11 +838,8 @@ class PlatformBuild {
   // ---- RUN ----
 
   private async run(state: StageState, info: InstructionInfo, scope: Scope): Promise<boolean> {
-    if (info.run?.heredoc)
-      throw new DockerfileError("RUN with a heredoc is not supported by berth build yet");
-    const argv = info.execForm
-      ? [...info.execForm]
-      : [...state.shell, info.run?.script ?? withoutFlags(info.argsText)];
+    const script = this.runScript(state, info);
+    const argv = script.argv;
     const env = envMap(state.runtime);
     const argPairs: [string, string][] = [];
     for (const [k, v] of state.args) {
@@ -697,7 +849,7 @@ class PlatformBuild {
     const runEnv = new Map(env);
     for (const [k, v] of argPairs) runEnv.set(k, v);
     if (!runEnv.has("PATH")) runEnv.set("PATH", DEFAULT_PATH);
-    const mounts = this.runMounts(info, scope);
+    const mounts = [...(await this.runMounts(state, info, scope)), ...script.mounts];
     const network = this.runNetwork(info);
     const user = state.runtime.User || "0";
     const workdir = state.runtime.WorkingDir || "/";
@@ -728,7 +880,10 @@ class PlatformBuild {
     const ids = await resolveUser(root, user);
     for (const dir of ["dev", "proc"])
       await mkdir(join(root, dir), { recursive: true, mode: 0o755 });
-    const created = await this.prepareMounts(root, mounts);
+    for (const f of script.files) await writeFile(f.path, f.content, { mode: 0o755 });
+    const resolved: { mount: SandboxMount; kind: string }[] = [];
+    for (const m of mounts) resolved.push({ mount: await m.resolve(), kind: m.kind });
+    const created = await this.prepareMounts(root, resolved);
     const before = await snapshot(root);
     await mkdir(await resolveInRoot(root, workdir, true), { recursive: true });
     const result = await runInSandbox({
@@ -739,9 +894,15 @@ class PlatformBuild {
       uid: ids.uid,
       gid: ids.gid,
       network,
-      mounts: mounts.map((m) => m.mount),
+      mounts: resolved.map((m) => m.mount),
       onOutput: (chunk) => this.options.onEvent?.({ kind: "output", chunk }),
-    });
+    }).finally(() =>
+      Promise.all(
+        [...script.files.map((f) => f.path), ...this.runTemps.splice(0)].map((p) =>
+          rm(p, { recursive: true, force: true }),
+        ),
+      ),
+    );
     if (result.code !== 0) {
       throw this.fail(
         info,
@@ -756,6 +917,48 @@ class PlatformBuild {
     state.markApplied();
     await this.options.store.putCached(key, layer);
     return false;
+  }
+
+  /**
+   * RUN's argv, as BuildKit makes it: the exec form as is; a lone heredoc (`RUN <<EOF`) is the
+   * shell's script, or, when it starts with `#!`, a file mounted read-only and executed; any
+   * other shell form (heredocs included, `RUN python3 <<EOF`) goes whole to the SHELL.
+   */
+  private runScript(
+    state: StageState,
+    info: InstructionInfo,
+  ): {
+    argv: string[];
+    mounts: RunMount[];
+    files: { path: string; content: string }[];
+  } {
+    if (info.execForm) return { argv: [...info.execForm], mounts: [], files: [] };
+    const script = withoutFlags(info.run?.script ?? info.argsText);
+    if (!info.run?.heredoc) return { argv: [...state.shell, script], mounts: [], files: [] };
+    const first = withoutFlags(info.argsText).trim();
+    const docs = parseHeredocs(first.split(/\s+/), this.bodyLines(info));
+    const lone = heredocWord(first);
+    if (!lone || docs.length !== 1)
+      return { argv: [...state.shell, script], mounts: [], files: [] };
+    const body = (docs[0] as Heredoc).content;
+    if (!body.startsWith("#!")) return { argv: [...state.shell, body], mounts: [], files: [] };
+    const target = `/run/heredoc/${lone.name}`;
+    const path = this.options.store.tempPath("heredoc");
+    return {
+      argv: [target],
+      mounts: [
+        fixedMount(
+          "file",
+          `heredoc:${lone.name}:${createHash("sha256").update(body).digest("hex")}`,
+          {
+            source: path,
+            target,
+            readonly: true,
+          },
+        ),
+      ],
+      files: [{ path, content: body }],
+    };
   }
 
   private checkRunPlatform(): void {
@@ -773,21 +976,16 @@ class PlatformBuild {
     return flag === "none" ? "none" : "default";
   }
 
-  private runMounts(
+  /** RUN's --mount flags: what each binds in (resolved only when the step runs) and its cache key. */
+  private async runMounts(
+    state: StageState,
     info: InstructionInfo,
     scope: Scope,
-  ): { mount: SandboxMount; key: string; kind: string }[] {
-    const out: { mount: SandboxMount; key: string; kind: string }[] = [];
+  ): Promise<RunMount[]> {
+    const out: RunMount[] = [];
     for (const f of info.flags) {
       if (f.name !== "mount") continue;
-      const fields = new Map<string, string>();
-      for (const part of (f.value ?? "").split(",")) {
-        const eq = part.indexOf("=");
-        fields.set(
-          eq === -1 ? part : part.slice(0, eq),
-          eq === -1 ? "true" : this.expand(part.slice(eq + 1), scope),
-        );
-      }
+      const fields = mountFields(f.value ?? "", (v) => this.expand(v, scope));
       const type = fields.get("type") ?? "bind";
       const target = fields.get("target") ?? fields.get("dst") ?? fields.get("destination");
       if (type === "secret") {
@@ -799,27 +997,86 @@ class PlatformBuild {
             throw new DockerfileError(`secret ${id} is required: pass --secret id=${id},src=FILE`);
           continue;
         }
-        out.push({
-          kind: "secret",
-          key: `secret:${id}:${target ?? ""}`,
-          mount: { source: file, target: target ?? `/run/secrets/${id}`, readonly: true },
-        });
+        out.push(
+          fixedMount("secret", `secret:${id}:${target ?? ""}`, {
+            source: file,
+            target: target ?? `/run/secrets/${id}`,
+            readonly: true,
+          }),
+        );
       } else if (type === "cache") {
         if (!target) throw new DockerfileError("RUN --mount=type=cache needs target=");
         const id = fields.get("id") ?? target;
         const dir = join(this.options.store.directory, "mounts", cacheKey(["cache", id]));
-        out.push({
-          kind: "cache",
-          key: `cache:${id}:${target}`,
-          mount: { source: dir, target, readonly: false },
-        });
+        out.push(
+          fixedMount("cache", `cache:${id}:${target}`, { source: dir, target, readonly: false }),
+        );
+      } else if (type === "bind") {
+        if (!target) throw new DockerfileError("RUN --mount=type=bind needs target=");
+        out.push(await this.bindMount(state, info, fields, target));
       } else {
         throw new DockerfileError(
-          `RUN --mount=type=${type} is not supported by berth build yet (cache and secret are)`,
+          `RUN --mount=type=${type} is not supported by berth build (bind, cache and secret are)`,
         );
       }
     }
     return out;
+  }
+
+  /**
+   * `--mount=type=bind,target=…[,source=…][,from=stage|image][,rw]`: a directory or file of
+   * the context (only what .dockerignore keeps, copied so the step can never change the
+   * context) or of a stage's or image's root filesystem, read-only unless `rw` (writes are
+   * then made to a copy and dropped, as BuildKit does). Never part of the layer.
+   */
+  private async bindMount(
+    state: StageState,
+    info: InstructionInfo,
+    fields: Map<string, string>,
+    target: string,
+  ): Promise<RunMount> {
+    const source = fields.get("source") ?? fields.get("src") ?? "/";
+    const rw = ["rw", "readwrite"].some((k) => fields.get(k) === "true");
+    const from = fields.get("from");
+    const temp = () => {
+      const path = this.options.store.tempPath("bind");
+      this.runTemps.push(path);
+      return path;
+    };
+    if (from === undefined) {
+      const matches = await this.context.match(source);
+      const [m] = matches;
+      if (!m || matches.length > 1)
+        throw new DockerfileError(`RUN --mount=type=bind: source=${source} must name one path`);
+      const entries = m.isDirectory
+        ? await this.context.directoryEntries(m.path, "")
+        : [await this.context.entry(m.path, "")];
+      const digest = await filesDigest(entries, this.options.epoch);
+      return {
+        kind: "bind",
+        key: `bind:context:${source}:${target}:${rw}:${digest}`,
+        resolve: async () => {
+          const copy = temp();
+          await copyEntries(entries, copy, m.isDirectory);
+          return { source: copy, target, readonly: !rw };
+        },
+      };
+    }
+    const stage = await this.copySourceStage(state, info, from);
+    return {
+      kind: "bind",
+      key: `bind:from:${stage.diffIds.join(",")}:${source}:${target}:${rw}`,
+      resolve: async () => {
+        const root = await stage.materialise(this.options.store);
+        const host = await resolveInRoot(root, source, true);
+        if (!(await lstat(host).catch(() => undefined)))
+          throw new DockerfileError(`RUN --mount=type=bind: ${source} does not exist in ${from}`);
+        if (!rw) return { source: host, target, readonly: true };
+        const copy = temp();
+        await cp(host, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+        return { source: copy, target, readonly: false };
+      },
+    };
   }
 
   /** Creates mount points (and cache directories); returns what it created in the root. */
@@ -832,7 +1089,11 @@ class PlatformBuild {
       if (kind === "cache") await mkdir(mount.source, { recursive: true, mode: 0o755 });
       const target = await resolveInRoot(root, mount.target, true);
       const missing = await firstMissing(root, target);
-      if (kind === "secret") {
+      const isFile =
+        kind === "secret" ||
+        kind === "file" ||
+        (kind === "bind" && !(await stat(mount.source)).isDirectory());
+      if (isFile) {
         await mkdir(join(target, ".."), { recursive: true });
         if (!(await lstat(target).catch(() => undefined)))
           await writeFile(target, "", { mode: 0o400 });
@@ -847,10 +1108,12 @@ class PlatformBuild {
   // ---- the image ----
 
   private async finish(state: StageState): Promise<BuiltImage> {
-    const labels: Record<string, string> = {
-      ...(state.runtime.Labels ?? {}),
-      ...(this.options.labels ?? {}),
-    };
+    const labels: Record<string, string> = { ...(state.runtime.Labels ?? {}) };
+    // The source labels describe this build, so they replace what the base said, but not
+    // what this stage's LABEL says.
+    for (const [k, v] of Object.entries(this.options.sourceLabels ?? {}))
+      if (!state.ownLabels.has(k)) labels[k] = v;
+    Object.assign(labels, this.options.labels ?? {});
     labels["org.opencontainers.image.created"] = this.created;
     if (state.baseImage) {
       labels["org.opencontainers.image.base.name"] = state.baseImage.name;
@@ -865,6 +1128,58 @@ class PlatformBuild {
       MediaType.OciManifest,
     );
     return { platform: formatPlatform(this.platform), manifest, config };
+  }
+}
+
+function shortStep(step: string): string {
+  return step.length > 120 ? `${step.slice(0, 117)}...` : step;
+}
+
+/** A RUN --mount: its kind, its part of the step's cache key, and the mount it makes. */
+interface RunMount {
+  readonly kind: "secret" | "cache" | "bind" | "file";
+  readonly key: string;
+  resolve(): Promise<SandboxMount>;
+}
+
+function fixedMount(kind: RunMount["kind"], key: string, mount: SandboxMount): RunMount {
+  return { kind, key, resolve: async () => mount };
+}
+
+/** `type=bind,source=x,rw` → fields (a bare word is `true`), values expanded. */
+function mountFields(text: string, expandValue: (v: string) => string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    fields.set(
+      eq === -1 ? part : part.slice(0, eq),
+      eq === -1 ? "true" : expandValue(part.slice(eq + 1)),
+    );
+  }
+  return fields;
+}
+
+/** Writes context entries (paths relative to the copy's root) as real files under `dest`. */
+async function copyEntries(
+  entries: readonly LayerFile[],
+  dest: string,
+  isDirectory: boolean,
+): Promise<void> {
+  if (!isDirectory) {
+    const [file] = entries as [LayerFile];
+    await copyFile(file.source as string, dest);
+    await chmod(dest, file.mode);
+    return;
+  }
+  await mkdir(dest, { recursive: true, mode: 0o755 });
+  for (const f of orderedEntries(entries)) {
+    const host = join(dest, f.path);
+    if (f.type === "directory") await mkdir(host, { recursive: true, mode: f.mode });
+    else if (f.type === "symlink") await symlink(f.linkname ?? "", host);
+    else if (f.type === "file" && f.source) {
+      await copyFile(f.source, host);
+      await chmod(host, f.mode);
+    }
   }
 }
 

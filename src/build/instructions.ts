@@ -184,6 +184,8 @@ export interface CopyFlags {
   chown?: string;
   chmod?: number;
   link: boolean;
+  /** ADD --checksum=sha256:… of an http(s) source. */
+  checksum?: string;
 }
 
 export function copyFlags(
@@ -200,7 +202,8 @@ export function copyFlags(
       }
       out.chmod = Number.parseInt(f.value as string, 8);
     } else if (f.name === "link") out.link = f.value !== "false";
-    else if (f.name !== "keep-git-dir" && f.name !== "checksum" && f.name !== "parents") {
+    else if (f.name === "checksum" && keyword === "ADD") out.checksum = f.value ?? "";
+    else if (f.name !== "keep-git-dir" && f.name !== "parents") {
       throw new DockerfileError(`${keyword}: unknown flag --${f.name}`);
     }
   }

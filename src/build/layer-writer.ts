@@ -13,7 +13,7 @@ import * as tar from "tar-stream";
 import { type Descriptor, MediaType } from "../oci/index.js";
 import type { BuildStore, CachedLayer } from "./store.js";
 
-export type LayerFileType = "file" | "directory" | "symlink" | "whiteout" | "opaque";
+export type LayerFileType = "file" | "directory" | "symlink" | "hardlink" | "whiteout" | "opaque";
 
 export interface LayerFile {
   /** Path in the image without a leading `/`: `app/server.js`. */
@@ -25,6 +25,7 @@ export interface LayerFile {
   readonly gid: number;
   /** Seconds since the epoch, before clamping. */
   readonly mtime: number;
+  /** A symlink's target; a hard link's target path in the same layer (`app/a`). */
   readonly linkname?: string;
   /** Host file with the content of a regular file. */
   readonly source?: string;
@@ -41,11 +42,20 @@ class Hashing extends Transform {
   }
 }
 
-/** Sorts by path with parents first, dropping later duplicates of one path. */
+/**
+ * Sorts by path with parents first, dropping later duplicates of one path; hard links go
+ * last (also sorted) so each follows the file it names, as a tar reader needs.
+ */
 export function orderedEntries(files: readonly LayerFile[]): LayerFile[] {
   const byPath = new Map<string, LayerFile>();
   for (const f of files) byPath.set(f.path, f);
-  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = [...byPath.values()].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
+  return [
+    ...sorted.filter((f) => f.type !== "hardlink"),
+    ...sorted.filter((f) => f.type === "hardlink"),
+  ];
 }
 
 function headerOf(file: LayerFile, epoch: number): tar.Header {
@@ -70,6 +80,8 @@ function headerOf(file: LayerFile, epoch: number): tar.Header {
       return { ...common, name: `${file.path}/`, type: "directory" };
     case "symlink":
       return { ...common, name: file.path, type: "symlink", linkname: file.linkname ?? "" };
+    case "hardlink":
+      return { ...common, name: file.path, type: "link", linkname: file.linkname ?? "" };
     case "whiteout":
       return { ...common, name: `${dir}.wh.${base}`, type: "file", size: 0, mode: 0 };
     case "opaque":

@@ -33,6 +33,8 @@ export class StageState {
   shell: string[];
   /** ARGs declared in this stage and their values (undefined: declared, no value). */
   args = new Map<string, string | undefined>();
+  /** Label keys this stage's own LABEL instructions set (they win over source labels). */
+  ownLabels = new Set<string>();
   /** Whether CMD was set in this stage (ENTRYPOINT resets an inherited CMD only). */
   cmdSet = false;
   /**

@@ -15,6 +15,7 @@ import { type Platform, parsePlatform } from "../oci/index.js";
 import { copyImage } from "../transport/copy.js";
 import { hostPlatform, openImageDestination } from "../transport/index.js";
 import { parseTransportSpec } from "../transport/spec.js";
+import { progressFor } from "./build-progress.js";
 import { CliError, ExitCode } from "./errors.js";
 import { formatOption, printJson } from "./output.js";
 import {
@@ -71,7 +72,11 @@ export function register(program: Command): void {
       [],
     )
     .option("--network <mode>", "network of RUN steps: default or none", "default")
-    .option("--progress <mode>", "progress on stderr: auto, plain, tty or quiet", "auto")
+    .option(
+      "--progress <mode>",
+      "progress on stderr: auto (tty on a terminal, else plain), plain, tty (live view) or quiet",
+      "auto",
+    )
     .option("--cache-dir <dir>", "build store and layer cache (default: ~/.cache/berth/build)")
     .addOption(formatOption())
     .addHelpText(
@@ -108,9 +113,12 @@ async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
   }
   const registry = registryOptionsFrom(flags);
   const store = await BuildStore.open(flags.cacheDir ?? defaultCacheDir());
-  const progress = new PlainProgress(
-    flags.progress === "quiet" || (flags.format === "json" && flags.progress === "auto"),
-  );
+  if (!["auto", "plain", "tty", "quiet"].includes(flags.progress))
+    throw new CliError(
+      `--progress must be auto, plain, tty or quiet, not "${flags.progress}"`,
+      ExitCode.Usage,
+    );
+  const progress = progressFor(flags.progress, flags.format === "json");
   let result: Awaited<ReturnType<typeof build>>;
   try {
     result = await build({
@@ -125,10 +133,12 @@ async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
       secrets: await secrets(flags.secret, store),
       network: flags.network === "none" ? "none" : "default",
       epoch: sourceDateEpoch(context),
+      sourceLabels: gitSourceLabels(context),
       registry,
       onEvent: progress.handle,
     });
   } catch (err) {
+    progress.finish();
     if (err instanceof BuildError)
       throw new CliError(err.message, err.usage ? ExitCode.Usage : ExitCode.Failure);
     if (err instanceof ContextError) throw new CliError(err.message, ExitCode.Usage);
@@ -155,6 +165,7 @@ async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
     await dest.close();
     progress.line(`wrote ${destination}`);
   }
+  progress.finish();
   const summary = {
     digest: result.manifest.digest,
     mediaType: result.manifest.mediaType,
@@ -251,40 +262,45 @@ function sourceDateEpoch(context: string): number {
   return 0;
 }
 
-/** BuildKit-style plain progress on stderr: one line per step, RUN output indented. */
-class PlainProgress {
-  private n = 0;
-  constructor(private readonly quiet: boolean) {}
+function git(context: string, args: string[]): string | undefined {
+  try {
+    const out = execFileSync("git", ["-C", context, ...args], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-  readonly handle = (event: BuildEvent): void => {
-    if (this.quiet) return;
-    if (event.kind === "step") {
-      this.n++;
-      const status = !event.layer
-        ? ""
-        : event.cached
-          ? " CACHED"
-          : ` DONE ${(event.ms / 1000).toFixed(1)}s`;
-      this.line(`#${this.n} [${event.stage}] ${event.step}${status}`);
-    } else if (event.kind === "pull") this.line(`pulled ${event.image} (${event.digest})`);
-    else if (event.kind === "warning") this.line(`warning: ${event.message}`);
-    else this.output(event.chunk.toString("utf8"));
-  };
+/**
+ * org.opencontainers.image.source and .revision from the context's git checkout, where it is
+ * one: the origin remote (credentials removed) and the HEAD commit.
+ */
+function gitSourceLabels(context: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const revision = git(context, ["rev-parse", "--verify", "HEAD"]);
+  if (revision && /^[0-9a-f]{40,64}$/.test(revision))
+    labels["org.opencontainers.image.revision"] = revision;
+  const remote = git(context, ["remote", "get-url", "origin"]);
+  const source = remote ? publicSourceUrl(remote) : undefined;
+  if (source) labels["org.opencontainers.image.source"] = source;
+  return labels;
+}
 
-  private atLineStart = true;
-
-  /** A RUN step's output, each line prefixed so it stands apart from the step lines. */
-  private output(text: string): void {
-    let out = "";
-    for (const c of text) {
-      if (this.atLineStart) out += "  | ";
-      out += c;
-      this.atLineStart = c === "\n";
+/** A remote URL as it may be published: user and password removed. */
+export function publicSourceUrl(remote: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote)) {
+    try {
+      const url = new URL(remote);
+      url.username = "";
+      url.password = "";
+      return url.toString();
+    } catch {
+      return undefined;
     }
-    process.stderr.write(out);
   }
-
-  line(text: string): void {
-    if (!this.quiet) process.stderr.write(`${text}\n`);
-  }
+  // scp-like `git@host:org/repo.git`: the user is not a secret, but keep only host and path.
+  const scp = /^(?:[^@/]+@)?([^:/]+):(.+)$/.exec(remote);
+  return scp ? `ssh://${scp[1]}/${(scp[2] as string).replace(/^\/+/, "")}` : undefined;
 }

@@ -23,6 +23,8 @@ export interface LayerEntry {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** Modification time in seconds since the epoch (0 when the header has none). */
+  readonly mtime?: number;
   /** Target of a symlink or hard link (hard links: a normalised path in the same layer). */
   readonly linkname?: string;
   /**
@@ -132,6 +134,7 @@ function toLayerEntry(header: tar.Header): LayerEntry | undefined {
     mode: header.mode ?? 0,
     uid: header.uid ?? 0,
     gid: header.gid ?? 0,
+    mtime: header.mtime ? Math.floor(header.mtime.getTime() / 1000) : 0,
   };
   if (base === OPAQUE_MARKER) {
     return { ...common, path: dir.replace(/\/$/, ""), type: "directory", whiteout: "opaque" };

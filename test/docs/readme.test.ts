@@ -51,6 +51,7 @@ const DOC_OPTIONS: Record<string, Partial<Omit<Document, "file">>> = {
   "docs/lint/README.md": { server: false },
   "docs/analyze.md": { server: false },
   "docs/scale-out.md": { server: false },
+  "docs/build.md": { server: false },
 };
 
 /** README.md, then every docs/**\/*.md with a shell block, in path order. */
