@@ -23,6 +23,7 @@ import type { ScanningApi } from "./routes/scanning.js";
 export interface RepositoryInfo {
   readonly name: string;
   readonly artifactCount: number;
+  readonly tagCount: number;
   readonly pushedAt: string | null;
   readonly pulledAt: string | null;
 }

@@ -72,10 +72,15 @@ export class MetaRegistryView implements RegistryView {
       .select((eb) => [
         "r.name",
         eb.fn.count<number | string>("m.id").as("artifacts"),
+        eb
+          .selectFrom("tags as t")
+          .select((sub) => sub.fn.countAll<number | string>().as("n"))
+          .whereRef("t.repository_id", "=", "r.id")
+          .as("tags"),
         eb.fn.max("m.pushed_at").as("pushed"),
         eb.fn.max("m.pulled_at").as("pulled"),
       ])
-      .groupBy("r.name");
+      .groupBy(["r.name", "r.id"]);
     if (project !== undefined) {
       const f = projectFilter(project);
       q = q.where((eb) =>
@@ -91,6 +96,7 @@ export class MetaRegistryView implements RegistryView {
       .map((r) => ({
         name: r.name,
         artifactCount: Number(r.artifacts),
+        tagCount: Number(r.tags ?? 0),
         pushedAt: isoOrNull(r.pushed as number | null),
         pulledAt: isoOrNull(r.pulled as number | null),
       }));

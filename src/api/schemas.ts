@@ -144,6 +144,11 @@ export const RepositorySchema = {
     name: { type: "string" },
     project: { type: "string" },
     artifactCount: { type: "integer" },
+    tagCount: { type: "integer" },
+    sizeBytes: {
+      type: "integer",
+      description: "bytes of distinct blobs linked to and manifests stored in the repository",
+    },
     pushedAt: nullableTimestamp,
     pulledAt: nullableTimestamp,
   },

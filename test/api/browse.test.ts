@@ -116,6 +116,28 @@ describe("GET /projects/{project}/permissions", () => {
   });
 });
 
+describe("GET /projects/{project}/repositories", () => {
+  it("answers each repository's artifact and tag counts and its size, sortable by tag count", async () => {
+    const list = await call("/projects/shop/repositories?sort=-tagCount");
+    expect(list.status).toBe(200);
+    const items = list.body.items as {
+      name: string;
+      artifactCount: number;
+      tagCount: number;
+      sizeBytes: number;
+    }[];
+    const api = items.find((r) => r.name === "shop/api");
+    // v1.0, v1.1, v2.0 and latest share one image; multi is an index of two; sbom.
+    expect(api).toMatchObject({ tagCount: 6 });
+    expect(api?.artifactCount).toBeGreaterThanOrEqual(4);
+    // At least the two layers of the image (3000 + 5000 bytes), and what the quota counts.
+    expect(api?.sizeBytes).toBeGreaterThan(8000);
+    const quota = await call("/projects/shop/repositories/shop%2Fapi/quota");
+    expect(api?.sizeBytes).toBe(quota.body.usedBytes);
+    expect((await call("/projects/shop/repositories?sort=tagCount")).status).toBe(200);
+  });
+});
+
 describe("GET …/repositories/{repository}/tags", () => {
   it("filters, sorts and paginates in the database, with each tag's artifact", async () => {
     const all = await call(`${tagsPath}?page_size=100`);

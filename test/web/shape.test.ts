@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { artifactOverview, layerViews } from "../../src/api/artifact-overview.js";
 import { artifactKind, tagSchemeSubject } from "../../src/oci/artifact-kind.js";
 import { type ImageConfig, MediaType, parseManifest } from "../../src/oci/index.js";
+import { parseRetentionPolicy, policyDocument } from "../../src/policy/retention.js";
 import { acceptsGzip } from "../../src/web-ui.js";
 import {
   expiryRequest,
@@ -12,9 +13,16 @@ import {
   formatWhen,
   pullCommands,
   quotaFraction,
+  quotaLimitRequest,
   shortDigest,
 } from "../../web/src/shape/format.js";
 import { mainNavigation, projectAbilities } from "../../web/src/shape/menus.js";
+import {
+  describeRule,
+  emptyRule,
+  retentionDocument,
+  retentionForm,
+} from "../../web/src/shape/retention.js";
 import { sbomPackages, severityCounts, severityTone } from "../../web/src/shape/scan.js";
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -326,5 +334,66 @@ describe("serving compressed assets", () => {
     expect(acceptsGzip("gzip;q=0")).toBe(false);
     expect(acceptsGzip("identity")).toBe(false);
     expect(acceptsGzip(undefined)).toBe(false);
+  });
+});
+
+describe("the retention editor's form model", () => {
+  const stored = {
+    schedule: "0 3 * * *",
+    rules: [
+      {
+        repositories: { matching: "app/**" },
+        tags: { excluding: "latest", untagged: true },
+        retain: { mostRecentlyPushed: 5 },
+      },
+      { repositories: { excluding: "tmp" }, tags: { matching: "**" }, retain: { always: true } },
+    ],
+  };
+
+  it("round-trips a stored policy through the form unchanged, as the API parser reads it", () => {
+    const form = retentionForm(stored);
+    expect(form.rules[0]).toMatchObject({
+      repositoriesMode: "matching",
+      repositories: "app/**",
+      tagsMode: "excluding",
+      tags: "latest",
+      untagged: true,
+      retain: "mostRecentlyPushed",
+      count: "5",
+    });
+    expect(form.rules[1]?.retain).toBe("always");
+    const doc = retentionDocument(form);
+    const parsed = parseRetentionPolicy(doc, () => undefined);
+    expect(policyDocument(parsed)).toEqual({
+      schedule: "0 3 * * *",
+      rules: [stored.rules[0], { ...stored.rules[1], tags: { matching: "**", untagged: false } }],
+    });
+  });
+
+  it("starts a missing policy with one rule, sends an empty schedule as null, keeps a bad count as typed", () => {
+    const form = retentionForm(null);
+    expect(form).toEqual({ schedule: "", rules: [emptyRule()] });
+    expect(retentionDocument(form).schedule).toBeNull();
+    const bad = retentionDocument({ schedule: " ", rules: [{ ...emptyRule(), count: "many" }] });
+    expect(bad.rules[0]?.retain).toEqual({ mostRecentlyPushed: "many" });
+    expect(() => parseRetentionPolicy(bad, () => undefined)).toThrow(/mostRecentlyPushed/);
+  });
+
+  it("describes a rule in a sentence", () => {
+    expect(describeRule({ ...emptyRule(), tagsMode: "excluding", tags: "dev-*", count: "3" })).toBe(
+      "In **, of tags not dev-*, keep the 3 most recently pushed",
+    );
+  });
+});
+
+describe("quota limits as typed", () => {
+  it("reads sizes as the CLI does, empty as unlimited, and refuses other text with a sentence", () => {
+    expect(quotaLimitRequest("")).toEqual({ limitBytes: null });
+    expect(quotaLimitRequest("2GB")).toEqual({ limitBytes: 2_000_000_000 });
+    expect(quotaLimitRequest("1 GiB")).toEqual({ limitBytes: 1024 ** 3 });
+    expect(quotaLimitRequest("512")).toEqual({ limitBytes: 512 });
+    expect(quotaLimitRequest("lots")).toEqual({
+      error: '"lots" is not a size: write e.g. 20GB, 512MiB, or leave it empty',
+    });
   });
 });

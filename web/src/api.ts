@@ -104,6 +104,8 @@ export interface Repository {
   name: string;
   project: string;
   artifactCount: number;
+  tagCount: number;
+  sizeBytes: number;
   pushedAt: string | null;
   pulledAt: string | null;
 }

@@ -2,26 +2,36 @@
 // signed in, sign out), the routes, and the sign-in form in place of any page when signed
 // out (the URL stays, so a deep link opens its page right after signing in). Every page has
 // its own URL; tabs and filters live in the path and query string.
+import { type ComponentType, lazy, Suspense } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
-import {
-  AdminAudit,
-  AdminJob,
-  AdminJobs,
-  AdminQuotas,
-  AdminRobots,
-  AdminSystem,
-  AdminUsers,
-} from "./pages/admin.js";
-import { ArtifactPage } from "./pages/artifact.js";
-import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
-import { RegistriesPage } from "./pages/registries.js";
-import { AdminReplication, AdminReplicationExecution } from "./pages/replication.js";
-import { RepositoryPage } from "./pages/repository.js";
 import { SignIn } from "./pages/signin.js";
 import { SessionProvider, useSession } from "./session.js";
 import { mainNavigation } from "./shape/menus.js";
 import { ErrorBox, Loading } from "./ui.js";
+
+/**
+ * A page loaded on first use (its own chunk), so the first load of the project list carries
+ * only the shell, the sign-in form and that list (bench/ui.ts).
+ */
+function page<M>(load: () => Promise<M>, name: keyof M): ComponentType {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+const admin = () => import("./pages/admin.js");
+const AdminAudit = page(admin, "AdminAudit");
+const AdminJob = page(admin, "AdminJob");
+const AdminJobs = page(admin, "AdminJobs");
+const AdminQuotas = page(admin, "AdminQuotas");
+const AdminRobots = page(admin, "AdminRobots");
+const AdminSystem = page(admin, "AdminSystem");
+const AdminUsers = page(admin, "AdminUsers");
+const ArtifactPage = page(() => import("./pages/artifact.js"), "ArtifactPage");
+const ProjectPage = page(() => import("./pages/project.js"), "ProjectPage");
+const RepositoryPage = page(() => import("./pages/repository.js"), "RepositoryPage");
+const RegistriesPage = page(() => import("./pages/registries.js"), "RegistriesPage");
+const replication = () => import("./pages/replication.js");
+const AdminReplication = page(replication, "AdminReplication");
+const AdminReplicationExecution = page(replication, "AdminReplicationExecution");
 
 function Header() {
   const { session, signOut } = useSession();
@@ -99,9 +109,14 @@ function Routes() {
 export function App() {
   return (
     <SessionProvider>
+      <a href="#content" className="skip">
+        Skip to content
+      </a>
       <Header />
-      <main>
-        <Routes />
+      <main id="content" tabIndex={-1}>
+        <Suspense fallback={<Loading what="page" />}>
+          <Routes />
+        </Suspense>
       </main>
     </SessionProvider>
   );

@@ -1,7 +1,8 @@
 // Small building blocks every page uses: the API's error message box, loading line, copy
 // button, tab bar (links, so every tab is a URL), pager, confirmation dialog (a native
-// <dialog>, keyboard- and screen-reader-friendly), badges, and URL-backed query state.
-import { type ReactNode, useEffect, useRef, useState } from "react";
+// <dialog>: focus moves in, Tab stays in, Escape closes, focus returns to the opener),
+// badges, and URL-backed query state.
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, useLocation, useSearch } from "wouter";
 import { ApiError } from "./api.js";
 
@@ -107,6 +108,25 @@ export function Badge({ children, tone }: { children: ReactNode; tone?: string }
   return <span className={`badge ${tone ?? ""}`}>{children}</span>;
 }
 
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Keeps Tab and Shift+Tab inside a modal: from the last control to the first and back. */
+function trapTab(event: KeyboardEvent<HTMLElement>, container: HTMLElement | null): void {
+  if (event.key !== "Tab" || !container) return;
+  const controls = [...container.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (!first || !last) return;
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 /** A modal confirmation listing what an action does; resolves through onConfirm/onCancel. */
 export function Confirm({
   title,
@@ -128,11 +148,25 @@ export function Confirm({
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
+    // Focus goes back where it was (the button that opened the dialog) when it closes.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
+    return () => {
+      dialog?.close();
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
-    <dialog ref={ref} aria-labelledby="confirm-title" onCancel={onCancel}>
+    <dialog
+      ref={ref}
+      aria-labelledby="confirm-title"
+      onCancel={(event) => {
+        // Escape: the page closes the dialog by unmounting it, so focus is restored above.
+        event.preventDefault();
+        onCancel();
+      }}
+      onKeyDown={(event) => trapTab(event, ref.current)}
+    >
       <h2 id="confirm-title">{title}</h2>
       {children}
       <ErrorBox error={error} />

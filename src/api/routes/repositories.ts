@@ -49,8 +49,14 @@ const tagParams = {
 } as const;
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
-type RepoSort = "name" | "pushedAt" | "pulledAt" | "artifactCount";
-const REPO_SORTS: readonly RepoSort[] = ["name", "pushedAt", "pulledAt", "artifactCount"];
+type RepoSort = "name" | "pushedAt" | "pulledAt" | "artifactCount" | "tagCount";
+const REPO_SORTS: readonly RepoSort[] = [
+  "name",
+  "pushedAt",
+  "pulledAt",
+  "artifactCount",
+  "tagCount",
+];
 
 function sortRepositories(
   items: RepositoryInfo[],
@@ -65,11 +71,16 @@ function sortRepositories(
   return descending ? sorted.reverse() : sorted;
 }
 
-function repoView(r: RepositoryInfo) {
-  return { ...r, project: projectOf(r.name) };
-}
-
 export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  /** A listed repository with its project and size (counted for the page shown only). */
+  async function repoView(r: RepositoryInfo) {
+    return {
+      ...r,
+      project: projectOf(r.name),
+      sizeBytes: await ctx.registry.usage({ kind: "repository", repository: r.name }),
+    };
+  }
+
   async function requireRepository(
     caller: Caller,
     params: { project: string; repository: string },
@@ -121,7 +132,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
       }
       const result = slicePage(sortRepositories(visible, page.sort, page.descending), page);
       return sendPage(request, reply, page, {
-        items: result.items.map(repoView),
+        items: await Promise.all(result.items.map(repoView)),
         total: result.total,
       });
     },
@@ -157,7 +168,7 @@ export async function repositoryRoutes(app: FastifyInstance, ctx: ApiContext): P
       const items = await ctx.registry.listRepositories(project, query.q);
       const result = slicePage(sortRepositories(items, page.sort, page.descending), page);
       return sendPage(request, reply, page, {
-        items: result.items.map(repoView),
+        items: await Promise.all(result.items.map(repoView)),
         total: result.total,
       });
     },

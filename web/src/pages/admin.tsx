@@ -1,5 +1,6 @@
 // Administration (system administrators): users (create, reset password, admin flag,
-// delete), system robot accounts, jobs with their logs, project quotas, and the whole
+// delete), system robot accounts, jobs with their logs, project and registry quotas (shown
+// and set), and the whole
 // audit log. A non-administrator who opens one of these URLs sees the API's refusal.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
@@ -16,7 +17,7 @@ import {
   type Robot,
   type User,
 } from "../api.js";
-import { expiryRequest, formatWhen } from "../shape/format.js";
+import { expiryRequest, formatBytes, formatWhen, quotaLimitRequest } from "../shape/format.js";
 import {
   Badge,
   Confirm,
@@ -375,7 +376,55 @@ export function AdminJob() {
   );
 }
 
+/** A quota's limit as a text field (empty = unlimited), saved with PUT {path}. */
+function QuotaEditor({
+  path,
+  label,
+  limit,
+  onSaved,
+}: {
+  path: string;
+  label: string;
+  limit: number | null;
+  onSaved: () => void;
+}) {
+  const [problem, setProblem] = useState<string>();
+  const save = useMutation({
+    mutationFn: (limitBytes: number | null) => put(path, { limitBytes }),
+    onSuccess: onSaved,
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const text = String(new FormData(event.currentTarget).get("limit") ?? "");
+    const parsed = quotaLimitRequest(text);
+    if ("error" in parsed) {
+      setProblem(parsed.error);
+      return;
+    }
+    setProblem(undefined);
+    save.mutate(parsed.limitBytes);
+  };
+  return (
+    <form className="toolbar" aria-label={`${label} quota`} onSubmit={submit}>
+      <input
+        name="limit"
+        aria-label={`${label} limit`}
+        placeholder="unlimited"
+        size={10}
+        defaultValue={limit === null ? "" : String(limit)}
+        title="bytes, or a size such as 20GB or 512MiB; empty = unlimited"
+      />
+      <button type="submit" className="small" disabled={save.isPending}>
+        Set limit
+      </button>
+      {limit !== null && <span className="muted">{formatBytes(limit)}</span>}
+      <ErrorBox error={problem ? new Error(problem) : save.error} />
+    </form>
+  );
+}
+
 export function AdminQuotas() {
+  const client = useQueryClient();
   const list = useQuery({
     queryKey: ["quotas"],
     queryFn: () => get<Page<Quota>>("/quotas", { page_size: 100 }),
@@ -384,36 +433,61 @@ export function AdminQuotas() {
     queryKey: ["system-quota"],
     queryFn: () => get<{ limitBytes: number | null; usedBytes: number }>("/system/quota"),
   });
+  const refresh = () => {
+    client.invalidateQueries({ queryKey: ["quotas"] });
+    client.invalidateQueries({ queryKey: ["system-quota"] });
+    client.invalidateQueries({ queryKey: ["quota"] });
+  };
   return (
     <section>
       <h1>Quotas</h1>
       <ErrorBox error={list.error ?? system.error} />
       {system.data && (
-        <p>
-          Registry: <QuotaBar used={system.data.usedBytes} limit={system.data.limitBytes} />
-        </p>
+        <div className="card">
+          <h2>Registry</h2>
+          <QuotaBar used={system.data.usedBytes} limit={system.data.limitBytes} />
+          <QuotaEditor
+            key={String(system.data.limitBytes)}
+            path="/system/quota"
+            label="Registry"
+            limit={system.data.limitBytes}
+            onSaved={refresh}
+          />
+        </div>
       )}
       {list.data && (
-        <table>
-          <thead>
-            <tr>
-              <th>Project</th>
-              <th>Used / limit</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((q) => (
-              <tr key={q.project}>
-                <td>
-                  <Link href={`/projects/${q.project}/repositories`}>{q.project}</Link>
-                </td>
-                <td>
-                  <QuotaBar used={q.usedBytes} limit={q.limitBytes} />
-                </td>
+        <div className="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th>Project</th>
+                <th>Used / limit</th>
+                <th>Limit</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.data.items.map((q) => (
+                <tr key={q.project} data-project={q.project}>
+                  <td>
+                    <Link href={`/projects/${q.project}/repositories`}>{q.project}</Link>
+                  </td>
+                  <td>
+                    <QuotaBar used={q.usedBytes} limit={q.limitBytes} />
+                  </td>
+                  <td>
+                    <QuotaEditor
+                      key={String(q.limitBytes)}
+                      path={`/projects/${q.project}/quota`}
+                      label={`Project ${q.project}`}
+                      limit={q.limitBytes}
+                      onSaved={refresh}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {list.isPending && <Loading what="quotas" />}
     </section>

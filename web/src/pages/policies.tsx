@@ -1,53 +1,20 @@
 // A project's policies as they exist in the API: tag immutability rules (list, add,
-// remove), vulnerability scanning and the quality gate (pages/scan-policies.tsx), and the
-// retention and trust (signature enforcement) policies shown as stored (edit them with
-// `berth admin` or the API; docs/policies.md).
+// remove), the retention policy (pages/retention-policy.tsx: edit, dry-run, run, delete),
+// the trust policy (pages/trust-policy.tsx: mode and trusted keys), and vulnerability
+// scanning and the quality gate (pages/scan-policies.tsx); docs/policies.md.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
-import { ApiError, del, get, post } from "../api.js";
-import { ErrorBox, Loading } from "../ui.js";
+import { del, get, post } from "../api.js";
+import { ErrorBox } from "../ui.js";
+import { RetentionEditor } from "./retention-policy.js";
 import { GatePolicyEditor, ScanningPolicies } from "./scan-policies.js";
+import { TrustEditor } from "./trust-policy.js";
 
 interface ImmutableRule {
   id: string;
   repositoryPattern: string;
   tagPattern: string;
   createdBy: string;
-}
-
-function StoredPolicy({
-  title,
-  path,
-  queryKey,
-}: {
-  title: string;
-  path: string;
-  queryKey: string;
-}) {
-  const query = useQuery({
-    queryKey: [queryKey, path],
-    queryFn: async () => {
-      try {
-        return await get<unknown>(path);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return null;
-        throw err;
-      }
-    },
-  });
-  return (
-    <div className="card">
-      <h2>{title}</h2>
-      <ErrorBox error={query.error} />
-      {query.isPending ? (
-        <Loading what={title} />
-      ) : query.data === null ? (
-        <p className="muted">None set.</p>
-      ) : (
-        <pre className="json">{JSON.stringify(query.data, null, 2)}</pre>
-      )}
-    </div>
-  );
 }
 
 export function ProjectPolicies({
@@ -120,16 +87,14 @@ export function ProjectPolicies({
           </form>
         )}
       </div>
-      <StoredPolicy
-        title="Retention"
-        path={`/projects/${project}/retention`}
-        queryKey="retention"
-      />
-      <StoredPolicy
-        title="Trust (signatures)"
-        path={`/projects/${project}/trust`}
-        queryKey="trust"
-      />
+      <div className="card wide">
+        <h2>Retention</h2>
+        <RetentionEditor project={project} canManage={canManage} />
+      </div>
+      <div className="card wide">
+        <h2>Trust (signatures)</h2>
+        <TrustEditor project={project} canManage={canManage} />
+      </div>
       <ScanningPolicies project={project} canManage={canManage} canScan={canScan} />
       <GatePolicyEditor project={project} canSet={canSetGate} />
     </div>

@@ -1,4 +1,5 @@
-// One project: tabs for its repositories, vulnerabilities, members, robot accounts, audit log, policies
+// One project: tabs for its repositories (artifact and tag counts, size, last push and
+// pull), vulnerabilities, members, robot accounts, audit log, policies
 // and settings, each a URL (/projects/<name>/<tab>). Which tabs and buttons appear follows
 // the caller's actions from GET /projects/<name>/permissions; the server checks again.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -19,7 +20,7 @@ import {
   type Robot,
   repoSegment,
 } from "../api.js";
-import { expiryRequest, formatWhen } from "../shape/format.js";
+import { expiryRequest, formatBytes, formatWhen } from "../shape/format.js";
 import { type ProjectAbilities, projectAbilities, ROLE_LABELS } from "../shape/menus.js";
 import {
   Badge,
@@ -124,6 +125,7 @@ function Repositories({ project }: { project: string }) {
             <option value="-pushedAt">last push</option>
             <option value="-pulledAt">last pull</option>
             <option value="-artifactCount">artifacts</option>
+            <option value="-tagCount">tags</option>
           </select>
         </label>
       </div>
@@ -136,6 +138,8 @@ function Repositories({ project }: { project: string }) {
                 <tr>
                   <th>Repository</th>
                   <th className="num">Artifacts</th>
+                  <th className="num">Tags</th>
+                  <th className="num">Size</th>
                   <th>Last push</th>
                   <th>Last pull</th>
                 </tr>
@@ -149,6 +153,8 @@ function Repositories({ project }: { project: string }) {
                       </Link>
                     </td>
                     <td className="num">{r.artifactCount}</td>
+                    <td className="num">{r.tagCount}</td>
+                    <td className="num">{formatBytes(r.sizeBytes)}</td>
                     <td>
                       <When iso={r.pushedAt} text={formatWhen(r.pushedAt)} />
                     </td>

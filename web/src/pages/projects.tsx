@@ -2,7 +2,7 @@
 // used/limit as a bar (each row asks its project's quota and repository total), and the
 // create form for system administrators.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { get, type Page, type Project, post, type Quota, type Repository } from "../api.js";
 import { useSession } from "../session.js";
@@ -66,6 +66,10 @@ function CreateProject() {
       navigate(`/projects/${project.name}/repositories`);
     },
   });
+  const nameInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (open) nameInput.current?.focus();
+  }, [open]);
   if (!open)
     return (
       <button type="button" className="primary" onClick={() => setOpen(true)}>
@@ -81,7 +85,7 @@ function CreateProject() {
     <form className="card inline" onSubmit={submit} aria-label="New project">
       <label>
         Name
-        <input name="name" required pattern="[a-z0-9]+(?:[._-][a-z0-9]+)*" />
+        <input ref={nameInput} name="name" required pattern="[a-z0-9]+(?:[._-][a-z0-9]+)*" />
       </label>
       <label className="check">
         <input type="checkbox" name="public" /> Public (anyone may pull)

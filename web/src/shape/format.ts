@@ -1,7 +1,7 @@
 // How the UI writes numbers, digests, times and pull commands. Byte sizes use the CLI's own
 // formatter (src/analyze/byte-size.ts, SI units) so the UI and `berth analyze` agree.
 // Pure: no DOM, no I/O (unit-tested in test/web/shape.test.ts).
-import { formatByteSize } from "../../../src/analyze/byte-size.js";
+import { formatByteSize, parseByteSize } from "../../../src/analyze/byte-size.js";
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "—";
@@ -29,6 +29,18 @@ export function formatWhen(iso: string | null | undefined, now = Date.now()): st
   const days = Math.floor(hours / 24);
   if (days <= 30) return `${days} day${days === 1 ? "" : "s"} ago`;
   return new Date(at).toISOString().slice(0, 10);
+}
+
+/**
+ * A quota limit as typed (`20GB`, `1.5 GiB`, `512`; empty = unlimited) for PUT …/quota:
+ * `{ limitBytes }`, or `{ error }` with a sentence when the text is not a size.
+ */
+export function quotaLimitRequest(text: string): { limitBytes: number | null } | { error: string } {
+  if (text.trim() === "") return { limitBytes: null };
+  const bytes = parseByteSize(text);
+  if (bytes === undefined)
+    return { error: `"${text.trim()}" is not a size: write e.g. 20GB, 512MiB, or leave it empty` };
+  return { limitBytes: bytes };
 }
 
 /** Used/limit as a fraction 0..1 for a quota bar; undefined when unlimited. */
