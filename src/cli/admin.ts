@@ -21,6 +21,7 @@ import {
 } from "./admin/policy-commands.js";
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { registerScanCommands } from "./admin/scan.js";
+import { registerTrashCommands } from "./admin/trash.js";
 import { registerTrustCommands } from "./admin/trust.js";
 import { registerWebhookCommands } from "./admin/webhooks.js";
 import { CliError, ExitCode } from "./errors.js";
@@ -74,6 +75,7 @@ export function register(program: Command): void {
   registerAuditCommand(admin, openBackend);
   registerJobCommands(admin);
   registerFsckCommand(admin);
+  registerTrashCommands(admin);
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
   registerWebhookCommands(admin);

@@ -141,6 +141,11 @@ export interface BerthConfig {
     /** Base64 of 32 bytes sealing target secrets; "" = DATA/webhook-secrets.key. */
     secretKey: string;
   };
+  /** The trash of deleted artifacts and tags (src/meta/trash.ts, src/jobs/trash-purge.ts; docs/lifecycle.md). */
+  trash: {
+    /** How long (ms) deleted artifacts and tags stay restorable; 0 = no trash (deletes are final). */
+    keepMs: number;
+  };
   /** Scheduled fsck without repair (src/jobs/fsck.ts; docs/lifecycle.md). */
   scrub: {
     /** Cron expression for scrub runs; "" = no schedule (the default). */
@@ -488,6 +493,15 @@ export const SETTINGS: readonly Setting[] = [
     "Garbage collection keeps unreferenced blob links and untagged manifests younger than this (0 for tests).",
   ),
   setting(
+    "trash.keep",
+    "BERTH_TRASH_KEEP",
+    parseDuration,
+    (c, v) => {
+      c.trash.keepMs = v;
+    },
+    "How long deleted artifacts and tags stay in the trash, restorable, before the hourly purge removes them for good (their blobs then go at the next garbage collection); 0 disables the trash: deletes are final at once.",
+  ),
+  setting(
     "gc.schedule",
     "BERTH_GC_SCHEDULE",
     parseCronOrEmpty,
@@ -729,6 +743,7 @@ export function defaultConfig(): BerthConfig {
       allowPrivateTargets: false,
       secretKey: "",
     },
+    trash: { keepMs: 7 * 24 * 3600_000 },
     scrub: { schedule: "" },
   };
 }

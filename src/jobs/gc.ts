@@ -36,6 +36,9 @@
 // Quotas: project usage counts the blobs linked in the project plus its manifests
 // (api/registry-view.ts); GC only removes links nothing references and rows nothing links,
 // so usage afterwards is exactly the bytes the project's manifests reference.
+// Trash: what a trash entry references (meta/trash.ts) counts as referenced in every phase
+// (its untagged manifests, its repository links, its blobs), in the plan and in each re-check;
+// a purge makes it collectable by the next run.
 // Never: delete from the snapshot without the locked re-check, or import registry/.
 import type { Kysely } from "kysely";
 import {
@@ -128,7 +131,15 @@ export function planGc(
       list.push(r.manifestId);
       parents.set(child, list);
     }
-    const candidates = snapshot.manifests.filter((m) => !m.tagged && m.pushedAt < options.cutoff);
+    const keptByTrash = new Set(
+      snapshot.trashReferences
+        .filter((t) => t.kind === "manifest")
+        .map((t) => `${t.repository} ${t.digest}`),
+    );
+    const candidates = snapshot.manifests.filter(
+      (m) =>
+        !m.tagged && m.pushedAt < options.cutoff && !keptByTrash.has(`${m.repository} ${m.digest}`),
+    );
     // Rounds: a manifest goes once its parents and its subject are gone (or never existed).
     let progress = true;
     while (progress) {
@@ -153,10 +164,21 @@ export function planGc(
     const repo = repoOf.get(r.manifestId);
     if (repo !== undefined) referenced.add(`${repo} ${r.digest}`);
   }
-  const links: GcPlan["links"] = [];
+  // The trash keeps the blobs of what it holds, and the links of repositories that exist.
+  const trashed = new Set<string>();
   const linked = new Set<string>();
+  for (const t of snapshot.trashReferences) {
+    if (t.kind !== "blob") continue;
+    trashed.add(`${t.repository} ${t.digest}`);
+    linked.add(t.digest);
+  }
+  const links: GcPlan["links"] = [];
   for (const l of snapshot.links) {
-    if (l.createdAt < options.cutoff && !referenced.has(`${l.repositoryId} ${l.digest}`)) {
+    if (
+      l.createdAt < options.cutoff &&
+      !referenced.has(`${l.repositoryId} ${l.digest}`) &&
+      !trashed.has(`${l.repository} ${l.digest}`)
+    ) {
       links.push({ repositoryId: l.repositoryId, repository: l.repository, digest: l.digest });
     } else linked.add(l.digest);
   }

@@ -80,7 +80,8 @@ export async function linkBlob(
   });
 }
 
-async function upsertLink(
+/** Creates or refreshes a repository link (its time starts a new GC grace period). */
+export async function upsertLink(
   trx: Kysely<Database>,
   repositoryId: number,
   digest: string,
@@ -176,6 +177,15 @@ export async function claimBlobForDeletion(
       .limit(1)
       .executeTakeFirst();
     if (link) return false;
+    // After the links (see meta/gc.ts): a trash entry keeps the bytes of what it holds.
+    const trashed = await trx
+      .selectFrom("trash_references")
+      .select("trash_id")
+      .where("digest", "=", digest)
+      .where("kind", "=", "blob")
+      .limit(1)
+      .executeTakeFirst();
+    if (trashed) return false;
     await trx.updateTable("blobs").set({ deleting_at: now }).where("digest", "=", digest).execute();
     return true;
   });

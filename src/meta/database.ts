@@ -39,6 +39,7 @@ import type { JobsTables } from "./jobs-schema.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { PolicyTables } from "./policy-schema.js";
 import type { RegistryTables } from "./schema.js";
+import type { TrashTables } from "./trash.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
 
@@ -51,6 +52,7 @@ export type Database = RegistryTables &
   JobsTables &
   PolicyTables &
   TrustTables &
+  TrashTables &
   WebhookTables;
 
 export type DatabaseSettings =

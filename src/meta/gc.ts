@@ -2,6 +2,10 @@
 // src/jobs/gc.ts): a snapshot of what refers to what, for planning, and one conditional
 // deletion per item, each in its own short transaction that locks the row and re-checks
 // that nothing refers to it any more. Never deletes on the strength of the snapshot alone.
+// The trash (meta/trash.ts) counts as a referrer: `trash_references` keeps the blobs, the
+// repository links and the child manifests a trashed artifact or tag needs. Each re-check
+// reads the live references before the trash's, so a deletion moving references into the
+// trash (one transaction) is seen on one side or the other, never on neither.
 import type { Kysely } from "kysely";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
@@ -29,6 +33,8 @@ export interface GcSnapshot {
     pinnedUntil: number | null;
     deletingAt: number | null;
   }[];
+  /** What trash entries need kept: (repository name, kind, digest). */
+  trashReferences: { repository: string; kind: "blob" | "manifest"; digest: string }[];
 }
 
 /** Everything GC plans from, read in one transaction (one consistent view). */
@@ -65,7 +71,13 @@ export async function readGcSnapshot(db: Kysely<Database>): Promise<GcSnapshot> 
       .selectFrom("blobs")
       .select(["digest", "size", "pinned_until", "deleting_at"])
       .execute();
+    const trashReferences = await trx
+      .selectFrom("trash_references")
+      .select(["repository", "kind", "digest"])
+      .distinct()
+      .execute();
     return {
+      trashReferences,
       manifests: manifests.map((m) => ({
         id: Number(m.id),
         repositoryId: Number(m.repository_id),
@@ -136,6 +148,15 @@ export async function deleteManifestIfCollectable(
       .limit(1)
       .executeTakeFirst();
     if (parent) return false;
+    const trashed = await trx
+      .selectFrom("trash_references")
+      .select("trash_id")
+      .where("repository", "=", row.name)
+      .where("kind", "=", "manifest")
+      .where("digest", "=", row.digest)
+      .limit(1)
+      .executeTakeFirst();
+    if (trashed) return false;
     if (row.subject_digest !== null) {
       const subject = await trx
         .selectFrom("manifests")
@@ -154,8 +175,8 @@ export async function deleteManifestIfCollectable(
 
 /**
  * Deletes a repository's link to a blob if, with the link locked, it is still older than
- * `cutoff` (a re-upload or mount refreshes it) and no manifest of the repository references
- * the blob. False when kept.
+ * `cutoff` (a re-upload or mount refreshes it) and no manifest of the repository, nor a trash
+ * entry of it, references the blob. False when kept.
  */
 export async function deleteLinkIfUnreferenced(
   db: Kysely<Database>,
@@ -181,6 +202,16 @@ export async function deleteLinkIfUnreferenced(
       .limit(1)
       .executeTakeFirst();
     if (reference) return false;
+    const trashed = await trx
+      .selectFrom("trash_references as t")
+      .innerJoin("repositories as r", "r.name", "t.repository")
+      .select("t.trash_id")
+      .where("r.id", "=", repositoryId)
+      .where("t.kind", "=", "blob")
+      .where("t.digest", "=", digest)
+      .limit(1)
+      .executeTakeFirst();
+    if (trashed) return false;
     await trx
       .deleteFrom("repository_blobs")
       .where("repository_id", "=", repositoryId)
