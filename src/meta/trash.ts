@@ -334,13 +334,11 @@ function filtered(db: Db, filter: TrashFilter) {
   if (filter.repository !== undefined) q = q.where("repository", "=", filter.repository);
   if (filter.project !== undefined) {
     const prefix = `${filter.project}/`;
-    const inProject = sql<boolean>`substr(repository, 1, ${prefix.length}) = ${prefix}`;
+    const head = sql<string>`substr(repository, 1, ${prefix.length})`;
     q =
       filter.project === "library"
-        ? q.where((eb) =>
-            eb.or([eb(inProject, "=", sql<boolean>`true`), eb("repository", "not like", "%/%")]),
-          )
-        : q.where(inProject, "=", sql<boolean>`true`);
+        ? q.where((eb) => eb.or([eb(head, "=", prefix), eb("repository", "not like", "%/%")]))
+        : q.where(head, "=", prefix);
   }
   if (filter.kind !== undefined) q = q.where("kind", "=", filter.kind);
   if (filter.deletedBefore !== undefined) q = q.where("deleted_at", "<", filter.deletedBefore);
