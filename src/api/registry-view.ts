@@ -113,11 +113,6 @@ export class MetaRegistryView implements RegistryView {
       .execute();
     // A repository holding an immutable tag cannot be deleted (nothing is removed).
     await this.guard.beforeDelete?.({ repository, tags: tags.map((t) => t.name), manifests: [] });
-    const manifests = await this.db
-      .selectFrom("manifests")
-      .select("digest")
-      .where("repository_id", "=", repo.id)
-      .execute();
     await this.removeManifests(repository, who);
     const blobs = await this.db
       .selectFrom("repository_blobs")

@@ -2,7 +2,7 @@
 // management API (`--server URL`): list what deletions moved to the trash, restore an entry
 // (the artifact with its tags and referrers, or a tag) by id, REPO@DIGEST or REPO:TAG, and
 // purge now (a trash-purge job, waited for). `--format json` prints one JSON document: the
-// API's shapes. Exit codes: 0 done, 1 refused or failed (e.g. a tag taken since), 2 bad usage.
+// API's shapes. Exit codes: 0 done, 2 bad usage, 3 refused or failed (e.g. a tag taken since).
 import type { Command } from "commander";
 import type { JobView } from "../../api/routes/jobs.js";
 import type { TrashEntryView } from "../../api/routes/trash.js";
