@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   ).rules;
   const services = {
     db: meta.db,
+    config: { trash: { keepMs: 0 } },
     events: new RegistryEvents(),
     manifestCache: new ManifestCache(0),
     admission: new ImmutableTags(meta.db),

@@ -19,6 +19,7 @@ import type { BrowseView } from "./browse-view.js";
 import { forbidden, notFound, unauthorized } from "./errors.js";
 import type { GatePolicies } from "./routes/gate.js";
 import type { ScanningApi } from "./routes/scanning.js";
+import type { TrashApi } from "./routes/trash.js";
 
 export interface RepositoryInfo {
   readonly name: string;
@@ -100,6 +101,8 @@ export interface ApiContext {
   readonly gatePolicies?: GatePolicies;
   /** Scanning in the registry (reports, scan policies, allowlists); routes exist only when given. */
   readonly scanning?: ScanningApi;
+  /** The trash of deleted artifacts and tags; the trash routes answer 404 without it. */
+  readonly trash?: TrashApi;
   /** What the web UI's browsing routes read (tag rows, artifact detail); absent: not served. */
   readonly browse?: BrowseView;
   /** More route plugins the server composes in (webhooks, …), inside the API's scope. */

@@ -23,6 +23,7 @@ import { robotRoutes } from "./routes/robots.js";
 import { scanningRoutes } from "./routes/scanning.js";
 import { sessionRoutes } from "./routes/session.js";
 import { systemRoutes } from "./routes/system.js";
+import { trashRoutes } from "./routes/trash.js";
 import { trustRoutes } from "./routes/trust.js";
 import { userRoutes } from "./routes/users.js";
 import { dropBrowserChallenge } from "./ui-requests.js";
@@ -63,6 +64,7 @@ export async function managementApi(app: FastifyInstance, ctx: ApiContext): Prom
         policyRoutes,
         jobRoutes,
         fsckRoutes,
+        trashRoutes,
         gateRoutes,
         scanningRoutes,
         browseRoutes,

@@ -13,6 +13,7 @@ import {
 } from "../auth/system.js";
 import { createEndpoints, registryClientFor } from "../endpoints/index.js";
 import { RegistryScanning } from "../jobs/scan-jobs.js";
+import { registerTrashPurge } from "../jobs/trash-purge.js";
 import type { AuthTables } from "../meta/auth-schema.js";
 import { gatePolicyStore } from "../meta/gate-policies.js";
 import { GateAdmission } from "../policy/gate-admission.js";
@@ -30,7 +31,7 @@ import { webUi } from "../web-ui.js";
 import { createWebhooks } from "../webhooks/index.js";
 import { metaBrowseView } from "./browse-view.js";
 import { managementApi } from "./index.js";
-import { auditRegistryEvents } from "./registry-audit.js";
+import { auditRegistryEvents, auditTrashPurge } from "./registry-audit.js";
 import { MetaRegistryView } from "./registry-view.js";
 
 export interface MultiTenancyOptions {
@@ -93,6 +94,12 @@ export function multiTenancy(
         jobSchedules(base.jobs),
       );
       await registerRetentionJobs(base.jobs, base.db, policies);
+      await registerTrashPurge(
+        base.jobs,
+        base.db,
+        base.config.trash.keepMs,
+        auditTrashPurge(auth.audit),
+      );
       const trust = new TrustAdmission({
         db: base.db,
         store: base.store,
@@ -181,6 +188,12 @@ export function multiTenancy(
           scanning: { db: ctx.db, scanning, admission: vulnerabilities },
           browse: metaBrowseView(ctx.db, (repository) => trust.reader(repository)),
           routes: [webhooks.routes, endpoints.routes, proxy.routes, replication.routes],
+          trash: {
+            db: ctx.db,
+            keepMs: ctx.config.trash.keepMs,
+            jobs: ctx.jobs.queue,
+            evict: (repository, digest) => ctx.manifestCache.evict(repository, digest),
+          },
         });
         await app.register(webUi);
       },

@@ -5,6 +5,7 @@
 import type { Principal } from "../auth/access.js";
 import type { AuditLog } from "../auth/audit.js";
 import { projectOf } from "../auth/permissions.js";
+import type { TrashEntry } from "../meta/trash.js";
 import type { RegistryEvents } from "../registry/events.js";
 
 function actorFor(name: string): Pick<Principal, "name" | "kind"> {
@@ -48,7 +49,7 @@ export function auditRegistryEvents(events: RegistryEvents, audit: AuditLog): vo
       resource: `${e.repository}@${e.digest}`,
       project: projectOf(e.repository),
       remoteAddress: e.remoteAddress,
-      detail: { tags: e.tags },
+      detail: { tags: e.tags, ...(e.trash !== undefined ? { trash: e.trash } : {}) },
     }),
   );
   events.on("tag.deleted", (e) =>
@@ -59,6 +60,7 @@ export function auditRegistryEvents(events: RegistryEvents, audit: AuditLog): vo
       resource: `${e.repository}:${e.tag}`,
       project: projectOf(e.repository),
       remoteAddress: e.remoteAddress,
+      ...(e.trash !== undefined ? { detail: { trash: e.trash } } : {}),
     }),
   );
   events.on("blob.deleted", (e) =>
@@ -71,4 +73,20 @@ export function auditRegistryEvents(events: RegistryEvents, audit: AuditLog): vo
       remoteAddress: e.remoteAddress,
     }),
   );
+}
+
+/** Audit entries for trash entries purged for good (one per entry; the trash-purge job). */
+export function auditTrashPurge(audit: AuditLog) {
+  return async (entries: TrashEntry[], requestedBy: string | undefined): Promise<void> => {
+    for (const e of entries) {
+      await audit.record({
+        actor: requestedBy ? actorFor(requestedBy) : { name: "scheduler", kind: "system" },
+        action: "trash.purged",
+        resourceType: "trash",
+        resource: e.kind === "tag" ? `${e.repository}:${e.tag}` : `${e.repository}@${e.digest}`,
+        project: projectOf(e.repository),
+        detail: { id: e.id, tags: e.tags, size: e.size },
+      });
+    }
+  };
 }

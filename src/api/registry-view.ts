@@ -8,7 +8,7 @@
 import type { Kysely } from "kysely";
 import { projectOf } from "../auth/permissions.js";
 import type { Database } from "../meta/database.js";
-import { deleteManifest, resolveTag, unlinkBlob } from "../meta/index.js";
+import { deleteManifests, repositoryFacts, resolveTag, unlinkBlob } from "../meta/index.js";
 import { ImmutableTags } from "../policy/immutable-tags.js";
 import { MetaStorageAccounting, type QuotaScope } from "../policy/quotas.js";
 import {
@@ -17,6 +17,7 @@ import {
   executeDeletion,
   type ManifestCache,
   planDeletion,
+  planFromFacts,
   type RegistryEvents,
 } from "../registry/index.js";
 import type { Acting, ArtifactInfo, RegistryView, RepositoryInfo } from "./context.js";
@@ -25,6 +26,8 @@ import type { Acting, ArtifactInfo, RegistryView, RepositoryInfo } from "./conte
 export interface RegistryServices {
   readonly events: RegistryEvents;
   readonly manifestCache: ManifestCache;
+  /** `trash.keepMs` > 0: deletions go to the trash (meta/trash.ts). */
+  readonly config: { readonly trash: { readonly keepMs: number } };
 }
 
 function acting(who: Acting) {
@@ -116,12 +119,7 @@ export class MetaRegistryView implements RegistryView {
       .execute();
     // A repository holding an immutable tag cannot be deleted (nothing is removed).
     await this.guard.beforeDelete?.({ repository, tags: tags.map((t) => t.name), manifests: [] });
-    const manifests = await this.db
-      .selectFrom("manifests")
-      .select("digest")
-      .where("repository_id", "=", repo.id)
-      .execute();
-    for (const m of manifests) await this.removeManifest(repository, m.digest, who);
+    await this.removeManifests(repository, who);
     const blobs = await this.db
       .selectFrom("repository_blobs")
       .select("digest")
@@ -207,23 +205,43 @@ export class MetaRegistryView implements RegistryView {
   deletionServices() {
     return {
       db: this.db,
+      config: this.registry.config,
       events: this.registry.events,
       manifestCache: this.registry.manifestCache,
       admission: this.guard,
     };
   }
 
-  private async removeManifest(repository: string, digest: string, who: Acting) {
-    const deleted = await deleteManifest(this.db, repository, digest, who);
-    if (!deleted) return false;
-    this.registry.manifestCache.evict(repository, digest);
-    this.registry.events.publish("manifest.deleted", {
-      repository,
-      digest,
-      tags: deleted.tags,
-      ...acting(who),
-    });
-    return true;
+  /**
+   * Deletes every manifest of the repository: with the trash on, one trash entry per artifact
+   * (a manifest with its referrers, restorable together), referrers whose subject is not in
+   * the repository on their own.
+   */
+  private async removeManifests(repository: string, who: Acting): Promise<void> {
+    const trash =
+      this.registry.config.trash.keepMs > 0 ? { reason: "repository deleted" } : undefined;
+    for (;;) {
+      const facts = await repositoryFacts(this.db, repository);
+      if (!facts || facts.manifests.length === 0) return;
+      const present = new Set(facts.manifests.map((m) => m.digest));
+      const root =
+        facts.manifests.find((m) => m.subjectDigest === null || !present.has(m.subjectDigest)) ??
+        facts.manifests[0]!;
+      const plan = planFromFacts(facts, { digest: root.digest });
+      const digests = plan ? plan.manifests.map((m) => m.digest) : [root.digest];
+      const result = await deleteManifests(this.db, repository, digests, false, who, trash);
+      if (result.deleted.length === 0) return;
+      for (const m of [...result.deleted].reverse()) {
+        this.registry.manifestCache.evict(repository, m.digest);
+        this.registry.events.publish("manifest.deleted", {
+          repository,
+          digest: m.digest,
+          tags: m.tags,
+          ...acting(who),
+          ...(result.trashId !== undefined ? { trash: result.trashId } : {}),
+        });
+      }
+    }
   }
 
   async addTag(repository: string, reference: string, tag: string): Promise<boolean> {

@@ -23,6 +23,7 @@ import {
 import { RemoteBackend, remoteCredentials } from "./admin/remote.js";
 import { registerReplicationCommands } from "./admin/replication.js";
 import { registerScanCommands } from "./admin/scan.js";
+import { registerTrashCommands } from "./admin/trash.js";
 import { registerTrustCommands } from "./admin/trust.js";
 import { registerWebhookCommands } from "./admin/webhooks.js";
 import { CliError, ExitCode } from "./errors.js";
@@ -76,6 +77,7 @@ export function register(program: Command): void {
   registerAuditCommand(admin, openBackend);
   registerJobCommands(admin);
   registerFsckCommand(admin);
+  registerTrashCommands(admin);
   registerGateCommands(admin, openBackend);
   registerScanCommands(admin);
   registerWebhookCommands(admin);

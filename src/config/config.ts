@@ -164,6 +164,11 @@ export interface BerthConfig {
     /** How long an upstream may take to connect and answer before cached copies are served. */
     upstreamTimeoutMs: number;
   };
+  /** The trash of deleted artifacts and tags (src/meta/trash.ts, src/jobs/trash-purge.ts; docs/lifecycle.md). */
+  trash: {
+    /** How long (ms) deleted artifacts and tags stay restorable; 0 = no trash (deletes are final). */
+    keepMs: number;
+  };
   /** Scheduled fsck without repair (src/jobs/fsck.ts; docs/lifecycle.md). */
   scrub: {
     /** Cron expression for scrub runs; "" = no schedule (the default). */
@@ -519,6 +524,15 @@ export const SETTINGS: readonly Setting[] = [
       c.gc.graceMs = v;
     },
     "Garbage collection keeps unreferenced blob links and untagged manifests younger than this (0 for tests).",
+  ),
+  setting(
+    "trash.keep",
+    "BERTH_TRASH_KEEP",
+    parseDuration,
+    (c, v) => {
+      c.trash.keepMs = v;
+    },
+    "How long deleted artifacts and tags stay in the trash, restorable, before the hourly purge removes them for good (their blobs then go at the next garbage collection); 0 disables the trash: deletes are final at once.",
   ),
   setting(
     "gc.schedule",
@@ -907,6 +921,7 @@ export function defaultConfig(): BerthConfig {
       secretKey: "",
     },
     proxy: { upstreamTimeoutMs: 10_000 },
+    trash: { keepMs: 7 * 24 * 3600_000 },
     scrub: { schedule: "" },
   };
 }

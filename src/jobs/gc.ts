@@ -44,11 +44,14 @@
 // On object storage (S3): incremental and resumable. The mark is a query of the metadata
 // database, never a walk of the bucket (CNCF distribution lists every object of the bucket
 // to mark and again to sweep, which on a large bucket takes days); the sweep touches only the
-// objects it deletes, one HEAD + DELETE each, and every deletion is committed on its own. So
+// objects it deletes, one HEAD + DELETE each, and every batch of deletions is committed on its own. So
 // a GC that was stopped, crashed or lost its lease loses at most the item in flight: the next
 // run finishes any claim left behind and plans only what is still there (what was deleted is
 // gone from the database), continuing where the last one stopped instead of starting over
 // (test/jobs/s3-lifecycle.test.ts).
+// Trash: what a trash entry references (meta/trash.ts) counts as referenced in every phase
+// (its untagged manifests, its repository links, its blobs), in the plan and in each re-check;
+// a purge makes it collectable by the next run.
 // Never: delete from the snapshot without the locked re-check, or import registry/.
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Kysely } from "kysely";
@@ -146,7 +149,15 @@ export function planGc(
       list.push(r.manifestId);
       parents.set(child, list);
     }
-    const candidates = snapshot.manifests.filter((m) => !m.tagged && m.pushedAt < options.cutoff);
+    const keptByTrash = new Set(
+      snapshot.trashReferences
+        .filter((t) => t.kind === "manifest")
+        .map((t) => `${t.repository} ${t.digest}`),
+    );
+    const candidates = snapshot.manifests.filter(
+      (m) =>
+        !m.tagged && m.pushedAt < options.cutoff && !keptByTrash.has(`${m.repository} ${m.digest}`),
+    );
     // Rounds: a manifest goes once its parents and its subject are gone (or never existed).
     let progress = true;
     while (progress) {
@@ -171,10 +182,21 @@ export function planGc(
     const repo = repoOf.get(r.manifestId);
     if (repo !== undefined) referenced.add(`${repo} ${r.digest}`);
   }
-  const links: GcPlan["links"] = [];
+  // The trash keeps the blobs of what it holds, and the links of repositories that exist.
+  const trashed = new Set<string>();
   const linked = new Set<string>();
+  for (const t of snapshot.trashReferences) {
+    if (t.kind !== "blob") continue;
+    trashed.add(`${t.repository} ${t.digest}`);
+    linked.add(t.digest);
+  }
+  const links: GcPlan["links"] = [];
   for (const l of snapshot.links) {
-    if (l.createdAt < options.cutoff && !referenced.has(`${l.repositoryId} ${l.digest}`)) {
+    if (
+      l.createdAt < options.cutoff &&
+      !referenced.has(`${l.repositoryId} ${l.digest}`) &&
+      !trashed.has(`${l.repository} ${l.digest}`)
+    ) {
       links.push({ repositoryId: l.repositoryId, repository: l.repository, digest: l.digest });
     } else linked.add(l.digest);
   }

@@ -7,6 +7,7 @@ import { batches } from "./blobs.js";
 import type { Database } from "./database.js";
 import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { findRepositoryId } from "./repositories.js";
+import { type TrashMove, trashManifests } from "./trash.js";
 
 export interface ManifestFacts {
   digest: string;
@@ -100,13 +101,16 @@ export interface ManifestsDeleted {
   deleted: { digest: string; tags: string[] }[];
   /** When refused: the manifests outside the set that list one of the set as a child. */
   listedBy: { index: string; child: string }[];
+  /** The trash entry that holds them (when deleted with `trash`). */
+  trashId?: number;
 }
 
 /**
  * Deletes the manifests `digests` of the repository (with their tags and references) in one
  * transaction, with a `manifest.deleted` outbox event per manifest in the same transaction.
  * With `refuseIfListed`, nothing is deleted when a manifest outside the set still lists one
- * of them as a child (checked inside the transaction).
+ * of them as a child (checked inside the transaction). With `trash`, the manifests move to a
+ * trash entry in the same transaction (meta/trash.ts; `digests[0]` is the requested one).
  */
 export async function deleteManifests(
   db: Kysely<Database>,
@@ -114,6 +118,7 @@ export async function deleteManifests(
   digests: readonly string[],
   refuseIfListed: boolean,
   actor: OutboxActor = SYSTEM_ACTOR,
+  trash?: TrashMove,
 ): Promise<ManifestsDeleted> {
   return db.transaction().execute(async (trx) => {
     const repositoryId = await findRepositoryId(trx, repository);
@@ -160,6 +165,21 @@ export async function deleteManifests(
         list.push(t.name);
         tagsById.set(Number(t.manifest_id), list);
       }
+    }
+    const position = new Map(digests.map((d, i) => [d, i]));
+    rows.sort((a, b) => (position.get(a.digest) ?? 0) - (position.get(b.digest) ?? 0));
+    const trashId =
+      trash === undefined
+        ? undefined
+        : await trashManifests(
+            trx,
+            repository,
+            rows.map((r) => Number(r.id)),
+            tagsById,
+            trash,
+            actor,
+          );
+    for (const batch of batches(ids, 500)) {
       await trx.deleteFrom("tags").where("manifest_id", "in", batch).execute();
       await trx.deleteFrom("manifest_references").where("manifest_id", "in", batch).execute();
       await trx.deleteFrom("manifests").where("id", "in", batch).execute();
@@ -171,6 +191,6 @@ export async function deleteManifests(
         tags: m.tags,
       });
     }
-    return { deleted, listedBy: [] };
+    return { deleted, listedBy: [], ...(trashId !== undefined ? { trashId } : {}) };
   });
 }

@@ -81,7 +81,8 @@ export async function linkBlob(
   });
 }
 
-async function upsertLink(
+/** Creates or refreshes a repository link (its time starts a new GC grace period). */
+export async function upsertLink(
   trx: Kysely<Database>,
   repositoryId: number,
   digest: string,
@@ -176,6 +177,15 @@ export async function claimBlobForDeletion(
     .limit(1)
     .executeTakeFirst();
   if (link) return "kept";
+  // After the links (see meta/gc.ts): a trash entry keeps the bytes of what it holds.
+  const trashed = await trx
+    .selectFrom("trash_references")
+    .select("trash_id")
+    .where("digest", "=", digest)
+    .where("kind", "=", "blob")
+    .limit(1)
+    .executeTakeFirst();
+  if (trashed) return "kept";
   await trx.updateTable("blobs").set({ deleting_at: now }).where("digest", "=", digest).execute();
   return "deleted";
 }
@@ -266,6 +276,15 @@ export async function claimBlobsForDeletion(
       .where(digestIn("digest", free))
       .execute();
     for (const r of rows) linked.add(r.digest);
+    // After the links (see meta/gc.ts): a trash entry keeps the bytes of what it holds.
+    const trashed = await trx
+      .selectFrom("trash_references")
+      .select("digest")
+      .distinct()
+      .where("kind", "=", "blob")
+      .where(digestIn("digest", free))
+      .execute();
+    for (const r of trashed) linked.add(r.digest);
   }
   const claim = free.filter((d) => !linked.has(d));
   if (claim.length > 0) {

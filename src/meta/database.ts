@@ -42,6 +42,7 @@ import type { PolicyTables } from "./policy-schema.js";
 import type { ProxyTables } from "./proxy-projects.js";
 import type { ReplicationTables } from "./replication.js";
 import type { RegistryTables } from "./schema.js";
+import type { TrashTables } from "./trash.js";
 import type { TrustTables } from "./trust-policies.js";
 import type { WebhookTables } from "./webhooks.js";
 
@@ -54,6 +55,7 @@ export type Database = RegistryTables &
   JobsTables &
   PolicyTables &
   TrustTables &
+  TrashTables &
   WebhookTables &
   EndpointTables &
   ProxyTables &

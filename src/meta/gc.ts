@@ -2,6 +2,10 @@
 // src/jobs/gc.ts): a snapshot of what refers to what, for planning, and one conditional
 // deletion per item, each in its own short transaction that locks the row and re-checks
 // that nothing refers to it any more. Never deletes on the strength of the snapshot alone.
+// The trash (meta/trash.ts) counts as a referrer: `trash_references` keeps the blobs, the
+// repository links and the child manifests a trashed artifact or tag needs. Each re-check
+// reads the live references before the trash's, so a deletion moving references into the
+// trash (one transaction) is seen on one side or the other, never on neither.
 import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
 import type { Database } from "./database.js";
 import { dialectOf } from "./dialect.js";
@@ -29,6 +33,8 @@ export interface GcSnapshot {
     pinnedUntil: number | null;
     deletingAt: number | null;
   }[];
+  /** What trash entries need kept: (repository name, kind, digest). */
+  trashReferences: { repository: string; kind: "blob" | "manifest"; digest: string }[];
 }
 
 /** Everything GC plans from, read in one transaction (one consistent view). */
@@ -65,7 +71,13 @@ export async function readGcSnapshot(db: Kysely<Database>): Promise<GcSnapshot> 
       .selectFrom("blobs")
       .select(["digest", "size", "pinned_until", "deleting_at"])
       .execute();
+    const trashReferences = await trx
+      .selectFrom("trash_references")
+      .select(["repository", "kind", "digest"])
+      .distinct()
+      .execute();
     return {
+      trashReferences,
       manifests: manifests.map((m) => ({
         id: Number(m.id),
         repositoryId: Number(m.repository_id),
@@ -145,7 +157,7 @@ const linkKey = (repositoryId: number, digest: string) => `${repositoryId} ${dig
  * size: lock the batch's links (PostgreSQL: FOR UPDATE SKIP LOCKED); then, in a new
  * statement (so it sees every reference committed before the locks were granted, exactly as
  * the per-item form), find those a manifest of their repository references; delete the
- * others that are older than `cutoff`. One outcome per input link, in order.
+ * others that are older than `cutoff` and that no trash entry of the repository holds. One outcome per input link, in order.
  */
 export async function deleteLinksIfUnreferenced(
   trx: Kysely<Database>,
@@ -185,6 +197,16 @@ export async function deleteLinksIfUnreferenced(
       .where(linkPairs("m.repository_id", "mr.digest", old))
       .execute();
     for (const r of rows) referenced.add(linkKey(Number(r.repository_id), r.digest));
+    // After the live references (see the header): what the trash holds keeps its links.
+    const trashed = await trx
+      .selectFrom("trash_references as t")
+      .innerJoin("repositories as r", "r.name", "t.repository")
+      .select(["r.id", "t.digest"])
+      .distinct()
+      .where("t.kind", "=", "blob")
+      .where(linkPairs("r.id", "t.digest", old))
+      .execute();
+    for (const t of trashed) referenced.add(linkKey(Number(t.id), t.digest));
   }
   const doomed = old.filter((l) => !referenced.has(linkKey(l.repositoryId, l.digest)));
   if (doomed.length > 0) {
@@ -239,6 +261,15 @@ export async function deleteManifestIfCollectable(
     .limit(1)
     .executeTakeFirst();
   if (parent) return "kept";
+  const trashed = await trx
+    .selectFrom("trash_references")
+    .select("trash_id")
+    .where("repository", "=", row.name)
+    .where("kind", "=", "manifest")
+    .where("digest", "=", row.digest)
+    .limit(1)
+    .executeTakeFirst();
+  if (trashed) return "kept";
   if (row.subject_digest !== null) {
     const subject = await trx
       .selectFrom("manifests")
@@ -292,6 +323,16 @@ export async function deleteLinkIfUnreferenced(
     .limit(1)
     .executeTakeFirst();
   if (reference) return "kept";
+  const trashed = await trx
+    .selectFrom("trash_references as t")
+    .innerJoin("repositories as r", "r.name", "t.repository")
+    .select("t.trash_id")
+    .where("r.id", "=", repositoryId)
+    .where("t.kind", "=", "blob")
+    .where("t.digest", "=", digest)
+    .limit(1)
+    .executeTakeFirst();
+  if (trashed) return "kept";
   await trx
     .deleteFrom("repository_blobs")
     .where("repository_id", "=", repositoryId)

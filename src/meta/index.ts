@@ -22,5 +22,6 @@ export * from "./scan-reports.js";
 export * from "./schedules.js";
 export type * from "./schema.js";
 export * from "./tags.js";
+export * from "./trash.js";
 export * from "./trust-policies.js";
 export * from "./uploads.js";

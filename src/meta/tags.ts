@@ -4,6 +4,7 @@ import type { Database } from "./database.js";
 import { dialectOf, jsonTextArray } from "./dialect.js";
 import { appendOutbox, type OutboxActor, SYSTEM_ACTOR } from "./outbox.js";
 import { PreparedQuery } from "./prepared.js";
+import { type TrashMove, trashTag } from "./trash.js";
 
 /** One page of a repository's tags, as the JSON array text the response embeds. */
 export interface TagPage {
@@ -85,24 +86,37 @@ export async function listTags(
 
 /**
  * Removes a tag (the manifest stays), with a `tag.deleted` outbox event in the same
- * transaction; false when the tag did not exist.
+ * transaction; undefined when the tag did not exist. With `trash`, the tag becomes a trash
+ * entry in the same transaction (its id is returned).
  */
 export async function deleteTag(
   db: Kysely<Database>,
   repository: string,
   tag: string,
   actor: OutboxActor = SYSTEM_ACTOR,
-): Promise<boolean> {
+  trash?: TrashMove,
+): Promise<{ trashId?: number } | undefined> {
   return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom("tags as t")
+      .innerJoin("repositories as r", "r.id", "t.repository_id")
+      .innerJoin("manifests as m", "m.id", "t.manifest_id")
+      .select(["t.repository_id", "m.digest"])
+      .where("r.name", "=", repository)
+      .where("t.name", "=", tag)
+      .executeTakeFirst();
+    if (!row) return undefined;
     const result = await trx
       .deleteFrom("tags")
       .where("name", "=", tag)
-      .where("repository_id", "=", (eb) =>
-        eb.selectFrom("repositories").select("id").where("name", "=", repository),
-      )
+      .where("repository_id", "=", row.repository_id)
       .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) return false;
+    if (Number(result.numDeletedRows) === 0) return undefined;
+    const trashId =
+      trash === undefined
+        ? undefined
+        : await trashTag(trx, repository, tag, row.digest, trash, actor);
     await appendOutbox(trx, "tag.deleted", repository, actor, { tag });
-    return true;
+    return trashId !== undefined ? { trashId } : {};
   });
 }

@@ -120,7 +120,7 @@ async function deleteInRepository(
       if (!plan) continue;
       plan.listedBy = [];
       try {
-        const result = await executeDeletion(services, plan, who);
+        const result = await executeDeletion(services, plan, who, false, "retention");
         for (const m of result.manifests) {
           done.push(
             m.digest === v.digest ? v : (pending.get(m.digest) ?? verdictOf(repository, m)),

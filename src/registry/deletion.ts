@@ -11,6 +11,9 @@
 //   with it) is refused (409, code DENIED, naming the index) unless forced; the check runs
 //   again inside the deleting transaction. /v2/ never forces.
 // - Deleting an index removes the index only; its children stay (untagged) for GC/retention.
+// - With the trash on (`trash.keep` > 0), what a deletion removes moves to one trash entry in
+//   the same transaction (meta/trash.ts): restorable together (the manifest, its tags and its
+//   referrers) until purged; the events and audit entries name the entry.
 // It never touches blob bytes or repository blob links: garbage collection reclaims those.
 import type { Kysely } from "kysely";
 import type { Database } from "../meta/database.js";
@@ -112,6 +115,8 @@ export function listedByError(
 
 export interface DeletionServices {
   readonly db: Kysely<Database>;
+  /** `trash.keepMs` > 0: deletions go to the trash; 0: they are final. */
+  readonly config: { readonly trash: { readonly keepMs: number } };
   readonly events: RegistryEvents;
   readonly manifestCache: ManifestCache;
   readonly admission: Pick<Admission, "beforeDelete">;
@@ -131,8 +136,15 @@ export async function executeDeletion(
   plan: DeletionPlan,
   who: DeletionActor,
   force = false,
-): Promise<{ tags: string[]; manifests: { digest: string; tags: string[] }[] }> {
+  /** Why, as the trash entry records it. */
+  reason = "deleted",
+): Promise<{
+  tags: string[];
+  manifests: { digest: string; tags: string[] }[];
+  trashId?: number;
+}> {
   const { repository } = plan;
+  const trash = services.config.trash.keepMs > 0 ? { reason } : undefined;
   if (!force && plan.listedBy.length > 0) throw listedByError(repository, plan.listedBy);
   await services.admission.beforeDelete?.({
     repository,
@@ -141,18 +153,26 @@ export async function executeDeletion(
   });
   const base = { repository, principal: who.principal, remoteAddress: who.remoteAddress };
   if (plan.target.tag !== undefined) {
-    if (!(await deleteTag(services.db, repository, plan.target.tag, who))) {
+    const removed = await deleteTag(services.db, repository, plan.target.tag, who, trash);
+    if (!removed) {
       throw new RegistryError("MANIFEST_UNKNOWN", "manifest unknown", {
         detail: { reference: plan.target.tag },
       });
     }
-    services.events.publish("tag.deleted", { ...base, tag: plan.target.tag, at: Date.now() });
-    return { tags: [plan.target.tag], manifests: [] };
+    const inTrash = removed.trashId !== undefined ? { trash: removed.trashId } : {};
+    services.events.publish("tag.deleted", {
+      ...base,
+      tag: plan.target.tag,
+      at: Date.now(),
+      ...inTrash,
+    });
+    return { tags: [plan.target.tag], manifests: [], ...inTrashId(removed.trashId) };
   }
   // Referrers first in the event order, the requested manifest last; one transaction for all.
   const digests = plan.manifests.map((m) => m.digest);
-  const result = await deleteManifests(services.db, repository, digests, !force, who);
+  const result = await deleteManifests(services.db, repository, digests, !force, who, trash);
   if (result.listedBy.length > 0) throw listedByError(repository, result.listedBy);
+  const inTrash = result.trashId !== undefined ? { trash: result.trashId } : {};
   for (const m of [...result.deleted].reverse()) {
     services.manifestCache.evict(repository, m.digest);
     services.events.publish("manifest.deleted", {
@@ -160,6 +180,7 @@ export async function executeDeletion(
       digest: m.digest,
       tags: m.tags,
       at: Date.now(),
+      ...inTrash,
     });
   }
   if (result.deleted.length === 0) {
@@ -167,5 +188,13 @@ export async function executeDeletion(
       detail: { reference: plan.target.digest },
     });
   }
-  return { tags: result.deleted.flatMap((m) => m.tags), manifests: result.deleted };
+  return {
+    tags: result.deleted.flatMap((m) => m.tags),
+    manifests: result.deleted,
+    ...inTrashId(result.trashId),
+  };
+}
+
+function inTrashId(trashId: number | undefined): { trashId?: number } {
+  return trashId !== undefined ? { trashId } : {};
 }

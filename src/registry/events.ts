@@ -40,10 +40,14 @@ export interface ManifestDeletedEvent extends EventBase {
   digest: string;
   /** Tags that pointed at it and were removed with it. */
   tags: string[];
+  /** The trash entry now holding it (restorable), when the trash is on. */
+  trash?: number;
 }
 
 export interface TagDeletedEvent extends EventBase {
   tag: string;
+  /** The trash entry now holding it (restorable), when the trash is on. */
+  trash?: number;
 }
 
 export interface BlobDeletedEvent extends EventBase {

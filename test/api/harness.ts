@@ -56,7 +56,11 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
   auditRegistryEvents(events, auth.audit);
   const app = Fastify({ logger: false });
   await app.register(auth.tokenRoutes);
-  const registry = new MetaRegistryView(meta.db, { events, manifestCache: new ManifestCache(0) });
+  const registry = new MetaRegistryView(meta.db, {
+    events,
+    manifestCache: new ManifestCache(0),
+    config: { trash: { keepMs: 7 * 24 * 3600_000 } },
+  });
   await app.register(managementApi, {
     auth,
     management,

@@ -64,6 +64,7 @@ describe("kill -9 during garbage collection", () => {
         BERTH_AUTH: "none",
         BERTH_JOBS_WORKERS: "0",
         BERTH_GC_GRACE: "0",
+        BERTH_TRASH_KEEP: "0", // deletes are final here (the trash: trash-e2e.test.ts)
         BERTH_MANIFEST_CACHE_ENTRIES: "0",
       },
     });

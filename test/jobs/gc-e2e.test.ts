@@ -38,6 +38,7 @@ describe("garbage collection with real clients", () => {
         BERTH_ADMIN_PASSWORD: PASSWORD,
         BERTH_AUTO_CREATE_PROJECTS: "true",
         BERTH_GC_GRACE: "0",
+        BERTH_TRASH_KEEP: "0", // deletes are final here (the trash: trash-e2e.test.ts)
       },
     });
     work = await mkdtemp(join(tmpdir(), "berth-gc-e2e-"));

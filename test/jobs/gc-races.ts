@@ -41,7 +41,14 @@ export function describeGcRaces(name: string, env: () => Promise<Record<string, 
     let registry: TestRegistry;
     beforeEach(async () => {
       registry = await startTestRegistry({
-        env: { BERTH_AUTH: "none", BERTH_JOBS_WORKERS: "0", BERTH_GC_GRACE: "0", ...(await env()) },
+        env: {
+          BERTH_AUTH: "none",
+          BERTH_JOBS_WORKERS: "0",
+          BERTH_GC_GRACE: "0",
+          // Deletes here are final (the trash has its own tests: test/jobs/trash-*.ts).
+          BERTH_TRASH_KEEP: "0",
+          ...(await env()),
+        },
       });
     });
     afterEach(async () => {

@@ -27,6 +27,7 @@ const ENV = {
   BERTH_ADMIN_PASSWORD: PASSWORD,
   BERTH_AUTO_CREATE_PROJECTS: "true",
   BERTH_GC_GRACE: "0",
+  BERTH_TRASH_KEEP: "0", // deletes are final here (the trash: trash-e2e.test.ts)
   BERTH_JOBS_POLL_INTERVAL: "100ms",
   BERTH_LOG_LEVEL: "warn",
 };

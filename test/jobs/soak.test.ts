@@ -77,6 +77,7 @@ describe("soak: skopeo pushers and pullers while GC runs in a loop", () => {
         BERTH_ADMIN_PASSWORD: PASSWORD,
         BERTH_AUTO_CREATE_PROJECTS: "true",
         BERTH_GC_GRACE: grace,
+        BERTH_TRASH_KEEP: "0", // deletes are final here (the trash: trash-e2e.test.ts)
         BERTH_LOG_LEVEL: "warn",
       },
     });

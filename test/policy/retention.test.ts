@@ -159,6 +159,7 @@ function services() {
   events.on("manifest.deleted", (e) => deletedEvents.push(e.digest));
   return {
     db: meta.db,
+    config: { trash: { keepMs: 7 * 24 * 3600_000 } },
     events,
     manifestCache: new ManifestCache(0),
     admission: new ImmutableTags(meta.db),

@@ -188,8 +188,8 @@ export function describeMetaContract(name: string, open: () => Promise<MetaDatab
         last: undefined,
         more: false,
       });
-      expect(await deleteTag(meta.db, "t/app", "B")).toBe(true);
-      expect(await deleteTag(meta.db, "t/app", "B")).toBe(false);
+      expect(await deleteTag(meta.db, "t/app", "B")).toEqual({});
+      expect(await deleteTag(meta.db, "t/app", "B")).toBeUndefined();
       const removed = await deleteManifest(meta.db, "t/app", d(102));
       expect(removed?.tags.sort()).toEqual(["a", "again"]);
       expect(await deleteManifest(meta.db, "t/app", d(102))).toBeUndefined();

@@ -108,7 +108,11 @@ export class DirectBackend implements AdminBackend {
     const management = new Management(store, audit, authorizer);
     // No server runs: no cache to evict, no event subscribers. Deletions (retention runs)
     // are audited by the policy service as one run.
-    const registry = { events: new RegistryEvents(), manifestCache: new ManifestCache(0) };
+    const registry = {
+      events: new RegistryEvents(),
+      manifestCache: new ManifestCache(0),
+      config,
+    };
     const view = new MetaRegistryView(meta.db, registry);
     const policies = new PolicyService(meta.db, management, audit, view.deletionServices());
     return new DirectBackend(meta, management, view, policies, audit);

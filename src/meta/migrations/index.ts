@@ -12,6 +12,7 @@ import * as m0008 from "./0008-gate-policies.js";
 import * as m0010 from "./0010-scanning.js";
 import * as m0011 from "./0011-webhooks.js";
 import * as m0013 from "./0013-gate-results.js";
+import * as m0014 from "./0014-trash.js";
 import * as m0015 from "./0015-registry-endpoints.js";
 import * as m0016 from "./0016-replication.js";
 import * as m0017 from "./0017-token-signing-keys.js";
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0010-scanning", m0010],
   ["0011-webhooks", m0011],
   ["0013-gate-results", m0013],
+  ["0014-trash", m0014],
   ["0015-registry-endpoints", m0015],
   ["0016-replication", m0016],
   ["0017-token-signing-keys", m0017],
