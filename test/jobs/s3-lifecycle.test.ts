@@ -4,7 +4,13 @@
 // run instead of starting over; fsck finds corrupt, missing and orphan objects and stale
 // uploads in the bucket and repairs them; a push over a project's quota leaves nothing in
 // the bucket.
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { checkStore } from "../../src/jobs/fsck.js";
 import { collectGarbage, type GcOptions } from "../../src/jobs/gc.js";
@@ -64,6 +70,14 @@ describe("lifecycle on S3", () => {
     const res = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { method: "DELETE" });
     expect(res.status).toBe(202);
   };
+
+  it("/readyz answers 503 while the bucket is gone and 200 once it is back", async () => {
+    expect((await fetch(`${registry.url}/readyz`)).status).toBe(200);
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    expect((await fetch(`${registry.url}/readyz`)).status).toBe(503);
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    expect((await fetch(`${registry.url}/readyz`)).status).toBe(200);
+  });
 
   it("GC deletes the objects only a deleted image used and keeps shared ones", async () => {
     const shared = randomBytes(4000, 1);

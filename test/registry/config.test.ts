@@ -139,3 +139,47 @@ describe("berth serve", () => {
     );
   });
 });
+
+describe("S3 storage and shared-key settings", () => {
+  const s3 = {
+    BERTH_STORAGE_DRIVER: "s3",
+    BERTH_S3_ENDPOINT: "http://127.0.0.1:7480/",
+    BERTH_S3_BUCKET: "blobs",
+    BERTH_S3_FORCE_PATH_STYLE: "true",
+    BERTH_S3_ACCESS_KEY_ID: "AK",
+    BERTH_S3_SECRET_ACCESS_KEY: "SK",
+    BERTH_S3_REDIRECT: "true",
+    BERTH_S3_REDIRECT_EXPIRY: "5m",
+  };
+  it("reads storage.s3.* from the environment", () => {
+    const c = loadConfig({ env: s3, cwd: "/srv" });
+    expect(c.storage.driver).toBe("s3");
+    expect(c.storage.s3).toMatchObject({
+      endpoint: "http://127.0.0.1:7480",
+      bucket: "blobs",
+      forcePathStyle: true,
+      accessKeyId: "AK",
+      secretAccessKey: "SK",
+      redirect: true,
+      redirectExpiryMs: 300_000,
+      region: "us-east-1",
+    });
+  });
+  it("names the key of each bad S3 setting", () => {
+    expect(() => loadConfig({ env: { ...s3, BERTH_S3_BUCKET: "" } })).toThrow(
+      /storage\.s3\.bucket \(BERTH_S3_BUCKET\): required when storage\.driver is s3/,
+    );
+    expect(() => loadConfig({ env: { ...s3, BERTH_S3_SECRET_ACCESS_KEY: "" } })).toThrow(
+      /storage\.s3\.secretAccessKey .* must be set together/,
+    );
+    expect(() => loadConfig({ env: { ...s3, BERTH_S3_ENDPOINT: "ftp://x" } })).toThrow(
+      /storage\.s3\.endpoint \(BERTH_S3_ENDPOINT\): must be an http/,
+    );
+    expect(() => loadConfig({ env: { ...s3, BERTH_S3_SSE: "rot13" } })).toThrow(
+      /storage\.s3\.serverSideEncryption \(BERTH_S3_SSE\)/,
+    );
+    expect(() => loadConfig({ env: { BERTH_AUTH_SECRET_KEY: "c2hvcnQ=" } })).toThrow(
+      /auth\.secretKey \(BERTH_AUTH_SECRET_KEY\): must be base64 of 32 bytes/,
+    );
+  });
+});
