@@ -103,6 +103,10 @@ describe("the Replication page", () => {
     const rules = page.getByRole("table", { name: "Replication rules" });
     await rules.getByRole("cell", { name: "to-dr", exact: true }).waitFor();
     expect(await rules.textContent()).toContain("team/**");
+    // an endpoint a rule uses cannot be removed
+    const inUse = await api("DELETE", "/registries/dr");
+    expect(inUse.status).toBe(409);
+    expect(await inUse.text()).toContain('replication rule \\"to-dr\\"');
 
     await page.getByRole("button", { name: "Run to-dr" }).click();
     const executions = page.getByRole("table", { name: "Replication executions" });
