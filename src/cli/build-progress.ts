@@ -79,7 +79,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-function fit(text: string, width: number): string {
+function clip(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, Math.max(0, width - 3))}...` : text;
 }
 
@@ -89,7 +89,7 @@ export function renderTty(state: TtyState, now: number, width: number): string[]
   const header = state.done
     ? `[+] Building ${seconds(now - state.started)} (${state.steps.length}/${state.steps.length}) FINISHED`
     : `[+] Building ${seconds(now - state.started)} (${state.steps.length - running}/${state.steps.length})`;
-  const lines = [fit(header, width), ...state.notes.map((n) => fit(` => ${n}`, width))];
+  const lines = [clip(header, width), ...state.notes.map((n) => clip(` => ${n}`, width))];
   state.steps.forEach((step, i) => {
     const status =
       step.ended === undefined
@@ -101,10 +101,10 @@ export function renderTty(state: TtyState, now: number, width: number): string[]
             : `DONE ${seconds(step.ended - step.started)}`;
     const left = ` => #${i + 1} ${step.label}`;
     const room = Math.max(10, width - status.length - 1);
-    lines.push(status ? `${fit(left, room).padEnd(room)} ${status}` : fit(left, width));
+    lines.push(status ? `${clip(left, room).padEnd(room)} ${status}` : clip(left, width));
     if (step.ended === undefined && step.output !== "") {
       const tail = step.output.replace(/\n$/, "").split("\n").slice(-OUTPUT_LINES);
-      for (const l of tail) lines.push(fit(` => > ${l.replace(/\r/g, "")}`, width));
+      for (const l of tail) lines.push(clip(` => > ${l.replace(/\r/g, "")}`, width));
     }
   });
   return lines;

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { BuildError, type BuildEvent, build } from "../build/builder.js";
+import { BuildError, build } from "../build/builder.js";
 import { ContextError } from "../build/context.js";
 import { BuildStore, defaultCacheDir } from "../build/store.js";
 import { type Platform, parsePlatform } from "../oci/index.js";

@@ -16,6 +16,7 @@ import { runOk } from "../support/process-control.js";
 import { imageFiles } from "./image-files.js";
 
 const EPOCH = { SOURCE_DATE_EPOCH: "1700000000" };
+const ESC = String.fromCharCode(27);
 /** `$GREETING ${NAME}` as a Dockerfile writes it. */
 const VARS = ["$GREETING", "$" + "{NAME}"].join(" ");
 
@@ -306,7 +307,7 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
       env: { ...process.env, ...EPOCH },
       timeoutMs: 120_000,
     });
-    expect(tty.stdout).toMatch(/\x1b\[\d+F/);
+    expect(tty.stdout).toMatch(new RegExp(`${ESC}\\[\\d+F`));
     expect(tty.stdout).toContain("FINISHED");
     expect(tty.stdout).toMatch(/#2 \[stage-0\] RUN echo step-output && sleep 0\.3 +DONE \d+\.\ds/);
     expect(tty.stdout).toContain(" => > step-output");
@@ -314,7 +315,7 @@ describe("berth build Dockerfile features", { timeout: 240_000 }, () => {
     const plain = await berthOk(["build", "--no-cache", "--cache-dir", join(work, "cache"), ctx], {
       env: EPOCH,
     });
-    expect(plain.stderr).not.toContain("\x1b[");
+    expect(plain.stderr).not.toContain(`${ESC}[`);
     expect(plain.stderr).toMatch(/^#2 \[stage-0\] RUN echo step-output && sleep 0\.3 DONE/m);
   });
 });

@@ -26,6 +26,8 @@ import { BuildStore } from "../../src/build/store.js";
 import { publicSourceUrl } from "../../src/cli/build.js";
 import type { ImageConfig } from "../../src/oci/index.js";
 
+/** A literal `$`, so `${D}{NAME}` is the Dockerfile text `${NAME}`. */
+const D = "$";
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "berth-instructions-"));
@@ -155,8 +157,8 @@ describe("Dockerfile semantics (FROM scratch builds)", () => {
         "ARG VERSION=1.0",
         "ARG NAME",
         "ENV VERSION=env-wins",
-        "ENV A=${VERSION} B=${NAME:-anon} C=${GLOBAL} D=${UNUSED_IN_STAGE:-not-visible}",
-        "ENV F=${NAME:+set}",
+        `ENV A=${D}{VERSION} B=${D}{NAME:-anon} C=${D}{GLOBAL} D=${D}{UNUSED_IN_STAGE:-not-visible}`,
+        `ENV F=${D}{NAME:+set}`,
         "LABEL version=$VERSION",
       ].join("\n"),
       {},
