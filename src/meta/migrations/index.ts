@@ -12,6 +12,7 @@ import * as m0008 from "./0008-gate-policies.js";
 import * as m0010 from "./0010-scanning.js";
 import * as m0011 from "./0011-webhooks.js";
 import * as m0013 from "./0013-gate-results.js";
+import * as m0019 from "./0019-user-disabled.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0010-scanning", m0010],
   ["0011-webhooks", m0011],
   ["0013-gate-results", m0013],
+  ["0019-user-disabled", m0019],
 ];
