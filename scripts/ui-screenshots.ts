@@ -75,6 +75,11 @@ const SHOTS: Shot[] = [
     ready: (p) => p.getByRole("heading", { name: "Tag immutability" }).waitFor(),
   },
   {
+    name: "admin-quotas",
+    path: () => "/admin/quotas",
+    ready: (p) => p.getByRole("form", { name: "Registry quota" }).waitFor(),
+  },
+  {
     name: "admin-system",
     path: () => "/admin/system",
     ready: (p) => p.getByText("Authentication").waitFor(),

@@ -27,6 +27,7 @@ export const UserSchema = {
   properties: {
     username: { type: "string" },
     isAdmin: { type: "boolean" },
+    disabled: { type: "boolean" },
     email: { type: ["string", "null"] },
     createdAt: timestamp,
     updatedAt: timestamp,

@@ -232,7 +232,7 @@ export class AccountDirectory {
       return (await this.htpasswd.hashFor(username)) ? { kind: "htpasswd", username } : undefined;
     }
     const user = await this.store.findUserById(id);
-    return user ? { kind: "user", user } : undefined;
+    return user && !user.disabled ? { kind: "user", user } : undefined;
   }
 
   /** Look an account up by name (for refresh tokens and bearer principals); undefined when gone or inactive. */
@@ -242,7 +242,8 @@ export class AccountDirectory {
       return robot && robotIsActive(robot, this.now()) ? { kind: "robot", robot } : undefined;
     }
     const user = await this.store.findUser(name);
-    if (user) return { kind: "user", user };
+    // A disabled user is no account at all (not an htpasswd user of the same name either).
+    if (user) return user.disabled ? undefined : { kind: "user", user };
     if (this.htpasswd && (await this.htpasswd.hashFor(name)))
       return { kind: "htpasswd", username: name };
     return undefined;
@@ -260,12 +261,12 @@ export class AccountDirectory {
     if (stored !== undefined || !this.htpasswd) {
       if (stored !== undefined && this.verified.has(username, secret, stored)) {
         const cached = await this.store.findUser(username);
-        return cached ? { kind: "user", user: cached } : undefined;
+        return cached && !cached.disabled ? { kind: "user", user: cached } : undefined;
       }
       if (!(await verifyPassword(stored, secret))) return undefined;
       if (stored !== undefined) this.verified.add(username, secret, stored);
       const user = await this.store.findUser(username);
-      return user ? { kind: "user", user } : undefined;
+      return user && !user.disabled ? { kind: "user", user } : undefined;
     }
     const hash = await this.htpasswd.hashFor(username);
     if (hash !== undefined && this.verified.has(username, secret, hash))

@@ -155,13 +155,22 @@ export class Management {
   async updateUser(
     actor: Actor,
     username: string,
-    change: { isAdmin?: boolean; email?: string | null },
+    change: { isAdmin?: boolean; email?: string | null; disabled?: boolean },
   ): Promise<User> {
     const user = await this.requireUser(username);
-    if (change.isAdmin === false && user.isAdmin && (await this.store.countAdmins()) <= 1) {
-      throw new ManagementError("CONFLICT", "cannot remove the last system administrator");
+    const demoting = change.isAdmin === false || change.disabled === true;
+    if (demoting && user.isAdmin && (await this.store.countAdmins()) <= 1) {
+      throw new ManagementError(
+        "CONFLICT",
+        change.disabled
+          ? "cannot disable the last system administrator"
+          : "cannot remove the last system administrator",
+      );
     }
     await this.store.updateUser(username, change);
+    // Disabling ends every session, refresh token and access token the user holds.
+    if (change.disabled === true && !user.disabled)
+      await this.revokeUserCredentials(actor, user, "user disabled", { endAccessTokens: true });
     this.authorizer.invalidate();
     await this.record(actor, "user.update", "user", username, null, change);
     return this.requireUser(username);

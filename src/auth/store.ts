@@ -38,6 +38,8 @@ export interface User {
   readonly updatedAt: string;
   /** Credential generation: tokens stamped with an older one are refused. */
   readonly generation: number;
+  /** A disabled user cannot sign in or use any credential. */
+  readonly disabled: boolean;
 }
 
 export interface Project {
@@ -166,7 +168,7 @@ export class AuthStore {
       updated_at: now,
     };
     await this.db.insertInto("users").values(row).execute();
-    return toUser({ ...row, credential_generation: 0 });
+    return toUser({ ...row, credential_generation: 0, disabled: 0 });
   }
 
   async findUser(username: string): Promise<User | undefined> {
@@ -216,7 +218,7 @@ export class AuthStore {
 
   async updateUser(
     username: string,
-    change: { passwordHash?: string; isAdmin?: boolean; email?: string | null },
+    change: { passwordHash?: string; isAdmin?: boolean; email?: string | null; disabled?: boolean },
     options: { bumpGeneration?: boolean } = {},
   ): Promise<boolean> {
     const result = await this.db
@@ -228,6 +230,7 @@ export class AuthStore {
         ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
         ...(change.isAdmin !== undefined ? { is_admin: change.isAdmin ? 1 : 0 } : {}),
         ...(change.email !== undefined ? { email: change.email } : {}),
+        ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),
         updated_at: iso(),
       }))
       .where("username", "=", username)
@@ -260,6 +263,7 @@ export class AuthStore {
       .selectFrom("users")
       .select((eb) => eb.fn.countAll<string | number>().as("n"))
       .where("is_admin", "=", 1)
+      .where("disabled", "=", 0)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -813,6 +817,7 @@ function toUser(row: {
   created_at: string;
   updated_at: string;
   credential_generation: number;
+  disabled: number;
 }): User {
   return {
     id: row.id,
@@ -822,6 +827,7 @@ function toUser(row: {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     generation: Number(row.credential_generation),
+    disabled: Number(row.disabled) === 1,
   };
 }
 

@@ -1,6 +1,6 @@
 // Table types of the multi-tenancy side of the metadata database: users, projects, members,
 // robot accounts, browser sessions, refresh tokens and the audit log. Created by
-// migrations/0002-auth.ts and 0003-credential-revocation.ts.
+// migrations/0002-auth.ts, 0003-credential-revocation.ts and 0019-user-disabled.ts.
 // Types only: no queries here (those live in src/auth/store.ts, src/meta/sessions.ts and
 // src/meta/refresh-tokens.ts). Booleans are stored as
 // 0/1 integers and times as ISO-8601 UTC strings so that SQLite and PostgreSQL agree.
@@ -17,6 +17,8 @@ export interface UsersTable {
   updated_at: string;
   /** Bumped whenever tokens issued before must stop working (migration 0003). */
   credential_generation: Generated<number>;
+  /** 1 = may not sign in (migration 0019). */
+  disabled: Generated<number>;
 }
 
 export interface ProjectsTable {

@@ -14,6 +14,7 @@ import {
 import type { AuthTables } from "../../src/meta/auth-schema.js";
 import { up } from "../../src/meta/migrations/0002-auth.js";
 import { up as up0003 } from "../../src/meta/migrations/0003-credential-revocation.js";
+import { up as up0019 } from "../../src/meta/migrations/0019-user-disabled.js";
 
 export interface TestAuth {
   readonly dir: string;
@@ -31,6 +32,7 @@ export async function openTestAuth(settings: Partial<AuthSettings> = {}): Promis
   });
   await up(db as unknown as Kysely<unknown>);
   await up0003(db as unknown as Kysely<unknown>);
+  await up0019(db as unknown as Kysely<unknown>);
   const auth = await createAuthSystem({
     db,
     dataDir: dir,

@@ -4,7 +4,8 @@
 // Escape; no clicks), checking that the focused control is always visible (an outline), that
 // the confirmation dialog takes focus, keeps Tab inside, closes on Escape and gives focus back
 // to the button that opened it. Then every page of the main flows is checked for landmarks
-// (banner, main navigation, main) and for a control without an accessible name.
+// (banner, main navigation, main) and for a control without an accessible name. Also the
+// Users page's Disable/Enable (the API refuses a disabled user's password at once).
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
@@ -209,5 +210,32 @@ describe("the web UI with the keyboard only", () => {
       expect(unnamed, path).toEqual([]);
       expect(landmarks, path).toEqual(["banner", "navigation Main", "main"]);
     }
+  });
+});
+
+describe("administration of users in chromium", () => {
+  it("disables a user from the Users page (their sign-in is refused), and enables them again", async () => {
+    const admin = {
+      authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`,
+      "content-type": "application/json",
+    };
+    const walt = {
+      authorization: `Basic ${Buffer.from("walt:walt-password-1").toString("base64")}`,
+    };
+    const created = await fetch(`${berth.url}/api/v1/users`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ username: "walt", password: "walt-password-1" }),
+    });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${berth.url}/api/v1/users/walt`, { headers: walt })).status).toBe(200);
+    await page.goto(`${berth.url}/admin/users`);
+    const row = page.locator('tr[data-user="walt"]');
+    await row.getByRole("button", { name: "Disable walt" }).click();
+    await expect.poll(() => row.textContent()).toContain("disabled");
+    expect((await fetch(`${berth.url}/api/v1/users/walt`, { headers: walt })).status).toBe(401);
+    await row.getByRole("button", { name: "Enable walt" }).click();
+    await expect.poll(() => row.textContent()).toContain("active");
+    expect((await fetch(`${berth.url}/api/v1/users/walt`, { headers: walt })).status).toBe(200);
   });
 });

@@ -201,6 +201,7 @@ export interface AuditEntry {
 export interface User {
   username: string;
   isAdmin: boolean;
+  disabled: boolean;
   email: string | null;
   createdAt: string;
 }

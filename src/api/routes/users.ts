@@ -21,6 +21,7 @@ export function userView(user: User) {
   return {
     username: user.username,
     isAdmin: user.isAdmin,
+    disabled: user.disabled,
     email: user.email,
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
@@ -167,12 +168,17 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext): Promise
     "/users/:username",
     {
       schema: {
-        summary: "Change a user's administrator flag or e-mail (system administrators)",
+        summary:
+          "Change a user's administrator flag, e-mail or disabled flag (system administrators; disabling ends every credential the user holds)",
         tags: ["users"],
         params: usernameParam,
         body: {
           type: "object",
-          properties: { isAdmin: { type: "boolean" }, email: { type: ["string", "null"] } },
+          properties: {
+            isAdmin: { type: "boolean" },
+            email: { type: ["string", "null"] },
+            disabled: { type: "boolean", description: "a disabled user cannot sign in" },
+          },
         },
         response: {
           200: { description: "the updated user", ...UserSchema },
@@ -184,7 +190,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ApiContext): Promise
       const caller = await callerOf(request, ctx);
       requireAdmin(caller);
       const { username } = request.params as { username: string };
-      const body = request.body as { isAdmin?: boolean; email?: string | null };
+      const body = request.body as { isAdmin?: boolean; email?: string | null; disabled?: boolean };
       return userView(await ctx.management.updateUser(actorOf(caller), username, body));
     },
   );

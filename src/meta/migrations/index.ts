@@ -16,6 +16,7 @@ import * as m0014 from "./0014-trash.js";
 import * as m0015 from "./0015-registry-endpoints.js";
 import * as m0016 from "./0016-replication.js";
 import * as m0017 from "./0017-token-signing-keys.js";
+import * as m0019 from "./0019-user-disabled.js";
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001-registry", m0001],
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0015-registry-endpoints", m0015],
   ["0016-replication", m0016],
   ["0017-token-signing-keys", m0017],
+  ["0019-user-disabled", m0019],
 ];

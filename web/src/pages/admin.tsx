@@ -1,5 +1,5 @@
 // Administration (system administrators): users (create, reset password, admin flag,
-// delete), system robot accounts, jobs with their logs, project and registry quotas (shown
+// disable/enable, delete), system robot accounts, jobs with their logs, project and registry quotas (shown
 // and set), and the whole
 // audit log. A non-administrator who opens one of these URLs sees the API's refusal.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -53,6 +53,11 @@ export function AdminUsers() {
       patch(`/users/${encodeURIComponent(username)}`, { isAdmin }),
     onSuccess: refresh,
   });
+  const setDisabled = useMutation({
+    mutationFn: ({ username, disabled }: { username: string; disabled: boolean }) =>
+      patch(`/users/${encodeURIComponent(username)}`, { disabled }),
+    onSuccess: refresh,
+  });
   const reset = useMutation({
     mutationFn: ({ username, password }: { username: string; password: string }) =>
       put(`/users/${encodeURIComponent(username)}/password`, { password }),
@@ -101,7 +106,9 @@ export function AdminUsers() {
         defaultValue={q}
         onChange={(e) => setQ(e.target.value)}
       />
-      <ErrorBox error={list.error ?? create.error ?? setAdmin.error ?? remove.error} />
+      <ErrorBox
+        error={list.error ?? create.error ?? setAdmin.error ?? setDisabled.error ?? remove.error}
+      />
       {list.data && (
         <>
           <table>
@@ -110,13 +117,14 @@ export function AdminUsers() {
                 <th>User</th>
                 <th>E-mail</th>
                 <th>Administrator</th>
+                <th>Status</th>
                 <th>Created</th>
                 <th />
               </tr>
             </thead>
             <tbody>
               {list.data.items.map((u) => (
-                <tr key={u.username}>
+                <tr key={u.username} data-user={u.username}>
                   <td>{u.username}</td>
                   <td>{u.email ?? ""}</td>
                   <td>
@@ -129,11 +137,22 @@ export function AdminUsers() {
                       }
                     />
                   </td>
+                  <td>{u.disabled ? <Badge tone="bad">disabled</Badge> : "active"}</td>
                   <td>
                     <When iso={u.createdAt} text={formatWhen(u.createdAt)} />
                   </td>
                   <td>
                     <div className="actions">
+                      <button
+                        type="button"
+                        className="small"
+                        onClick={() =>
+                          setDisabled.mutate({ username: u.username, disabled: !u.disabled })
+                        }
+                      >
+                        {u.disabled ? "Enable" : "Disable"}
+                        <span className="sr-only"> {u.username}</span>
+                      </button>
                       <button
                         type="button"
                         className="small"
