@@ -2,7 +2,8 @@
 // fault-proxy.ts: forwards to a real docker-registry, counts requests, injects 429s) between
 // Berth and the upstream: four concurrent pulls of one uncached 6 MiB layer reach the
 // upstream once and all get the right bytes; an upstream answering 429 gets the cached tag
-// served, marked stale; a 429 for something never cached is a 503 with a clear message.
+// served, marked stale; a 429 for something never cached is a 503 with a clear message; over
+// the project's quota a blob is served but not kept.
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,6 +53,7 @@ beforeAll(async () => {
   for (const args of [
     ["endpoint", "add", "flaky", "--url", `http://${faults.host}`],
     ["project", "create", "cache", "--proxy", "flaky", "--proxy-ttl", "0"],
+    ["project", "create", "tiny", "--proxy", "flaky", "--quota", "1MiB"],
   ]) {
     const r = await admin(args);
     expect(r.code, r.stderr).toBe(0);
@@ -83,6 +85,20 @@ describe("proxy cache under upstream faults", () => {
     await again.arrayBuffer();
     expect(again.status).toBe(200);
     expect(faults.blobGets(layerDigest)).toHaveLength(1);
+  });
+
+  it("applies the project's quota: over it, the client gets the bytes but they are not kept", async () => {
+    const path = `tiny/team/app/blobs/${layerDigest}`;
+    for (const round of [1, 2]) {
+      const res = await v2(path);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-berth-cache")).toBe("miss");
+      expect(`sha256:${createHash("sha256").update(bytes).digest("hex")}`).toBe(layerDigest);
+      // Not stored, so each pull goes upstream again (the first test fetched it once).
+      await new Promise((r) => setTimeout(r, 500));
+      expect(faults.blobGets(layerDigest)).toHaveLength(1 + round);
+    }
   });
 
   it("serves the cached tag, marked stale, when the upstream answers 429", async () => {
