@@ -172,6 +172,33 @@ export class ProxyCache implements PullThrough {
         return false;
       }
     }
+    // This request fetches it: later requests for the same blob wait for this one's copy.
+    let release: () => void = () => undefined;
+    const turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.inflight.set(key, turn);
+    const done = () => {
+      if (this.inflight.get(key) === turn) this.inflight.delete(key);
+      release();
+    };
+    try {
+      return await this.fetchBlob(ctx, call, proxy, digest, principal, done);
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
+  /** A blob miss answered from the upstream; `done` is called once its copy is stored (or not). */
+  private async fetchBlob(
+    ctx: RegistryContext,
+    call: RegistryCall,
+    proxy: ProxyProject,
+    digest: string,
+    principal: Principal,
+    done: () => void,
+  ): Promise<boolean> {
     const upstream = upstreamName(proxy, call.repository, await this.endpointType(proxy));
     const client = await this.clientOf(proxy);
     const path = `/v2/${upstream}/blobs/${digest}`;
@@ -204,6 +231,7 @@ export class ProxyCache implements PullThrough {
     this.counted("miss", undefined);
     if (call.method === "HEAD") {
       await res.body.dump();
+      done();
       call.res.writeHead(200, headers);
       call.res.end();
       return true;
@@ -218,9 +246,8 @@ export class ProxyCache implements PullThrough {
       toStore.destroy(err);
     });
     const stored = this.store(ctx, call.repository, digest, toStore, length, principal).finally(
-      () => this.inflight.delete(key),
+      done,
     );
-    this.inflight.set(key, stored);
     stored.catch((err) =>
       this.logger.warn(
         { err, repository: call.repository, digest },
