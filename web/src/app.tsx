@@ -17,6 +17,7 @@ import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
 import { RepositoryPage } from "./pages/repository.js";
 import { SignIn } from "./pages/signin.js";
+import { AdminTrash } from "./pages/trash.js";
 import { SessionProvider, useSession } from "./session.js";
 import { mainNavigation } from "./shape/menus.js";
 import { ErrorBox, Loading } from "./ui.js";
@@ -82,6 +83,7 @@ function Routes() {
       <Route path="/admin/jobs/:id" component={AdminJob} />
       <Route path="/admin/jobs" component={AdminJobs} />
       <Route path="/admin/quotas" component={AdminQuotas} />
+      <Route path="/admin/trash" component={AdminTrash} />
       <Route path="/admin/audit" component={AdminAudit} />
       <Route path="/admin/system" component={AdminSystem} />
       <Route>

@@ -53,6 +53,7 @@ export function mainNavigation(session: { isAdmin: boolean } | undefined): NavEn
       { href: "/admin/users", label: "Users" },
       { href: "/admin/robots", label: "System robots" },
       { href: "/admin/jobs", label: "Jobs" },
+      { href: "/admin/trash", label: "Trash" },
       { href: "/admin/quotas", label: "Quotas" },
       { href: "/admin/audit", label: "Audit" },
       { href: "/admin/system", label: "System" },
