@@ -113,7 +113,7 @@ describe("the Trash page", () => {
 
     // Restore the artifact: skopeo reads the same digest under its tag again.
     await page.getByRole("button", { name: /^Restore shop\/b@/ }).click();
-    await expect.poll(() => page.getByRole("status").innerText()).toContain("Restored shop/b@");
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("Restored shop/b@");
     await expect.poll(rows).toEqual([]);
     expect(await digestAt(`docker://${berth.host}/shop/b:1`)).toBe(digests.b);
 
@@ -123,7 +123,7 @@ describe("the Trash page", () => {
     const dialog = page.getByRole("dialog");
     await dialog.getByText("can no longer be restored").waitFor();
     await dialog.getByRole("button", { name: "Purge for good" }).click();
-    await expect.poll(() => page.getByRole("status").innerText()).toContain("Purge queued as job");
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("Purge queued as job");
     await expect
       .poll(
         async () => {
