@@ -123,7 +123,9 @@ describe("the Trash page", () => {
     const dialog = page.getByRole("dialog");
     await dialog.getByText("can no longer be restored").waitFor();
     await dialog.getByRole("button", { name: "Purge for good" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toContain("Purge queued as job");
+    await expect
+      .poll(() => page.getByRole("status").textContent())
+      .toContain("Purge queued as job");
     await expect
       .poll(
         async () => {
