@@ -69,6 +69,12 @@ export async function startApi(settings: Partial<AuthSettings> = {}): Promise<Ap
     version: "test",
     jobs: new JobQueue(meta.db),
     gatePolicies: gatePolicyStore(meta.db),
+    trash: {
+      db: meta.db,
+      keepMs: 7 * 24 * 3600_000,
+      jobs: new JobQueue(meta.db),
+      evict: () => {},
+    },
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {

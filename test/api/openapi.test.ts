@@ -22,6 +22,7 @@ let robotId = "";
 let ruleId = "";
 /** Jobs in the states the job routes act on (kinds no worker runs here, so they stay put). */
 const jobIds = { done: 0, queued: 0, cancelled: 0 };
+const trashIds = { shown: 0, restorable: 0 };
 const layer = `sha256:${"a".repeat(64)}`;
 const manifestDigest = `sha256:${"b".repeat(64)}`;
 
@@ -138,6 +139,10 @@ function sample(method: string, path: string): Sample | undefined {
       params: p,
       body: { policy: "maxSize: 200MB\nrequiredLabels:\n  maintainer: .+\n" },
     },
+    "get /api/v1/trash": {},
+    "get /api/v1/trash/{id}": { params: { id: String(trashIds.shown) } },
+    "post /api/v1/trash/{id}/restore": { params: { id: String(trashIds.restorable) } },
+    "post /api/v1/trash/purge": { body: {} },
     "get /api/v1/projects/{project}/gate-policy": { params: p },
     "delete /api/v1/projects/{project}/gate-policy": { params: p },
     "get /api/v1/projects/{project}/repositories/{repository}/artifacts/{reference}/gate": {
@@ -210,6 +215,22 @@ beforeAll(async () => {
   });
   await storeManifest("team/app", "doomed", `sha256:${"c".repeat(64)}`);
   await storeManifest("team/old", "v0", `sha256:${"d".repeat(64)}`);
+  // Two trash entries: one to show, one to restore.
+  for (const [key, hex] of [
+    ["shown", "e"],
+    ["restorable", "f"],
+  ] as const) {
+    await storeManifest("team/app", `trash-${key}`, `sha256:${hex.repeat(64)}`);
+    const gone = await api(
+      h.url,
+      "DELETE",
+      `/api/v1/projects/team/repositories/${encodeURIComponent("team/app")}/artifacts/trash-${key}`,
+      { headers: admin },
+    );
+    expect(gone.status).toBeLessThan(300);
+    const listed = await api(h.url, "GET", "/api/v1/trash?q=trash-" + key, { headers: admin });
+    trashIds[key] = (listed.body as { items: { id: number }[] }).items[0]!.id;
+  }
   const rule = await api(h.url, "POST", "/api/v1/projects/team/immutable-rules", {
     headers: admin,
     body: { repositoryPattern: "locked/**", tagPattern: "v*" },

@@ -28,6 +28,7 @@ const AdminUsers = page(admin, "AdminUsers");
 const ArtifactPage = page(() => import("./pages/artifact.js"), "ArtifactPage");
 const ProjectPage = page(() => import("./pages/project.js"), "ProjectPage");
 const RepositoryPage = page(() => import("./pages/repository.js"), "RepositoryPage");
+const AdminTrash = page(() => import("./pages/trash.js"), "AdminTrash");
 const RegistriesPage = page(() => import("./pages/registries.js"), "RegistriesPage");
 const replication = () => import("./pages/replication.js");
 const AdminReplication = page(replication, "AdminReplication");
@@ -97,6 +98,7 @@ function Routes() {
       <Route path="/admin/replication" component={AdminReplication} />
       <Route path="/admin/quotas" component={AdminQuotas} />
       <Route path="/admin/registries" component={RegistriesPage} />
+      <Route path="/admin/trash" component={AdminTrash} />
       <Route path="/admin/audit" component={AdminAudit} />
       <Route path="/admin/system" component={AdminSystem} />
       <Route>

@@ -62,6 +62,7 @@ export function mainNavigation(session: { isAdmin: boolean } | undefined): NavEn
       { href: "/admin/robots", label: "System robots" },
       { href: "/admin/jobs", label: "Jobs" },
       { href: "/admin/replication", label: "Replication" },
+      { href: "/admin/trash", label: "Trash" },
       { href: "/admin/quotas", label: "Quotas" },
       { href: "/admin/registries", label: "Registries" },
       { href: "/admin/audit", label: "Audit" },
