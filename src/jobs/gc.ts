@@ -98,6 +98,8 @@ export interface GcOptions extends GcPayload {
   log?: (message: string) => void;
   /** Told about each manifest GC deleted (the server evicts it from its manifest cache). */
   onManifestDeleted?: (repository: string, digest: string) => void;
+  /** Items per sweep transaction (default SWEEP_BATCH); a stop takes effect between batches. */
+  batchSize?: number;
   /** Test-only: awaited at each step with the item's key. */
   pauseAt?: (step: GcStep, item: string) => Promise<void>;
   now?: number;
@@ -220,6 +222,7 @@ export async function collectGarbage(
   const cutoff = now - options.graceMs;
   const dryRun = options.dryRun === true;
   const deleteUntagged = options.deleteUntagged === true;
+  const batchSize = Math.max(1, options.batchSize ?? SWEEP_BATCH);
   const pause = options.pauseAt ?? (async () => {});
   const started = performance.now();
   const elapsed = () => `${Math.round(performance.now() - started)} ms`;
@@ -253,7 +256,7 @@ export async function collectGarbage(
   if (!dryRun) {
     // Claims a GC that died left behind: finish them first.
     const leftover = (await claimedBlobs(db, 10_000)).map((digest) => ({ digest }));
-    for (const batch of batches(leftover)) {
+    for (const batch of batches(leftover, batchSize)) {
       await sweepBatch(db, batch, finish, { before: async () => check(), after: () => {} });
     }
   }
@@ -277,7 +280,7 @@ export async function collectGarbage(
   }
 
   let done = 0;
-  for (const batch of batches(plan.manifests)) {
+  for (const batch of batches(plan.manifests, batchSize)) {
     await sweepBatch(
       db,
       batch,
@@ -312,7 +315,7 @@ export async function collectGarbage(
   if (plan.manifests.length > 0) log(`deleted ${report.manifests} untagged manifests`);
 
   done = 0;
-  for (const batch of batches(plan.links)) {
+  for (const batch of batches(plan.links, batchSize)) {
     await sweepBatch(
       db,
       batch,
@@ -337,7 +340,7 @@ export async function collectGarbage(
 
   // The plan counts blobs whose only links were planned too; each claim re-checks live.
   done = 0;
-  for (const batch of batches(plan.blobs)) {
+  for (const batch of batches(plan.blobs, batchSize)) {
     const claimed: GcPlan["blobs"] = [];
     await sweepBatch(
       db,
@@ -384,8 +387,8 @@ export async function collectGarbage(
  * the database meanwhile waits milliseconds, not seconds. */
 const SWEEP_BATCH = 500;
 
-function* batches<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += SWEEP_BATCH) yield items.slice(i, i + SWEEP_BATCH);
+function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 /** How one phase deletes: a whole batch in one transaction, or one item found busy. */

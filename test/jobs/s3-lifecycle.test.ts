@@ -44,6 +44,7 @@ describe("lifecycle on S3", () => {
         BERTH_AUTH: "none",
         BERTH_JOBS_WORKERS: "0",
         BERTH_GC_GRACE: "0",
+        BERTH_TRASH_KEEP: "0", // deletes are final: GC then reclaims their objects
         ...(s3Env(rgw, bucket, "reg") as Record<string, string>),
       },
     });
@@ -109,10 +110,12 @@ describe("lifecycle on S3", () => {
     }
     for (const image of images) await deleteManifest("lc/many", image.digest);
     const total = images.length * 2; // a config and a layer each
-    // First run: stopped after four blobs are gone (an operator's cancel, a deploy).
+    // First run: stopped after four blobs are gone (an operator's cancel, a deploy). A stop
+    // takes effect between sweep batches: two blobs per batch here.
     const stop = new AbortController();
     await expect(
       gc({
+        batchSize: 2,
         signal: stop.signal,
         progress: (p) => {
           if (p.phase === "blobs" && p.done === 4) stop.abort(new Error("stopped"));
@@ -123,6 +126,7 @@ describe("lifecycle on S3", () => {
     // Second run: killed (here: fails) right after claiming its first blob.
     await expect(
       gc({
+        batchSize: 1,
         pauseAt: async (step) => {
           if (step === "claimed") throw new Error("killed");
         },

@@ -57,6 +57,7 @@ beforeAll(async () => {
     // without it would remove the schedule at start-up). Only replica 0 runs jobs.
     BERTH_GC_SCHEDULE: "*/5 * * * * *",
     BERTH_GC_GRACE: "20s",
+    BERTH_TRASH_KEEP: "0", // the deleted image is collected by the scheduled GC, not kept in the trash
     ...s3Env(rgw, bucket, "registry"),
   };
   // Replica 0 runs the jobs (and the GC schedule); all three start at once on an empty database.

@@ -190,13 +190,22 @@ describe("the web UI with the keyboard only", () => {
     });
     const pages = [
       "/projects",
-      ...["repositories", "members", "robots", "audit", "policies", "settings"].map(
-        (tab) => `/projects/named/${tab}`,
-      ),
+      ...[
+        "repositories",
+        "vulnerabilities",
+        "members",
+        "robots",
+        "audit",
+        "policies",
+        "settings",
+      ].map((tab) => `/projects/named/${tab}`),
       "/admin/users",
       "/admin/robots",
       "/admin/jobs",
+      "/admin/replication",
+      "/admin/trash",
       "/admin/quotas",
+      "/admin/registries",
       "/admin/audit",
       "/admin/system",
     ];
