@@ -57,7 +57,7 @@ export async function deliver(
   ctx: JobContext<DeliverPayload>,
 ): Promise<unknown> {
   const delivery = await findWebhookDelivery(db, ctx.payload.deliveryId);
-  if (!delivery || delivery.state !== "pending") return { skipped: delivery?.state ?? "gone" };
+  if (delivery?.state !== "pending") return { skipped: delivery?.state ?? "gone" };
   const target = await findWebhookTarget(db, delivery.targetId);
   if (!target?.enabled) {
     await recordWebhookDelivery(db, delivery.id, {
