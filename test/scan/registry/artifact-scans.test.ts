@@ -122,11 +122,15 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       expect(all.items[2]?.counts.CRITICAL ?? 0).toBe(0);
       expect(all.items[2]?.counts.HIGH).toBe(1);
       // The SBOM referrers the scans attached are in the summary, not in this list.
-      const summary = await api<{ artifacts: number }>(
-        "GET",
-        "/projects/team/vulnerabilities/summary",
-      );
-      expect(summary.json.artifacts).toBeGreaterThan(all.total);
+      // (Each SBOM is pushed after its image's scan, and recorded by a scan job of its own.)
+      await expect
+        .poll(
+          async () =>
+            (await api<{ artifacts: number }>("GET", "/projects/team/vulnerabilities/summary"))
+              .json.artifacts,
+          { timeout: 60_000 },
+        )
+        .toBeGreaterThan(all.total);
     });
 
     it("filters by severity, paginates, sorts by repository, and refuses a bad severity", async () => {
