@@ -126,8 +126,8 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       await expect
         .poll(
           async () =>
-            (await api<{ artifacts: number }>("GET", "/projects/team/vulnerabilities/summary"))
-              .json.artifacts,
+            (await api<{ artifacts: number }>("GET", "/projects/team/vulnerabilities/summary")).json
+              .artifacts,
           { timeout: 60_000 },
         )
         .toBeGreaterThan(all.total);
