@@ -9,12 +9,11 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { PassThrough, Readable, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createGunzip } from "node:zlib";
-import { Decompress as ZstdDecompress } from "fzstd";
-import { readLayer } from "../image/layer-reader.js";
+import { readLayer, ZstdDecompressor } from "../image/layer-reader.js";
 import { joinImage } from "./context.js";
 import type { LayerFile } from "./layer-writer.js";
 import { cleanImagePath } from "./rootfs.js";
@@ -70,7 +69,7 @@ export async function decompressedStream(file: string): Promise<Readable> {
     case "gzip":
       return chain(raw, createGunzip());
     case "zstd":
-      return chain(raw, new ZstdStream());
+      return chain(raw, new ZstdDecompressor());
     case "bzip2": {
       // unbzip2-stream is a classic `through` stream: re-expose it as a modern Readable.
       const bz = unbzip2();
@@ -151,29 +150,4 @@ export async function extractArchive(
     }
   });
   return files;
-}
-
-/** fzstd's push-based decompressor as a Transform. */
-class ZstdStream extends Transform {
-  private readonly zstd = new ZstdDecompress((data) => {
-    this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.zstd.push(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      this.zstd.push(new Uint8Array(0), true);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
 }

@@ -201,7 +201,8 @@ function peek(stream: Readable, n: number): Promise<Buffer> {
   });
 }
 
-class ZstdDecompressor extends Transform {
+/** fzstd's push-based zstd decompressor as a stream Transform. */
+export class ZstdDecompressor extends Transform {
   private readonly zstd = new Decompress((data) => {
     this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   });
