@@ -48,11 +48,19 @@ export async function handleMetricsRequest(
         return;
       }
     }
-    const text = await registry.metrics();
+    const text = canonicalSpecialValues(await registry.metrics());
     send(res, 200, registry.contentType, req.method === "HEAD" ? "" : text);
   } catch {
     send(res, 500, "application/json", error("INTERNAL", "collecting metrics failed"));
   }
+}
+
+/**
+ * prom-client writes a NaN sample as `Nan` (e.g. the event-loop lag mean before its first
+ * sample); the exposition format spells it `NaN`, and strict parsers refuse anything else.
+ */
+export function canonicalSpecialValues(text: string): string {
+  return text.replace(/ Nan$/gm, " NaN");
 }
 
 /** The open metrics listener of `metrics.listen` (only /metrics; 404 elsewhere). */
