@@ -13,7 +13,6 @@ import type { FileReport } from "../lint/format/report.js";
 import {
   CONFIG_FILE_NAME,
   exceedsThreshold,
-  type Finding,
   isDocsBaseUrl,
   LintConfigError,
   LintTargetError,
@@ -162,16 +161,11 @@ class LintRun {
         target: this.flags.target,
         context: this.contextFacts(path),
       });
-      const shellcheck = this.flags.shellcheck && loaded?.shellcheck !== false;
       return {
         path: path === "-" ? "<stdin>" : path,
         text,
-        // A file ShellCheck will not see is finished now, so its parse (the dockerfile-ast
-        // document, the model) is garbage at once instead of living until every file is
-        // read: keeping 1,000 of them made young-generation GC copy them all, twice.
-        pending: shellcheck ? prepared : undefined,
-        findings: shellcheck ? undefined : prepared.findings(),
-        shellcheck,
+        prepared,
+        shellcheck: this.flags.shellcheck && loaded?.shellcheck !== false,
         threshold: loaded?.failureThreshold,
       };
     } catch (err) {
@@ -212,10 +206,7 @@ class LintRun {
 interface PreparedFile {
   readonly path: string;
   readonly text: string;
-  /** The parse, kept until ShellCheck's comments arrive; undefined when not checked. */
-  readonly pending: PreparedLint | undefined;
-  /** The findings of a file ShellCheck does not check (settled when it was read). */
-  readonly findings: Finding[] | undefined;
+  readonly prepared: PreparedLint;
   /** Whether its RUNs are to be checked with ShellCheck. */
   readonly shellcheck: boolean;
   readonly threshold?: Severity;
@@ -231,7 +222,7 @@ const SHELLCHECK_MISSING =
 async function shellCheckAll(
   files: readonly PreparedFile[],
 ): Promise<(readonly (readonly ShellCheckComment[])[] | undefined)[]> {
-  const wanted = files.map((f) => f.pending?.shellCheckJobs() ?? []);
+  const wanted = files.map((f) => (f.shellcheck ? f.prepared.shellCheckJobs() : []));
   const scripts = wanted.flatMap((jobs) => jobs.map((j) => j.script));
   if (scripts.length === 0) return files.map((f) => (f.shellcheck ? [] : undefined));
   const { runShellCheck, ShellCheckError } = await import("../lint/shellcheck-runner.js");
@@ -297,7 +288,7 @@ async function run(files: string[] | undefined, flags: LintFlags): Promise<void>
   const reports: FileReport[] = prepared.map((p, i) => ({
     path: p.path,
     text: p.text,
-    findings: p.findings ?? p.pending?.findings(shellcheck[i]) ?? [],
+    findings: p.prepared.findings(shellcheck[i]),
   }));
   process.stdout.write(await render(flags.format, reports, docsBase));
   const failing = prepared.some((p, i) => {
