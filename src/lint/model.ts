@@ -250,6 +250,13 @@ function parseMount(value: string): Mount {
 }
 
 const PROPERTY_KEYWORDS = new Set(["ARG", "ENV", "LABEL"]);
+const EXEC_FORM_KEYWORDS = new Set(["RUN", "CMD", "ENTRYPOINT", "SHELL"]);
+const HEREDOC_START = /<<-?\s*["']?[A-Za-z_]/;
+
+function firstLineOf(text: string): string {
+  const eol = text.indexOf("\n");
+  return eol === -1 ? text : text.slice(0, eol);
+}
 
 function propertiesOf(node: Instruction): Property[] {
   const withProps = node as Instruction & {
@@ -327,12 +334,10 @@ class ModelBuilder {
     const argsStart =
       args.length > 0 ? this.index.offset(args[0].span.line - 1, args[0].span.column - 1) : end;
     const logical = logicalText(this.text, argsStart, end, this.escapeChar);
-    const firstLine = logical.text.split("\n", 1)[0];
+    const firstLine = firstLineOf(logical.text);
     const scope: Scope = keyword === "FROM" || this.state === null ? this.globals : this.state.vars;
     const flags = flagsOf(node);
-    const execForm = ["RUN", "CMD", "ENTRYPOINT", "SHELL"].includes(keyword)
-      ? parseExecForm(firstLine)
-      : null;
+    const execForm = EXEC_FORM_KEYWORDS.has(keyword) ? parseExecForm(firstLine) : null;
     const argsSpan: Span =
       args.length > 0
         ? {
@@ -377,7 +382,7 @@ class ModelBuilder {
     return {
       script: logical.text,
       commands,
-      heredoc: /<<-?\s*["']?[A-Za-z_]/.test(logical.text.split("\n", 1)[0]),
+      heredoc: HEREDOC_START.test(firstLineOf(logical.text)),
       mounts: mountsOf(flags),
       span(start: number, stop: number): Span {
         const length = logical.text.length;
@@ -449,10 +454,16 @@ class ModelBuilder {
     });
   }
 
-  build(lines: string[]): DockerfileModel {
+  build(): DockerfileModel {
+    const text = this.text;
+    let lines: string[] | undefined;
     return {
-      text: this.text,
-      lines,
+      text,
+      // Split on first use: most files never need their lines (pragmas, the first line).
+      get lines() {
+        lines ??= text.split("\n");
+        return lines;
+      },
       escape: this.escapeChar,
       instructions: this.instructions,
       stages: this.stages,
@@ -477,7 +488,7 @@ export function buildModel(
   const dockerfile = parseDockerfile(text);
   const builder = new ModelBuilder(text, dockerfile.getEscapeCharacter(), buildArgs);
   for (const node of dockerfile.getInstructions()) builder.add(node);
-  return builder.build(text.split("\n"));
+  return builder.build();
 }
 
 /** Indexes of the stages that end up in the image built for `target` (it and its parents). */

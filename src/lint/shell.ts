@@ -22,6 +22,8 @@ export interface ShellCommand {
   readonly words: readonly ShellWord[];
   /** The command's name: last path component of argv[0] (`/usr/bin/apt-get` → `apt-get`). */
   readonly name: string;
+  /** The argv texts after the name (`words[1…]`), worked out once for every rule. */
+  readonly args: readonly string[];
   /** Wrapper commands that were stripped, in order (`sudo`, `env`, `nice` …). */
   readonly wrappers: readonly string[];
   /** `NAME=value` prefixes of the command. */
@@ -428,6 +430,7 @@ function finishDraft(draft: CommandDraft, nested: boolean): ShellCommand | null 
   return {
     words: words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
     name: basename(words[0]?.text ?? ""),
+    args: words.slice(1).map((w) => w.text),
     wrappers,
     assignments,
     connector: draft.connector,

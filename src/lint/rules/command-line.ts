@@ -39,8 +39,8 @@ export function hasFlag(line: CommandLine, short: string | null, long: readonly 
 }
 
 /** The argv words of a command after its name. */
-export function argsOf(command: ShellCommand): string[] {
-  return command.words.slice(1).map((w) => w.text);
+export function argsOf(command: ShellCommand): readonly string[] {
+  return command.args;
 }
 
 export function isCommand(command: ShellCommand, names: readonly string[]): boolean {
@@ -48,7 +48,7 @@ export function isCommand(command: ShellCommand, names: readonly string[]): bool
 }
 
 /** `pip`, `pip3`, `pip3.11`, or `python[3[.x]] -m pip`: the argv after `pip`, else null. */
-export function pipArgs(command: ShellCommand): string[] | null {
+export function pipArgs(command: ShellCommand): readonly string[] | null {
   const name = commandName(command);
   if (/^pip[0-9.]*$/.test(name)) return argsOf(command);
   if (/^python[0-9.]*$/.test(name)) {

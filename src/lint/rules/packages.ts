@@ -21,14 +21,22 @@ interface RunInstruction {
   readonly run: RunScript;
 }
 
-function runs(ctx: RuleContext, imageOnly = false): RunInstruction[] {
-  const out: RunInstruction[] = [];
-  for (const info of ctx.model.instructions) {
-    if (info.run === null || info.stage < 0) continue;
-    if (imageOnly && !ctx.imageStages.has(info.stage)) continue;
-    out.push({ info, run: info.run });
+/** Each context's RUNs (all, and those of the image's stages): listed once, read by 12 checks. */
+const RUNS = new WeakMap<RuleContext, { all: RunInstruction[]; image: RunInstruction[] }>();
+
+function runs(ctx: RuleContext, imageOnly = false): readonly RunInstruction[] {
+  let listed = RUNS.get(ctx);
+  if (listed === undefined) {
+    listed = { all: [], image: [] };
+    for (const info of ctx.model.instructions) {
+      if (info.run === null || info.stage < 0) continue;
+      const entry = { info, run: info.run };
+      listed.all.push(entry);
+      if (ctx.imageStages.has(info.stage)) listed.image.push(entry);
+    }
+    RUNS.set(ctx, listed);
   }
-  return out;
+  return imageOnly ? listed.image : listed.all;
 }
 
 function hasCacheMount(run: RunScript, prefixes: readonly string[]): boolean {
