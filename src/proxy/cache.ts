@@ -13,6 +13,10 @@
 // - The upstream down, slow (timeout) or rate-limiting (429): cached manifests and blobs are
 //   served, tags from their last known digest, marked `X-Berth-Cache: stale`; logged and
 //   counted (berth_proxy_cache_requests_total{result="stale"}).
+// - What is stored goes through the registry's push admission as a push would (quota,
+//   quality gate, immutable tags; the image's config is brought in first so the gate can
+//   judge it), as PROXY_PRINCIPAL; what is served goes through the pull admission (trust
+//   policy, vulnerability gate), served from upstream bytes or from the cache.
 // Never: serve bytes that do not match their digest from storage (the upload path verifies),
 // or hold a blob in memory.
 import { PassThrough, type Readable } from "node:stream";
@@ -56,6 +60,15 @@ import {
 
 export const PROXY_CACHE_JOB_KIND = "proxy.cache";
 const PROXY_ACTOR = { principal: "proxy-cache", remoteAddress: "" };
+/**
+ * Who stores what the cache brings in, for the push admission (quota, quality gate, …):
+ * only this object is let past the proxy project's refusal of pushes (compared by identity).
+ */
+export const PROXY_PRINCIPAL: Principal = Object.freeze({
+  name: "proxy-cache",
+  kind: "system",
+  isAdmin: true,
+});
 
 export interface ProxyCacheOptions {
   /** Connect/headers timeout for upstream requests (ms). */
@@ -302,6 +315,8 @@ export class ProxyCache implements PullThrough {
     principal: Principal,
   ): Promise<ManifestOutcome> {
     void principal;
+    // The push admission judges an image by its config (labels, platform): have it here.
+    await this.bringConfig(proxy, repository, m);
     try {
       await this.storeManifest(repository, m, tag);
       if (tag) await recordProxyTag(this.db, proxy.projectId, repository, tag, m.digest);
@@ -323,9 +338,15 @@ export class ProxyCache implements PullThrough {
     });
   }
 
+  /**
+   * Stores a fetched manifest as a push would: through the registry's push admission first
+   * (quota, quality gate, immutable tags; a refusal stores nothing), then in one transaction
+   * with its references (MissingReferenceError while blobs are still upstream).
+   */
   private async storeManifest(repository: string, m: FetchedManifest, tag: string | undefined) {
     const parsed = parseManifest(m.bytes, m.mediaType);
     const refs = referencedDescriptors(parsed);
+    await this.admitPut(repository, m, parsed, tag);
     await putManifest(this.db, {
       repository,
       digest: m.digest,
@@ -340,6 +361,36 @@ export class ProxyCache implements PullThrough {
       ],
       tag,
       actor: PROXY_ACTOR,
+    });
+  }
+
+  /** Stores an image manifest's config blob from the upstream unless it is here already. */
+  private async bringConfig(proxy: ProxyProject, repository: string, m: FetchedManifest) {
+    const parsed = parseManifest(m.bytes, m.mediaType);
+    const ctx = this.registry;
+    if (parsed.kind !== "image" || !ctx) return;
+    const config = parsed.image.config;
+    if (await findRepositoryBlob(this.db, repository, config.digest)) return;
+    const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
+    const body = await (await this.clientOf(proxy)).getBlob(upstream, config);
+    await this.store(ctx, repository, config.digest, body, config.size, PROXY_PRINCIPAL);
+  }
+
+  /** The push admission of a manifest the cache is about to store (or to serve before storing). */
+  private async admitPut(
+    repository: string,
+    m: FetchedManifest,
+    parsed: ReturnType<typeof parseManifest>,
+    tag: string | undefined,
+  ): Promise<void> {
+    await this.registry?.admission.beforeManifestPut?.({
+      repository,
+      reference: tag ?? m.digest,
+      ...(tag ? { tag } : {}),
+      digest: m.digest,
+      manifest: parsed,
+      bytes: m.bytes,
+      principal: PROXY_PRINCIPAL,
     });
   }
 
@@ -375,7 +426,6 @@ export class ProxyCache implements PullThrough {
       const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, child.digest, job);
       await this.storeManifest(repository, fetched, undefined);
     }
-    const system: Principal = { name: "proxy-cache", kind: "system", isAdmin: true };
     for (const blob of refs.blobs) {
       if (await findRepositoryBlob(this.db, repository, blob.digest)) continue;
       const key = `${repository}@${blob.digest}`;
@@ -386,7 +436,7 @@ export class ProxyCache implements PullThrough {
       }
       const client = await this.clientOf(proxy);
       const body = await client.getBlob(upstream, blob);
-      const stored = this.store(ctx, repository, blob.digest, body, blob.size, system);
+      const stored = this.store(ctx, repository, blob.digest, body, blob.size, PROXY_PRINCIPAL);
       this.inflight.set(key, stored);
       await stored.finally(() => this.inflight.delete(key));
       job.log(`fetched ${blob.digest} (${blob.size} bytes)`);

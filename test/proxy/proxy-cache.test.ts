@@ -6,7 +6,7 @@
 // image pushed under the same tag, the next pull after the TTL sees the new digest. Pushes
 // into the proxy project are refused, an endpoint in use cannot be deleted, a project bound
 // to an unknown endpoint is not created, and /metrics counts hits, misses and stale serves.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,6 +178,32 @@ describe("proxy-cache project", () => {
     );
     expect(pushed.code).not.toBe(0);
     expect(pushed.stderr).toContain("is a proxy cache");
+  });
+
+  it("admits cached manifests through the push checks: the project's quality gate", async () => {
+    const made = await admin(["project", "create", "gated", "--proxy", "hub"]);
+    expect(made.code, made.stderr).toBe(0);
+    const policy = join(work, "gate.yaml");
+    await writeFile(policy, "requiredLabels:\n  berth.test.label: '^approved$'\n");
+    const set = await admin(["gate", "set", "gated", policy]);
+    expect(set.code, set.stderr).toBe(0);
+    const refused = await fetch(`${server.url}/v2/gated/library/alpine/manifests/3.20`, {
+      headers: { authorization: basic, accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    const body = await refused.text();
+    expect(refused.status, body).toBe(403);
+    expect(body).toContain("DENIED");
+    expect(body).toContain("quality gate");
+    const listed = await fetch(`${server.url}/api/v1/projects/gated/repositories`, {
+      headers: { authorization: basic },
+    });
+    // No artifact stored (the config blob, brought in for the gate to judge, may be).
+    const { items } = (await listed.json()) as { items: { artifactCount: number }[] };
+    expect(items.map((r) => r.artifactCount).filter((n) => n > 0)).toEqual([]);
+    // Without the policy the same pull is cached: the refusal was the gate's.
+    expect((await admin(["gate", "rm", "gated"])).code).toBe(0);
+    const m = await getManifest("gated/library/alpine", "3.20");
+    expect(m).toMatchObject({ status: 200, digest: firstDigest });
   });
 
   it("serves the cached image, marked stale, while the upstream is down", async () => {
