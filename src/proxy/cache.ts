@@ -166,6 +166,43 @@ export class ProxyCache implements PullThrough {
     return this.admit(proxy, repository, fetched, tag, principal);
   }
 
+  /**
+   * Brings in the upstream's referrers of `subject` (OCI 1.1 referrers API, or its
+   * `sha256-<hex>` referrers tag) that are not cached yet, blobs and all, so the registry's
+   * listing has them; with the upstream unavailable the cached ones are listed (stale).
+   */
+  async referrers(ctx: RegistryContext, repository: string, subject: string): Promise<void> {
+    this.registry ??= ctx;
+    const proxy = await this.proxyOf(repository);
+    if (!proxy) return;
+    const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
+    let listed: Awaited<ReturnType<RegistryClient["referrers"]>>;
+    try {
+      listed = await this.upstreamCall(proxy, (c) => c.referrers(upstream, subject));
+    } catch (err) {
+      if (err instanceof RegistryError) throw err;
+      this.logger.warn(
+        { repository, subject, endpoint: proxy.endpointName, reason: describe(err) },
+        "proxy cache: upstream unavailable, listing the cached referrers",
+      );
+      this.counted("stale", undefined);
+      return;
+    }
+    for (const referrer of listed) {
+      if (await getManifestByDigest(this.db, repository, referrer.digest)) continue;
+      const m = await this.cacheManifest(
+        ctx,
+        proxy,
+        repository,
+        upstream,
+        referrer.digest,
+        () => {},
+      );
+      await this.storeManifest(repository, m, undefined);
+      this.counted("miss", undefined);
+    }
+  }
+
   async blob(
     ctx: RegistryContext,
     call: RegistryCall,
@@ -402,7 +439,9 @@ export class ProxyCache implements PullThrough {
     const proxy = await this.proxyOf(repository);
     if (!proxy) return { skipped: "no longer a proxy project" };
     const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
-    const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, digest, job);
+    const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, digest, (l) =>
+      job.log(l),
+    );
     const check = tag ? await findProxyTag(this.db, repository, tag) : undefined;
     // The tag only when the upstream still said this digest at the last check.
     const keepTag = tag !== undefined && (check === undefined || check.digest === digest);
@@ -417,13 +456,13 @@ export class ProxyCache implements PullThrough {
     repository: string,
     upstream: string,
     digest: string,
-    job: JobContext<CachePayload>,
+    log: (line: string) => void,
   ): Promise<FetchedManifest> {
     const m = await this.upstreamCall(proxy, (c) => c.getManifest(upstream, digest));
     const refs = referencedDescriptors(parseManifest(m.bytes, m.mediaType));
     for (const child of refs.manifests) {
       if (await getManifestByDigest(this.db, repository, child.digest)) continue;
-      const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, child.digest, job);
+      const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, child.digest, log);
       await this.storeManifest(repository, fetched, undefined);
     }
     for (const blob of refs.blobs) {
@@ -439,7 +478,7 @@ export class ProxyCache implements PullThrough {
       const stored = this.store(ctx, repository, blob.digest, body, blob.size, PROXY_PRINCIPAL);
       this.inflight.set(key, stored);
       await stored.finally(() => this.inflight.delete(key));
-      job.log(`fetched ${blob.digest} (${blob.size} bytes)`);
+      log(`fetched ${blob.digest} (${blob.size} bytes)`);
     }
     return m;
   }

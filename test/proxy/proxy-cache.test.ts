@@ -156,6 +156,38 @@ describe("proxy-cache project", () => {
     expect(await metric("hit")).toBeGreaterThan(0);
   });
 
+  it("brings in signatures of a proxied image in both schemes; berth verify passes through it", async () => {
+    const keyEnv = { env: { COSIGN_PASSWORD: "proxy-key-password-1" } };
+    const key = join(work, "cosign");
+    expect((await berth(["key", "generate", "--output-key-prefix", key], keyEnv)).code).toBe(0);
+    const image = `${upstream.host}/library/alpine:3.20`;
+    const upCreds = ["--creds", `${UP_USER}:${UP_PASSWORD}`];
+    for (const scheme of [[], ["--new-bundle-format"]]) {
+      const signed = await berth(
+        ["sign", "--key", `${key}.key`, ...scheme, ...upCreds, image],
+        keyEnv,
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+    }
+    const hex = firstDigest.slice("sha256:".length);
+    // cosign's tag scheme: the .sig tag is a proxied manifest like any other.
+    expect((await getManifest("proxy/library/alpine", `sha256-${hex}.sig`)).status).toBe(200);
+    // OCI 1.1 referrers (docker-registry keeps them under the referrers tag): listed here.
+    const res = await fetch(`${server.url}/v2/proxy/library/alpine/referrers/${firstDigest}`, {
+      headers: { authorization: basic },
+    });
+    const index = (await res.json()) as { manifests: { artifactType?: string }[] };
+    expect(res.status).toBe(200);
+    expect(index.manifests.map((m) => m.artifactType)).toContain(
+      "application/vnd.dev.sigstore.bundle.v0.3+json",
+    );
+    const verified = await berth([
+      ...["verify", "--key", `${key}.pub`, ...berthCreds],
+      `${server.host}/proxy/library/alpine:3.20`,
+    ]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+  });
+
   it("refuses pushes into the proxy project", async () => {
     const image = await syntheticImageLayout(join(work, "push"), "v", {
       label: "push",
