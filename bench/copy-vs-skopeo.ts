@@ -6,14 +6,12 @@
 // sampled until the process exits). To show that berth's memory does not grow with layer
 // size, it also copies a small image (8 × 1 MiB) once and prints berth's peak RSS for both
 // sizes side by side. Run by hand; not part of `npm test`; asserts nothing.
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MediaType } from "../src/oci/index.js";
-import { OciLayoutWriter } from "../test/support/oci-layout.js";
 import { startReferenceRegistry } from "../test/support/reference-registry.js";
-import { makeLayer } from "./images.js";
+import { benchLayout } from "./images.js";
+import { measured } from "./measure.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MiB = 1 << 20;
@@ -29,69 +27,6 @@ interface Run {
 function argValue(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-
-/** Builds (once, cached under test/.work/) a layout of `layers` × `layerMiB` MiB. */
-async function benchLayout(totalMiB: number): Promise<string> {
-  const layers = 8;
-  const layerMiB = Math.max(1, Math.round(totalMiB / layers));
-  const dir = join(ROOT, "test", ".work", `bench-copy-${layers}x${layerMiB}MiB`);
-  if (existsSync(join(dir, "index.json"))) return dir;
-  process.stderr.write(`building a ${layers}×${layerMiB} MiB image in ${dir} (once)…\n`);
-  const layout = await OciLayoutWriter.create(dir);
-  const descriptors = [];
-  const diffIds = [];
-  for (let i = 0; i < layers; i++) {
-    const layer = await makeLayer(`copy-bench-${i}`, layerMiB * MiB);
-    descriptors.push(await layout.writeBlob(layer.gz, layer.descriptor.mediaType));
-    diffIds.push(layer.diffId);
-  }
-  const config = await layout.writeJson(
-    { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: diffIds } },
-    MediaType.OciConfig,
-  );
-  const manifest = await layout.writeJson(
-    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: descriptors },
-    MediaType.OciManifest,
-  );
-  layout.addManifest(manifest, "1");
-  await layout.finish();
-  return dir;
-}
-
-function vmHwm(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Runs a command, sampling its VmHWM every 50 ms; resolves with wall time and peak RSS. */
-function measured(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ seconds: number; peak: number }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    let peak = 0;
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setInterval(() => {
-      if (child.pid) peak = Math.max(peak, vmHwm(child.pid));
-    }, 50);
-    child.on("exit", (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code === 0) resolve({ seconds, peak });
-      else reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr}`));
-    });
-  });
 }
 
 async function intoFreshRegistry<T>(copy: (host: string) => Promise<T>): Promise<T> {

@@ -2,10 +2,16 @@
 // layers are real tar+gzip streams holding one file of incompressible random bytes, configs
 // carry correct diff_ids. Deterministic per seed so shared layers are byte-identical.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as tar from "tar-stream";
 import { type Descriptor, digestOf, MediaType } from "../src/oci/index.js";
 import { OciLayoutWriter } from "../test/support/oci-layout.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MiB = 1 << 20;
 
 export interface LayerBlob {
   readonly descriptor: Descriptor;
@@ -102,4 +108,32 @@ function tarOf(name: string, content: Buffer): Promise<Buffer> {
       else pack.finalize();
     });
   });
+}
+
+/** Builds (once, cached under test/.work/) a layout of `layers` × `layerMiB` MiB. */
+export async function benchLayout(totalMiB: number): Promise<string> {
+  const layers = 8;
+  const layerMiB = Math.max(1, Math.round(totalMiB / layers));
+  const dir = join(ROOT, "test", ".work", `bench-copy-${layers}x${layerMiB}MiB`);
+  if (existsSync(join(dir, "index.json"))) return dir;
+  process.stderr.write(`building a ${layers}×${layerMiB} MiB image in ${dir} (once)…\n`);
+  const layout = await OciLayoutWriter.create(dir);
+  const descriptors = [];
+  const diffIds = [];
+  for (let i = 0; i < layers; i++) {
+    const layer = await makeLayer(`copy-bench-${i}`, layerMiB * MiB);
+    descriptors.push(await layout.writeBlob(layer.gz, layer.descriptor.mediaType));
+    diffIds.push(layer.diffId);
+  }
+  const config = await layout.writeJson(
+    { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: diffIds } },
+    MediaType.OciConfig,
+  );
+  const manifest = await layout.writeJson(
+    { schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: descriptors },
+    MediaType.OciManifest,
+  );
+  layout.addManifest(manifest, "1");
+  await layout.finish();
+  return dir;
 }

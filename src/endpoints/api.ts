@@ -2,9 +2,10 @@
 // registries): GET/POST /registries, GET/PATCH/DELETE /registries/{id}, POST
 // /registries/{id}/ping (connection test). `{id}` is the endpoint's id or its name. A password
 // is accepted but never answered (only `hasPassword`); every change is audited without it.
-import type { FastifyInstance } from "fastify";
-import { requireAdmin } from "../api/authn.js";
-import { type ApiContext, callerOf } from "../api/context.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { adminCaller, auditorOf } from "../api/audited-routes.js";
+import type { Caller } from "../api/authn.js";
+import type { ApiContext } from "../api/context.js";
 import { badRequest, conflict, notFound } from "../api/errors.js";
 import { errors } from "../api/schemas.js";
 import { ENDPOINT_TYPES, type StoredEndpoint } from "../meta/endpoints.js";
@@ -101,25 +102,14 @@ function translate(err: unknown): never {
 
 export function endpointRoutes(endpoints: RegistryEndpoints) {
   return async (app: FastifyInstance, ctx: ApiContext): Promise<void> => {
-    async function admin(request: Parameters<typeof callerOf>[0]) {
-      const caller = await callerOf(request, ctx);
-      requireAdmin(caller);
-      return caller;
-    }
+    const admin = (request: FastifyRequest) => adminCaller(request, ctx);
+    const record = auditorOf(ctx, "registry");
     const audit = (
-      caller: Awaited<ReturnType<typeof callerOf>>,
+      caller: Caller,
       action: string,
       e: StoredEndpoint,
       detail?: Record<string, unknown>,
-    ) =>
-      ctx.auth.audit.record({
-        actor: caller.principal,
-        action,
-        resourceType: "registry",
-        resource: e.name,
-        remoteAddress: caller.remoteAddress,
-        ...(detail ? { detail } : {}),
-      });
+    ) => record(caller, action, e.name, detail ? { detail } : {});
     const changes = (body: EndpointInput) => ({
       ...Object.fromEntries(
         Object.entries(body).filter(([k]) => k !== "password" && k !== "caCert"),

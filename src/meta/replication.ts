@@ -469,3 +469,27 @@ export async function stopOpenTasks(db: Db, executionId: number): Promise<void> 
     .where("state", "in", ["pending", "running"])
     .execute();
 }
+
+/**
+ * Repositories earlier push runs wrote to on an endpoint (succeeded tasks), most recent
+ * first: where the destination already holds blobs a cross-repository mount can take from.
+ */
+export async function pushedRepositories(
+  db: Db,
+  endpointId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("replication_tasks as t")
+    .innerJoin("replication_executions as e", "e.id", "t.execution_id")
+    .innerJoin("replication_policies as p", "p.id", "e.policy_id")
+    .where("p.endpoint_id", "=", endpointId)
+    .where("p.mode", "=", "push")
+    .where("t.state", "=", "succeeded")
+    .select((eb) => ["t.destination_repository", eb.fn.max("t.id").as("last")])
+    .groupBy("t.destination_repository")
+    .orderBy("last", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.destination_repository);
+}

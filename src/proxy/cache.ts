@@ -13,6 +13,10 @@
 // - The upstream down, slow (timeout) or rate-limiting (429): cached manifests and blobs are
 //   served, tags from their last known digest, marked `X-Berth-Cache: stale`; logged and
 //   counted (berth_proxy_cache_requests_total{result="stale"}).
+// - What is stored goes through the registry's push admission as a push would (quota,
+//   quality gate, immutable tags; the image's config is brought in first so the gate can
+//   judge it), as PROXY_PRINCIPAL; what is served goes through the pull admission (trust
+//   policy, vulnerability gate), served from upstream bytes or from the cache.
 // Never: serve bytes that do not match their digest from storage (the upload path verifies),
 // or hold a blob in memory.
 import { PassThrough, type Readable } from "node:stream";
@@ -56,6 +60,15 @@ import {
 
 export const PROXY_CACHE_JOB_KIND = "proxy.cache";
 const PROXY_ACTOR = { principal: "proxy-cache", remoteAddress: "" };
+/**
+ * Who stores what the cache brings in, for the push admission (quota, quality gate, …):
+ * only this object is let past the proxy project's refusal of pushes (compared by identity).
+ */
+export const PROXY_PRINCIPAL: Principal = Object.freeze({
+  name: "proxy-cache",
+  kind: "system",
+  isAdmin: true,
+});
 
 export interface ProxyCacheOptions {
   /** Connect/headers timeout for upstream requests (ms). */
@@ -151,6 +164,43 @@ export class ProxyCache implements PullThrough {
     }
     if (!fetched) throw manifestUnknown(tag);
     return this.admit(proxy, repository, fetched, tag, principal);
+  }
+
+  /**
+   * Brings in the upstream's referrers of `subject` (OCI 1.1 referrers API, or its
+   * `sha256-<hex>` referrers tag) that are not cached yet, blobs and all, so the registry's
+   * listing has them; with the upstream unavailable the cached ones are listed (stale).
+   */
+  async referrers(ctx: RegistryContext, repository: string, subject: string): Promise<void> {
+    this.registry ??= ctx;
+    const proxy = await this.proxyOf(repository);
+    if (!proxy) return;
+    const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
+    let listed: Awaited<ReturnType<RegistryClient["referrers"]>>;
+    try {
+      listed = await this.upstreamCall(proxy, (c) => c.referrers(upstream, subject));
+    } catch (err) {
+      if (err instanceof RegistryError) throw err;
+      this.logger.warn(
+        { repository, subject, endpoint: proxy.endpointName, reason: describe(err) },
+        "proxy cache: upstream unavailable, listing the cached referrers",
+      );
+      this.counted("stale", undefined);
+      return;
+    }
+    for (const referrer of listed) {
+      if (await getManifestByDigest(this.db, repository, referrer.digest)) continue;
+      const m = await this.cacheManifest(
+        ctx,
+        proxy,
+        repository,
+        upstream,
+        referrer.digest,
+        () => {},
+      );
+      await this.storeManifest(repository, m, undefined);
+      this.counted("miss", undefined);
+    }
   }
 
   async blob(
@@ -302,6 +352,8 @@ export class ProxyCache implements PullThrough {
     principal: Principal,
   ): Promise<ManifestOutcome> {
     void principal;
+    // The push admission judges an image by its config (labels, platform): have it here.
+    await this.bringConfig(proxy, repository, m);
     try {
       await this.storeManifest(repository, m, tag);
       if (tag) await recordProxyTag(this.db, proxy.projectId, repository, tag, m.digest);
@@ -323,9 +375,15 @@ export class ProxyCache implements PullThrough {
     });
   }
 
+  /**
+   * Stores a fetched manifest as a push would: through the registry's push admission first
+   * (quota, quality gate, immutable tags; a refusal stores nothing), then in one transaction
+   * with its references (MissingReferenceError while blobs are still upstream).
+   */
   private async storeManifest(repository: string, m: FetchedManifest, tag: string | undefined) {
     const parsed = parseManifest(m.bytes, m.mediaType);
     const refs = referencedDescriptors(parsed);
+    await this.admitPut(repository, m, parsed, tag);
     await putManifest(this.db, {
       repository,
       digest: m.digest,
@@ -343,6 +401,36 @@ export class ProxyCache implements PullThrough {
     });
   }
 
+  /** Stores an image manifest's config blob from the upstream unless it is here already. */
+  private async bringConfig(proxy: ProxyProject, repository: string, m: FetchedManifest) {
+    const parsed = parseManifest(m.bytes, m.mediaType);
+    const ctx = this.registry;
+    if (parsed.kind !== "image" || !ctx) return;
+    const config = parsed.image.config;
+    if (await findRepositoryBlob(this.db, repository, config.digest)) return;
+    const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
+    const body = await (await this.clientOf(proxy)).getBlob(upstream, config);
+    await this.store(ctx, repository, config.digest, body, config.size, PROXY_PRINCIPAL);
+  }
+
+  /** The push admission of a manifest the cache is about to store (or to serve before storing). */
+  private async admitPut(
+    repository: string,
+    m: FetchedManifest,
+    parsed: ReturnType<typeof parseManifest>,
+    tag: string | undefined,
+  ): Promise<void> {
+    await this.registry?.admission.beforeManifestPut?.({
+      repository,
+      reference: tag ?? m.digest,
+      ...(tag ? { tag } : {}),
+      digest: m.digest,
+      manifest: parsed,
+      bytes: m.bytes,
+      principal: PROXY_PRINCIPAL,
+    });
+  }
+
   /** The `proxy.cache` job: brings in a manifest's blobs and child manifests, then stores it. */
   private async runCacheJob(job: JobContext<CachePayload>): Promise<unknown> {
     const { repository, digest, tag } = job.payload;
@@ -351,7 +439,9 @@ export class ProxyCache implements PullThrough {
     const proxy = await this.proxyOf(repository);
     if (!proxy) return { skipped: "no longer a proxy project" };
     const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
-    const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, digest, job);
+    const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, digest, (l) =>
+      job.log(l),
+    );
     const check = tag ? await findProxyTag(this.db, repository, tag) : undefined;
     // The tag only when the upstream still said this digest at the last check.
     const keepTag = tag !== undefined && (check === undefined || check.digest === digest);
@@ -366,16 +456,15 @@ export class ProxyCache implements PullThrough {
     repository: string,
     upstream: string,
     digest: string,
-    job: JobContext<CachePayload>,
+    log: (line: string) => void,
   ): Promise<FetchedManifest> {
     const m = await this.upstreamCall(proxy, (c) => c.getManifest(upstream, digest));
     const refs = referencedDescriptors(parseManifest(m.bytes, m.mediaType));
     for (const child of refs.manifests) {
       if (await getManifestByDigest(this.db, repository, child.digest)) continue;
-      const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, child.digest, job);
+      const fetched = await this.cacheManifest(ctx, proxy, repository, upstream, child.digest, log);
       await this.storeManifest(repository, fetched, undefined);
     }
-    const system: Principal = { name: "proxy-cache", kind: "system", isAdmin: true };
     for (const blob of refs.blobs) {
       if (await findRepositoryBlob(this.db, repository, blob.digest)) continue;
       const key = `${repository}@${blob.digest}`;
@@ -386,10 +475,10 @@ export class ProxyCache implements PullThrough {
       }
       const client = await this.clientOf(proxy);
       const body = await client.getBlob(upstream, blob);
-      const stored = this.store(ctx, repository, blob.digest, body, blob.size, system);
+      const stored = this.store(ctx, repository, blob.digest, body, blob.size, PROXY_PRINCIPAL);
       this.inflight.set(key, stored);
       await stored.finally(() => this.inflight.delete(key));
-      job.log(`fetched ${blob.digest} (${blob.size} bytes)`);
+      log(`fetched ${blob.digest} (${blob.size} bytes)`);
     }
     return m;
   }

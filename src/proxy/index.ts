@@ -9,7 +9,7 @@ import type { Admission } from "../registry/admission.js";
 import { RegistryError } from "../registry/errors.js";
 import type { ServerBase } from "../server.js";
 import { proxyRoutes } from "./api.js";
-import { ProxyCache } from "./cache.js";
+import { PROXY_PRINCIPAL, ProxyCache } from "./cache.js";
 
 export { DEFAULT_PROXY_TTL_SECONDS, type ProxyView } from "./api.js";
 export { PROXY_CACHE_JOB_KIND, ProxyCache, upstreamName } from "./cache.js";
@@ -25,6 +25,7 @@ export function createProxyCache(base: ServerBase, endpoints: RegistryEndpoints)
   /** Pushes into a proxy-cache project are refused: its content is the upstream's. */
   const readOnly: Admission = {
     async beforeManifestPut(request) {
+      if (request.principal === PROXY_PRINCIPAL) return; // the cache storing what it fetched
       const slash = request.repository.indexOf("/");
       const project = slash === -1 ? request.repository : request.repository.slice(0, slash);
       if (await findProxyProject(base.db, project))

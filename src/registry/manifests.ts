@@ -155,6 +155,15 @@ async function servePassThrough(
   m: { content: Buffer; mediaType: string; digest: string },
   tag: string | undefined,
 ): Promise<void> {
+  // Pull admission (signatures required, vulnerability gate) as for a stored manifest.
+  await ctx.admission.beforeManifestPull?.({
+    method: call.method === "HEAD" ? "HEAD" : "GET",
+    repository: call.repository,
+    digest: m.digest,
+    tag,
+    mediaType: m.mediaType,
+    principal,
+  });
   call.res.writeHead(200, {
     "Content-Type": m.mediaType,
     "Content-Length": m.content.length,

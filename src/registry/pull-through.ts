@@ -38,4 +38,9 @@ export interface PullThrough {
     digest: string,
     principal: Principal,
   ): Promise<boolean>;
+  /**
+   * Before the referrers of `subject` are listed from local storage: brings in those the
+   * upstream has (nothing for a repository outside proxy projects).
+   */
+  referrers?(ctx: RegistryContext, repository: string, subject: string): Promise<void>;
 }

@@ -14,6 +14,7 @@ export async function referrersRoute(ctx: RegistryContext, call: RegistryCall, r
   await authorize(ctx, call, repositoryTarget(call.repository, "pull"));
   const subject = parseDigestParam(ref);
   const artifactType = call.query.get("artifactType") || undefined;
+  await ctx.pullThrough?.referrers?.(ctx, call.repository, subject.value);
   const rows = await listReferrers(ctx.db, call.repository, subject.value, artifactType);
   const manifests: Descriptor[] = rows.map((r) => {
     const d: Descriptor = { mediaType: r.mediaType, digest: r.digest, size: r.size };

@@ -9,9 +9,10 @@
 //   GET  /replication/executions/{id}/tasks         per-artifact tasks: state, bytes, error
 // System administrators only (rules reach every project and hold an endpoint's rights).
 // Every change is audited. Never: answer endpoint credentials.
-import type { FastifyInstance } from "fastify";
-import { requireAdmin } from "../api/authn.js";
-import { type ApiContext, callerOf } from "../api/context.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { adminCaller, auditorOf } from "../api/audited-routes.js";
+import type { Caller } from "../api/authn.js";
+import type { ApiContext } from "../api/context.js";
 import { badRequest, conflict, notFound } from "../api/errors.js";
 import { errors } from "../api/schemas.js";
 import type { Execution, StoredPolicy, Task } from "../meta/replication.js";
@@ -335,25 +336,14 @@ function inputErrors<T>(run: () => Promise<T>): Promise<T> {
 
 export function replicationRoutes<E extends ReplicationEndpoint>(service: ReplicationService<E>) {
   return async (app: FastifyInstance, ctx: ApiContext): Promise<void> => {
-    const admin = async (request: Parameters<typeof callerOf>[0]) => {
-      const caller = await callerOf(request, ctx);
-      requireAdmin(caller);
-      return caller;
-    };
+    const admin = (request: FastifyRequest) => adminCaller(request, ctx);
+    const record = auditorOf(ctx, "replication");
     const audit = (
-      caller: Awaited<ReturnType<typeof callerOf>>,
+      caller: Caller,
       action: string,
       resource: string,
       detail?: Record<string, unknown>,
-    ) =>
-      ctx.auth.audit.record({
-        actor: caller.principal,
-        action,
-        resourceType: "replication",
-        resource,
-        remoteAddress: caller.remoteAddress,
-        ...(detail ? { detail } : {}),
-      });
+    ) => record(caller, action, resource, detail ? { detail } : {});
     const policy = async (id: string) => {
       const p = await service.get(id);
       if (!p) throw notFound(`replication rule "${id}" not found`);

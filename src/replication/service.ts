@@ -29,6 +29,7 @@ import {
   listTasks,
   type PlannedTask,
   policiesUsingEndpoint,
+  pushedRepositories,
   refreshExecutionCounts,
   type StoredPolicy,
   setExecution,
@@ -55,6 +56,7 @@ import {
   DestinationError,
   isAttachmentTag,
   LocalSide,
+  MOUNT_TRIES,
   RemoteSide,
   type ReplicationSide,
 } from "./sides.js";
@@ -353,6 +355,7 @@ export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpo
     return { id, state: "stopped" };
   }
 
+  /** The sides of a run. A push side tries mounts from repositories earlier runs wrote. */
   private async sidesOf(p: StoredPolicy) {
     const endpoint = await this.endpoints.get(p.endpointId);
     if (!endpoint) throw new Error(`the rule's endpoint (${p.endpointId}) no longer exists`);
@@ -361,6 +364,7 @@ export class ReplicationService<E extends ReplicationEndpoint = ReplicationEndpo
       endpoint.name,
       this.endpoints.connect(endpoint),
       literalRepositories(rule.filters),
+      p.mode === "push" ? await pushedRepositories(this.db, endpoint.id, MOUNT_TRIES) : [],
     );
     const local = new LocalSide(this.db, this.store);
     const [from, to]: [ReplicationSide, ReplicationSide] =

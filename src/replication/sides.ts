@@ -80,13 +80,23 @@ export function isAttachmentTag(tag: string): boolean {
   return /^sha256-[a-f0-9]{64}(\.(sig|att|sbom))?$/.test(tag);
 }
 
+/** Mounts tried per missing blob before it is uploaded (each try is a POST). */
+export const MOUNT_TRIES = 3;
+
 export class RemoteSide implements ReplicationSide {
+  /** Repositories of this registry written by replication, most recent first (mount sources). */
+  private readonly written: string[];
+
   constructor(
     readonly description: string,
     readonly client: RegistryClient,
     /** Repositories to list when the registry refuses its catalog (pull rules name them). */
     private readonly knownRepositories: string[] = [],
-  ) {}
+    /** Repositories earlier runs wrote here: a blob missing in one may be mounted from them. */
+    mountCandidates: string[] = [],
+  ) {
+    this.written = [...mountCandidates];
+  }
 
   async listRepositories(): Promise<string[]> {
     try {
@@ -125,6 +135,10 @@ export class RemoteSide implements ReplicationSide {
       repository,
       ...(tag ? { tag } : {}),
     });
+    // HEAD first (the copy engine), then a cross-repository mount from a repository this
+    // registry already holds replicated content in, then an upload.
+    dest.mountFrom = this.written.filter((r) => r !== repository).slice(0, MOUNT_TRIES);
+    if (!this.written.includes(repository)) this.written.unshift(repository);
     return closeless(dest);
   }
 

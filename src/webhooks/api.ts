@@ -8,6 +8,8 @@
 // system administrators too). Every change is audited without the secret or header values;
 // custom header values are never answered back (they may be credentials), only their names.
 import type { FastifyInstance } from "fastify";
+import { auditorOf } from "../api/audited-routes.js";
+import type { Caller } from "../api/authn.js";
 import { type ApiContext, callerOf, requireProjectAction } from "../api/context.js";
 import { badRequest, notFound } from "../api/errors.js";
 import { errors } from "../api/schemas.js";
@@ -132,22 +134,14 @@ export function webhookRoutes(service: WebhookService) {
       if (!t) throw notFound(`webhook ${id} not found in project "${project}"`);
       return t;
     }
+    const record = auditorOf(ctx, "webhook");
     const audit = (
-      caller: Awaited<ReturnType<typeof callerOf>>,
+      caller: Caller,
       action: string,
       project: string,
       id: string,
       detail?: Record<string, unknown>,
-    ) =>
-      ctx.auth.audit.record({
-        actor: caller.principal,
-        action,
-        resourceType: "webhook",
-        resource: `${project}/${id}`,
-        project,
-        remoteAddress: caller.remoteAddress,
-        ...(detail ? { detail } : {}),
-      });
+    ) => record(caller, action, `${project}/${id}`, { project, ...(detail ? { detail } : {}) });
 
     app.get(
       "/projects/:project/webhooks",

@@ -126,17 +126,19 @@ describe("berth admin endpoint", () => {
   });
 
   it("reports wrong and missing credentials with exit 3", async () => {
-    const wrong = await admin(
-      ["endpoint", "add", "wrong", "--url", authed.url, "--username"].concat([
-        PEER_USER,
-        "--password-stdin",
-        "--test",
-      ]),
-      "not-the-password\n",
-    );
+    const [wrong, anon] = await Promise.all([
+      admin(
+        ["endpoint", "add", "wrong", "--url", authed.url, "--username"].concat([
+          PEER_USER,
+          "--password-stdin",
+          "--test",
+        ]),
+        "not-the-password\n",
+      ),
+      admin(["endpoint", "add", "anon", "--url", authed.url, "--test"]),
+    ]);
     expect(wrong.code).toBe(3);
     expect(wrong.stdout).toContain(`refused the credentials of ${PEER_USER}`);
-    const anon = await admin(["endpoint", "add", "anon", "--url", authed.url, "--test"]);
     expect(anon.code).toBe(3);
     expect(anon.stdout).toContain("requires credentials");
     // Fixing the password makes the test pass; the fix keeps the username.
@@ -212,13 +214,17 @@ describe("berth admin endpoint", () => {
       [["x6", "--url", "https://example.com", "--creds", "nocolon"], /USER:PASSWORD/],
       [["x7", "--url", "https://example.com", "--ca-file", "/etc/hostname"], /PEM X.509/],
     ];
-    for (const [args, message] of cases) {
-      const r = await admin(["endpoint", "add", ...args]);
+    // Independent refusals: run at once (each is a CLI process), checked one by one.
+    const [dup, ...results] = await Promise.all([
+      admin(["endpoint", "add", "peer", "--url", "https://example.com"]),
+      ...cases.map(([args]) => admin(["endpoint", "add", ...args])),
+    ]);
+    cases.forEach(([args, message], i) => {
+      const r = results[i]!;
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\bat \w+ \(/);
-    }
-    const dup = await admin(["endpoint", "add", "peer", "--url", "https://example.com"]);
+    });
     expect(dup.code).toBe(3);
     expect(dup.stderr).toContain("already exists");
     expect(await adminJson<unknown[]>(["endpoint", "ls"])).toEqual(before);

@@ -6,7 +6,7 @@
 // image pushed under the same tag, the next pull after the TTL sees the new digest. Pushes
 // into the proxy project are refused, an endpoint in use cannot be deleted, a project bound
 // to an unknown endpoint is not created, and /metrics counts hits, misses and stale serves.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -156,6 +156,38 @@ describe("proxy-cache project", () => {
     expect(await metric("hit")).toBeGreaterThan(0);
   });
 
+  it("brings in signatures of a proxied image in both schemes; berth verify passes through it", async () => {
+    const keyEnv = { env: { COSIGN_PASSWORD: "proxy-key-password-1" } };
+    const key = join(work, "cosign");
+    expect((await berth(["key", "generate", "--output-key-prefix", key], keyEnv)).code).toBe(0);
+    const image = `${upstream.host}/library/alpine:3.20`;
+    const upCreds = ["--creds", `${UP_USER}:${UP_PASSWORD}`];
+    for (const scheme of [[], ["--new-bundle-format"]]) {
+      const signed = await berth(
+        ["sign", "--key", `${key}.key`, ...scheme, ...upCreds, image],
+        keyEnv,
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+    }
+    const hex = firstDigest.slice("sha256:".length);
+    // cosign's tag scheme: the .sig tag is a proxied manifest like any other.
+    expect((await getManifest("proxy/library/alpine", `sha256-${hex}.sig`)).status).toBe(200);
+    // OCI 1.1 referrers (docker-registry keeps them under the referrers tag): listed here.
+    const res = await fetch(`${server.url}/v2/proxy/library/alpine/referrers/${firstDigest}`, {
+      headers: { authorization: basic },
+    });
+    const index = (await res.json()) as { manifests: { artifactType?: string }[] };
+    expect(res.status).toBe(200);
+    expect(index.manifests.map((m) => m.artifactType)).toContain(
+      "application/vnd.dev.sigstore.bundle.v0.3+json",
+    );
+    const verified = await berth([
+      ...["verify", "--key", `${key}.pub`, ...berthCreds],
+      `${server.host}/proxy/library/alpine:3.20`,
+    ]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+  });
+
   it("refuses pushes into the proxy project", async () => {
     const image = await syntheticImageLayout(join(work, "push"), "v", {
       label: "push",
@@ -178,6 +210,32 @@ describe("proxy-cache project", () => {
     );
     expect(pushed.code).not.toBe(0);
     expect(pushed.stderr).toContain("is a proxy cache");
+  });
+
+  it("admits cached manifests through the push checks: the project's quality gate", async () => {
+    const made = await admin(["project", "create", "gated", "--proxy", "hub"]);
+    expect(made.code, made.stderr).toBe(0);
+    const policy = join(work, "gate.yaml");
+    await writeFile(policy, "requiredLabels:\n  berth.test.label: '^approved$'\n");
+    const set = await admin(["gate", "set", "gated", policy]);
+    expect(set.code, set.stderr).toBe(0);
+    const refused = await fetch(`${server.url}/v2/gated/library/alpine/manifests/3.20`, {
+      headers: { authorization: basic, accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    const body = await refused.text();
+    expect(refused.status, body).toBe(403);
+    expect(body).toContain("DENIED");
+    expect(body).toContain("quality gate");
+    const listed = await fetch(`${server.url}/api/v1/projects/gated/repositories`, {
+      headers: { authorization: basic },
+    });
+    // No artifact stored (the config blob, brought in for the gate to judge, may be).
+    const { items } = (await listed.json()) as { items: { artifactCount: number }[] };
+    expect(items.map((r) => r.artifactCount).filter((n) => n > 0)).toEqual([]);
+    // Without the policy the same pull is cached: the refusal was the gate's.
+    expect((await admin(["gate", "rm", "gated"])).code).toBe(0);
+    const m = await getManifest("gated/library/alpine", "3.20");
+    expect(m).toMatchObject({ status: 200, digest: firstDigest });
   });
 
   it("serves the cached image, marked stale, while the upstream is down", async () => {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestOf } from "../../src/oci/index.js";
 import { BERTH_BIN, type BerthProcess, startBerth } from "../support/berth-process.js";
 import { skopeo, skopeoCopy } from "../support/container-tools.js";
+import { startCountingProxy } from "../support/counting-proxy.js";
 import { run } from "../support/process-control.js";
 import { parsePrometheusText, sampleValue } from "../support/prometheus-text.js";
 import { type ReferenceRegistry, startReferenceRegistry } from "../support/reference-registry.js";
@@ -81,18 +82,21 @@ async function raw(ref: string, credentials?: string): Promise<Buffer> {
   return Buffer.from(r.stdout, "utf8");
 }
 
+/** Tags of a repository on docker-registry (open; an HTTP read, polled by several tests). */
 async function listTags(repo: string): Promise<string[]> {
-  try {
-    const r = await skopeo([
-      "list-tags",
-      "--tls-verify=false",
-      `docker://${reference.host}/${repo}`,
-    ]);
-    return (JSON.parse(r.stdout) as { Tags: string[] }).Tags;
-  } catch (err) {
-    if (/404|not found|unknown/i.test(String(err))) return [];
-    throw err;
-  }
+  const res = await fetch(`${reference.url}/v2/${repo}/tags/list`);
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`tags of ${repo}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+/** A management API read as the admin: polls use it instead of starting a CLI each time. */
+async function apiGet<T>(path: string): Promise<T> {
+  const res = await fetch(`${berth.url}/api/v1${path}`, {
+    headers: { authorization: `Basic ${Buffer.from(creds).toString("base64")}` },
+  });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
@@ -101,7 +105,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
     const v = await probe();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${berth.output()}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 150));
   }
 }
 
@@ -219,6 +223,62 @@ describe("replication", () => {
     const [task] = await adminOk(["replication", "tasks", String(e.id)]);
     expect(task.state).toBe("skipped");
     expect(task.error).toBe("up to date");
+  });
+
+  it("mounts blobs a second repository shares from one already on the destination", async () => {
+    const counted = await startCountingProxy(reference);
+    try {
+      await adminOk(["endpoint", "add", "counted", "--url", counted.url]);
+      const shared = [
+        { seed: "mount-shared-a", size: 200 * 1024 },
+        { seed: "mount-shared-b", size: 100 * 1024 },
+      ];
+      const images = [];
+      for (const name of ["one", "two"]) {
+        const layout = await syntheticImageLayout(join(work, `mount-${name}`), "v1", {
+          label: `mount-${name}`,
+          layers: [...shared, { seed: `mount-own-${name}`, size: 50 * 1024 }],
+        });
+        const pushed = await skopeoCopy(
+          layout.reference,
+          `docker://${berth.host}/team/${name}:v1`,
+          ["--dest-creds", creds],
+        );
+        expect(pushed.code, pushed.stderr).toBe(0);
+        images.push(layout);
+        await adminOk([
+          ...["replication", "add", `mount-${name}`, "--endpoint", "counted", "--mode", "push"],
+          ...["--repo", `team/${name}`, "--dest-namespace", "mnt"],
+        ]);
+      }
+      const first = await adminOk(["replication", "run", "mount-one", "--wait"]);
+      expect(first.state, JSON.stringify(first)).toBe("succeeded");
+      counted.seen.length = 0;
+      const second = await adminOk(["replication", "run", "mount-two", "--wait"]);
+      expect(second.state, JSON.stringify(second)).toBe("succeeded");
+      const seen = counted.seen.map((r) => `${r.method} ${decodeURIComponent(r.url)} ${r.status}`);
+      const [, two] = images;
+      for (const layer of two!.layers.slice(0, 2)) {
+        const head = seen.indexOf(`HEAD /v2/mnt/two/blobs/${layer.digest} 404`);
+        const mount = seen.findIndex((l) =>
+          l.startsWith(`POST /v2/mnt/two/blobs/uploads/?mount=${layer.digest}&from=mnt/one 201`),
+        );
+        expect(head, seen.join("\n")).toBeGreaterThanOrEqual(0);
+        expect(mount, seen.join("\n")).toBeGreaterThan(head);
+        expect(seen.filter((l) => l.startsWith("PUT") && l.includes(layer.digest))).toEqual([]);
+      }
+      // The layer only this image has is uploaded (no repository there holds it).
+      const own = two!.layers[2]!.digest;
+      expect(seen.some((l) => l.startsWith("PUT") && l.includes(`digest=${own}`))).toBe(true);
+      expect(digestOf(await raw(`${reference.host}/mnt/two:v1`))).toBe(two!.manifest.digest);
+      const copied = await skopeo([
+        ...["copy", "--src-tls-verify=false", `docker://${reference.host}/mnt/two:v1`],
+        `dir:${join(work, "mount-check")}`,
+      ]);
+      expect(copied.code, copied.stderr).toBe(0);
+    } finally {
+      await counted.stop();
+    }
   });
 
   it("copies only the chosen platforms to another Berth and writes a matching index", async () => {
@@ -351,7 +411,9 @@ describe("replication", () => {
       "cron:* * * * * *",
     ]);
     const ran = await until("a cron execution", async () => {
-      const list = await adminOk(["replication", "executions", "every-second"]);
+      const list = await apiGet<{ trigger: string; state: string; createdBy: string }[]>(
+        "/replication/executions?policy=every-second",
+      );
       return list.find(
         (e: { trigger: string; state: string }) => e.trigger === "cron" && e.state === "succeeded",
       );
@@ -386,13 +448,15 @@ describe("replication", () => {
     ]);
     const started = await adminOk(["replication", "run", "slow"]);
     await until("the run to start", async () => {
-      const e = (await adminOk(["replication", "executions", "slow"]))[0];
+      const e = await apiGet<{ state: string }>(`/replication/executions/${started.id}`);
       return e.state === "running" && e;
     });
     const stopped = await adminOk(["replication", "stop", String(started.id)]);
     expect(["stopping", "stopped"]).toContain(stopped.state);
     const final = await until("the stop", async () => {
-      const e = (await adminOk(["replication", "executions", "slow"]))[0];
+      const e = await apiGet<{ id: number; state: string }>(
+        `/replication/executions/${started.id}`,
+      );
       return e.state === "stopped" && e;
     });
     expect(final.id).toBe(started.id);
