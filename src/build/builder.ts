@@ -75,6 +75,7 @@ import {
 import { runInSandbox, SandboxError, type SandboxMount } from "./sandbox.js";
 import { DEFAULT_PATH, imageManifest, StageState } from "./stage.js";
 import { type BuildStore, cacheKey } from "./store.js";
+import { processWord } from "./word.js";
 
 export class BuildError extends Error {
   /** True when the Dockerfile, the context or the options are at fault (not the build). */
@@ -225,7 +226,7 @@ class PlatformBuild {
         const given = this.buildArg(p.name);
         this.globals.set(
           p.name,
-          given ?? (p.value === null ? undefined : this.expand(p.value, this.globals)),
+          given ?? (p.rawValue === null ? undefined : this.word(p.rawValue, this.globals)),
         );
       }
     }
@@ -261,6 +262,11 @@ class PlatformBuild {
         });
       }
     }
+  }
+
+  /** A raw ENV/ARG/LABEL name or value processed as BuildKit does (quotes, escapes, `$`). */
+  private word(raw: string, scope: Scope): string {
+    return processWord(raw, scope, this.model.escape);
   }
 
   private expand(text: string, scope: Scope): string {
@@ -508,8 +514,8 @@ class PlatformBuild {
           const given = this.buildArg(p.name);
           const value =
             given ??
-            (p.value !== null
-              ? this.expand(p.value, scope)
+            (p.rawValue !== null
+              ? this.word(p.rawValue, scope)
               : this.globals.has(p.name)
                 ? this.globals.get(p.name)
                 : undefined);
@@ -519,7 +525,7 @@ class PlatformBuild {
       case "ENV": {
         const pairs = info.properties.map((p): [string, string] => [
           p.name,
-          this.expand(p.value ?? "", scope),
+          this.word(p.rawValue ?? "", scope),
         ]);
         if (pairs.length === 0) throw new DockerfileError("ENV needs NAME=value");
         setEnv(state.runtime, pairs);
@@ -528,8 +534,8 @@ class PlatformBuild {
       case "LABEL": {
         const labels = { ...(state.runtime.Labels ?? {}) };
         const pairs = info.properties.map((p): [string, string] => [
-          this.expand(p.name, scope),
-          this.expand(p.value ?? "", scope),
+          this.word(p.rawName, scope),
+          this.word(p.rawValue ?? "", scope),
         ]);
         for (const [k, v] of pairs) {
           labels[k] = v;
