@@ -9,7 +9,6 @@
 // Reproducible: one epoch (SOURCE_DATE_EPOCH) is the created time and clamps every file time.
 // Never lets a secret reach a layer, the history or the config.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -74,6 +73,7 @@ import {
 } from "./rootfs.js";
 import { runInSandbox, SandboxError, type SandboxMount } from "./sandbox.js";
 import { DEFAULT_PATH, imageManifest, StageState } from "./stage.js";
+import type { StatCache } from "./stat-cache.js";
 import { type BuildStore, cacheKey } from "./store.js";
 import { processWord } from "./word.js";
 
@@ -153,6 +153,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const run = new PlatformBuild(model, context, options, platform, counters);
     images.push(await run.build());
   }
+  await (await options.store.statCache()).save();
   if (images.length === 1) {
     const [image] = images as [BuiltImage];
     return {
@@ -788,7 +789,7 @@ class PlatformBuild {
           platform,
           ...parentIds,
           text,
-          await filesDigest(files, this.options.epoch),
+          await filesDigest(files, this.options.epoch, await this.options.store.statCache()),
         ]);
     if (!fromStage && (await this.reuse(state, key, entry))) return true;
     const layer = await writeLayer(this.options.store, files, this.options.epoch);
@@ -1057,7 +1058,11 @@ class PlatformBuild {
       const entries = m.isDirectory
         ? await this.context.directoryEntries(m.path, "")
         : [await this.context.entry(m.path, "")];
-      const digest = await filesDigest(entries, this.options.epoch);
+      const digest = await filesDigest(
+        entries,
+        this.options.epoch,
+        await this.options.store.statCache(),
+      );
       return {
         kind: "bind",
         key: `bind:context:${source}:${target}:${rw}:${digest}`,
@@ -1190,16 +1195,18 @@ async function copyEntries(
 }
 
 /** A digest over everything a COPY puts in its layer: metadata and each file's content. */
-async function filesDigest(files: readonly LayerFile[], epoch: number): Promise<string> {
+async function filesDigest(
+  files: readonly LayerFile[],
+  epoch: number,
+  contents: StatCache,
+): Promise<string> {
   const hash = createHash("sha256");
   for (const f of orderedEntries(files)) {
     const mtime = Math.min(Math.floor(f.mtime), epoch);
     hash.update(
       JSON.stringify([f.path, f.type, f.mode, f.uid, f.gid, mtime, f.linkname ?? "", f.size ?? 0]),
     );
-    if (f.type === "file" && f.source) {
-      for await (const chunk of createReadStream(f.source)) hash.update(chunk as Buffer);
-    }
+    if (f.type === "file" && f.source) hash.update(await contents.digest(f.source));
     hash.update("\n");
   }
   return hash.digest("hex");

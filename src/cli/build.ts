@@ -4,9 +4,9 @@
 // per step, BuildKit's plain style); stdout carries only the result (text or --format json).
 // Secrets given with --secret are read by RUN steps only; they are never printed or logged.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { BuildError, build } from "../build/builder.js";
 import { ContextError } from "../build/context.js";
@@ -250,6 +250,7 @@ function sourceDateEpoch(context: string): number {
       throw new CliError(`SOURCE_DATE_EPOCH must be whole seconds, not "${env}"`, ExitCode.Usage);
     return Number(env);
   }
+  if (!inGitCheckout(context)) return 0;
   try {
     const out = execFileSync("git", ["-C", context, "log", "-1", "--format=%ct"], {
       stdio: ["ignore", "pipe", "ignore"],
@@ -262,7 +263,16 @@ function sourceDateEpoch(context: string): number {
   return 0;
 }
 
+/** True when `dir` or a parent holds `.git` (a stat per level; spares two git spawns). */
+function inGitCheckout(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
 function git(context: string, args: string[]): string | undefined {
+  if (!inGitCheckout(context)) return undefined;
   try {
     const out = execFileSync("git", ["-C", context, ...args], {
       stdio: ["ignore", "pipe", "ignore"],
