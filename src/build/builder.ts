@@ -42,6 +42,7 @@ import { openImageSource, type RegistryOptions, resolveImage } from "../transpor
 import { parseTransportSpec, unknownTransportOf } from "../transport/spec.js";
 import type { ManifestBytes } from "../transport/types.js";
 import { extractArchive, isTarArchive } from "./archive.js";
+import { ensureForeignRun } from "./binfmt.js";
 import { BuildContext, ContextError, joinImage } from "./context.js";
 import { type Heredoc, heredocWord, linesAfterFirst, parseHeredocs } from "./heredoc.js";
 import {
@@ -970,9 +971,11 @@ class PlatformBuild {
 
   private checkRunPlatform(): void {
     if (this.platform.architecture === hostArch()) return;
-    throw new SandboxError(
-      `RUN for ${formatPlatform(this.platform)} on a ${hostArch()} host needs qemu-user-static registered through binfmt_misc, which berth build does not use yet; build stages with RUN for linux/${hostArch()} only`,
-    );
+    try {
+      ensureForeignRun(this.platform.architecture);
+    } catch (err) {
+      throw new SandboxError(`on this ${hostArch()} host: ${(err as Error).message}`);
+    }
   }
 
   private runNetwork(info: InstructionInfo): "default" | "none" {
