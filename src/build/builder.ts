@@ -71,6 +71,7 @@ import {
   resolveUser,
   snapshot,
   treeEntries,
+  userHome,
 } from "./rootfs.js";
 import { runInSandbox, SandboxError, type SandboxMount } from "./sandbox.js";
 import { DEFAULT_PATH, imageManifest, StageState } from "./stage.js";
@@ -894,10 +895,13 @@ class PlatformBuild {
     const created = await this.prepareMounts(root, resolved);
     const before = await snapshot(root);
     await mkdir(await resolveInRoot(root, workdir, true), { recursive: true });
+    // As runc and buildah do: a step without HOME gets the user's home from /etc/passwd.
+    const stepEnv = new Map(runEnv);
+    if (!stepEnv.has("HOME")) stepEnv.set("HOME", await userHome(root, ids.uid));
     const result = await runInSandbox({
       root,
       argv,
-      env: [...runEnv].map(([k, v]) => `${k}=${v}`),
+      env: [...stepEnv].map(([k, v]) => `${k}=${v}`),
       workdir,
       uid: ids.uid,
       gid: ids.gid,

@@ -71,7 +71,7 @@ describe("berth build as a user who is not root", { timeout: 120_000 }, () => {
         `FROM oci:${join(work, "busybox")}:1`,
         "COPY --chown=1000:1000 hello.txt /hello.txt",
         "USER app",
-        "RUN id -u > /tmp/uid && touch /tmp/by-app",
+        "RUN id -u > /tmp/uid && touch /tmp/by-app && echo $HOME > /tmp/home",
         "USER root",
         "RUN id -u > /root-uid",
         "",
@@ -115,6 +115,8 @@ describe("berth build as a user who is not root", { timeout: 120_000 }, () => {
     expect(image.files.get("tmp/uid")?.content).toBe(sha("1000\n"));
     expect(image.files.get("tmp/by-app")?.owner).toBe("1000:1000");
     expect(image.files.get("root-uid")?.content).toBe(sha("0\n"));
+    // HOME unset in the Dockerfile: the user's home from /etc/passwd, as runc sets it.
+    expect(image.files.get("tmp/home")?.content).toBe(sha("/home/app\n"));
     expect(image.files.get("bin/busybox")?.owner).toBe("0:0");
   });
 });
