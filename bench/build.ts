@@ -10,18 +10,14 @@
 // and the peak RSS of each (GNU time's maximum resident set size, which covers the tool and
 // the processes it waited for). Run by hand (as root, like the build tests); asserts nothing.
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "../src/build/builder.js";
 import { BuildStore } from "../src/build/store.js";
 import { hostPlatform } from "../src/transport/index.js";
 import { BERTH_BIN } from "../test/support/berth-process.js";
-import { writeBusyboxImage } from "../test/support/busybox-image.js";
-import { skopeoCopy } from "../test/support/container-tools.js";
-import { startReferenceRegistry } from "../test/support/reference-registry.js";
+import { startBuildFixture } from "../test/support/build-fixture.js";
 
-const FIXTURE = join(import.meta.dirname, "..", "test", "fixtures", "build", "app");
 const GNU_TIME = "/usr/bin/time";
 
 interface Sample {
@@ -69,13 +65,9 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const rounds = argValue("--rounds", 3);
-  const work = await mkdtemp(join(tmpdir(), "berth-bench-build-"));
-  const registry = await startReferenceRegistry();
+  const fixture = await startBuildFixture("berth-bench-build-");
+  const { work, base, secretFile: secret } = fixture;
   try {
-    const base = `${registry.host}/base/busybox:1`;
-    await skopeoCopy(await writeBusyboxImage(join(work, "busybox")), `docker://${base}`);
-    const secret = join(work, "token");
-    await writeFile(secret, "bench-secret", { mode: 0o600 });
     const env = { ...process.env, SOURCE_DATE_EPOCH: "1700000000" };
 
     const berth = (ctx: string, cacheDir: string) =>
@@ -83,19 +75,13 @@ async function main(): Promise<void> {
         process.execPath,
         [
           BERTH_BIN,
-          "build",
-          "--cache-dir",
-          cacheDir,
-          "--build-arg",
-          `BASE=${base}`,
-          "--secret",
-          `id=token,src=${secret}`,
-          "--progress",
-          "quiet",
-          "--plain-http",
-          "--output",
-          `oci:${join(work, "berth-out")}:1`,
-          ctx,
+          ...fixture.berthArgs(ctx, cacheDir, [
+            "--progress",
+            "quiet",
+            "--plain-http",
+            "--output",
+            `oci:${join(work, "berth-out")}:1`,
+          ]),
         ],
         env,
       );
@@ -135,8 +121,7 @@ async function main(): Promise<void> {
       for (const tool of round % 2 === 0
         ? (["berth", "buildah"] as const)
         : (["buildah", "berth"] as const)) {
-        const ctx = join(work, `ctx-${tool}-${round}`);
-        await cp(FIXTURE, ctx, { recursive: true });
+        const ctx = await fixture.context(`ctx-${tool}-${round}`);
         const state = join(work, `state-${tool}-${round}`);
         const once = tool === "berth" ? () => berth(ctx, state) : () => buildah(ctx, state);
         results.cold![tool].push(await once());
@@ -149,8 +134,7 @@ async function main(): Promise<void> {
     }
 
     // The engine alone on a fully cached rebuild (no CLI start-up): build() in this process.
-    const ctx = join(work, "ctx-engine");
-    await cp(FIXTURE, ctx, { recursive: true });
+    const ctx = await fixture.context("ctx-engine");
     const store = await BuildStore.open(join(work, "engine-cache"));
     const options = {
       dockerfileText: await readFile(join(ctx, "Dockerfile"), "utf8"),
@@ -189,8 +173,7 @@ async function main(): Promise<void> {
       `fully cached rebuild, berth's engine in-process (no CLI start-up): median ${median(engine).toFixed(3)} s`,
     );
   } finally {
-    await registry.stop();
-    await rm(work, { recursive: true, force: true });
+    await fixture.stop();
   }
 }
 

@@ -7,11 +7,14 @@
 # radosgw ceph-mon ceph-osd ceph-common (a throwaway Ceph cluster: the S3 engine of the tests and
 # bench/, scripts/ceph-rgw.sh), nginx (the load balancer in front of several replicas),
 # busybox-static (a tiny static base image for berth build tests), bzip2 + xz-utils (ADD archive fixtures), python3-nacl (an independent NaCl secretbox to check cosign.key files), time (GNU time: peak RSS
-# of docker-registry garbage-collect in bench/gc.ts), jq (docs' command blocks).
+# of docker-registry garbage-collect in bench/gc.ts), jq (docs' command blocks),
+# qemu-user-static + gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (berth build RUN for linux/arm64: a
+# static arm64 test program run through qemu via binfmt_misc).
 # Idempotent: installs only what is missing. Needs root (or sudo).
 set -euo pipefail
 
 packages=(skopeo podman buildah docker-registry debootstrap curl zstd uidmap fuse-overlayfs busybox-static bzip2 xz-utils
+  qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   chromium openssl rpm golang-go postgresql shellcheck python3-nacl time jq
   radosgw ceph-mon ceph-osd ceph-common nginx)
 missing=()

@@ -9,7 +9,6 @@
 // Reproducible: one epoch (SOURCE_DATE_EPOCH) is the created time and clamps every file time.
 // Never lets a secret reach a layer, the history or the config.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -43,6 +42,7 @@ import { openImageSource, type RegistryOptions, resolveImage } from "../transpor
 import { parseTransportSpec, unknownTransportOf } from "../transport/spec.js";
 import type { ManifestBytes } from "../transport/types.js";
 import { extractArchive, isTarArchive } from "./archive.js";
+import { ensureForeignRun } from "./binfmt.js";
 import { BuildContext, ContextError, joinImage } from "./context.js";
 import { type Heredoc, heredocWord, linesAfterFirst, parseHeredocs } from "./heredoc.js";
 import {
@@ -71,10 +71,13 @@ import {
   resolveUser,
   snapshot,
   treeEntries,
+  userHome,
 } from "./rootfs.js";
 import { runInSandbox, SandboxError, type SandboxMount } from "./sandbox.js";
 import { DEFAULT_PATH, imageManifest, StageState } from "./stage.js";
+import type { StatCache } from "./stat-cache.js";
 import { type BuildStore, cacheKey } from "./store.js";
+import { processWord } from "./word.js";
 
 export class BuildError extends Error {
   /** True when the Dockerfile, the context or the options are at fault (not the build). */
@@ -152,6 +155,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const run = new PlatformBuild(model, context, options, platform, counters);
     images.push(await run.build());
   }
+  await (await options.store.statCache()).save();
   if (images.length === 1) {
     const [image] = images as [BuiltImage];
     return {
@@ -225,7 +229,7 @@ class PlatformBuild {
         const given = this.buildArg(p.name);
         this.globals.set(
           p.name,
-          given ?? (p.value === null ? undefined : this.expand(p.value, this.globals)),
+          given ?? (p.rawValue === null ? undefined : this.word(p.rawValue, this.globals)),
         );
       }
     }
@@ -261,6 +265,11 @@ class PlatformBuild {
         });
       }
     }
+  }
+
+  /** A raw ENV/ARG/LABEL name or value processed as BuildKit does (quotes, escapes, `$`). */
+  private word(raw: string, scope: Scope): string {
+    return processWord(raw, scope, this.model.escape);
   }
 
   private expand(text: string, scope: Scope): string {
@@ -508,8 +517,8 @@ class PlatformBuild {
           const given = this.buildArg(p.name);
           const value =
             given ??
-            (p.value !== null
-              ? this.expand(p.value, scope)
+            (p.rawValue !== null
+              ? this.word(p.rawValue, scope)
               : this.globals.has(p.name)
                 ? this.globals.get(p.name)
                 : undefined);
@@ -519,7 +528,7 @@ class PlatformBuild {
       case "ENV": {
         const pairs = info.properties.map((p): [string, string] => [
           p.name,
-          this.expand(p.value ?? "", scope),
+          this.word(p.rawValue ?? "", scope),
         ]);
         if (pairs.length === 0) throw new DockerfileError("ENV needs NAME=value");
         setEnv(state.runtime, pairs);
@@ -528,8 +537,8 @@ class PlatformBuild {
       case "LABEL": {
         const labels = { ...(state.runtime.Labels ?? {}) };
         const pairs = info.properties.map((p): [string, string] => [
-          this.expand(p.name, scope),
-          this.expand(p.value ?? "", scope),
+          this.word(p.rawName, scope),
+          this.word(p.rawValue ?? "", scope),
         ]);
         for (const [k, v] of pairs) {
           labels[k] = v;
@@ -782,7 +791,7 @@ class PlatformBuild {
           platform,
           ...parentIds,
           text,
-          await filesDigest(files, this.options.epoch),
+          await filesDigest(files, this.options.epoch, await this.options.store.statCache()),
         ]);
     if (!fromStage && (await this.reuse(state, key, entry))) return true;
     const layer = await writeLayer(this.options.store, files, this.options.epoch);
@@ -886,10 +895,13 @@ class PlatformBuild {
     const created = await this.prepareMounts(root, resolved);
     const before = await snapshot(root);
     await mkdir(await resolveInRoot(root, workdir, true), { recursive: true });
+    // As runc and buildah do: a step without HOME gets the user's home from /etc/passwd.
+    const stepEnv = new Map(runEnv);
+    if (!stepEnv.has("HOME")) stepEnv.set("HOME", await userHome(root, ids.uid));
     const result = await runInSandbox({
       root,
       argv,
-      env: [...runEnv].map(([k, v]) => `${k}=${v}`),
+      env: [...stepEnv].map(([k, v]) => `${k}=${v}`),
       workdir,
       uid: ids.uid,
       gid: ids.gid,
@@ -963,9 +975,11 @@ class PlatformBuild {
 
   private checkRunPlatform(): void {
     if (this.platform.architecture === hostArch()) return;
-    throw new SandboxError(
-      `RUN for ${formatPlatform(this.platform)} on a ${hostArch()} host needs qemu-user-static registered through binfmt_misc, which berth build does not use yet; build stages with RUN for linux/${hostArch()} only`,
-    );
+    try {
+      ensureForeignRun(this.platform.architecture);
+    } catch (err) {
+      throw new SandboxError(`on this ${hostArch()} host: ${(err as Error).message}`);
+    }
   }
 
   private runNetwork(info: InstructionInfo): "default" | "none" {
@@ -1051,7 +1065,11 @@ class PlatformBuild {
       const entries = m.isDirectory
         ? await this.context.directoryEntries(m.path, "")
         : [await this.context.entry(m.path, "")];
-      const digest = await filesDigest(entries, this.options.epoch);
+      const digest = await filesDigest(
+        entries,
+        this.options.epoch,
+        await this.options.store.statCache(),
+      );
       return {
         kind: "bind",
         key: `bind:context:${source}:${target}:${rw}:${digest}`,
@@ -1184,16 +1202,18 @@ async function copyEntries(
 }
 
 /** A digest over everything a COPY puts in its layer: metadata and each file's content. */
-async function filesDigest(files: readonly LayerFile[], epoch: number): Promise<string> {
+async function filesDigest(
+  files: readonly LayerFile[],
+  epoch: number,
+  contents: StatCache,
+): Promise<string> {
   const hash = createHash("sha256");
   for (const f of orderedEntries(files)) {
     const mtime = Math.min(Math.floor(f.mtime), epoch);
     hash.update(
       JSON.stringify([f.path, f.type, f.mode, f.uid, f.gid, mtime, f.linkname ?? "", f.size ?? 0]),
     );
-    if (f.type === "file" && f.source) {
-      for await (const chunk of createReadStream(f.source)) hash.update(chunk as Buffer);
-    }
+    if (f.type === "file" && f.source) hash.update(await contents.digest(f.source));
     hash.update("\n");
   }
   return hash.digest("hex");

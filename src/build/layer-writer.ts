@@ -98,9 +98,13 @@ async function packEntries(pack: tar.Pack, files: LayerFile[], epoch: number): P
       const entry = pack.entry(header);
       await pipeline(createReadStream(file.source), entry);
     } else {
-      await new Promise<void>((resolve, reject) =>
-        pack.entry(header, (err) => (err ? reject(err) : resolve())),
-      );
+      // tar-stream waits for the content of every "file" entry, even an empty one (empty
+      // files, whiteouts): give those an empty buffer, or the pack never finishes.
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: Error | null) => (err ? reject(err) : resolve());
+        if (header.type === "file") pack.entry(header, Buffer.alloc(0), done);
+        else pack.entry(header, done);
+      });
     }
   }
   pack.finalize();

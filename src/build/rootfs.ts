@@ -282,6 +282,12 @@ export async function resolveUser(root: string | undefined, spec: string): Promi
   return { uid, gid: Number(row[2]) };
 }
 
+/** The home directory /etc/passwd gives `uid` (what runc sets HOME to when it is unset), else `/`. */
+export async function userHome(root: string, uid: number): Promise<string> {
+  const row = (await readIdFile(root, "etc/passwd")).find((r) => r[2] === String(uid));
+  return row?.[5] || "/";
+}
+
 async function readIdFile(root: string, path: string): Promise<string[][]> {
   try {
     const text = await readFile(await resolveInRoot(root, path, true), "utf8");

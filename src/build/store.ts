@@ -14,6 +14,7 @@ import { type Descriptor, digestOf } from "../oci/index.js";
 import { DirectoryTree } from "../transport/blob-tree.js";
 import { blobPath, OciLayoutDestination, OciLayoutSource } from "../transport/oci-layout.js";
 import type { ManifestBytes } from "../transport/types.js";
+import { StatCache } from "./stat-cache.js";
 
 /** What a cached step left: its layer (absent for metadata-only steps) and its diff id. */
 export interface CachedLayer {
@@ -27,7 +28,15 @@ export function defaultCacheDir(): string {
 }
 
 export class BuildStore {
+  private stats: Promise<StatCache> | undefined;
+
   private constructor(readonly directory: string) {}
+
+  /** Content digests of context files by stat (stat-cache.json), loaded once per store. */
+  statCache(): Promise<StatCache> {
+    this.stats ??= StatCache.load(join(this.directory, "stat-cache.json"));
+    return this.stats;
+  }
 
   static async open(directory: string): Promise<BuildStore> {
     await mkdir(join(directory, "blobs", "sha256"), { recursive: true, mode: 0o700 });

@@ -3,14 +3,16 @@
 // it to each `--output` (any transport `berth copy` accepts). Progress goes to stderr (one line
 // per step, BuildKit's plain style); stdout carries only the result (text or --format json).
 // Secrets given with --secret are read by RUN steps only; they are never printed or logged.
-import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { userInfo } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { BuildError, build } from "../build/builder.js";
 import { ContextError } from "../build/context.js";
 import { BuildStore, defaultCacheDir } from "../build/store.js";
+import { rootlessPlan, subordinateRange, userNamespaceRefused } from "../build/userns.js";
 import { type Platform, parsePlatform } from "../oci/index.js";
 import { copyImage } from "../transport/copy.js";
 import { hostPlatform, openImageDestination } from "../transport/index.js";
@@ -95,6 +97,10 @@ Examples:
 }
 
 async function runBuild(contextArg: string, flags: BuildFlags): Promise<void> {
+  if (process.getuid?.() !== 0 && process.env[USERNS_MARK] !== "1") {
+    process.exitCode = await rerunInUserNamespace();
+    return;
+  }
   const context = resolve(contextArg);
   const dockerfilePath = resolve(flags.file ?? `${context}/Dockerfile`);
   let dockerfileText: string;
@@ -242,6 +248,60 @@ async function secrets(values: string[], store: BuildStore): Promise<Map<string,
   return out;
 }
 
+/** Set in the environment of the build re-run inside its user namespace. */
+const USERNS_MARK = "BERTH_BUILD_USERNS";
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Rootless: runs this same `berth build` again inside a user namespace where the user is root
+ * (and its subordinate ids are mapped), passing the terminal through; returns its exit code.
+ */
+async function rerunInUserNamespace(): Promise<number> {
+  const uid = process.getuid?.() ?? -1;
+  const name = userInfo().username;
+  const executable = (file: string) => existsSync(`/usr/bin/${file}`) || existsSync(`/bin/${file}`);
+  if (!executable("unshare")) {
+    throw new CliError(
+      "rootless berth build needs util-linux's unshare (Debian package util-linux) to create a user namespace; it was not found",
+      ExitCode.Failure,
+    );
+  }
+  const plan = rootlessPlan({
+    uidRange: subordinateRange(readText("/etc/subuid"), name, uid),
+    gidRange: subordinateRange(readText("/etc/subgid"), name, uid),
+    hasNewuidmap: executable("newuidmap"),
+    hasNewgidmap: executable("newgidmap"),
+  });
+  if (plan.limited) process.stderr.write(`berth build: warning: ${plan.limited}\n`);
+  const argv = [...plan.unshareArgs, "--", process.execPath, ...process.argv.slice(1)];
+  return new Promise((resolveCode, reject) => {
+    const child = spawn("unshare", argv, {
+      env: { ...process.env, [USERNS_MARK]: "1" },
+      stdio: ["inherit", "inherit", "pipe"],
+    });
+    let stderr = "";
+    let started = false;
+    child.stderr.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (!started && /^unshare: /m.test(text)) stderr += text;
+      else process.stderr.write(chunk);
+      started = true;
+    });
+    child.once("error", (err) => reject(new CliError(err.message, ExitCode.Failure)));
+    child.once("close", (code) => {
+      if (stderr !== "") reject(new CliError(userNamespaceRefused(stderr), ExitCode.Failure));
+      else resolveCode(code ?? ExitCode.Failure);
+    });
+  });
+}
+
 /** SOURCE_DATE_EPOCH, else the context's last git commit time, else 0. */
 function sourceDateEpoch(context: string): number {
   const env = process.env.SOURCE_DATE_EPOCH;
@@ -250,6 +310,7 @@ function sourceDateEpoch(context: string): number {
       throw new CliError(`SOURCE_DATE_EPOCH must be whole seconds, not "${env}"`, ExitCode.Usage);
     return Number(env);
   }
+  if (!inGitCheckout(context)) return 0;
   try {
     const out = execFileSync("git", ["-C", context, "log", "-1", "--format=%ct"], {
       stdio: ["ignore", "pipe", "ignore"],
@@ -262,7 +323,16 @@ function sourceDateEpoch(context: string): number {
   return 0;
 }
 
+/** True when `dir` or a parent holds `.git` (a stat per level; spares two git spawns). */
+function inGitCheckout(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
 function git(context: string, args: string[]): string | undefined {
+  if (!inGitCheckout(context)) return undefined;
   try {
     const out = execFileSync("git", ["-C", context, ...args], {
       stdio: ["ignore", "pipe", "ignore"],

@@ -2,9 +2,10 @@
 // then either send Basic credentials or fetch a Bearer token from the realm (Docker token
 // spec: GET realm?service=…&scope=…, Basic credentials when known, anonymous otherwise).
 // Tokens are cached per scope set until they expire. Never logs a credential or token.
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { Credential } from "./credentials.js";
 import { RegistryError, refusedCredentials } from "./errors.js";
+import { request } from "./undici.js";
 
 export interface Challenge {
   readonly scheme: "bearer" | "basic";

@@ -8,7 +8,7 @@
 // name the cause: wrong credentials (401 from the token service or a Basic registry) versus an
 // account that may not do the action (a scoped token refused, 403/DENIED).
 import type { Readable } from "node:stream";
-import { Agent, type Dispatcher, request } from "undici";
+import type { Dispatcher, Agent as UndiciAgent } from "undici";
 import { AuthSession } from "./auth.js";
 import type { CredentialResolver } from "./credentials.js";
 import {
@@ -19,6 +19,7 @@ import {
   specErrorOf,
 } from "./errors.js";
 import { type Endpoint, endpointFor, type TlsOptions } from "./tls.js";
+import { Agent, request } from "./undici.js";
 
 export interface ClientOptions extends TlsOptions {
   credentials?: CredentialResolver;
@@ -71,7 +72,7 @@ export function isRetryableNetworkError(err: unknown): boolean {
 
 export class RegistryHttp {
   readonly auth: AuthSession;
-  readonly dispatcher: Agent;
+  readonly dispatcher: UndiciAgent;
   private endpoint: Endpoint;
   private readonly userAgent: string;
   /** The request each returned response answers, so `fail` can name the refused action. */

@@ -32,6 +32,9 @@ export interface Property {
   readonly name: string;
   readonly value: string | null;
   readonly span: Span;
+  /** Name and value as written (quotes and escapes kept, continuations joined). */
+  readonly rawName: string;
+  readonly rawValue: string | null;
 }
 
 export interface Mount {
@@ -258,14 +261,27 @@ function firstLineOf(text: string): string {
   return eol === -1 ? text : text.slice(0, eol);
 }
 
-function propertiesOf(node: Instruction): Property[] {
-  const withProps = node as Instruction & {
-    getProperties?: () => { getName(): string; getValue(): string | null; getRange(): AstRange }[];
-  };
+interface AstProperty {
+  getName(): string;
+  getNameRange(): AstRange;
+  getValue(): string | null;
+  getValueRange(): AstRange | null;
+  getRange(): AstRange;
+}
+
+function propertiesOf(node: Instruction, raw: (range: AstRange) => string): Property[] {
+  const withProps = node as Instruction & { getProperties?: () => AstProperty[] };
   if (typeof withProps.getProperties !== "function") return [];
-  return withProps
-    .getProperties()
-    .map((p) => ({ name: p.getName(), value: p.getValue(), span: spanOf(p.getRange()) }));
+  return withProps.getProperties().map((p) => {
+    const valueRange = p.getValueRange();
+    return {
+      name: p.getName(),
+      value: p.getValue(),
+      span: spanOf(p.getRange()),
+      rawName: raw(p.getNameRange()),
+      rawValue: valueRange === null ? (p.getValue() === null ? null : "") : raw(valueRange),
+    };
+  });
 }
 
 function mountsOf(flags: readonly Flag[]): Mount[] {
@@ -354,7 +370,7 @@ class ModelBuilder {
       scope,
       flags,
       args,
-      properties: PROPERTY_KEYWORDS.has(keyword) ? propertiesOf(node) : [],
+      properties: PROPERTY_KEYWORDS.has(keyword) ? propertiesOf(node, (r) => this.rawText(r)) : [],
       argsText: firstLine,
       argsSpan,
       execForm,
@@ -374,6 +390,13 @@ class ModelBuilder {
       if (keyword === "ARG") this.declareArg(info);
       else if (keyword === "ENV") this.declareEnv(info);
     }
+  }
+
+  /** Document text of a range with line continuations removed. */
+  private rawText(range: AstRange): string {
+    const from = this.index.offset(range.start.line, range.start.character);
+    const to = this.index.offset(range.end.line, range.end.character);
+    return logicalText(this.text, from, to, this.escapeChar).text;
   }
 
   private runScript(logical: Logical, flags: Flag[]): RunScript {

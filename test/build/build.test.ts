@@ -6,19 +6,20 @@
 // changed source file changes only the layer that carries it; a rebuild runs nothing and a
 // source change re-runs only the steps after the source copy; bad input fails clearly.
 // The base image is Debian's static busybox, written by test/support/busybox-image.ts.
-import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth, berthOk } from "../cli/berth-cli.js";
-import { writeBusyboxImage } from "../support/busybox-image.js";
-import { buildah, privateContainerStorage, skopeoCopy } from "../support/container-tools.js";
+import {
+  type BuildFixture,
+  BUILD_SECRET as SECRET,
+  startBuildFixture,
+} from "../support/build-fixture.js";
+import { buildah, privateContainerStorage } from "../support/container-tools.js";
 import { runOk } from "../support/process-control.js";
-import { type ReferenceRegistry, startReferenceRegistry } from "../support/reference-registry.js";
+import type { ReferenceRegistry } from "../support/reference-registry.js";
 import { imageFiles } from "./image-files.js";
 
-const FIXTURE = join(import.meta.dirname, "..", "fixtures", "build", "app");
-const SECRET = "s3cr3t-token-7f1c2a";
 const EPOCH = { SOURCE_DATE_EPOCH: "1700000000" };
 
 interface BuildJson {
@@ -29,48 +30,25 @@ interface BuildJson {
 }
 
 describe("berth build", { timeout: 240_000 }, () => {
+  let fixture: BuildFixture;
   let registry: ReferenceRegistry;
   let work: string;
   let base: string;
   let secretFile: string;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "berth-build-"));
-    const layout = await writeBusyboxImage(join(work, "busybox"));
-    registry = await startReferenceRegistry();
-    base = `${registry.host}/base/busybox:1`;
-    await skopeoCopy(layout, `docker://${base}`);
-    secretFile = join(work, "token");
-    await writeFile(secretFile, SECRET, { mode: 0o600 });
+    fixture = await startBuildFixture("berth-build-");
+    ({ registry, work, base, secretFile } = fixture);
   });
 
   afterAll(async () => {
-    await registry?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
-  async function context(name: string): Promise<string> {
-    const dir = join(work, name);
-    await cp(FIXTURE, dir, { recursive: true });
-    return dir;
-  }
+  const context = (name: string) => fixture.context(name);
 
   function buildArgs(ctx: string, cacheDir: string, extra: string[] = []): string[] {
-    return [
-      "build",
-      "--cache-dir",
-      cacheDir,
-      "--build-arg",
-      `BASE=${base}`,
-      "--secret",
-      `id=token,src=${secretFile}`,
-      "--format",
-      "json",
-      "--progress",
-      "plain",
-      ...extra,
-      ctx,
-    ];
+    return fixture.berthArgs(ctx, cacheDir, ["--format", "json", "--progress", "plain", ...extra]);
   }
 
   async function buildJson(ctx: string, cacheDir: string, extra: string[] = []) {
@@ -264,12 +242,12 @@ describe("berth build", { timeout: 240_000 }, () => {
 
     await writeFile(join(ctx, "Dockerfile"), "FROM scratch\nCOPY hello.txt /\nRUN echo hi\n");
     const foreign = await berth(
-      buildArgs(ctx, join(work, "cache-multi"), ["--platform", "linux/riscv64"]),
+      buildArgs(ctx, join(work, "cache-multi"), ["--platform", "linux/sparc"]),
       { env: EPOCH },
     );
     expect(foreign.code).toBe(3);
     expect(JSON.parse(foreign.stdout).error.message).toMatch(
-      /line 3 \(RUN\).*linux\/riscv64.*qemu-user-static/,
+      /line 3 \(RUN\).*linux\/sparc.*no qemu emulator/,
     );
   });
 
