@@ -76,7 +76,12 @@ export class Authorizer {
     for (const listener of this.listeners) listener();
   }
 
-  /** Run `listener` on every invalidate() (other caches of account state follow this one). */
+  /**
+   * Run `listener` on every invalidate() (other caches of account state follow this one: the
+   * account directory and the registry decision cache). This and invalidate() are the whole
+   * invalidation API: a cross-replica channel publishes from a listener and calls invalidate()
+   * when it hears another replica's change (docs/scale-out.md).
+   */
   onInvalidate(listener: () => void): void {
     this.listeners.push(listener);
   }

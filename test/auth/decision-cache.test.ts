@@ -156,6 +156,16 @@ describe("cached registry access decisions", () => {
     expect((await check(pull(fresh))).allowed).toBe(false);
   });
 
+  it("a user disabled: the cached password and token are refused at once", async () => {
+    const alice = basicHeader("alice", "alice-password-1");
+    const token = await tokenFor(alice, "repository:team/app:pull");
+    await allowedTwiceSecondCached(pull(alice));
+    await allowedTwiceSecondCached(pull(token));
+    await management.updateUser(operator, "alice", { disabled: true });
+    expect((await check(pull(alice))).allowed).toBe(false);
+    expect(await check(pull(token))).toMatchObject({ allowed: false, status: 401 });
+  });
+
   it("a public project made private: anonymous pulls are refused at once", async () => {
     await management.updateProject(operator, "team", { isPublic: true });
     await allowedTwiceSecondCached(pull(undefined));
