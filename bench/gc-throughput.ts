@@ -41,7 +41,9 @@ interface Phase {
 
 async function main(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const berth = await startBerth({
+    ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
     env: {
       BERTH_FROM_SOURCE: "",
       BERTH_AUTH: "token",

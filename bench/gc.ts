@@ -263,7 +263,9 @@ async function referenceGc(root: string, work: string): Promise<Measured> {
 async function berthGc(
   dataDir: string,
 ): Promise<Measured & { result: unknown; idleRssMB: number }> {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const berth = await startBerth({
+    ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
     dataDir,
     env: {
       BERTH_FROM_SOURCE: "",
