@@ -37,7 +37,14 @@ import { createJobs, type Jobs } from "./jobs/index.js";
 import { registerLifecycleJobs } from "./jobs/lifecycle.js";
 import { startVulnDbUpdater } from "./jobs/vulndb-updater.js";
 import { createLogger as createOperatorLog } from "./logging/logger.js";
-import { type DatabaseSettings, type MetaDatabase, openDatabase, PullTimes } from "./meta/index.js";
+import {
+  type Cluster,
+  clusterOf,
+  type DatabaseSettings,
+  type MetaDatabase,
+  openDatabase,
+  PullTimes,
+} from "./meta/index.js";
 import { handleMetricsRequest, startMetricsListener } from "./metrics/endpoint.js";
 import { measureRequest, tagRoute } from "./metrics/http.js";
 import { bindMetricsDatabase, countRegistryEvents, observeJob } from "./metrics/registry.js";
@@ -116,7 +123,7 @@ export async function startServer(
     store,
     events,
     logger,
-    manifestCache: new ManifestCache(config.manifests.cacheEntries),
+    manifestCache: joinedManifestCache(config.manifests.cacheEntries, clusterOf(meta.db)),
     uploads: new UploadSessions(meta.db, store, logger),
     pullTimes,
     jobs: createJobs(meta.db, logger, {
@@ -389,4 +396,10 @@ function sendStatus(
 function formatHost(address: string): string {
   if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
   return address.includes(":") ? `[${address}]` : address;
+}
+
+function joinedManifestCache(entries: number, cluster: Cluster): ManifestCache {
+  const cache = new ManifestCache(entries);
+  cache.join(cluster);
+  return cache;
 }

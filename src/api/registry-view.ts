@@ -232,7 +232,7 @@ export class MetaRegistryView implements RegistryView {
       const result = await deleteManifests(this.db, repository, digests, false, who, trash);
       if (result.deleted.length === 0) return;
       for (const m of [...result.deleted].reverse()) {
-        this.registry.manifestCache.evict(repository, m.digest);
+        await this.registry.manifestCache.evict(repository, m.digest);
         this.registry.events.publish("manifest.deleted", {
           repository,
           digest: m.digest,

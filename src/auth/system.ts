@@ -6,10 +6,12 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import type { AuthTables } from "../meta/auth-schema.js";
+import { clusterOf } from "../meta/cluster.js";
 import { AccountDirectory } from "./accounts.js";
 import { AuditLog } from "./audit.js";
 import { Authorizer } from "./authorizer.js";
 import { type BootstrapLog, type BootstrapOptions, bootstrapAuth } from "./bootstrap.js";
+import { shareInvalidations } from "./cluster-invalidation.js";
 import { TokenAccessController } from "./controller.js";
 import { HtpasswdFile } from "./htpasswd.js";
 import { LoginThrottle } from "./rate-limit.js";
@@ -147,6 +149,8 @@ export async function createAuthSystem(options: {
   const authorizer = new Authorizer(store);
   // Every account, credential or permission change clears both caches at once.
   authorizer.onInvalidate(() => accounts.invalidate());
+  // ...on this replica and, through the database, on every other one.
+  shareInvalidations(authorizer, clusterOf(options.db));
   const realmFor = (headers: Record<string, string | string[] | undefined>): string => {
     if (settings.publicUrl) return `${settings.publicUrl.replace(/\/+$/, "")}${TOKEN_PATH}`;
     const raw = typeof headers.host === "string" ? headers.host : "";

@@ -21,6 +21,7 @@
 // below 2^53) by a per-pool type parser, so rows look the same as SQLite's; name columns
 // use COLLATE "C" (see the migration) so listings sort in byte order as the spec wants.
 // Never: run SQL that only one dialect understands outside this file and the migrations.
+import { randomUUID } from "node:crypto";
 import { open } from "node:fs/promises";
 import BetterSqlite3 from "better-sqlite3";
 import {
@@ -34,6 +35,7 @@ import {
   sql,
 } from "kysely";
 import type { AuthTables } from "./auth-schema.js";
+import { PostgresCluster, registerCluster } from "./cluster.js";
 import type { SqlDialect } from "./dialect.js";
 import type { EndpointTables } from "./endpoints.js";
 import type { JobsTables } from "./jobs-schema.js";
@@ -144,12 +146,20 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
       return (await trx.executeQuery(query.compile())).rows;
     }),
   );
+  const cluster = new PostgresCluster(
+    db,
+    () => new pg.Client({ connectionString: url }),
+    randomUUID(),
+  );
   try {
     await migrateToLatest(db);
+    await cluster.start();
   } catch (err) {
+    await cluster.close();
     await db.destroy();
     throw err;
   }
+  registerCluster(db, cluster);
   return {
     db,
     dialect: "postgres",
@@ -157,6 +167,7 @@ async function openPostgres(url: string, poolSize: number): Promise<MetaDatabase
       await sql`select 1`.execute(db);
     },
     async close() {
+      await cluster.close();
       await db.destroy();
     },
   };

@@ -2,6 +2,7 @@
 
 export * from "./artifacts.js";
 export * from "./blobs.js";
+export * from "./cluster.js";
 export * from "./cve-allowlist.js";
 export * from "./database.js";
 export * from "./dialect.js";

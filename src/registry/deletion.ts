@@ -174,7 +174,7 @@ export async function executeDeletion(
   if (result.listedBy.length > 0) throw listedByError(repository, result.listedBy);
   const inTrash = result.trashId !== undefined ? { trash: result.trashId } : {};
   for (const m of [...result.deleted].reverse()) {
-    services.manifestCache.evict(repository, m.digest);
+    await services.manifestCache.evict(repository, m.digest);
     services.events.publish("manifest.deleted", {
       ...base,
       digest: m.digest,

@@ -1,9 +1,13 @@
 // A small LRU of manifests by repository and digest. Content under a digest never changes,
 // so entries only need evicting when the manifest is deleted (this process deletes through
 // evict()). Bounded by entry count and by total bytes, so big indexes cannot crowd memory.
-// In a multi-replica deployment a delete on another replica is not seen here: keep the cache
-// small there or disable it (manifests.cacheEntries: 0).
-import type { StoredManifest } from "../meta/index.js";
+// With several replicas (PostgreSQL) an eviction is published to the others through the
+// database's cluster channel (src/meta/cluster.ts) before the deleting request answers, and
+// while this replica cannot hear that channel the cache answers nothing (every read goes to
+// the database) and is emptied when the channel comes back.
+import { type Cluster, SINGLE_PROCESS, type StoredManifest } from "../meta/index.js";
+
+const TOPIC = "manifest.evict";
 
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
@@ -11,10 +15,21 @@ export class ManifestCache {
   private readonly entries = new Map<string, StoredManifest>();
   private totalBytes = 0;
 
+  private cluster: Cluster = SINGLE_PROCESS;
+
   constructor(private readonly maxEntries: number) {}
 
+  /** Shares evictions with the other replicas of `cluster` (call once, at startup). */
+  join(cluster: Cluster): void {
+    this.cluster = cluster;
+    cluster.subscribe(TOPIC, (data) => {
+      if (data.repository && data.digest) this.remove(`${data.repository}@${data.digest}`);
+    });
+    cluster.onReset(() => this.clear());
+  }
+
   get(repository: string, digest: string): StoredManifest | undefined {
-    if (this.maxEntries === 0) return undefined;
+    if (this.maxEntries === 0 || !this.cluster.live) return undefined;
     const key = `${repository}@${digest}`;
     const hit = this.entries.get(key);
     if (hit) {
@@ -36,8 +51,17 @@ export class ManifestCache {
     }
   }
 
-  evict(repository: string, digest: string): void {
+  /** Forgets the manifest here and on every other replica (resolves once they are told). */
+  async evict(repository: string, digest: string): Promise<void> {
     this.remove(`${repository}@${digest}`);
+    if (this.maxEntries > 0) {
+      await this.cluster.publish({ topic: TOPIC, data: { repository, digest } });
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.totalBytes = 0;
   }
 
   private remove(key: string): void {

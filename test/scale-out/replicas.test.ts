@@ -7,7 +7,9 @@
 // (each PATCH on a different one); kill -9 of a replica in the middle of a push is absorbed by
 // the client's retry through the balancer; GC, scheduled on one replica, runs while pushes go
 // through the others and removes a deleted image's objects from the bucket; and at the end
-// every acknowledged image pulls back identical by digest.
+// every acknowledged image pulls back identical by digest. Caches: a tag move, a manifest
+// delete and a permission change on one replica are seen by the others on the next request
+// (LISTEN/NOTIFY, src/meta/cluster.ts).
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -50,8 +52,7 @@ beforeAll(async () => {
     BERTH_AUTH_SECRET_KEY: randomBytes(32).toString("base64"),
     BERTH_DATABASE_DRIVER: "postgres",
     BERTH_DATABASE_URL: databaseUrl,
-    // Without cross-replica invalidation of the by-digest manifest LRU (docs/scale-out.md).
-    BERTH_MANIFEST_CACHE_ENTRIES: "0",
+    // The by-digest manifest LRU stays on (the default): evictions travel by LISTEN/NOTIFY.
     BERTH_JOBS_WORKERS: "0",
     // Schedules live in the database: every replica must carry the same ones (a replica
     // without it would remove the schedule at start-up). Only replica 0 runs jobs.
@@ -126,6 +127,16 @@ async function remoteDigest(reference: string): Promise<string> {
     `docker://${reference}`,
   ]);
   return digestOf(Buffer.from(raw.stdout));
+}
+
+/** Polls `check` until it holds (true) or `ms` have passed (false). */
+async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Replica ports that served requests whose URI contains `fragment`. */
@@ -234,6 +245,97 @@ describe("three replicas behind nginx on PostgreSQL and Ceph RGW", () => {
     expect(
       Buffer.from(await ranged.arrayBuffer()).equals(data.subarray(5 * MiB - 3, 5 * MiB + 4)),
     ).toBe(true);
+  });
+
+  it("caches follow a tag move, a delete and a permission change made on another replica at once", async () => {
+    const [a, b, c] = replicas.map((r) => r.url) as [string, string, string];
+    const auth = { Authorization: await bearer(a, "repository:team/cached:pull,push,delete") };
+    const blob = async (data: Buffer) => {
+      const digest = `sha256:${createHash("sha256").update(data).digest("hex")}`;
+      const res = await fetch(`${a}/v2/team/cached/blobs/uploads/?digest=${digest}`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/octet-stream" },
+        body: data,
+      });
+      expect(res.status).toBe(201);
+      return { digest, size: data.length };
+    };
+    const manifest = async (seed: string) => {
+      const config = await blob(Buffer.from(JSON.stringify({ architecture: "amd64", os: seed })));
+      const layer = await blob(Buffer.from(`layer ${seed}`));
+      return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
+        layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
+      });
+    };
+    const put = async (body: string) => {
+      const res = await fetch(`${a}/v2/team/cached/manifests/live`, {
+        method: "PUT",
+        headers: { ...auth, "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+        body,
+      });
+      expect(res.status).toBe(201);
+      return res.headers.get("docker-content-digest")!;
+    };
+    const get = (url: string, reference: string) =>
+      fetch(`${url}/v2/team/cached/manifests/${reference}`, {
+        headers: { ...auth, Accept: "application/vnd.oci.image.manifest.v1+json" },
+      });
+    const first = await put(await manifest("one"));
+    const second = await manifest("two");
+    // Replicas B and C read (and cache) the first manifest by tag and by digest.
+    for (const url of [b, c]) {
+      for (const ref of ["live", first]) expect((await get(url, ref)).status).toBe(200);
+    }
+    // The tag moves on A: B and C answer the new manifest at once.
+    const moved = await put(second);
+    for (const url of [b, c]) {
+      const res = await get(url, "live");
+      expect(res.headers.get("docker-content-digest")).toBe(moved);
+      expect(await res.text()).toBe(second);
+    }
+    // The first manifest is deleted on A: B and C, which held it in their caches, refuse it at once.
+    const deleted = await fetch(`${a}/v2/team/cached/manifests/${first}`, {
+      method: "DELETE",
+      headers: auth,
+    });
+    expect(deleted.status).toBe(202);
+    // A notification, not a timeout: B and C hear it within milliseconds (the by-digest LRU
+    // has no expiry, so without it they would answer 200 for ever).
+    for (const url of [a, b, c]) {
+      expect(await within(1000, async () => (await get(url, first)).status === 404), url).toBe(
+        true,
+      );
+    }
+    // A permission change on A (project made public, then private again) is seen by B at once:
+    // the anonymous pull that B allowed (and cached) a moment ago is refused right after.
+    const visibility = async (isPublic: boolean) => {
+      const res = await fetch(`${a}/api/v1/projects/team`, {
+        method: "PATCH",
+        headers: { Authorization: BASIC, "Content-Type": "application/json" },
+        body: JSON.stringify({ public: isPublic }),
+      });
+      expect(res.status).toBeLessThan(300);
+    };
+    const anonymousAccess = async () => {
+      const res = await fetch(
+        `${b}/service/token?service=berth&scope=${encodeURIComponent("repository:team/cached:pull")}`,
+      );
+      expect(res.status).toBe(200);
+      const token = ((await res.json()) as { token: string }).token;
+      const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as {
+        access: { actions: string[] }[];
+      };
+      return claims.access.flatMap((entry) => entry.actions);
+    };
+    await visibility(true);
+    expect(await anonymousAccess()).toEqual(["pull"]);
+    await visibility(false);
+    // Well inside the 2 s that the permission caches would otherwise keep the answer.
+    const refused = await within(1000, async () => (await anonymousAccess()).length === 0);
+    expect(refused).toBe(true);
   });
 
   it("kill -9 of a replica during a push: the client's retry through the balancer succeeds", async () => {
