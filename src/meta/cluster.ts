@@ -1,7 +1,6 @@
 // What several replicas sharing one PostgreSQL database need of each other, and nothing
-// more: cache invalidations (PostgreSQL LISTEN/NOTIFY on one channel) and locks that hold
-// across processes (PostgreSQL advisory locks). On SQLite there is one process, so the
-// signals go nowhere and a lock is the caller's own in-process lock.
+// more: cache invalidations (PostgreSQL LISTEN/NOTIFY on one channel). On SQLite there is
+// one process, so the signals go nowhere.
 //
 // Why LISTEN/NOTIFY and not a generation counter: the caches it serves (manifests by digest,
 // authorization answers) exist to save a database round trip per request; reading a counter
@@ -12,8 +11,7 @@
 // invalidations: `live` is false (callers then bypass their caches), and when it comes back
 // every `onReset` listener runs (callers drop everything: what was missed is unknown).
 //
-// Never: block a request on the listening connection, or hold a pooled connection for a
-// lock (a lock gets its own connection, so long uploads cannot starve the pool).
+// Never: block a request on the listening connection.
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type pg from "pg";
@@ -36,8 +34,6 @@ export interface Cluster {
   subscribe(topic: string, listener: (data: Readonly<Record<string, string>>) => void): void;
   /** Runs `listener` after the listening connection came back (messages may be lost). */
   onReset(listener: () => void): void;
-  /** Runs `fn` holding the cluster-wide lock named `key` (waits for it). */
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -47,7 +43,6 @@ export const SINGLE_PROCESS: Cluster = {
   publish: async () => {},
   subscribe: () => {},
   onReset: () => {},
-  withLock: (_key, fn) => fn(),
   close: async () => {},
 };
 
@@ -126,20 +121,6 @@ export class PostgresCluster implements Cluster {
 
   onReset(listener: () => void): void {
     this.resets.push(listener);
-  }
-
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const client = this.newClient();
-    client.on("error", () => {});
-    await client.connect();
-    try {
-      // The lock belongs to this connection: if the process dies, PostgreSQL ends the
-      // session and the lock goes with it, so a killed replica never leaves it held.
-      await client.query("select pg_advisory_lock(hashtextextended($1, 0))", [key]);
-      return await fn();
-    } finally {
-      await client.end().catch(() => {});
-    }
   }
 
   async close(): Promise<void> {
