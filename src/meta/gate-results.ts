@@ -59,6 +59,37 @@ export async function recordGateResult(
     .execute();
 }
 
+/** The recorded verdicts of several manifests of one repository (digest → verdict). */
+export async function getGateResults(
+  db: Kysely<Database>,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, StoredGateResult>> {
+  const out = new Map<string, StoredGateResult>();
+  const unique = [...new Set(digests)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await tables(db)
+      .selectFrom("gate_results")
+      .selectAll()
+      .where("repository", "=", repository)
+      .where("digest", "in", unique.slice(i, i + 500))
+      .execute();
+    for (const row of rows) out.set(row.digest, toResult(row));
+  }
+  return out;
+}
+
+function toResult(row: GateResultsTable): StoredGateResult {
+  return {
+    repository: row.repository,
+    digest: row.digest,
+    verdict: row.verdict === "fail" ? "fail" : "pass",
+    rules: JSON.parse(row.rules) as unknown[],
+    policyUpdatedAt: row.policy_updated_at,
+    evaluatedAt: row.evaluated_at,
+  };
+}
+
 export async function getGateResult(
   db: Kysely<Database>,
   repository: string,
@@ -70,14 +101,5 @@ export async function getGateResult(
     .where("repository", "=", repository)
     .where("digest", "=", digest)
     .executeTakeFirst();
-  return row
-    ? {
-        repository: row.repository,
-        digest: row.digest,
-        verdict: row.verdict === "fail" ? "fail" : "pass",
-        rules: JSON.parse(row.rules) as unknown[],
-        policyUpdatedAt: row.policy_updated_at,
-        evaluatedAt: row.evaluated_at,
-      }
-    : undefined;
+  return row ? toResult(row) : undefined;
 }

@@ -185,6 +185,26 @@ export async function getManifestByDigest(
   return row && toStored(row);
 }
 
+/** Several manifests of one repository by digest, in batched queries (digest → manifest). */
+export async function getManifestsByDigests(
+  db: Kysely<Database>,
+  repository: string,
+  digests: readonly string[],
+): Promise<Map<string, StoredManifest>> {
+  const out = new Map<string, StoredManifest>();
+  for (const batch of batches([...new Set(digests)], 500)) {
+    const rows = await db
+      .selectFrom("manifests as m")
+      .innerJoin("repositories as r", "r.id", "m.repository_id")
+      .select(["m.id", "m.digest", "m.media_type", "m.size", "m.subject_digest", "m.content"])
+      .where("r.name", "=", repository)
+      .where("m.digest", "in", batch)
+      .execute();
+    for (const r of rows) out.set(r.digest, toStored(r));
+  }
+  return out;
+}
+
 /** The digest a tag points at, or undefined. */
 const TAG_DIGEST = new PreparedQuery<{ digest: string }, { repository: string; tag: string }>(
   ["repository", "tag"],

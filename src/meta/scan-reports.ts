@@ -465,6 +465,53 @@ export async function listFindings(
 }
 
 /** Every finding of a report (for the pull gate), minimal columns. */
+/** Every finding of several reports, in batched queries (digest → findings in report order). */
+export async function allFindingsOfDigests(
+  db: Kysely<Database>,
+  digests: readonly string[],
+): Promise<Map<string, Awaited<ReturnType<typeof allFindingsOf>>>> {
+  const out = new Map<string, Awaited<ReturnType<typeof allFindingsOf>>>();
+  const unique = [...new Set(digests)];
+  for (const d of unique) out.set(d, []);
+  for (let i = 0; i < unique.length; i += 200) {
+    const rows = await tables(db)
+      .selectFrom("scan_findings")
+      .select([
+        "digest",
+        "vulnerability_id",
+        "aliases",
+        "severity",
+        "package",
+        "version",
+        "fixed_version",
+      ])
+      .where("digest", "in", unique.slice(i, i + 200))
+      .orderBy("digest")
+      .orderBy("position")
+      .execute();
+    for (const r of rows) out.get(r.digest)?.push(toFinding(r));
+  }
+  return out;
+}
+
+function toFinding(r: {
+  vulnerability_id: string;
+  aliases: string;
+  severity: string;
+  package: string;
+  version: string;
+  fixed_version: string | null;
+}) {
+  return {
+    id: r.vulnerability_id,
+    aliases: JSON.parse(r.aliases) as string[],
+    severity: r.severity,
+    package: r.package,
+    version: r.version,
+    ...(r.fixed_version !== null ? { fixedVersion: r.fixed_version } : {}),
+  };
+}
+
 export async function allFindingsOf(
   db: Kysely<Database>,
   digest: string,
@@ -484,14 +531,7 @@ export async function allFindingsOf(
     .where("digest", "=", digest)
     .orderBy("position")
     .execute();
-  return rows.map((r) => ({
-    id: r.vulnerability_id,
-    aliases: JSON.parse(r.aliases) as string[],
-    severity: r.severity,
-    package: r.package,
-    version: r.version,
-    ...(r.fixed_version !== null ? { fixedVersion: r.fixed_version } : {}),
-  }));
+  return rows.map(toFinding);
 }
 
 /** Done reports matched against another database version (rescan candidates), oldest first. */

@@ -6,7 +6,8 @@
 // (counts, findings filtered by severity and fixable as the API filters them, a deep link
 // that reloads to the same filter), its SBOM packages with licences, the project's
 // Vulnerabilities tab (the summary and the images with their counts, worst first, filtered by
-// severity as the API filters them) and the gate verdict recorded at push; allowlists the CVE
+// severity as the API filters them), the gate verdict recorded at push, and each artifact row's
+// scan counts and gate verdicts (push and pull) as the API summarises them; allowlists the CVE
 // that blocked a skopeo pull and sees the pull pass, then an expired entry stop allowing it;
 // asks for a scan of the project. A guest sees the same results and policies with nothing to
 // change.
@@ -355,6 +356,44 @@ describe("scanning and the quality gate in the web UI", () => {
       "maxSize pass",
       "forbiddenLicenses undecided",
     ]);
+  });
+
+  it("the artifacts list shows each row's scan counts and gate verdicts, as the API summarises them", async () => {
+    const repo = `/projects/scanui/repositories/${encodeURIComponent("scanui/lang")}`;
+    const listed = await api<{ items: { digest: string }[] }>(`${repo}/artifacts`);
+    const digests = listed.json.items.map((a) => a.digest);
+    expect(digests).toContain(digest);
+    interface Summary {
+      digest: string;
+      scan: { status: string; counts: Record<string, number> };
+      push: { verdict: string } | null;
+      pull: { verdict: string; reasons: string[] };
+    }
+    const summaries = await api<{ items: Summary[] }>(
+      `${repo}/artifact-summaries?digest=${digests.join(",")}`,
+    );
+    expect(summaries.status).toBe(200);
+    const own = summaries.json.items.find((s) => s.digest === digest);
+    expect(own?.scan).toMatchObject({ status: "done", counts: { CRITICAL: 1 } });
+    expect(own?.push?.verdict).toBe("pass");
+    // The pull admission's own judgement: the scan policy refuses CRITICAL (skopeo is refused
+    // in the next test), so the row says so.
+    expect(own?.pull.verdict).toBe("fail");
+    expect(own?.pull.reasons.join(" ")).toContain("scan policy");
+    // The SBOM referrer is not gated and not scanned as an image.
+    const others = summaries.json.items.filter((s) => s.digest !== digest);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((s) => s.pull.verdict === "not-gated")).toBe(true);
+    expect((await api(`${repo}/artifact-summaries?digest=latest`)).status).toBe(400);
+
+    await page.goto(`${berth.url}/projects/scanui/repo/${encodeURIComponent("scanui/lang")}`);
+    const row = page.locator(`tr[data-digest="${digest}"]`);
+    await expect.poll(() => row.getByTestId("row-scan").getAttribute("data-status")).toBe("done");
+    expect(await row.getByTestId("row-scan").textContent()).toContain("critical 1");
+    const gate = row.getByTestId("row-gate");
+    expect(await gate.getAttribute("data-pull")).toBe("fail");
+    expect(await gate.getAttribute("data-push")).toBe("pass");
+    expect(await gate.textContent()).toMatch(/pull blocked.*push pass/);
   });
 
   it("allowlists the CVE that refused a pull, and an expired entry stops allowing it", async () => {

@@ -236,3 +236,13 @@ export interface RegistryEndpoint {
   createdAt: string;
   updatedAt: string;
 }
+
+/** GET that answers null on 404 (nothing recorded yet) instead of an error. */
+export async function getOrNull<T>(path: string, query?: Record<string, string | number>) {
+  try {
+    return await get<T>(path, query);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}

@@ -5,6 +5,7 @@
 //   GET  /projects/{p}/repositories/{r}/artifacts/{ref}/sbom?format=     SBOM (spdx-json | cyclonedx)
 //   POST /projects/{p}/repositories/{r}/scan, POST /projects/{p}/scan    scan a repository / a project
 //   GET  /projects/{p}/vulnerabilities/summary, GET /system/vulnerabilities/summary
+//   GET  /projects/{p}/repositories/{r}/artifact-summaries?digest=a,b      per-row scan + gate verdicts
 //   GET  /projects/{p}/vulnerabilities/artifacts                          images with counts, by severity
 //   GET|PUT /projects/{p}/scan-policy                                     scan on push, pull prevention
 //   GET|POST /projects/{p}/cve-allowlist, DELETE …/cve-allowlist/{cve}     (and /system/cve-allowlist)
@@ -46,6 +47,7 @@ import { renderCycloneDx } from "../../scan/report/cyclonedx.js";
 import { renderSpdx } from "../../scan/report/spdx.js";
 import type { ScanResult } from "../../scan/result.js";
 import { SEVERITIES } from "../../scan/severity/index.js";
+import { artifactSummaries, MAX_SUMMARY_DIGESTS } from "../artifact-summaries.js";
 import { actorOf, type Caller, requireAdmin } from "../authn.js";
 import { type ApiContext, callerOf, requireProjectAction } from "../context.js";
 import { badRequest, notFound } from "../errors.js";
@@ -223,6 +225,47 @@ const artifactParams = {
   },
 } as const;
 
+const ArtifactSummarySchema = {
+  type: "object",
+  required: ["digest", "scan", "push", "pull"],
+  properties: {
+    digest: { type: "string" },
+    scan: {
+      type: "object",
+      properties: {
+        status: {
+          type: "string",
+          enum: ["none", "pending", "running", "done", "failed", "unsupported", "partial"],
+        },
+        counts: countsSchema,
+        total: { type: "integer" },
+        fixableTotal: { type: "integer" },
+        images: {
+          type: "object",
+          properties: { scanned: { type: "integer" }, of: { type: "integer" } },
+        },
+      },
+    },
+    push: {
+      type: ["object", "null"],
+      description: "the verdict recorded at push; null: no gate policy then",
+      properties: {
+        verdict: { type: "string", enum: ["pass", "fail"] },
+        evaluatedAt: { type: "string" },
+      },
+    },
+    pull: {
+      type: "object",
+      description: "what a pull meets now under the scan policy and the gate's scan rules",
+      properties: {
+        verdict: { type: "string", enum: ["pass", "fail", "not-gated"] },
+        reasons: { type: "array", items: { type: "string" } },
+        undecided: { type: "boolean", description: "gate rules wait for a finished scan" },
+      },
+    },
+  },
+} as const;
+
 /** `critical,high` → ["CRITICAL", "HIGH"]; a word that is not a severity answers 400. */
 function parseSeverities(text: string | undefined): string[] | undefined {
   try {
@@ -381,6 +424,50 @@ export async function scanningRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       const p = request.params as { project: string; repository: string; reference: string };
       const repository = await requireRepository(caller, p, "artifact:list");
       return reportOf(repository, p.reference);
+    },
+  );
+
+  app.get(
+    "/projects/:project/repositories/:repository/artifact-summaries",
+    {
+      schema: {
+        summary:
+          "Per artifact of a page: scan status and counts by severity, the gate verdict recorded at push, and what a pull meets now",
+        tags: ["scanning", "gate"],
+        params: repoParams,
+        querystring: {
+          type: "object",
+          required: ["digest"],
+          properties: {
+            digest: {
+              type: "string",
+              description: `comma-separated manifest digests (at most ${MAX_SUMMARY_DIGESTS})`,
+            },
+          },
+        },
+        response: {
+          200: {
+            description: "the summaries of the digests stored in the repository, in order",
+            type: "object",
+            properties: { items: { type: "array", items: ArtifactSummarySchema } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const caller = await callerOf(request, ctx);
+      const p = request.params as { project: string; repository: string };
+      const repository = await requireRepository(caller, p, "artifact:list");
+      const digests = (request.query as { digest: string }).digest
+        .split(",")
+        .map((d) => d.trim())
+        .filter((d) => d !== "");
+      if (digests.length > MAX_SUMMARY_DIGESTS)
+        throw badRequest(`at most ${MAX_SUMMARY_DIGESTS} digests at once, not ${digests.length}`);
+      const bad = digests.find((d) => !isDigest(d));
+      if (bad !== undefined) throw badRequest(`"${bad}" is not a digest such as sha256:…`);
+      return { items: await artifactSummaries(db(), admission, repository, digests) };
     },
   );
 

@@ -7,10 +7,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "wouter";
-import { API, ApiError, get, type Page, type Permissions, post } from "../api.js";
+import { API, get, getOrNull, type Page, type Permissions, post } from "../api.js";
+import { Counts } from "../components/security.js";
 import { formatWhen, shortDigest } from "../shape/format.js";
 import { projectAbilities } from "../shape/menus.js";
-import { SEVERITY_ORDER, sbomPackages, severityCounts, severityTone } from "../shape/scan.js";
+import { SEVERITY_ORDER, sbomPackages, severityTone } from "../shape/scan.js";
 import { Badge, ErrorBox, Loading, Pager, usePageParam, useQueryParam, When } from "../ui.js";
 
 export interface ScanReport {
@@ -56,30 +57,6 @@ interface GateResult {
 }
 
 const PAGE_SIZE = 25;
-
-/** GET that answers null on 404 (nothing recorded yet) instead of an error. */
-async function getOrNull<T>(path: string, query?: Record<string, string | number>) {
-  try {
-    return await get<T>(path, query);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
-}
-
-export function Counts({ counts }: { counts: Record<string, number> | undefined }) {
-  const shown = severityCounts(counts);
-  if (shown.length === 0) return <Badge tone="ok">no vulnerabilities</Badge>;
-  return (
-    <>
-      {shown.map((c) => (
-        <Badge key={c.severity} tone={severityTone(c.severity)}>
-          {c.severity.toLowerCase()} {c.count}
-        </Badge>
-      ))}
-    </>
-  );
-}
 
 function ReportSummary({ report }: { report: ScanReport }) {
   return (

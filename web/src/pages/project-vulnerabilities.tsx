@@ -7,10 +7,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "wouter";
 import { get, type Page, repoSegment } from "../api.js";
+import { Counts } from "../components/security.js";
 import { formatWhen, shortDigest } from "../shape/format.js";
 import { SEVERITY_ORDER, severityCounts, severityTone } from "../shape/scan.js";
 import { Badge, ErrorBox, Loading, Pager, usePageParam, useQueryParam, When } from "../ui.js";
-import { Counts, type ScanReport } from "./artifact-scan.js";
+import type { ScanReport } from "./artifact-scan.js";
 
 export interface VulnerabilitySummary {
   artifacts: number;

@@ -11,6 +11,7 @@ import {
   type Artifact,
   del,
   get,
+  getOrNull,
   type Page,
   type Permissions,
   post,
@@ -19,6 +20,7 @@ import {
   type TagRow,
   withQuery,
 } from "../api.js";
+import { type ArtifactSummary, GateCell, ScanCell } from "../components/security.js";
 import { formatBytes, formatWhen, pullCommands, shortDigest } from "../shape/format.js";
 import { type ProjectAbilities, projectAbilities } from "../shape/menus.js";
 import {
@@ -282,6 +284,17 @@ function ArtifactList({
       }),
     placeholderData: (previous) => previous,
   });
+  const digests = (list.data?.items ?? []).map((a) => a.digest).join(",");
+  const summaries = useQuery({
+    queryKey: ["artifact-summaries", repository, digests],
+    queryFn: () =>
+      getOrNull<{ items: ArtifactSummary[] }>(`${base(project, repository)}/artifact-summaries`, {
+        digest: digests,
+      }),
+    enabled: digests !== "",
+  });
+  const summaryOf = new Map((summaries.data?.items ?? []).map((s) => [s.digest, s]));
+  const security = summaries.data !== null;
   const changed = () => {
     client.invalidateQueries({ queryKey: ["artifacts", repository] });
     client.invalidateQueries({ queryKey: ["tags", repository] });
@@ -308,6 +321,7 @@ function ArtifactList({
         </label>
       </div>
       <ErrorBox error={list.error} />
+      <ErrorBox error={summaries.error} />
       {list.isPending && <Loading what="artifacts" />}
       {list.data && (
         <>
@@ -318,6 +332,8 @@ function ArtifactList({
                   <th>Digest</th>
                   <th>Tags</th>
                   <th>Type</th>
+                  {security && <th>Vulnerabilities</th>}
+                  {security && <th>Gate</th>}
                   <th className="num">Size</th>
                   <th>Pushed</th>
                   <th>Pulled</th>
@@ -350,6 +366,16 @@ function ArtifactList({
                       <td>
                         <KindBadge kind={kind} />
                       </td>
+                      {security && (
+                        <td>
+                          <ScanCell summary={summaryOf.get(a.digest)} />
+                        </td>
+                      )}
+                      {security && (
+                        <td>
+                          <GateCell summary={summaryOf.get(a.digest)} />
+                        </td>
+                      )}
                       <td className="num">{formatBytes(a.size)}</td>
                       <td>
                         <When iso={a.pushedAt} text={formatWhen(a.pushedAt)} />
