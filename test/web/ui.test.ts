@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BerthProcess, startBerth } from "../support/berth-process.js";
 import { type Chromium, ensureWebBuild, launchChromium } from "../support/browser.js";
 import { skopeo, skopeoCopy } from "../support/container-tools.js";
+import { run } from "../support/process-control.js";
 import { syntheticImageLayout } from "../support/synthetic-images.js";
 
 const ADMIN_PASSWORD = "admin-password-for-ui";
@@ -214,6 +215,40 @@ describe("the web UI in chromium", () => {
     await expect.poll(() => page.locator('[data-tag="v2"]').count()).toBe(0);
     expect(await page.getByTestId("tag-total").textContent()).toBe("1 tag");
     expect(await listTags(`${berth.host}/webui/app`)).toEqual(["v1"]);
+  });
+
+  it("deletes the robot after a confirmation that can be cancelled, and skopeo's use of its secret is refused at once", async () => {
+    const inspectAsRobot = () =>
+      run("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        `${robotName}:${robotSecret}`,
+        `docker://${berth.host}/webui/app:v1`,
+      ]);
+    expect((await inspectAsRobot()).code).toBe(0);
+    await page.goto(`${berth.url}/projects/webui/robots`);
+    const row = page.getByRole("row").filter({ hasText: robotName });
+    await row.waitFor();
+    const deleteButton = row.getByRole("button", { name: `Delete robot account ${robotName}` });
+    await deleteButton.click();
+    const dialog = page.getByRole("dialog", { name: `Delete robot account ${robotName}?` });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect(await row.count()).toBe(1);
+    expect((await inspectAsRobot()).code).toBe(0);
+
+    await deleteButton.click();
+    await dialog.getByRole("button", { name: "Delete robot account" }).click();
+    await expect.poll(() => page.getByRole("row").filter({ hasText: robotName }).count()).toBe(0);
+    const refused = await inspectAsRobot();
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/unauthorized|authentication required|401/i);
+    const listed = (await (await api("/projects/webui/robots")).json()) as {
+      items: { name: string }[];
+    };
+    expect(listed.items.map((r) => r.name)).not.toContain(robotName);
   });
 
   it("hides administration from a user without rights, and shows the API's refusal on a forced URL", async () => {

@@ -327,9 +327,35 @@ export function RobotTable({
     mutationFn: (r: Robot) => post<{ robot: Robot; secret: string }>(`/robots/${r.id}/refresh`),
     onSuccess: (answer) => onChanged({ name: answer.robot.name, secret: answer.secret }),
   });
+  const [deleting, setDeleting] = useState<Robot | undefined>();
+  const remove = useMutation({
+    mutationFn: (r: Robot) => del(`/robots/${r.id}`),
+    onSuccess: () => {
+      setDeleting(undefined);
+      onChanged();
+    },
+  });
   return (
     <>
       <ErrorBox error={toggle.error ?? refresh.error} />
+      {deleting && (
+        <Confirm
+          title={`Delete robot account ${deleting.name}?`}
+          confirmLabel="Delete robot account"
+          onConfirm={() => remove.mutate(deleting)}
+          onCancel={() => {
+            remove.reset();
+            setDeleting(undefined);
+          }}
+          busy={remove.isPending}
+          error={remove.error}
+        >
+          <p>
+            Its secret stops working at once, for every token it holds. This cannot be undone: a
+            pipeline that uses it needs a new robot account.
+          </p>
+        </Confirm>
+      )}
       <div className="scroll">
         <table>
           <thead>
@@ -374,6 +400,14 @@ export function RobotTable({
                         </button>
                         <button type="button" className="small" onClick={() => toggle.mutate(r)}>
                           {r.disabled ? "Enable" : "Disable"}
+                        </button>
+                        <button
+                          type="button"
+                          className="small danger"
+                          aria-label={`Delete robot account ${r.name}`}
+                          onClick={() => setDeleting(r)}
+                        >
+                          Delete
                         </button>
                       </>
                     )}
