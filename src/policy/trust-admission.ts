@@ -145,7 +145,13 @@ export class TrustAdmission implements Admission {
     const key = `${request.repository}@${request.digest}`;
     let known = this.subjects.get(key);
     if (!known) {
-      const stored = await getManifestByDigest(this.deps.db, request.repository, request.digest);
+      // Not stored yet (a proxy-cache miss served from the upstream's bytes): judged by the
+      // bytes being served, never let through unjudged.
+      const stored =
+        (await getManifestByDigest(this.deps.db, request.repository, request.digest)) ??
+        (request.content
+          ? { digest: request.digest, content: request.content, mediaType: request.mediaType }
+          : undefined);
       if (!stored) return undefined;
       const parsed = parseManifest(stored.content, stored.mediaType);
       known =

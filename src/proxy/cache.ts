@@ -16,7 +16,8 @@
 // - What is stored goes through the registry's push admission as a push would (quota,
 //   quality gate, immutable tags; the image's config is brought in first so the gate can
 //   judge it), as PROXY_PRINCIPAL; what is served goes through the pull admission (trust
-//   policy, vulnerability gate), served from upstream bytes or from the cache.
+//   policy, vulnerability gate), served from upstream bytes or from the cache; where the
+//   project has a trust policy, a miss brings in the upstream's signatures first.
 // Never: serve bytes that do not match their digest from storage (the upload path verifies),
 // or hold a blob in memory.
 import { PassThrough, type Readable } from "node:stream";
@@ -32,6 +33,7 @@ import {
   type Database,
   findRepositoryBlob,
   getManifestByDigest,
+  getTrustPolicy,
   MissingReferenceError,
   putManifest,
   resolveTag,
@@ -48,6 +50,7 @@ import {
   effectiveArtifactType,
   parseDigest,
   parseManifest,
+  projectOf,
   referencedDescriptors,
 } from "../oci/index.js";
 import type { RegistryCall, RegistryContext } from "../registry/context.js";
@@ -57,6 +60,7 @@ import {
   type ManifestOutcome,
   type PullThrough,
 } from "../registry/pull-through.js";
+import { attachmentTag } from "../sign/attached.js";
 
 export const PROXY_CACHE_JOB_KIND = "proxy.cache";
 const PROXY_ACTOR = { principal: "proxy-cache", remoteAddress: "" };
@@ -354,6 +358,8 @@ export class ProxyCache implements PullThrough {
     void principal;
     // The push admission judges an image by its config (labels, platform): have it here.
     await this.bringConfig(proxy, repository, m);
+    // The pull admission's trust check reads signatures from the cache: bring them first.
+    await this.bringSignatures(proxy, repository, m.digest);
     try {
       await this.storeManifest(repository, m, tag);
       if (tag) await recordProxyTag(this.db, proxy.projectId, repository, tag, m.digest);
@@ -399,6 +405,28 @@ export class ProxyCache implements PullThrough {
       tag,
       actor: PROXY_ACTOR,
     });
+  }
+
+  /**
+   * Where the project has a trust policy (enforce or report), brings in the upstream's
+   * signatures of `digest` before the pull admission judges it: OCI 1.1 referrers (or their
+   * referrers tag) and cosign's `sha256-<hex>.sig` tag. Without them a first pull of a signed
+   * image would be judged unsigned. An upstream that cannot say leaves what is cached.
+   */
+  private async bringSignatures(proxy: ProxyProject, repository: string, digest: string) {
+    const ctx = this.registry;
+    const policy = await getTrustPolicy(this.db, projectOf(repository));
+    if (!ctx || !policy || policy.mode === "off") return;
+    await this.referrers(ctx, repository, digest);
+    const tag = attachmentTag(digest, "sig");
+    if (await resolveTag(this.db, repository, tag)) return;
+    const upstream = upstreamName(proxy, repository, await this.endpointType(proxy));
+    const head = await this.upstreamCall(proxy, (c) => c.headManifest(upstream, tag)).catch(
+      () => undefined,
+    );
+    if (!head) return;
+    const sig = await this.cacheManifest(ctx, proxy, repository, upstream, head.digest, () => {});
+    await this.storeManifest(repository, sig, tag);
   }
 
   /** Stores an image manifest's config blob from the upstream unless it is here already. */

@@ -32,6 +32,8 @@ export interface ManifestPullRequest {
   tag?: string;
   mediaType: string;
   principal: Principal;
+  /** The manifest's bytes when it is not stored (yet): a proxy-cache miss served from upstream. */
+  content?: Buffer;
 }
 
 /** A deletion about to happen: the tags and manifests it removes (a tag delete lists no manifest). */

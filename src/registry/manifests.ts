@@ -163,6 +163,7 @@ async function servePassThrough(
     tag,
     mediaType: m.mediaType,
     principal,
+    content: m.content,
   });
   call.res.writeHead(200, {
     "Content-Type": m.mediaType,

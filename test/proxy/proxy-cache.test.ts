@@ -238,6 +238,35 @@ describe("proxy-cache project", () => {
     expect(m).toMatchObject({ status: 200, digest: firstDigest });
   });
 
+  it("judges a first pull from a project with a trust policy by the upstream's signatures", async () => {
+    // The signatures made upstream in the test above (both schemes) are brought in with the
+    // image on its first pull, before the trust check; an unsigned image is refused.
+    expect((await admin(["project", "create", "trusted", "--proxy", "hub"])).code).toBe(0);
+    const set = await admin([
+      ...["trust", "set", "trusted", "--mode", "enforce"],
+      ...["--key", `${join(work, "cosign")}.pub`],
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(await getManifest("trusted/library/alpine", "3.20")).toMatchObject({
+      status: 200,
+      digest: firstDigest,
+    });
+    const unsigned = await syntheticImageLayout(join(work, "unsigned"), "v", {
+      label: "unsigned",
+      layers: [{ seed: "proxy-unsigned", size: 2048 }],
+    });
+    await skopeoCopy(unsigned.reference, `docker://${upstream.host}/library/unsigned:1`, [
+      "--dest-creds",
+      `${UP_USER}:${UP_PASSWORD}`,
+    ]);
+    const refused = await fetch(`${server.url}/v2/trusted/library/unsigned/manifests/1`, {
+      headers: { authorization: basic, accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    const body = await refused.text();
+    expect(refused.status, body).toBe(403);
+    expect(body).toContain("DENIED");
+  });
+
   it("serves the cached image, marked stale, while the upstream is down", async () => {
     await upstream.stop();
     await sleep(TTL_SECONDS * 1000 + 200);
