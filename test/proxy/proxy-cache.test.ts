@@ -238,7 +238,7 @@ describe("proxy-cache project", () => {
     expect(m).toMatchObject({ status: 200, digest: firstDigest });
   });
 
-  it("judges a first pull from a project with a trust policy by the upstream's signatures", async () => {
+  it("judges a first pull by the upstream's signatures (trust policy) and by its scan (prevent unscanned)", async () => {
     // The signatures made upstream in the test above (both schemes) are brought in with the
     // image on its first pull, before the trust check; an unsigned image is refused.
     expect((await admin(["project", "create", "trusted", "--proxy", "hub"])).code).toBe(0);
@@ -265,6 +265,16 @@ describe("proxy-cache project", () => {
     const body = await refused.text();
     expect(refused.status, body).toBe(403);
     expect(body).toContain("DENIED");
+    // The vulnerability gate judges such a miss too: unscanned images refused, never stored.
+    expect((await admin(["project", "create", "scanned", "--proxy", "hub"])).code).toBe(0);
+    const policy = await admin(["scan-policy", "set", "scanned", "--prevent-unscanned"]);
+    expect(policy.code, policy.stderr).toBe(0);
+    const unscanned = await fetch(`${server.url}/v2/scanned/library/unsigned/manifests/1`, {
+      headers: { authorization: basic, accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    const why = await unscanned.text();
+    expect(unscanned.status, why).toBe(403);
+    expect(why).toContain("DENIED");
   });
 
   it("serves the cached image, marked stale, while the upstream is down", async () => {
