@@ -2,6 +2,7 @@
 // spec error bodies, bounded body reads for manifests, and refusing a body without reading
 // it. No framework: this is the data path.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { errorBody, RegistryError } from "./errors.js";
 
 export function reply(
@@ -61,7 +62,10 @@ export function replyError(req: IncomingMessage, res: ServerResponse, err: Regis
     headers["WWW-Authenticate"] = 'Basic realm="berth"';
   }
   // HTTP/1.1 only: on HTTP/2 the stream ends alone, the connection's other streams go on.
-  if (hasUnreadBody(req) && req.httpVersionMajor < 2) headers.Connection = "close";
+  if (hasUnreadBody(req) && req.httpVersionMajor < 2) {
+    headers.Connection = "close";
+    res.once("finish", () => lingerBeforeClose(req));
+  }
   const body = errorBody(err);
   if (req.method === "HEAD") {
     headers["Content-Length"] = Buffer.byteLength(body);
@@ -77,6 +81,31 @@ export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers["content-length"];
   if (length !== undefined) return length !== "0";
   return req.headers["transfer-encoding"] !== undefined;
+}
+
+/** How long a connection refused mid-body keeps draining the client's bytes before it is cut. */
+const LINGER_MS = 2_000;
+
+/**
+ * A "lingering close" (as Apache and nginx do it) for a response sent before the request
+ * body was read. Node ends such a connection by destroying the socket as soon as the
+ * response is flushed; with the client's unread bytes still in the kernel's buffer that
+ * close sends a TCP RST, the client's next write fails with EPIPE, and a client that tears
+ * down on the write error (Node's own does) never reads the 413 waiting in its buffer.
+ * Instead the write side is ended (FIN after the response) and the rest of the body is read
+ * and discarded until the client closes or LINGER_MS passes. Runs on the response's
+ * "finish", after Node's own handler asked the socket to destroy itself once flushed.
+ */
+function lingerBeforeClose(req: IncomingMessage): void {
+  const socket: Socket = req.socket;
+  if (socket.destroyed) return;
+  socket.removeListener("finish", socket.destroy);
+  if (socket.writable) socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.once("end", () => socket.destroy());
+  req.resume();
 }
 
 function hasUnreadBody(req: IncomingMessage): boolean {
